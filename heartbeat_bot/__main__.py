@@ -1,0 +1,7 @@
+"""`python -m heartbeat_bot` runs the command line."""
+
+from __future__ import annotations
+
+from heartbeat_bot.entrypoints.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,73 @@
+"""One error tree for the whole program.
+
+Every error carries the context a user needs to act on it (file, field, setting,
+channel, status) and renders as one line through ``str()``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class HeartbeatError(Exception):
+    """Base of every error heartbeat-bot raises on purpose."""
+
+
+class ConfigError(HeartbeatError):
+    """A setting is missing, malformed or unknown.
+
+    ``key`` is the dotted setting name (``discourse.category``) when one is to blame.
+    """
+
+    def __init__(self, message: str, *, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+
+    def __str__(self) -> str:
+        return f"config error: {self.args[0]}"
+
+
+class PostError(HeartbeatError):
+    """A post file cannot be turned into a Post; names the file and, when known, the field."""
+
+    def __init__(self, path: Path | str, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.path = Path(path)
+        self.field = field
+        self.message = message
+
+    def __str__(self) -> str:
+        where = f"{self.path}: {self.field}" if self.field else str(self.path)
+        return f"{where}: {self.message}"
+
+
+class RenderError(HeartbeatError):
+    """A template could not be compiled or rendered (a bad override file, say)."""
+
+
+class ChannelError(HeartbeatError):
+    """A remote service refused or failed a request."""
+
+    def __init__(self, channel: str, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.channel = channel
+        self.status = status
+        self.message = message
+
+    def __str__(self) -> str:
+        status = f" (HTTP {self.status})" if self.status is not None else ""
+        return f"{self.channel}{status}: {self.message}"
+
+
+class Retryable(ChannelError):
+    """Try again later; ``wait`` is how long the service asked us to wait, in seconds."""
+
+    def __init__(
+        self, channel: str, message: str, *, wait: float | None = None, status: int | None = None
+    ) -> None:
+        super().__init__(channel, message, status=status)
+        self.wait = wait
+
+
+class Permanent(ChannelError):
+    """The service refused for good: retrying the same request cannot succeed."""

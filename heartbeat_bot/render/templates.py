@@ -1,0 +1,87 @@
+"""Jinja2 templates for each channel's wording, compiled in a sandbox.
+
+The team may override a channel's default text with a file of its own; the entry point
+reads that file once at start-up and hands the text in. Templates run in a
+``SandboxedEnvironment`` so a template cannot reach Python internals, and whatever a
+template produces is still held to every platform limit by the renderers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+from heartbeat_bot.errors import RenderError
+
+_ENV = SandboxedEnvironment(
+    autoescape=False,
+    keep_trailing_newline=False,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    undefined=StrictUndefined,
+)
+
+
+def default_template(channel: str) -> str:
+    """The packaged default template text of ``channel`` (discourse, discord or twitter)."""
+    return resources.files("heartbeat_bot.render").joinpath(f"templates/{channel}.j2").read_text(
+        encoding="utf-8"
+    )
+
+
+@dataclass(frozen=True)
+class Templates:
+    """The template text of each channel, read once at start-up."""
+
+    discourse: str
+    discord: str
+    twitter: str
+
+    @classmethod
+    def defaults(cls) -> Templates:
+        return cls(
+            discourse=default_template("discourse"),
+            discord=default_template("discord"),
+            twitter=default_template("twitter"),
+        )
+
+
+@lru_cache(maxsize=32)
+def _compile(text: str) -> Any:
+    try:
+        return _ENV.from_string(text)
+    except TemplateError as exc:
+        raise RenderError(f"template does not compile: {exc}") from exc
+
+
+def check_template(text: str, name: str) -> None:
+    """Raise RenderError naming ``name`` when ``text`` is not a valid template."""
+    try:
+        _compile(text)
+    except RenderError as exc:
+        raise RenderError(f"{name}: {exc}") from exc
+
+
+def render_template(text: str, **context: Any) -> str:
+    """Render ``text`` with ``context``; any template failure is a one-line RenderError."""
+    try:
+        return str(_compile(text).render(**context))
+    except TemplateError as exc:
+        raise RenderError(f"template failed: {exc}") from exc
+
+
+def render_block(text: str, block: str, **context: Any) -> str:
+    """Render one ``{% block %}`` of a template (empty when the template lacks it)."""
+    template = _compile(text)
+    if block not in template.blocks:
+        return ""
+    try:
+        ctx = template.new_context(dict(context))
+        return "".join(template.blocks[block](ctx))
+    except TemplateError as exc:
+        raise RenderError(f"template block {block!r} failed: {exc}") from exc

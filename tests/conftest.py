@@ -1,0 +1,35 @@
+"""Shared fixtures: where the shared corpus and specs live, and a ready blog config."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+# The corpus and the services' specs live beside the project, in ../shared/.
+SHARED = Path(os.environ.get("HEARTBEAT_SHARED", ROOT.parent / "shared"))
+CORPUS = SHARED / "corpus"
+DVC_POSTS = CORPUS / "dvc-blog" / "posts"
+DVC_AUTHORS = CORPUS / "dvc-blog" / "authors"
+SPECS = SHARED / "specs"
+
+if not DVC_POSTS.is_dir():  # fail loudly rather than run a hollow suite
+    raise RuntimeError(f"test corpus not found at {CORPUS}; set HEARTBEAT_SHARED")
+
+
+@pytest.fixture
+def dvc_blog():  # type: ignore[no-untyped-def]
+    """The blog settings of dvc.org, as in config/heartbeat.example.toml."""
+    from heartbeat_bot.config import BlogConfig
+
+    return BlogConfig(
+        posts_dir=DVC_POSTS,
+        post_url="https://dvc.org/blog/{slug}",
+        picture_url="https://dvc.org/blog/images/{picture}",
+        authors_dir=DVC_AUTHORS,
+        timezone="America/Los_Angeles",
+        publish_time="09:00",
+        site_name="DVC",
+    )
