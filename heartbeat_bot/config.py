@@ -71,7 +71,9 @@ class BlogConfig(Section):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f'must be an IANA time zone name such as "Europe/Paris", got "{value}"') from None
+            raise ValueError(
+                f'must be an IANA time zone name such as "Europe/Paris", got "{value}"'
+            ) from None
         return value
 
     @field_validator("publish_time")
@@ -221,8 +223,10 @@ class Config(BaseSettings):
         )
 
 
-def config_path(explicit: str | os.PathLike[str] | None, environ: dict[str, str] | None = None) -> Path:
-    """The file to read: ``--config``, else ``$HEARTBEAT_CONFIG``, else ``config/heartbeat.toml``."""
+def config_path(
+    explicit: str | os.PathLike[str] | None, environ: dict[str, str] | None = None
+) -> Path:
+    """The file to read: ``--config``, else ``$HEARTBEAT_CONFIG``, else the default path."""
     env = os.environ if environ is None else environ
     if explicit:
         return Path(explicit)
@@ -297,7 +301,9 @@ def describe_validation_error(exc: ValidationError) -> str:
         expected = error.get("ctx", {}).get("expected", "")
         return f"{key} must be one of {expected}{shown}"
     message = str(error["msg"]).removeprefix("Value error, ")
-    if kind == "value_error" and message.startswith(tuple(f"{s}." for s in ("discourse", "discord", "twitter"))):
+    if kind == "value_error" and message.startswith(
+        tuple(f"{s}." for s in ("discourse", "discord", "twitter"))
+    ):
         return message
     if kind == "value_error":
         return f"{key} {message}"

@@ -37,8 +37,10 @@ class PostError(HeartbeatError):
         self.message = message
 
     def __str__(self) -> str:
-        where = f"{self.path}: {self.field}" if self.field else str(self.path)
-        return f"{where}: {self.message}"
+        # "x.md: date: not a date"; a message that already names its field is not prefixed twice.
+        if self.field and not self.message.startswith(self.field):
+            return f"{self.path}: {self.field}: {self.message}"
+        return f"{self.path}: {self.message}"
 
 
 class RenderError(HeartbeatError):

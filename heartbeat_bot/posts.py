@@ -1,15 +1,12 @@
-"""Pure: the bytes of one post file, parsed and validated into a :class:`~heartbeat_bot.models.Post`.
+"""Pure: the bytes of one post file, parsed and validated into a ``Post``.
 
-Nothing here reads a file, the clock or the environment: the caller hands in the raw
-bytes, the blog settings and the author-id to display-name map. A file that cannot be a
-Post raises :class:`~heartbeat_bot.errors.PostError` naming the file and, when one is to
-blame, the frontmatter key. Things worth a look that do not stop the post (a malformed
-``commentsUrl``, an unknown author id...) end up in ``Post.problems``.
-
-Pitfalls handled here: a UTF-8 byte-order mark before ``---``; CRLF line ends; later
-``---`` lines in the body; YAML dates that are not dates (``2022-13-45`` makes PyYAML
-raise ``ValueError`` rather than a YAML error); frontmatter that is a list; huge values
-(never echoed: shown values are cut to 60 characters).
+No file, clock or environment is read: the caller hands in the bytes, the blog settings
+and the author-id to display-name map. A file that cannot be a Post raises PostError
+naming the file and, when one is to blame, the frontmatter key; notes that do not stop
+the post (a malformed ``commentsUrl``, an unknown author id...) go to ``Post.problems``.
+Pitfalls handled: a byte-order mark before ``---``, CRLF, later ``---`` lines in the body,
+impossible YAML dates (PyYAML raises ValueError on ``2022-13-45``), alias bombs and huge
+values (echoed values are cut to 60 characters; containers are named, not printed).
 """
 
 from __future__ import annotations
@@ -38,37 +35,32 @@ MAX_TITLE = 1000  # characters, after folding whitespace
 MAX_DESCRIPTION = 64 * 1024  # characters, for description and descriptionLong
 SHOWN = 60  # at most this many characters of a value are echoed in a message
 
-_CHANNEL_NAMES: dict[str, Channel] = {
-    "discourse": "discourse",
-    "discord": "discord",
-    "twitter": "twitter",
-    "x": "twitter",
-}
+_CHANNEL_NAMES: dict[str, Channel] = {**{name: name for name in CHANNELS}, "x": "twitter"}
 _POST_SUFFIX = re.compile(r"\.(md|mdx|markdown)$", re.IGNORECASE)
 _DATE_PREFIX = re.compile(r"^[\d-]+")
 _FILE_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?=[-.]|$)")
 _FOLD = re.compile(r"[ \t\n\r\f\v\x85\u2028\u2029]+")  # line breaks and ASCII blanks, not NBSP
 _TOPIC_PATH = re.compile(r"/t/(?:(?P<slug>[^/]+)/)?(?P<id>\d+)(?:/\d+)?/?")
 # PyYAML's constructors leak these (not YAMLError) on bad explicit tags such as
-# `!!int abc` (ValueError), `!!bool maybe` (KeyError) or very deep nesting.
-_YAML_LEAKS = (ValueError, TypeError, KeyError, AttributeError, OverflowError, RecursionError)
+# `!!int abc` (ValueError), `!!int` alone (IndexError), `!!bool maybe` (KeyError).
+_YAML_LEAKS = (LookupError, ValueError, TypeError, AttributeError, ArithmeticError, RecursionError)
 
 
 class _Loader(_SafeBase):
     """Safe YAML loader (libyaml when available) on which an impossible date stays a string."""
 
 
-def _lenient_timestamp(loader: yaml.constructor.SafeConstructor, node: yaml.Node) -> Any:
+def _lenient_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
     try:
-        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)  # type: ignore[arg-type]
+        return loader.construct_yaml_timestamp(node)
     except (ValueError, AttributeError, OverflowError):
-        return loader.construct_scalar(node)  # type: ignore[arg-type]
+        return loader.construct_scalar(node)
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _lenient_timestamp)
 
 
-class _Handler(YAMLHandler):  # type: ignore[misc]
+class _Handler(YAMLHandler):
     """python-frontmatter's YAML handler, loading with :class:`_Loader`."""
 
     def load(self, fm: str, **kwargs: object) -> Any:
@@ -80,15 +72,29 @@ _HANDLER = _Handler()
 
 
 def clip(value: object, limit: int = SHOWN) -> str:
-    """``value`` as one line of at most ``limit`` characters, for messages."""
+    """``value`` as one line of at most ``limit`` characters, for messages.
+
+    Containers are named, never printed: YAML aliases can make a tiny file expand to
+    millions of items when printed.
+    """
+    if isinstance(value, list | dict | set | tuple):
+        return _kind(value)
     text = value if isinstance(value, str) else repr(value)
     text = " ".join(text[: limit * 4].split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _show(value: object) -> str:
+    """A value for a message: a string quoted and clipped, a container by its kind."""
+    if isinstance(value, str):
+        return f'"{clip(value)}"'
+    return clip(value)
+
+
 def _kind(value: object) -> str:
     names = {dict: "a mapping", list: "a list", bool: "true/false", type(None): "nothing"}
-    return names.get(type(value), f"a {type(value).__name__}")
+    name = type(value).__name__
+    return names.get(type(value), f"{'an' if name[0] in 'aeiou' else 'a'} {name}")
 
 
 def read_frontmatter(path: Path, raw: bytes) -> tuple[dict[str, Any], str]:
@@ -98,8 +104,8 @@ def read_frontmatter(path: Path, raw: bytes) -> tuple[dict[str, Any], str]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        bad = raw[exc.start]
-        raise PostError(path, f"is not UTF-8 text (byte 0x{bad:02x} at offset {exc.start})") from exc
+        where = f"byte 0x{raw[exc.start]:02x} at offset {exc.start}"
+        raise PostError(path, f"is not UTF-8 text ({where})") from exc
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     body = text.lstrip()
     skipped_lines = text[: len(text) - len(body)].count("\n")
@@ -119,7 +125,7 @@ def read_frontmatter(path: Path, raw: bytes) -> tuple[dict[str, Any], str]:
         what = clip(exc.problem or exc.context or "syntax error", 120)
         raise PostError(path, f"frontmatter is not valid YAML ({where}{what})") from exc
     except (yaml.YAMLError, *_YAML_LEAKS) as exc:
-        what = clip(str(exc) or type(exc).__name__, 120)
+        what = "cannot build a value: " + clip(str(exc) or type(exc).__name__, 120)
         raise PostError(path, f"frontmatter is not valid YAML ({what})") from exc
     if data is None:
         raise PostError(path, "frontmatter is empty")
@@ -161,8 +167,10 @@ def parse_post(path: Path, raw: bytes, blog: BlogConfig, authors: Mapping[str, s
     post_date = published_at.date()
     file_date = _file_name_date(path)
     if file_date is not None and file_date != post_date:
-        problems.append(f"file name says {file_date.isoformat()} but date is {post_date.isoformat()}")
+        problems.append(f"file name says {file_date} but date is {post_date}")
 
+    draft = _flag(path, meta, "draft", default=False)
+    draft = not _flag(path, meta, "published", default=True) or draft
     return Post(
         path=path,
         slug=slug,
@@ -177,7 +185,7 @@ def parse_post(path: Path, raw: bytes, blog: BlogConfig, authors: Mapping[str, s
         description=description,
         description_long=description_long or description,
         comments_url=comments_url,
-        draft=_flag(path, meta, "draft", default=False) or not _flag(path, meta, "published", default=True),
+        draft=draft,
         channels=_channels(path, meta),
         content_hash=hashlib.sha256(raw).hexdigest(),
         problems=tuple(problems),
@@ -187,14 +195,15 @@ def parse_post(path: Path, raw: bytes, blog: BlogConfig, authors: Mapping[str, s
 def _title(path: Path, meta: Mapping[str, Any]) -> str:
     value = meta.get("title")
     if value is None:
-        raise PostError(path, "title is missing; add a `title:` line to the frontmatter", field="title")
+        raise PostError(path, "title is missing; add a `title:` line", field="title")
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise PostError(path, f"title must be text, got {_kind(value)}", field="title")
     title = _FOLD.sub(" ", str(value)).strip()
     if not title:
         raise PostError(path, "title is empty", field="title")
     if len(title) > MAX_TITLE:
-        raise PostError(path, f"title is {len(title)} characters; at most {MAX_TITLE}", field="title")
+        message = f"title is {len(title)} characters; at most {MAX_TITLE}"
+        raise PostError(path, message, field="title")
     return title
 
 
@@ -214,7 +223,7 @@ def _published_at(path: Path, meta: Mapping[str, Any], blog: BlogConfig) -> date
     elif isinstance(value, date):
         moment = value
     if moment is None:
-        raise PostError(path, f'date "{clip(value)}" is not a valid date; {hint}', field="date")
+        raise PostError(path, f"date is not a valid date; {hint}; got {_show(value)}", field="date")
     tz = blog.tz
     try:
         if not isinstance(moment, datetime):
@@ -223,7 +232,7 @@ def _published_at(path: Path, meta: Mapping[str, Any], blog: BlogConfig) -> date
             return moment.replace(tzinfo=tz)
         return moment.astimezone(tz)
     except (ValueError, OverflowError):
-        raise PostError(path, f'date "{clip(value)}" is out of range', field="date") from None
+        raise PostError(path, f"date is out of range; got {_show(value)}", field="date") from None
 
 
 def _slug(path: Path, meta: Mapping[str, Any]) -> str:
@@ -289,7 +298,8 @@ def _text(path: Path, meta: Mapping[str, Any], key: str) -> str | None:
         raise PostError(path, f"{key} must be text, got {_kind(value)}", field=key)
     text = value.strip()
     if len(text) > MAX_DESCRIPTION:
-        raise PostError(path, f"{key} is {len(text)} characters; at most {MAX_DESCRIPTION}", field=key)
+        message = f"{key} is {len(text)} characters; at most {MAX_DESCRIPTION}"
+        raise PostError(path, message, field=key)
     return text or None
 
 
@@ -316,7 +326,8 @@ def _comments_url(value: object) -> tuple[str | None, str | None]:
         else:
             slug = f"{match['slug']}/" if match["slug"] else ""
             return f"{parts.scheme.lower()}://{parts.netloc.lower()}/t/{slug}{match['id']}", None
-    return None, f'commentsUrl "{clip(value.strip())}" is not a Discourse topic URL ({reason}); ignored'
+    shown = clip(value.strip())
+    return None, f'commentsUrl "{shown}" is not a Discourse topic URL ({reason}); ignored'
 
 
 def _flag(path: Path, meta: Mapping[str, Any], key: str, *, default: bool) -> bool:
@@ -324,7 +335,7 @@ def _flag(path: Path, meta: Mapping[str, Any], key: str, *, default: bool) -> bo
     if value is None:
         return default
     if not isinstance(value, bool):
-        raise PostError(path, f'{key} must be true or false, got "{clip(value)}"', field=key)
+        raise PostError(path, f"{key} must be true or false; got {_show(value)}", field=key)
     return value
 
 
@@ -337,12 +348,12 @@ def _channels(path: Path, meta: Mapping[str, Any]) -> frozenset[Channel]:
     valid = "true, false or a list of discourse, discord, twitter (alias x)"
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list):
-        raise PostError(path, f'announce must be {valid}; got "{clip(value)}"', field="announce")
+        raise PostError(path, f"announce must be {valid}; got {_show(value)}", field="announce")
     channels: set[Channel] = set()
     for item in items:
         name = item.strip().lower() if isinstance(item, str) else None
         if name not in _CHANNEL_NAMES:
-            raise PostError(path, f'announce must be {valid}; got "{clip(item)}"', field="announce")
+            raise PostError(path, f"announce must be {valid}; got {_show(item)}", field="announce")
         channels.add(_CHANNEL_NAMES[name])
     return frozenset(channels)
 

@@ -71,8 +71,8 @@ class App:
         found = find_post(posts, ref)
         if found is None:
             raise HeartbeatError(
-                f"no post matches {ref!r} in {self.config.posts_dir} "
-                "(give a file path, a slug or the post's public URL; `heartbeat-bot list` shows them)"
+                f"no post matches {ref!r} in {self.config.posts_dir} (give a file path, "
+                "a slug or the post's public URL; `heartbeat-bot list` shows them)"
             )
         return found
 

@@ -59,14 +59,18 @@ def render_discourse_topic(
 def topic_title(title: str, min_length: int, site_name: str) -> str:
     """The title, padded with the site name when Discourse would find it too short."""
     title = " ".join(title.split())
+    if len(title) > MAX_TITLE_LENGTH:
+        cut = truncate_words(title, MAX_TITLE_LENGTH)
+        # A word longer than the whole limit: cut it, rather than keep next to nothing.
+        return cut if len(cut) >= min_length else title[: MAX_TITLE_LENGTH - 1] + "…"
     for candidate in (title, f"{title} – {site_name}", f"{title} – new on the {site_name} blog"):
-        if len(candidate) >= min_length:
-            return truncate_words(candidate, MAX_TITLE_LENGTH)
+        if min_length <= len(candidate) <= MAX_TITLE_LENGTH:
+            return candidate
     # A very short title and site name: pad with words rather than be refused.
     padded = f"{title} – new blog post"
     while len(padded) < min_length:
         padded += " ·"
-    return truncate_words(padded, MAX_TITLE_LENGTH)
+    return padded
 
 
 def clean_tag(tag: str, max_length: int) -> str:

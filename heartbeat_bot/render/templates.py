@@ -27,10 +27,13 @@ _ENV = SandboxedEnvironment(
 )
 
 
+@lru_cache(maxsize=8)
 def default_template(channel: str) -> str:
     """The packaged default template text of ``channel`` (discourse, discord or twitter)."""
-    return resources.files("heartbeat_bot.render").joinpath(f"templates/{channel}.j2").read_text(
-        encoding="utf-8"
+    return (
+        resources.files("heartbeat_bot.render")
+        .joinpath(f"templates/{channel}.j2")
+        .read_text(encoding="utf-8")
     )
 
 
@@ -73,6 +76,11 @@ def render_template(text: str, **context: Any) -> str:
         return str(_compile(text).render(**context))
     except TemplateError as exc:
         raise RenderError(f"template failed: {exc}") from exc
+
+
+def has_block(text: str, block: str) -> bool:
+    """Whether the template defines ``{% block name %}``."""
+    return block in _compile(text).blocks
 
 
 def render_block(text: str, block: str, **context: Any) -> str:

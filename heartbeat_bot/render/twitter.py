@@ -2,23 +2,36 @@
 
 The template gives four blocks (``head``, ``summary``, ``link``, ``discuss``); this module
 packs them into tweets of at most 280 weighted characters (twitter-text v3): the first
-tweet holds the head, the start of the summary and the post link; the comments link goes
-in the last. Lines are kept whole where they can be: a bullet is moved to the next tweet
-rather than split, and only a line too long for any tweet is split between words.
+tweet holds the head, the start of the summary and the post link; the discussion link
+goes in the last. Lines are kept whole where they can be: a bullet moves to the next
+tweet rather than being split, and only prose, or a line too long for any tweet, is split
+between words. A summary longer than ``max_tweets`` allow is cut and ends with "…".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from heartbeat_bot.models import Post, TweetThread
 from heartbeat_bot.render.context import template_context
-from heartbeat_bot.render.templates import render_block
+from heartbeat_bot.render.templates import (
+    default_template,
+    has_block,
+    render_block,
+    render_template,
+)
 from heartbeat_bot.render.text import markdown_to_plain, truncate_words
 from heartbeat_bot.render.twitter_text import MAX_TWEET_WEIGHT, weighted_length
 
+BLOCKS = ("head", "summary", "link", "discuss")
 ELLIPSIS = "…"
-BULLET = "• "
+BULLET = "•"
+GAP = "\n\n"
+# The link and discussion lines may take at most this much of a tweet each.
+_MAX_LINE_WEIGHT = 120
+# Characters of summary kept per tweet allowed: far more than 280 weighted can show.
+_MAX_BODY_PER_TWEET = 1200
 # Below this much room, a prose line starts a new tweet instead of being split.
 _MIN_SPLIT_ROOM = 40
 
@@ -37,116 +50,120 @@ def render_tweet_thread(
     context = template_context(
         post, comments_url=comments_url, summary=summary, site_name=options.site_name
     )
-    head = _one_block(template, "head", context)
-    link = _one_block(template, "link", context)
-    discuss = _one_block(template, "discuss", context)
-    body = render_block(template, "summary", **context).strip()
-    return TweetThread(tuple(pack_thread(head, body, link, discuss, options.max_tweets)))
+    head = _one_line(_block(template, "head", context))
+    link = _one_line(_block(template, "link", context))
+    discuss = _one_line(_block(template, "discuss", context))
+    # More than the thread can ever hold is dropped up front, which bounds the packing work.
+    body = _block(template, "summary", context).strip()[: options.max_tweets * _MAX_BODY_PER_TWEET]
+    tweets = pack_thread(head, body, link, discuss, options.max_tweets)
+    return TweetThread(tuple(tweets) or (post.url,))
 
 
-def _one_block(template: str, name: str, context: dict[str, object]) -> str:
-    return " ".join(render_block(template, name, **context).split())
+def _block(template: str, name: str, context: dict[str, Any]) -> str:
+    """A block of the team's template, or of the default one where theirs lacks it.
+
+    A template without any block is taken as the summary as a whole.
+    """
+    if name == "summary" and not any(has_block(template, b) for b in BLOCKS):
+        return render_template(template, **context)
+    if not has_block(template, name):
+        template = default_template("twitter")
+    return render_block(template, name, **context)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """The fixed parts of the thread around the summary chunks."""
+
+    head: str
+    link: str
+    discuss: str
+
+    def tweet(self, index: int, chunk: str, *, last: bool) -> str:
+        parts = [self.head, chunk, self.link] if index == 0 else [chunk]
+        if last:
+            parts.append(self.discuss)
+        return GAP.join(p for p in parts if p)
+
+    def room(self, index: int, *, last: bool) -> int:
+        """Weight left for the summary chunk of tweet ``index`` (its separators included)."""
+        fixed = weighted_length(self.tweet(index, "", last=last))
+        return MAX_TWEET_WEIGHT - fixed - (len(GAP) if fixed else 0)
 
 
 def pack_thread(head: str, body: str, link: str, discuss: str, max_tweets: int) -> list[str]:
     """Fit head, body lines, link and discuss into at most ``max_tweets`` tweets."""
-    link_part = f"\n\n{link}" if link else ""
-    discuss_part = f"\n\n{discuss}" if discuss else ""
-    # The head may take what the link (and, for a single tweet, the discussion link) leave.
-    reserve = weighted_length(link_part) + (weighted_length(discuss_part) if max_tweets == 1 else 0)
-    head = _fit(head, MAX_TWEET_WEIGHT - reserve - 2)
-    first_overhead = weighted_length(f"{head}\n\n" if head else "") + weighted_length(link_part)
+    link = _fit(link, _MAX_LINE_WEIGHT)
+    discuss = _fit(discuss, _MAX_LINE_WEIGHT)
+    reserve = sum(weighted_length(GAP + x) for x in (link, discuss if max_tweets == 1 else "") if x)
+    frame = _Frame(_fit(head, MAX_TWEET_WEIGHT - reserve - len(GAP)), link, discuss)
 
-    chunks = _pack_lines(_lines(body), MAX_TWEET_WEIGHT - first_overhead)
-    tweets = [_join(head, chunks[0] if chunks else "", link_part.strip())]
-    tweets += chunks[1:]
-
-    if len(tweets) > max_tweets:
-        tweets = tweets[:max_tweets]
-        tweets[-1] = _cut_with_ellipsis(tweets[-1], MAX_TWEET_WEIGHT - weighted_length(discuss_part))
-        if max_tweets == 1:  # the cut may have taken the link: put it back
-            tweets[0] = _single(head, chunks, link_part, discuss_part)
-    if discuss:
-        if weighted_length(tweets[-1] + discuss_part) <= MAX_TWEET_WEIGHT:
-            tweets[-1] += discuss_part
-        elif len(tweets) < max_tweets:
-            tweets.append(discuss)
-        else:
-            tweets[-1] = _cut_with_ellipsis(
-                tweets[-1], MAX_TWEET_WEIGHT - weighted_length(discuss_part)
-            )
-            tweets[-1] += discuss_part
-    return [t.strip() for t in tweets if t.strip()]
-
-
-def _single(head: str, chunks: list[str], link_part: str, discuss_part: str) -> str:
-    """One tweet: head, as much summary as fits (ending in …), link."""
-    room = MAX_TWEET_WEIGHT - weighted_length(f"{head}\n\n{link_part}{discuss_part}")
-    summary = "\n".join(chunks)
-    text = _cut_with_ellipsis(summary, room) if summary and room > 2 else ""
-    return _join(head, text, link_part.strip())
+    chunks = _pack_lines(_lines(body), frame.room(0, last=False))
+    last = len(chunks) - 1
+    if discuss and weighted_length(chunks[last]) > frame.room(last, last=True):
+        chunks.append("")  # the discussion link gets a tweet of its own
+    if len(chunks) > max_tweets:
+        chunks = chunks[:max_tweets]
+        last = max_tweets - 1
+        chunks[last] = _cut_with_ellipsis(chunks[last], frame.room(last, last=True))
+    last = len(chunks) - 1
+    tweets = [frame.tweet(i, chunk, last=i == last) for i, chunk in enumerate(chunks)]
+    return _distinct([t for t in tweets if t])
 
 
 def _lines(body: str) -> list[str]:
-    lines = [line.rstrip() for line in body.splitlines()]
-    while lines and not lines[0]:
-        lines.pop(0)
-    return lines
+    return [" ".join(line.split()) if line.strip() else "" for line in body.splitlines()]
 
 
 def _pack_lines(lines: list[str], first_room: int) -> list[str]:
-    """Greedy packing of lines into tweets; the first tweet has only ``first_room``."""
-    tweets: list[list[str]] = [[]]
-    room = [first_room]
-
-    def used(i: int) -> int:
-        return weighted_length("\n".join(tweets[i]))
-
+    """Greedy packing of lines into tweet chunks; the first has only ``first_room``."""
+    chunks: list[list[str]] = [[]]
+    rooms = [first_room]
     for line in lines:
-        if not line and (not tweets[-1] or not tweets[-1][-1]):
-            continue  # no blank line at a tweet's start, nor two in a row
+        if not line:
+            if chunks[-1] and chunks[-1][-1]:
+                chunks[-1].append("")  # a paragraph break, never at a chunk's start
+            continue
         while line:
-            current = tweets[-1]
-            candidate = "\n".join([*current, line])
-            if weighted_length(candidate) <= room[-1]:
+            current = chunks[-1]
+            if weighted_length("\n".join([*current, line])) <= rooms[-1]:
                 current.append(line)
                 break
-            free = room[-1] - used(len(tweets) - 1) - (1 if current else 0)
-            fits_alone = weighted_length(line) <= MAX_TWEET_WEIGHT
-            splittable = not line.startswith(BULLET.strip()) or not fits_alone
-            if splittable and (free >= _MIN_SPLIT_ROOM or not current) and free > 0:
-                part, rest = _split_words(line, free)
+            free = rooms[-1] - (weighted_length("\n".join(current)) + 1 if current else 0)
+            keep_whole = line.startswith(BULLET) and weighted_length(line) <= MAX_TWEET_WEIGHT
+            if not keep_whole and free > 0 and (free >= _MIN_SPLIT_ROOM or not current):
+                part, line = _split_words(line, free)
                 if part:
                     current.append(part)
-                    line = rest
-            tweets.append([])
-            room.append(MAX_TWEET_WEIGHT)
-    packed = ["\n".join(t).strip() for t in tweets]
-    first, rest = packed[0], [t for t in packed[1:] if t]
-    return [first, *rest]
+            if line:
+                chunks.append([])
+                rooms.append(MAX_TWEET_WEIGHT)
+    packed = ["\n".join(chunk).strip() for chunk in chunks]
+    return [packed[0], *(chunk for chunk in packed[1:] if chunk)]
 
 
 def _split_words(line: str, room: int) -> tuple[str, str]:
-    """The longest word-boundary prefix of ``line`` within ``room`` and the rest."""
+    """The longest word-boundary prefix of ``line`` within ``room``, and the rest."""
     words = line.split(" ")
-    taken: list[str] = []
-    for word in words:
-        if weighted_length(" ".join([*taken, word])) > room:
-            break
-        taken.append(word)
-    if not taken:  # one word longer than the room: cut it by characters
+    taken = 0
+    while taken < len(words) and weighted_length(" ".join(words[: taken + 1])) <= room:
+        taken += 1
+    if taken == 0:  # a single word longer than the room: cut it between characters
         part = truncate_words(line, room, weighted_length, ellipsis="")
         return part, line[len(part) :].lstrip()
-    return " ".join(taken), " ".join(words[len(taken) :])
+    return " ".join(words[:taken]), " ".join(words[taken:])
 
 
 def _cut_with_ellipsis(text: str, room: int) -> str:
-    """``text`` cut to ``room`` weighted characters, ending with … when anything was cut."""
-    text = text.rstrip()
-    if weighted_length(text + ELLIPSIS) <= room:
-        return text + ELLIPSIS
-    lines = text.splitlines()
-    while len(lines) > 1 and weighted_length("\n".join(lines) + ELLIPSIS) > room:
+    """``text`` cut to ``room`` weighted characters, ending with … (empty if no room)."""
+    if room < weighted_length(ELLIPSIS):
+        return ""
+    lines = text.rstrip().splitlines() or [""]
+    while len(lines) > 1 and weighted_length("\n".join(lines).rstrip() + ELLIPSIS) > room:
         lines.pop()
     kept = "\n".join(lines).rstrip()
     if weighted_length(kept + ELLIPSIS) <= room:
@@ -160,5 +177,14 @@ def _fit(text: str, room: int) -> str:
     return truncate_words(text, room, weighted_length, ellipsis=ELLIPSIS)
 
 
-def _join(head: str, text: str, link: str) -> str:
-    return "\n\n".join(part for part in (head, text, link) if part)
+def _distinct(tweets: list[str]) -> list[str]:
+    """X refuses a tweet identical to a recent one: number any repeat within the thread."""
+    seen: set[str] = set()
+    result = []
+    for position, tweet in enumerate(tweets, start=1):
+        if tweet in seen:
+            mark = f" ({position}/{len(tweets)})"
+            tweet = _fit(tweet, MAX_TWEET_WEIGHT - weighted_length(mark)) + mark
+        seen.add(tweet)
+        result.append(tweet)
+    return result

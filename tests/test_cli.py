@@ -1,0 +1,185 @@
+"""The command line, run as a real process: preview, list, errors and exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from heartbeat_bot.entrypoints import cli
+from tests.conftest import CORPUS, DVC_AUTHORS, DVC_POSTS
+from tests.render_limits import discord_problems, discourse_problems, twitter_problems
+
+HOME = Path(__file__).resolve().parents[1]
+
+
+def run(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTBEAT_")}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "heartbeat_bot", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or HOME,
+        env=full_env,
+        timeout=120,
+    )
+
+
+def write_config(tmp_path: Path, posts: Path, extra: str = "") -> Path:
+    config = tmp_path / "heartbeat.toml"
+    config.write_text(
+        f"""
+[blog]
+posts_dir = "{posts}"
+authors_dir = "{DVC_AUTHORS}"
+post_url = "https://dvc.org/blog/{{slug}}"
+picture_url = "https://dvc.org/blog/images/{{picture}}"
+site_name = "DVC"
+[discourse]
+category = 7
+{extra}
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
+@pytest.fixture(scope="module")
+def corpus_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_config(tmp_path_factory.mktemp("cfg"), DVC_POSTS)
+
+
+def test_version_and_help() -> None:
+    """--version prints the version and --help lists the commands, both exiting 0."""
+    version = run("--version")
+    assert version.returncode == 0 and version.stdout.startswith("heartbeat-bot ")
+    helptext = run("--help")
+    assert helptext.returncode == 0 and "preview" in helptext.stdout and "list" in helptext.stdout
+
+
+def test_help_imports_nothing_heavy() -> None:
+    """Building the CLI imports none of the heavy libraries, so --help answers at once."""
+    code = (
+        "import sys; from heartbeat_bot.entrypoints import cli; cli.build_parser();"
+        "print([m for m in ('discord','tweepy','httpx','pydantic','jinja2','rich','yaml',"
+        "'apscheduler','markdown_it') if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_preview_json_every_corpus_post(
+    corpus_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """preview --json renders every corpus post with every payload within limits."""
+    listing = run("--config", str(corpus_config), "list", "--json")
+    assert listing.returncode == 0, listing.stderr
+    rows = json.loads(listing.stdout)
+    assert len(rows) == len(list(DVC_POSTS.glob("*.md")))
+    capsys.readouterr()
+    for row in rows:
+        assert row["state"] in {"published", "scheduled", "draft"}, row
+        # In-process for speed: the same main() the console script runs.
+        assert cli.main(["--config", str(corpus_config), "preview", row["path"], "--json"]) == 0
+        document = json.loads(capsys.readouterr().out)
+        assert set(document) == {"post", "discourse", "discord", "twitter"}
+        assert set(document["post"]) == {
+            "slug",
+            "url",
+            "title",
+            "published_at",
+            "comments_url",
+            "picture_url",
+            "authors",
+            "tags",
+        }
+        assert set(document["discourse"]) == {
+            "title",
+            "raw",
+            "category",
+            "tags",
+            "external_id",
+            "embed_url",
+        }
+        assert set(document["discord"]) == {"content", "embeds", "allowed_mentions"}
+        assert discourse_problems(document["discourse"]) == []
+        assert discord_problems(document["discord"]) == []
+        assert twitter_problems(document["twitter"]["tweets"]) == []
+
+
+def test_preview_by_slug_url_and_human_output(corpus_config: Path) -> None:
+    """A post can be named by slug or URL; the human view shows the three payloads."""
+    by_slug = run("--config", str(corpus_config), "preview", "MLEM-release", "--json")
+    by_url = run(
+        "--config", str(corpus_config), "preview", "https://dvc.org/blog/MLEM-release/", "--json"
+    )
+    assert by_slug.returncode == 0, by_slug.stderr
+    assert json.loads(by_slug.stdout) == json.loads(by_url.stdout)
+    human = run("--config", str(corpus_config), "preview", "april-22-heartbeat")
+    assert human.returncode == 0, human.stderr
+    for heading in ("Discourse topic", "Discord message", "X tweet 1/"):
+        assert heading in human.stdout
+
+
+def test_example_blog_works_from_anywhere(tmp_path: Path) -> None:
+    """--example previews the bundled posts without any config file."""
+    out = run("preview", "--example", "april-22-heartbeat", "--json", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    document = json.loads(out.stdout)
+    assert document["post"]["url"] == "https://dvc.org/blog/april-22-heartbeat"
+    assert document["post"]["authors"] == ["Jeny De Figueiredo"]
+    listing = run("list", "--example", "--json", cwd=tmp_path)
+    assert len(json.loads(listing.stdout)) == 5
+
+
+def test_bad_post_is_one_line_exit_2(tmp_path: Path) -> None:
+    """A broken post file gives one line naming the file and field, and exit code 2."""
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    bad = posts / "2024-01-01-bad.md"
+    bad.write_text("---\ntitle: Bad\ndate: 2024-13-45\n---\nbody\n", encoding="utf-8")
+    shutil.copy(DVC_POSTS / "2022-04-15-april-22-heartbeat.md", posts)
+    config = write_config(tmp_path, posts)
+    out = run("--config", str(config), "preview", str(bad))
+    assert out.returncode == 2
+    assert out.stderr.count("\n") == 1
+    assert "2024-01-01-bad.md" in out.stderr and "date" in out.stderr
+    # One bad post never hides the others from `list`.
+    listing = json.loads(run("--config", str(config), "list", "--json").stdout)
+    states = sorted(row["state"] for row in listing)
+    assert states == ["error", "published"]
+
+
+def test_bad_config_is_one_line_exit_2(tmp_path: Path) -> None:
+    """A wrong setting names the key on one line and exits 2; --debug shows the traceback."""
+    config = write_config(tmp_path, DVC_POSTS, extra='max_tags = "five"')
+    out = run("--config", str(config), "list")
+    assert out.returncode == 2
+    assert out.stderr.strip() == (
+        'heartbeat-bot: config error: discourse.max_tags must be an integer, got "five"'
+    )
+    debug = run("--debug", "--config", str(config), "list")
+    assert "Traceback" in debug.stderr
+
+
+def test_unknown_post_is_a_clear_error(corpus_config: Path) -> None:
+    """Naming a post that does not exist says so and exits 2."""
+    out = run("--config", str(corpus_config), "preview", "no-such-post")
+    assert out.returncode == 2
+    assert "no post matches 'no-such-post'" in out.stderr
+
+
+def test_config_from_environment_variable(tmp_path: Path) -> None:
+    """$HEARTBEAT_CONFIG names the settings file when --config is absent."""
+    config = write_config(tmp_path, CORPUS / "seed")
+    out = run("list", "--json", cwd=tmp_path, env={"HEARTBEAT_CONFIG": str(config)})
+    assert out.returncode == 0, out.stderr
+    assert [row["slug"] for row in json.loads(out.stdout)] == ["april-22-heartbeat"]

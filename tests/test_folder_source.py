@@ -1,0 +1,164 @@
+"""FolderSource over real files copied from the corpus, and find_post over what it loads."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import pytest
+
+from heartbeat_bot.config import BlogConfig
+from heartbeat_bot.errors import ConfigError, PostError
+from heartbeat_bot.models import Post
+from heartbeat_bot.posts import find_post
+from heartbeat_bot.sources.folder import FolderSource
+from tests.conftest import CORPUS, DVC_AUTHORS, DVC_POSTS
+
+POSTS = (
+    "2021-05-21-may-21-dvc-heartbeat.md",
+    "2022-05-24-MLEM-release.md",
+    "2023-12-11-dvc-git-lfs.md",
+)
+AUTHOR_IDS = ("jeny_defigueiredo", "aguschin", "peter_rowlands")
+BOM_POST = CORPUS / "malformed" / "bom-2022-08-snapshot" / "2021-06-02-introducing-dvc-studio.md"
+
+
+@pytest.fixture
+def blog_dir(tmp_path: Path) -> Path:
+    """A small blog: three real posts, a BOM post, a broken post, real authors, a broken author."""
+    posts = tmp_path / "posts"
+    authors = tmp_path / "authors"
+    (posts / "drafts").mkdir(parents=True)
+    authors.mkdir()
+    for name in POSTS:
+        shutil.copy(DVC_POSTS / name, posts / name)
+    shutil.copy(BOM_POST, posts / BOM_POST.name)
+    for author_id in AUTHOR_IDS:
+        shutil.copy(DVC_AUTHORS / f"{author_id}.md", authors / f"{author_id}.md")
+    (posts / "2022-01-01-broken.md").write_text("No frontmatter here.\n", encoding="utf-8")
+    (posts / "notes.txt").write_text("not a post\n", encoding="utf-8")
+    (posts / ".#2022-01-02-lock.md").write_text("editor lock file\n", encoding="utf-8")
+    (posts / "drafts" / "2022-01-03-nested.md").write_text("---\ntitle: x\n---\n", encoding="utf-8")
+    (authors / "broken.md").write_bytes(b"\x00\x01 not an author")
+    (authors / "nameless.md").write_text("---\navatar: x.png\n---\n", encoding="utf-8")
+    return tmp_path
+
+
+def source_of(root: Path) -> FolderSource:
+    return FolderSource(root / "posts", root / "authors")
+
+
+def blog_of(root: Path, dvc_blog: BlogConfig) -> BlogConfig:
+    return dvc_blog.model_copy(
+        update={"posts_dir": root / "posts", "authors_dir": root / "authors"}
+    )
+
+
+def test_files_lists_post_files_sorted(blog_dir: Path) -> None:
+    """files() lists the Markdown posts right in the folder, by name; no subfolders or dotfiles."""
+    names = [path.name for path in source_of(blog_dir).files()]
+    assert names == sorted([*POSTS, BOM_POST.name, "2022-01-01-broken.md"])
+
+
+def test_scan_keeps_going_past_a_broken_file(blog_dir: Path, dvc_blog: BlogConfig) -> None:
+    """scan() gives Posts and PostErrors side by side in file order; one bad file stops nothing."""
+    results = source_of(blog_dir).scan(blog_of(blog_dir, dvc_blog))
+    assert len(results) == 5
+    errors = [r for r in results if isinstance(r, PostError)]
+    posts = [r for r in results if isinstance(r, Post)]
+    assert len(errors) == 1 and errors[0].path == blog_dir / "posts" / "2022-01-01-broken.md"
+    assert "does not start with a '---'" in str(errors[0])
+    by_slug = {post.slug: post for post in posts}
+    assert by_slug["MLEM-release"].authors == ("Alexander Guschin",)
+    assert by_slug["dvc-git-lfs"].authors == ("Peter Rowlands",)
+    assert by_slug["introducing-dvc-studio"].title
+    assert isinstance(results[2], PostError)  # two 2021 posts sort before 2022-01-01-broken
+
+
+def test_authors_read_once_broken_ones_skipped(blog_dir: Path) -> None:
+    """authors() maps ids to names, skips broken or nameless files, and reads the folder once."""
+    source = source_of(blog_dir)
+    names = source.authors()
+    assert names == {
+        "aguschin": "Alexander Guschin",
+        "jeny_defigueiredo": "Jeny De Figueiredo",
+        "peter_rowlands": "Peter Rowlands",
+    }
+    assert sorted(error.path.name for error in source.author_errors) == ["broken.md", "nameless.md"]
+    shutil.rmtree(blog_dir / "authors")
+    assert source.authors() is names
+
+
+def test_no_authors_dir_shows_ids(blog_dir: Path, dvc_blog: BlogConfig) -> None:
+    """Without an authors folder, posts keep their author ids as names and note no problem."""
+    source = FolderSource(blog_dir / "posts", None)
+    post = source.load(blog_dir / "posts" / "2022-05-24-MLEM-release.md", dvc_blog)
+    assert post.authors == ("aguschin",)
+    assert not any("author" in problem for problem in post.problems)
+
+
+def test_missing_posts_dir_is_config_error(tmp_path: Path, dvc_blog: BlogConfig) -> None:
+    """A posts folder that does not exist is a ConfigError naming blog.posts_dir and the path."""
+    missing = tmp_path / "nowhere"
+    with pytest.raises(ConfigError) as caught:
+        FolderSource(missing, None).scan(dvc_blog)
+    assert caught.value.key == "blog.posts_dir"
+    assert "blog.posts_dir" in str(caught.value) and str(missing) in str(caught.value)
+
+
+def test_missing_authors_dir_is_config_error(blog_dir: Path) -> None:
+    """An authors folder that is set but missing is a ConfigError naming blog.authors_dir."""
+    with pytest.raises(ConfigError) as caught:
+        FolderSource(blog_dir / "posts", blog_dir / "no-authors").authors()
+    assert caught.value.key == "blog.authors_dir"
+
+
+def test_unreadable_file_is_post_error(blog_dir: Path, dvc_blog: BlogConfig) -> None:
+    """A file that vanished or cannot be read gives a PostError naming it, not an OSError."""
+    gone = blog_dir / "posts" / "2022-02-02-gone.md"
+    with pytest.raises(PostError) as caught:
+        source_of(blog_dir).load(gone, dvc_blog)
+    assert caught.value.path == gone and "cannot be read" in str(caught.value)
+
+
+@pytest.fixture
+def loaded(blog_dir: Path, dvc_blog: BlogConfig) -> list[Post]:
+    """The Posts of the small blog."""
+    results = source_of(blog_dir).scan(blog_of(blog_dir, dvc_blog))
+    return [result for result in results if isinstance(result, Post)]
+
+
+@pytest.mark.parametrize(
+    "ref",
+    [
+        "MLEM-release",
+        "mlem-release",
+        "https://dvc.org/blog/MLEM-release",
+        "http://DVC.org/blog/MLEM-release/",
+        "dvc.org/blog/MLEM-release",
+        "2022-05-24-MLEM-release.md",
+        "2022-05-24-MLEM-release",
+        "posts/2022-05-24-MLEM-release.md",
+    ],
+)
+def test_find_post_by_slug_url_or_file(loaded: list[Post], ref: str) -> None:
+    """find_post finds a post by slug (any case), URL (scheme, host case, slash) or file name."""
+    found = find_post(loaded, ref)
+    assert found is not None and found.slug == "MLEM-release"
+
+
+@pytest.mark.parametrize("ref", ["", "  ", "nothing-like-it", "https://dvc.org/blog/MLEM"])
+def test_find_post_unknown_ref(loaded: list[Post], ref: str) -> None:
+    """find_post returns None when nothing matches."""
+    assert find_post(loaded, ref) is None
+
+
+def test_find_post_exact_slug_beats_case_insensitive(loaded: list[Post]) -> None:
+    """When two slugs differ only in case, the exact one is found."""
+    original = next(post for post in loaded if post.slug == "MLEM-release")
+    twin = dataclasses.replace(
+        original, slug="mlem-release", url="https://dvc.org/blog/mlem-release"
+    )
+    assert find_post([original, twin], "mlem-release") is twin
+    assert find_post([twin, original], "MLEM-release") is original
