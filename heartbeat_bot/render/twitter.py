@@ -32,6 +32,7 @@ GAP = "\n\n"
 _MAX_LINE_WEIGHT = 120
 # Characters of summary kept per tweet allowed: far more than 280 weighted can show.
 _MAX_BODY_PER_TWEET = 1200
+_SENTENCE_ENDS = (".", "!", "?", ";", ":")
 # Below this much room, a prose line starts a new tweet instead of being split.
 _MIN_SPLIT_ROOM = 40
 
@@ -155,6 +156,13 @@ def _split_words(line: str, room: int) -> tuple[str, str]:
     if taken == 0:  # a single word longer than the room: cut it between characters
         part = truncate_words(line, room, weighted_length, ellipsis="")
         return part, line[len(part) :].lstrip()
+    if taken < len(words):
+        # Prefer ending the tweet at a sentence, when that still fills half of it.
+        for end in range(taken, 0, -1):
+            if words[end - 1].endswith(_SENTENCE_ENDS):
+                if weighted_length(" ".join(words[:end])) >= room // 2:
+                    taken = end
+                break
     return " ".join(words[:taken]), " ".join(words[taken:])
 
 
