@@ -73,3 +73,18 @@ class Retryable(ChannelError):
 
 class Permanent(ChannelError):
     """The service refused for good: retrying the same request cannot succeed."""
+
+
+class Uncertain(ChannelError):
+    """The request may have been carried out: it was sent, but no answer came back.
+
+    A timeout while reading, or a connection dropped after the request went out. The
+    outcome must be reconciled with the service before anything is sent again.
+    """
+
+
+class Duplicate(Permanent):
+    """The service refused because the same thing was sent before (X's duplicate rule).
+
+    It proves an earlier attempt went through, but carries no id of what was created.
+    """

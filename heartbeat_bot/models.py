@@ -108,3 +108,11 @@ class TweetThread:
 
     def body(self) -> dict[str, Any]:
         return {"tweets": list(self.tweets)}
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What a service created: its id and, when it has one, a public URL."""
+
+    remote_id: str
+    url: str | None = None
