@@ -1,0 +1,233 @@
+"""The announcer: the one place that orders the steps for a post.
+
+Discourse first (its topic URL goes into the other messages and back into the post),
+then Discord and X concurrently. Every pair goes through the ledger, so a crash, a kill
+or a second process never duplicates an announcement.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from heartbeat_bot.announcer.outcome import Outcome, PostReport
+from heartbeat_bot.announcer.pairs import RunContext, Sleep, run_pair
+from heartbeat_bot.announcer.protocols import MessageService, TopicService, TweetService
+from heartbeat_bot.announcer.retry import RetryPolicy
+from heartbeat_bot.announcer.thread import run_thread
+from heartbeat_bot.ledger import DEFAULT_LEASE, Delivery, Ledger
+from heartbeat_bot.models import CHANNELS, Post, Sent
+from heartbeat_bot.render import RenderSettings
+from heartbeat_bot.sources.writeback import WriteBackError, write_comments_url
+
+log = logging.getLogger("heartbeat_bot.announcer")
+
+# States in which Discourse has not settled yet, so the others wait for its link.
+_DISCOURSE_UNSETTLED = frozenset({"pending", "sending", "waiting", "unknown"})
+
+
+class Announcer:
+    """Announces posts on the channels it was given clients for."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        render: RenderSettings,
+        *,
+        discourse: TopicService | None = None,
+        discord: MessageService | None = None,
+        twitter: TweetService | None = None,
+        policy: RetryPolicy | None = None,
+        write_back: str = "off",
+        lease: float = DEFAULT_LEASE,
+        sleep: Sleep = asyncio.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.ledger = ledger
+        self.render = render
+        self.discourse = discourse
+        self.discord = discord
+        self.twitter = twitter
+        self.policy = policy or RetryPolicy()
+        self.write_back = write_back
+        self.lease = lease
+        self.sleep = sleep
+        self.clock = clock
+
+    @property
+    def enabled(self) -> tuple[str, ...]:
+        clients = {"discourse": self.discourse, "discord": self.discord, "twitter": self.twitter}
+        return tuple(name for name in CHANNELS if clients[name] is not None)
+
+    async def announce(
+        self,
+        post: Post,
+        *,
+        only: frozenset[str] | None = None,
+        force: bool = False,
+        max_wait: float = 60.0,
+        dry_run: bool = False,
+    ) -> PostReport:
+        """Send every pair of ``post`` that is not done yet (or all of them with ``force``)."""
+        report = PostReport(post)
+        post_id = self.ledger.upsert_post(post)
+        selected: list[str] = []
+        for channel in CHANNELS:
+            reason = self._skip_reason(post, channel, only)
+            if reason:
+                report.outcomes[channel] = Outcome(channel, "skipped", "skipped", note=reason)
+            else:
+                selected.append(channel)
+        ctx = RunContext(
+            self.ledger, self.policy, self.clock() + max_wait, self.lease, self.sleep, self.clock
+        )
+        rows = {channel: self.ledger.ensure(post_id, channel) for channel in selected}
+        if force and not dry_run:
+            self._restart_done(rows, keep=("discourse",))
+            rows = {channel: self.ledger.get(row.id) for channel, row in rows.items()}
+        if dry_run:
+            for name, row in rows.items():
+                report.outcomes[name] = _dry_run(row)
+            return report
+
+        comments_url = post.comments_url or self.ledger.post(post_id).comments_url
+        if "discourse" in rows:
+            outcome = await self._discourse(ctx, post, rows["discourse"], force=force)
+            report.outcomes["discourse"] = outcome
+            if outcome.state == "done" and outcome.url:
+                comments_url = outcome.url
+                self._remember_comments_url(post, post_id, outcome, report)
+            elif outcome.state in _DISCOURSE_UNSETTLED:
+                for channel in ("discord", "twitter"):
+                    if channel in rows:
+                        report.outcomes[channel] = Outcome(
+                            channel,
+                            rows[channel].state,
+                            "deferred",
+                            note="waits for the Discourse thread, to carry its link",
+                        )
+                return report
+            else:
+                report.notes.append("Discourse failed: announced without the discussion link")
+                comments_url = None if post.comments_url is None else comments_url
+
+        jobs = []
+        if "discord" in rows:
+            jobs.append(self._discord(ctx, post, rows["discord"], comments_url))
+        if "twitter" in rows:
+            jobs.append(self._twitter(ctx, post, rows["twitter"], comments_url, forced=force))
+        for outcome in await asyncio.gather(*jobs):
+            report.outcomes[outcome.channel] = outcome
+        return report
+
+    def _skip_reason(self, post: Post, channel: str, only: frozenset[str] | None) -> str | None:
+        if channel not in self.enabled:
+            return "not enabled"
+        if channel not in post.channels:
+            return "excluded by the post's `announce` setting"
+        if only is not None and channel not in only:
+            return "not selected"
+        return None
+
+    def _restart_done(self, rows: dict[str, Delivery], keep: tuple[str, ...]) -> None:
+        """``--force``: done pairs are sent anew (Discourse is re-checked, never duplicated)."""
+        for channel, row in rows.items():
+            if row.state in {"done", "skipped"} and channel not in keep:
+                self.ledger.restart(row.id, "sent again by request (--force)")
+
+    async def _discourse(
+        self, ctx: RunContext, post: Post, row: Delivery, *, force: bool
+    ) -> Outcome:
+        assert self.discourse is not None
+        discourse = self.discourse
+        if post.comments_url:
+            # The post names its thread already: adopt it, create nothing.
+            if row.state != "done" or row.remote_url != post.comments_url:
+                sent = Sent(_topic_id(post.comments_url), post.comments_url)
+                self.ledger.finish(row.id, sent, event="adopted")
+            return Outcome(
+                "discourse", "done", "adopted", post.comments_url, "from the post's commentsUrl"
+            )
+        if row.state == "done":
+            # Even with --force: Discourse never gets a second topic for a post.
+            note = "one topic per post, even with --force" if force else ""
+            return Outcome("discourse", "done", "already", row.remote_url, note)
+        topic = self.render.discourse_topic(post)
+        payload = json.dumps(topic.body(), ensure_ascii=False, sort_keys=True)
+
+        async def send(claimed: Delivery) -> Sent:
+            return await discourse.create_topic(claimed.payload_json())
+
+        async def reconcile(claimed: Delivery) -> Sent | None:
+            body = claimed.payload_json()
+            return await discourse.find_topic(body["external_id"], body["embed_url"])
+
+        return await run_pair(ctx, row, payload, None, send, reconcile)
+
+    async def _discord(
+        self, ctx: RunContext, post: Post, row: Delivery, comments_url: str | None
+    ) -> Outcome:
+        assert self.discord is not None
+        discord = self.discord
+        if row.state == "done":
+            return Outcome("discord", "done", "already", row.remote_url)
+        message = self.render.discord_message(post, comments_url)
+        payload = json.dumps(message.body(), ensure_ascii=False, sort_keys=True)
+        generation = sum(1 for e in self.ledger.history(row.id) if e["event"] == "forced")
+        nonce = hashlib.sha256(f"{post.url}#{generation}".encode()).hexdigest()[:25]
+
+        async def send(claimed: Delivery) -> Sent:
+            return await discord.send(claimed.payload_json(), claimed.nonce)
+
+        since = self._since(row)
+
+        async def reconcile(claimed: Delivery) -> Sent | None:
+            return await discord.find_sent(post.url, since=since)
+
+        return await run_pair(
+            ctx, row, payload, nonce, send, reconcile if discord.can_confirm else None
+        )
+
+    def _since(self, row: Delivery) -> datetime | None:
+        """When the current generation of this pair began (a forced resend starts anew)."""
+        starts = [e["at"] for e in self.ledger.history(row.id) if e["event"] == "forced"]
+        return datetime.fromtimestamp(starts[-1] - 5, UTC) if starts else None
+
+    async def _twitter(
+        self, ctx: RunContext, post: Post, row: Delivery, comments_url: str | None, *, forced: bool
+    ) -> Outcome:
+        assert self.twitter is not None
+        if row.state == "done":
+            return Outcome("twitter", "done", "already", row.remote_url)
+        thread = self.render.tweet_thread(post, comments_url)
+        return await run_thread(ctx, row, list(thread.tweets), self.twitter, forced=forced)
+
+    def _remember_comments_url(
+        self, post: Post, post_id: int, outcome: Outcome, report: PostReport
+    ) -> None:
+        assert outcome.url is not None
+        self.ledger.set_comments_url(post_id, outcome.url)
+        if self.write_back != "file" or post.comments_url == outcome.url:
+            return
+        try:
+            if write_comments_url(post.path, outcome.url, post.content_hash):
+                report.notes.append(f"commentsUrl written to {post.path}")
+        except WriteBackError as exc:
+            log.warning("write-back: %s", exc)
+            report.notes.append(f"commentsUrl not written: {exc}")
+
+
+def _topic_id(url: str) -> str:
+    last = url.rstrip("/").rsplit("/", 1)[-1]
+    return last if last.isdigit() else url
+
+
+def _dry_run(row: Delivery) -> Outcome:
+    if row.state in {"done", "skipped"}:
+        return Outcome(row.channel, row.state, "already", row.remote_url)
+    return Outcome(row.channel, row.state, "would-send", note=f"would send (now {row.state})")

@@ -1,0 +1,29 @@
+"""What the announcer needs from each channel client (the real ones live in channels/)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+from heartbeat_bot.models import Sent
+
+
+class TopicService(Protocol):
+    async def create_topic(self, body: dict[str, Any]) -> Sent: ...
+
+    async def find_topic(self, external_id: str, embed_url: str) -> Sent | None: ...
+
+
+class MessageService(Protocol):
+    @property
+    def can_confirm(self) -> bool: ...
+
+    async def send(self, body: dict[str, Any], nonce: str | None) -> Sent: ...
+
+    async def find_sent(self, post_url: str, *, since: datetime | None = None) -> Sent | None: ...
+
+
+class TweetService(Protocol):
+    async def post_tweet(self, text: str, reply_to: str | None) -> Sent: ...
+
+    async def find_tweet(self, text: str, reply_to: str | None) -> Sent | None: ...

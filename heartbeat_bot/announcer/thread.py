@@ -1,0 +1,135 @@
+"""Posting an X thread exactly once, tweet by tweet, each committed before and after.
+
+X has no idempotency key. An interrupted tweet is looked up in the account's timeline;
+failing that, it is resent with the identical text: X refuses a duplicate, which proves
+the first one went out. Without its id the thread cannot go on, so the rest of the
+thread becomes ``unknown`` rather than risk a second copy.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from heartbeat_bot.announcer.outcome import Outcome
+from heartbeat_bot.announcer.pairs import RunContext, acquire, back_off
+from heartbeat_bot.announcer.protocols import TweetService
+from heartbeat_bot.errors import ChannelError, Duplicate, Permanent, Retryable, Uncertain
+from heartbeat_bot.ledger import Delivery, TweetRow
+from heartbeat_bot.models import Sent
+
+log = logging.getLogger("heartbeat_bot.announcer")
+
+
+async def run_thread(
+    ctx: RunContext, row: Delivery, tweets: list[str], x: TweetService, *, forced: bool
+) -> Outcome:
+    """Post the thread stored for this pair (rendered ``tweets`` on the first claim)."""
+
+    async def nothing_to_reconcile(_: Delivery) -> Sent | None:
+        return None  # tweets are reconciled one by one below
+
+    acquired = await acquire(
+        ctx, row, json.dumps(tweets, ensure_ascii=False), None, nothing_to_reconcile
+    )
+    if isinstance(acquired, Outcome):
+        return acquired
+    row = acquired
+    stored: list[str] = json.loads(row.payload or "[]")
+    rows = ctx.ledger.ensure_tweets(row.id, stored)
+    previous: str | None = None
+    first: Sent | None = None
+    position = 0
+    while position < len(rows):
+        tweet = ctx.ledger.tweets(row.id)[position]
+        result = await _post_one(ctx, row, tweet, previous, x, forced=forced)
+        if isinstance(result, Outcome):
+            return result
+        if isinstance(result, Delivery):  # waited out a rate limit: same tweet again
+            row = result
+            continue
+        previous = result.remote_id
+        first = first or result
+        position += 1
+    assert first is not None  # a thread has at least one tweet
+    ctx.ledger.finish(row.id, first)
+    log.info("twitter: thread of %d sent: %s", len(rows), first.url)
+    return Outcome("twitter", "done", "sent", first.url, f"{len(rows)} tweet(s)")
+
+
+async def _post_one(
+    ctx: RunContext,
+    row: Delivery,
+    tweet: TweetRow,
+    previous: str | None,
+    x: TweetService,
+    *,
+    forced: bool,
+) -> Sent | Delivery | Outcome:
+    """One tweet: its id (done), the re-claimed pair after a wait, or the pair's outcome."""
+    if tweet.state == "done" and tweet.remote_id:
+        return Sent(tweet.remote_id, _url(tweet.remote_id))
+    if tweet.state in {"sending", "unknown"}:
+        found = await _find(x, tweet.text, previous)
+        if found is not None:
+            ctx.ledger.set_tweet(row.id, tweet.position, "done", remote_id=found.remote_id)
+            return found
+        if tweet.state == "unknown":
+            return _unknown(ctx, row, tweet.position, tweet.last_error or "not found on X")
+    for _ in range(ctx.policy.max_attempts):
+        ctx.ledger.set_tweet(row.id, tweet.position, "sending")
+        try:
+            sent = await x.post_tweet(tweet.text, previous)
+        except Duplicate as exc:
+            if forced and tweet.position == 0:
+                note = f"X refused the new thread as a duplicate of the earlier one ({exc})"
+                return _fail(ctx, row, tweet.position, note)
+            found = await _find(x, tweet.text, previous)
+            if found is None:
+                note = (
+                    f"tweet {tweet.position + 1} went out earlier (X refused a duplicate), "
+                    "but its id cannot be read back, so the thread cannot continue"
+                )
+                return _unknown(ctx, row, tweet.position, note)
+            sent = found
+        except Uncertain as exc:
+            ctx.ledger.log(row.id, "uncertain", f"tweet {tweet.position + 1}: {exc}")
+            found = await _find(x, tweet.text, previous)
+            if found is None:
+                continue  # resend the identical text: a duplicate refusal will tell
+            sent = found
+        except Retryable as exc:
+            ctx.ledger.set_tweet(row.id, tweet.position, "pending", error=str(exc))
+            return await back_off(ctx, ctx.ledger.get(row.id), exc)
+        except Permanent as exc:
+            return _fail(ctx, row, tweet.position, f"tweet {tweet.position + 1}: {exc}")
+        ctx.ledger.set_tweet(row.id, tweet.position, "done", remote_id=sent.remote_id)
+        return sent
+    return _unknown(ctx, row, tweet.position, "no answer from X after repeated attempts")
+
+
+async def _find(x: TweetService, text: str, previous: str | None) -> Sent | None:
+    try:
+        return await x.find_tweet(text, previous)
+    except ChannelError as exc:
+        log.info("twitter: cannot look the tweet up: %s", exc)
+        return None
+
+
+def _unknown(ctx: RunContext, row: Delivery, position: int, note: str) -> Outcome:
+    for tweet in ctx.ledger.tweets(row.id)[position:]:
+        ctx.ledger.set_tweet(row.id, tweet.position, "unknown", error=note)
+    ctx.ledger.mark_unknown(row.id, note)
+    return Outcome(
+        "twitter", "unknown", "unknown", note=f"{note}; settle it with `heartbeat-bot resolve`"
+    )
+
+
+def _fail(ctx: RunContext, row: Delivery, position: int, note: str) -> Outcome:
+    ctx.ledger.set_tweet(row.id, position, "failed", error=note)
+    ctx.ledger.fail(row.id, note)
+    return Outcome("twitter", "failed", "failed", note=note)
+
+
+def _url(tweet_id: str) -> str:
+    return f"https://x.com/i/web/status/{tweet_id}"

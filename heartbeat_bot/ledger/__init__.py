@@ -1,0 +1,31 @@
+"""The ledger: the state of every (post, channel) pair, in SQLite."""
+
+from __future__ import annotations
+
+from heartbeat_bot.ledger.records import (
+    DEFAULT_LEASE,
+    SETTLED,
+    Delivery,
+    LedgerError,
+    PostRow,
+    State,
+    TweetRow,
+    claimer_alive,
+    process_identity,
+)
+from heartbeat_bot.ledger.schema import SCHEMA_VERSION
+from heartbeat_bot.ledger.store import Ledger
+
+__all__ = [
+    "DEFAULT_LEASE",
+    "SCHEMA_VERSION",
+    "SETTLED",
+    "Delivery",
+    "Ledger",
+    "LedgerError",
+    "PostRow",
+    "State",
+    "TweetRow",
+    "claimer_alive",
+    "process_identity",
+]

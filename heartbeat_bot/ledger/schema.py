@@ -1,0 +1,69 @@
+"""The ledger's SQLite schema, as an ordered list of migrations.
+
+``PRAGMA user_version`` holds the number of migrations applied. A migration is never
+edited once released: a change of schema is a new migration appended to the list.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: posts, one delivery row per (post, channel), and the append-only attempt log.
+    """
+    CREATE TABLE posts (
+        id INTEGER PRIMARY KEY,
+        url TEXT NOT NULL UNIQUE,
+        slug TEXT NOT NULL,
+        path TEXT NOT NULL,
+        title TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        first_seen REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE TABLE deliveries (
+        id INTEGER PRIMARY KEY,
+        post_id INTEGER NOT NULL REFERENCES posts(id),
+        channel TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL,
+        last_error TEXT,
+        payload TEXT,
+        remote_id TEXT,
+        remote_url TEXT,
+        claimed_by TEXT,
+        lease_expires_at REAL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        UNIQUE (post_id, channel)
+    );
+    CREATE TABLE attempts (
+        id INTEGER PRIMARY KEY,
+        delivery_id INTEGER NOT NULL REFERENCES deliveries(id),
+        at REAL NOT NULL,
+        event TEXT NOT NULL,
+        detail TEXT,
+        process TEXT NOT NULL
+    );
+    CREATE INDEX attempts_by_delivery ON attempts (delivery_id, id);
+    """,
+    # 2: per-tweet state of X threads, Discord nonces, the comments URL learned from
+    #    Discourse, and a key/value table for markers such as the first-run baseline.
+    """
+    CREATE TABLE tweets (
+        delivery_id INTEGER NOT NULL REFERENCES deliveries(id),
+        position INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending',
+        remote_id TEXT,
+        last_error TEXT,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (delivery_id, position)
+    );
+    ALTER TABLE deliveries ADD COLUMN nonce TEXT;
+    ALTER TABLE posts ADD COLUMN comments_url TEXT;
+    ALTER TABLE posts ADD COLUMN baseline INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,383 @@
+"""The ledger: what was sent where, in SQLite, committed before and after every request.
+
+Every (post, channel) pair moves ``pending -> sending -> done``, or to ``waiting`` (retry
+at ``next_attempt_at``), ``failed`` (refused, or retries exhausted), ``unknown`` (the
+outcome could not be confirmed) or ``skipped`` (settled by hand). X threads also keep
+one row per tweet. ``sending`` is taken with a conditional UPDATE, so of two processes
+only one can claim a pair; the claim carries the process and a lease. A claim whose
+lease expired, or whose process is gone, can be taken over, but only to reconcile it
+with the service, never to resend blindly.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from heartbeat_bot.ledger.records import (
+    DEFAULT_LEASE,
+    Delivery,
+    LedgerError,
+    PostRow,
+    State,
+    TweetRow,
+    claimer_alive,
+    process_identity,
+)
+from heartbeat_bot.ledger.schema import MIGRATIONS, SCHEMA_VERSION
+from heartbeat_bot.models import Post, Sent
+
+
+class Ledger:
+    """One SQLite file, opened in WAL mode; safe to share between processes."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        identity: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.path = path
+        self.identity = identity or process_identity()
+        self.clock = clock
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, isolation_level=None, timeout=30.0)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.execute("PRAGMA busy_timeout=30000")
+            self.migrate()
+        except (sqlite3.Error, OSError) as exc:
+            raise LedgerError(f"state.path: cannot open the ledger {path} ({exc})") from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- schema --------------------------------------------------------------------
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def migrate(self) -> None:
+        """Apply the migrations this file lacks, each in its own transaction."""
+        version = self.schema_version
+        if version > SCHEMA_VERSION:
+            raise LedgerError(
+                f"{self.path} was written by a newer heartbeat-bot (schema {version}); "
+                "upgrade heartbeat-bot to use it"
+            )
+        for number in range(version, SCHEMA_VERSION):
+            with self._transaction():
+                if self.schema_version != number:  # another process migrated meanwhile
+                    continue
+                for statement in _statements(MIGRATIONS[number]):
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {number + 1}")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # -- posts ---------------------------------------------------------------------
+
+    def upsert_post(self, post: Post) -> int:
+        """Record the post (by public URL) and return its id."""
+        now = self.clock()
+        self._db.execute(
+            """INSERT INTO posts (url, slug, path, title, content_hash, first_seen, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (url) DO UPDATE SET slug = excluded.slug, path = excluded.path,
+                 title = excluded.title, content_hash = excluded.content_hash,
+                 updated_at = excluded.updated_at""",
+            (post.url, post.slug, str(post.path), post.title, post.content_hash, now, now),
+        )
+        row = self._db.execute("SELECT id FROM posts WHERE url = ?", (post.url,)).fetchone()
+        return int(row["id"])
+
+    def post(self, post_id: int) -> PostRow:
+        row = self._db.execute("SELECT * FROM posts WHERE id = ?", (post_id,)).fetchone()
+        return _post_row(row)
+
+    def find_post(self, url: str) -> PostRow | None:
+        row = self._db.execute("SELECT * FROM posts WHERE url = ?", (url,)).fetchone()
+        return _post_row(row) if row else None
+
+    def posts(self) -> list[PostRow]:
+        rows = self._db.execute("SELECT * FROM posts ORDER BY id").fetchall()
+        return [_post_row(r) for r in rows]
+
+    def set_comments_url(self, post_id: int, url: str) -> None:
+        self._db.execute("UPDATE posts SET comments_url = ? WHERE id = ?", (url, post_id))
+
+    # -- deliveries ----------------------------------------------------------------
+
+    def ensure(self, post_id: int, channel: str) -> Delivery:
+        """The pair's row, created ``pending`` the first time."""
+        now = self.clock()
+        self._db.execute(
+            """INSERT INTO deliveries (post_id, channel, created_at, updated_at)
+               VALUES (?, ?, ?, ?) ON CONFLICT (post_id, channel) DO NOTHING""",
+            (post_id, channel, now, now),
+        )
+        row = self._db.execute(
+            "SELECT * FROM deliveries WHERE post_id = ? AND channel = ?", (post_id, channel)
+        ).fetchone()
+        return _delivery(row)
+
+    def get(self, delivery_id: int) -> Delivery:
+        row = self._db.execute("SELECT * FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
+        return _delivery(row)
+
+    def deliveries(self, post_id: int) -> list[Delivery]:
+        rows = self._db.execute(
+            "SELECT * FROM deliveries WHERE post_id = ? ORDER BY id", (post_id,)
+        ).fetchall()
+        return [_delivery(r) for r in rows]
+
+    def due(self, now: float | None = None) -> list[Delivery]:
+        """Pairs waiting for a retry whose time has come."""
+        rows = self._db.execute(
+            "SELECT * FROM deliveries WHERE state = 'waiting' AND next_attempt_at <= ?",
+            (self.clock() if now is None else now,),
+        ).fetchall()
+        return [_delivery(r) for r in rows]
+
+    def claim(
+        self,
+        delivery_id: int,
+        *,
+        payload: str,
+        nonce: str | None = None,
+        from_states: tuple[str, ...] = ("pending", "waiting"),
+        lease: float = DEFAULT_LEASE,
+    ) -> Delivery | None:
+        """Move the pair to ``sending`` for this process, or None if another has it.
+
+        The payload (and nonce) are kept from the first claim on, so a resend is
+        byte-identical; the caller must send the returned row's payload.
+        """
+        now = self.clock()
+        marks = ",".join("?" for _ in from_states)
+        with self._transaction():
+            cursor = self._db.execute(
+                f"""UPDATE deliveries SET state = 'sending', claimed_by = ?,
+                      lease_expires_at = ?, attempts = attempts + 1,
+                      payload = COALESCE(payload, ?), nonce = COALESCE(nonce, ?),
+                      next_attempt_at = NULL, updated_at = ?
+                    WHERE id = ? AND state IN ({marks})""",
+                (self.identity, now + lease, payload, nonce, now, delivery_id, *from_states),
+            )
+            if cursor.rowcount == 1:
+                self._log(delivery_id, "sending", None, now)
+        return self.get(delivery_id) if cursor.rowcount == 1 else None
+
+    def take_over(self, delivery_id: int, *, lease: float = DEFAULT_LEASE) -> Delivery | None:
+        """Take a ``sending`` claim whose lease expired or whose process is gone.
+
+        The caller must reconcile with the service before any resend.
+        """
+        row = self.get(delivery_id)
+        if row.state != "sending":
+            return None
+        now = self.clock()
+        expired = row.lease_expires_at is None or row.lease_expires_at < now
+        if not expired and claimer_alive(row.claimed_by, self.identity):
+            return None
+        cursor = self._db.execute(
+            """UPDATE deliveries SET claimed_by = ?, lease_expires_at = ?, updated_at = ?
+               WHERE id = ? AND state = 'sending' AND claimed_by IS ?""",
+            (self.identity, now + lease, now, delivery_id, row.claimed_by),
+        )
+        if cursor.rowcount != 1:
+            return None
+        self.log(delivery_id, "reconciling", f"claim of {row.claimed_by} taken over")
+        return self.get(delivery_id)
+
+    def renew(self, delivery_id: int, *, lease: float = DEFAULT_LEASE) -> None:
+        """Extend this process's lease while it is still working on the pair."""
+        self._db.execute(
+            """UPDATE deliveries SET lease_expires_at = ? WHERE id = ? AND claimed_by = ?
+               AND state = 'sending'""",
+            (self.clock() + lease, delivery_id, self.identity),
+        )
+
+    def finish(self, delivery_id: int, sent: Sent, *, event: str = "done") -> None:
+        """``done``, with what the service created, right after its answer."""
+        self._settle(
+            delivery_id,
+            "done",
+            event,
+            sent.url or sent.remote_id,
+            remote_id=sent.remote_id,
+            remote_url=sent.url,
+            last_error=None,
+        )
+
+    def wait(self, delivery_id: int, error: str, next_attempt_at: float) -> None:
+        self._settle(
+            delivery_id,
+            "waiting",
+            "waiting",
+            error,
+            last_error=error,
+            next_attempt_at=next_attempt_at,
+        )
+
+    def fail(self, delivery_id: int, error: str) -> None:
+        self._settle(delivery_id, "failed", "failed", error, last_error=error)
+
+    def mark_unknown(self, delivery_id: int, error: str) -> None:
+        self._settle(delivery_id, "unknown", "unknown", error, last_error=error)
+
+    def release(self, delivery_id: int, note: str) -> None:
+        """Back to ``pending``, e.g. when reconciliation proved nothing was sent."""
+        self._settle(delivery_id, "pending", "released", note)
+
+    def resolve(self, delivery_id: int, state: State, note: str, sent: Sent | None = None) -> None:
+        """A person settled the pair by hand (``heartbeat-bot resolve``)."""
+        fields: dict[str, Any] = {"last_error": None, "next_attempt_at": None}
+        if sent is not None:
+            fields.update(remote_id=sent.remote_id, remote_url=sent.url)
+        if state == "pending":
+            fields.update(payload=None, nonce=None, attempts=0)
+        self._settle(delivery_id, state, f"resolved:{state}", note, **fields)
+
+    def restart(self, delivery_id: int, note: str) -> None:
+        """Forget the stored payload so the pair is rendered and sent anew (``--force``)."""
+        self._settle(
+            delivery_id, "pending", "forced", note, payload=None, nonce=None, last_error=None
+        )
+        self._db.execute("DELETE FROM tweets WHERE delivery_id = ?", (delivery_id,))
+
+    def _settle(
+        self, delivery_id: int, state: State, event: str, detail: str | None, **fields: Any
+    ) -> None:
+        now = self.clock()
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        extra = f", {assignments}" if assignments else ""
+        with self._transaction():
+            self._db.execute(
+                f"""UPDATE deliveries SET state = ?, claimed_by = NULL, lease_expires_at = NULL,
+                      updated_at = ?{extra} WHERE id = ?""",
+                (state, now, *fields.values(), delivery_id),
+            )
+            self._log(delivery_id, event, detail, now)
+
+    # -- tweets of a thread --------------------------------------------------------
+
+    def ensure_tweets(self, delivery_id: int, texts: list[str]) -> list[TweetRow]:
+        now = self.clock()
+        self._db.executemany(
+            """INSERT INTO tweets (delivery_id, position, text, updated_at) VALUES (?, ?, ?, ?)
+               ON CONFLICT (delivery_id, position) DO NOTHING""",
+            [(delivery_id, i, text, now) for i, text in enumerate(texts)],
+        )
+        return self.tweets(delivery_id)
+
+    def tweets(self, delivery_id: int) -> list[TweetRow]:
+        rows = self._db.execute(
+            "SELECT * FROM tweets WHERE delivery_id = ? ORDER BY position", (delivery_id,)
+        ).fetchall()
+        return [
+            TweetRow(r["position"], r["text"], r["state"], r["remote_id"], r["last_error"])
+            for r in rows
+        ]
+
+    def set_tweet(
+        self,
+        delivery_id: int,
+        position: int,
+        state: State,
+        *,
+        remote_id: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Commit one tweet's state (``sending`` before its request, ``done`` after)."""
+        now = self.clock()
+        with self._transaction():
+            self._db.execute(
+                """UPDATE tweets SET state = ?, remote_id = COALESCE(?, remote_id),
+                     last_error = ?, updated_at = ? WHERE delivery_id = ? AND position = ?""",
+                (state, remote_id, error, now, delivery_id, position),
+            )
+            detail = f"tweet {position + 1}" + (
+                f": {remote_id or error}" if remote_id or error else ""
+            )
+            self._log(delivery_id, f"tweet-{state}", detail, now)
+
+    # -- attempt log and markers ----------------------------------------------------
+
+    def log(self, delivery_id: int, event: str, detail: str | None = None) -> None:
+        self._log(delivery_id, event, detail, self.clock())
+
+    def _log(self, delivery_id: int, event: str, detail: str | None, at: float) -> None:
+        self._db.execute(
+            "INSERT INTO attempts (delivery_id, at, event, detail, process) VALUES (?, ?, ?, ?, ?)",
+            (delivery_id, at, event, detail, self.identity),
+        )
+
+    def history(self, delivery_id: int) -> list[dict[str, Any]]:
+        rows = self._db.execute(
+            "SELECT at, event, detail, process FROM attempts WHERE delivery_id = ? ORDER BY id",
+            (delivery_id,),
+        ).fetchall()
+        return [dict(r) for r in rows]
+
+    def all_attempts(self) -> list[dict[str, Any]]:
+        rows = self._db.execute(
+            """SELECT a.delivery_id, d.channel, a.at, a.event, a.detail, a.process
+               FROM attempts a JOIN deliveries d ON d.id = a.delivery_id ORDER BY a.id"""
+        ).fetchall()
+        return [dict(r) for r in rows]
+
+    def get_meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row["value"]) if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def _delivery(row: sqlite3.Row) -> Delivery:
+    return Delivery(**{name: row[name] for name in Delivery.__dataclass_fields__})
+
+
+def _post_row(row: sqlite3.Row) -> PostRow:
+    return PostRow(
+        id=row["id"],
+        url=row["url"],
+        slug=row["slug"],
+        path=row["path"],
+        title=row["title"],
+        content_hash=row["content_hash"],
+        comments_url=row["comments_url"],
+        baseline=bool(row["baseline"]),
+    )
