@@ -6,6 +6,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -164,6 +165,7 @@ RACE = textwrap.dedent(
     from pathlib import Path
     from heartbeat_bot.ledger import Ledger
     ledger = Ledger(Path(sys.argv[1]), identity=sys.argv[2])
+    Path(sys.argv[1] + "." + sys.argv[2]).touch()
     go = Path(sys.argv[1] + ".go")
     while not go.exists():  # start together
         time.sleep(0.005)
@@ -173,6 +175,7 @@ RACE = textwrap.dedent(
     for delivery_id in (ids if sys.argv[2] == "left" else reversed(ids)):
         if ledger.claim(delivery_id, payload="{}") is not None:
             won.append(str(delivery_id))
+        time.sleep(0.002)  # room for the other racer: SQLite's lock is not fair
     print(" ".join(won))
     """
 )
@@ -183,7 +186,7 @@ def test_two_processes_never_claim_the_same_pair(tmp_path: Path) -> None:
     path = tmp_path / "l.sqlite3"
     ledger = Ledger(path)
     count = 0
-    for index in range(40):
+    for index in range(100):
         post_id = ledger.upsert_post(make_post(f"p{index}"))
         for channel in CHANNELS:
             ledger.ensure(post_id, channel)
@@ -197,6 +200,10 @@ def test_two_processes_never_claim_the_same_pair(tmp_path: Path) -> None:
         )
         for name in ("left", "right")
     ]
+    deadline = time.monotonic() + 60
+    while not all(Path(f"{path}.{n}").exists() for n in ("left", "right")):
+        assert time.monotonic() < deadline, "racers did not start"
+        time.sleep(0.01)
     Path(f"{path}.go").touch()
     results = [set(r.communicate(timeout=60)[0].split()) for r in racers]
     assert all(r.returncode == 0 for r in racers)

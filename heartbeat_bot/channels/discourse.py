@@ -249,18 +249,14 @@ class DiscourseClient:
             ) from exc
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             if not changes:
-                raise Retryable(
-                    CHANNEL, f"no answer from {self._base} ({_describe(exc)})"
-                ) from exc
+                raise Retryable(CHANNEL, f"no answer from {self._base} ({_describe(exc)})") from exc
             raise Uncertain(
                 CHANNEL,
                 f"no answer from {self._base} after the request was sent ({_describe(exc)}); "
                 "the topic may have been created",
             ) from exc
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-            raise Permanent(
-                CHANNEL, f"discourse.url cannot be used: {_describe(exc)}"
-            ) from exc
+            raise Permanent(CHANNEL, f"discourse.url cannot be used: {_describe(exc)}") from exc
         except httpx.HTTPError as exc:
             raise Permanent(CHANNEL, f"request to {self._base} failed: {_describe(exc)}") from exc
 

@@ -1,0 +1,480 @@
+"""Discord: post the announcement as a bot or through a webhook, and read it back (bot only).
+
+All REST goes through discord.py 2.7.1. Its ``discord.http.Route.BASE`` is a class
+attribute, so pointing it at ``discord.api_url`` (a sandbox, say) is **process-wide**: one
+process talks to one Discord API. Each public method sets it before calling discord.py.
+
+What discord.py does on its own, and what this client adds:
+
+- Bot mode sleeps on a 429 up to ``max_ratelimit_timeout`` (discord.py raises it to at
+  least 30 s) and raises ``discord.RateLimited`` beyond; it resends 500/502/504 up to five
+  times. That resend is safe because every bot message carries a nonce with
+  ``enforce_nonce`` (discord.py adds it: ``http.handle_message_parameters``).
+- The webhook adapter resends *every* 5xx and sleeps any 429 however long. A webhook takes
+  no nonce, so a resend after a 500 that was in fact carried out posts twice. The session
+  this client builds for webhooks carries :func:`no_blind_retries`, which turns those
+  answers into errors the announcer decides about.
+- discord.py chokes on answers it cannot read (``TypeError``, ``KeyError``,
+  ``JSONDecodeError``). A trace hook keeps the last answer's status and body so such a
+  failure is classified like any other answer instead of escaping as a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any, Literal, TypeVar
+
+import aiohttp
+import discord
+
+from heartbeat_bot.channels.common import (
+    chain,
+    classify_status,
+    join_messages,
+    json_object,
+    lower_keys,
+    redact,
+    seconds,
+)
+from heartbeat_bot.config import DiscordConfig
+from heartbeat_bot.errors import ChannelError, ConfigError, Permanent, Retryable, Uncertain
+from heartbeat_bot.models import Sent
+
+CHANNEL = "discord"
+SERVICE = "Discord"
+Mode = Literal["bot", "webhook"]
+T = TypeVar("T")
+
+_WEBHOOK_URL = re.compile(r"/webhooks/(\d+)/([A-Za-z0-9_.-]+)/?(?:[?#].*)?$")
+_BODY_LIMIT = 8192  # bytes of an answer kept for error messages
+
+
+def classify_discord(
+    status: int, headers: Mapping[str, str], body: str, *, mode: Mode = "bot"
+) -> ChannelError:
+    """The error an unusable Discord answer stands for (pure).
+
+    429 waits for the JSON ``retry_after`` (float seconds), else the ``Retry-After``
+    header; 5xx/408 are retryable; 401/403 name the setting to check for ``mode``; other
+    refusals carry Discord's message and its per-field errors (code 50035).
+    """
+    data = json_object(body) or {}
+    code = data.get("code") if isinstance(data.get("code"), int) else 0
+    message = data.get("message") if isinstance(data.get("message"), str) else ""
+    head = f"{message} (code {code})" if message and code else message
+    detail = join_messages([head, *_field_errors(data.get("errors"))])
+    wait = None
+    if status == 429:
+        wait = seconds(data.get("retry_after"))
+        if wait is None:
+            wait = seconds(lower_keys(headers).get("retry-after"))
+    setting = "discord.bot_token" if mode == "bot" else "discord.webhook_url"
+    refused = f"{setting} was refused"
+    if status == 403 and code in (50001, 50013):
+        refused = (
+            "the bot may not post in discord.channel_id "
+            "(give it View Channel, Send Messages and Embed Links there)"
+        )
+    if status == 404 and code == 10003:
+        detail = f"discord.channel_id names an unknown channel ({detail})"
+    if status == 404 and code == 10015:
+        detail = f"discord.webhook_url names an unknown webhook, deleted? ({detail})"
+    return classify_status(
+        channel=CHANNEL,
+        service=SERVICE,
+        status=status,
+        body=body,
+        detail=detail,
+        wait=wait,
+        refused=refused,
+    )
+
+
+def _field_errors(errors: object, path: str = "") -> list[str]:
+    """Discord's nested ``errors`` object as "embeds.0.title: message" lines."""
+    if not isinstance(errors, dict):
+        return []
+    found: list[str] = []
+    for key, value in errors.items():
+        if key == "_errors" and isinstance(value, list):
+            found += [f"{path}: {e.get('message')}" for e in value if isinstance(e, dict)]
+        elif isinstance(value, dict):
+            found += _field_errors(value, f"{path}.{key}" if path else str(key))
+    return found
+
+
+def allowed_mentions(spec: Mapping[str, Any]) -> discord.AllowedMentions:
+    """discord.py's AllowedMentions with exactly the effect of the JSON ``spec``.
+
+    ``{"parse": []}`` pings nobody; ``{"parse": [], "roles": ["123"]}`` only role 123.
+    Anything left unset would fall back to discord.py's default, which pings everyone.
+    """
+    parse = set(spec.get("parse") or [])
+
+    def pick(kind: str) -> bool | list[discord.Object]:
+        if kind in parse:
+            return True
+        ids = spec.get(kind) or []
+        return [discord.Object(int(i)) for i in ids] if ids else False
+
+    return discord.AllowedMentions(
+        everyone="everyone" in parse,
+        users=pick("users"),
+        roles=pick("roles"),
+        replied_user=bool(spec.get("replied_user", False)),
+    )
+
+
+class _Refusal(Exception):
+    """An answer :func:`no_blind_retries` kept from discord.py's retry loop."""
+
+    def __init__(self, status: int, headers: Mapping[str, str], body: str) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status, self.headers, self.body = status, dict(headers), body
+
+
+def no_blind_retries(max_wait: float) -> aiohttp.ClientMiddlewareType:
+    """aiohttp middleware raising on 5xx, and on 429s discord.py would mishandle.
+
+    A 429 that discord.py can honour (JSON ``retry_after`` up to ``max_wait`` and a
+    ``Via`` header) passes through: it sleeps and resends, which is safe since a 429 was
+    not carried out. Anything else is returned to our caller, who owns retries.
+    """
+
+    async def middleware(
+        request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
+    ) -> aiohttp.ClientResponse:
+        response = await handler(request)
+        if response.status < 500 and response.status != 429:
+            return response
+        body = (await response.read()).decode("utf-8", "replace")
+        if response.status == 429 and response.headers.get("Via"):
+            wait = seconds((json_object(body) or {}).get("retry_after"))
+            if wait is not None and wait <= max_wait:
+                return response
+        response.release()
+        raise _Refusal(response.status, response.headers, body)
+
+    return middleware
+
+
+@dataclass
+class _Answer:
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+
+_ANSWER: ContextVar[_Answer | None] = ContextVar("heartbeat_discord_answer", default=None)
+
+
+def _answer_trace() -> aiohttp.TraceConfig:
+    """Keeps the status, headers and body of the current task's last answer in _ANSWER."""
+
+    async def on_end(
+        _s: aiohttp.ClientSession, _c: SimpleNamespace, params: aiohttp.TraceRequestEndParams
+    ) -> None:
+        answer = _ANSWER.get()
+        if answer is not None:
+            answer.status, answer.body = params.response.status, b""
+            answer.headers = dict(params.response.headers)
+
+    async def on_chunk(
+        _s: aiohttp.ClientSession,
+        _c: SimpleNamespace,
+        params: aiohttp.TraceResponseChunkReceivedParams,
+    ) -> None:
+        answer = _ANSWER.get()
+        if answer is not None and len(answer.body) < _BODY_LIMIT:
+            answer.body += params.chunk[: _BODY_LIMIT - len(answer.body)]
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_end.append(on_end)
+    trace.on_response_chunk_received.append(on_chunk)
+    return trace
+
+
+class _RedactWebhooks(logging.Filter):
+    """discord.py logs webhook URLs, token included, at DEBUG: mask them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if redact(message) != message:
+            record.msg, record.args = redact(message), None
+        return True
+
+
+def _install_log_redaction() -> None:
+    for name in ("discord.http", "discord.webhook.async_"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _RedactWebhooks) for f in logger.filters):
+            logger.addFilter(_RedactWebhooks())
+
+
+class DiscordClient:
+    """Posts to one channel, as a bot (``discord.mode = "bot"``) or through a webhook.
+
+    ``session`` is only used in webhook mode. Without one, the client builds its own with
+    :func:`no_blind_retries` and closes it in :meth:`close`; a session passed in is used
+    as is (add the middleware to it to keep the same guarantees). ``timeout`` bounds each
+    operation, in seconds, discord.py's own rate-limit sleeps included.
+    """
+
+    def __init__(
+        self,
+        config: DiscordConfig,
+        session: aiohttp.ClientSession | None = None,
+        *,
+        max_ratelimit_timeout: float = 30.0,
+        timeout: float = 90.0,
+    ) -> None:
+        self._config = config
+        self._mode: Mode = config.mode
+        self._session = session
+        self._own_session = session is None
+        self._cap = max_ratelimit_timeout
+        self._timeout = timeout
+        self._client: discord.Client | None = None
+        self._login_lock = asyncio.Lock()
+        self._secrets: tuple[str, ...] = ()
+        self._webhook_ids: tuple[int, str] | None = None
+        if self._mode == "bot":
+            if config.bot_token is None or config.channel_id is None:
+                raise ConfigError(
+                    "discord.bot_token and discord.channel_id are needed in bot mode",
+                    key="discord.bot_token",
+                )
+            self._secrets = (config.bot_token.get_secret_value(),)
+        else:
+            if config.webhook_url is None:
+                raise ConfigError("discord.webhook_url is needed", key="discord.webhook_url")
+            url = config.webhook_url.get_secret_value()
+            self._secrets = (url,)
+            found = _WEBHOOK_URL.search(url)
+            if found:
+                self._webhook_ids = (int(found.group(1)), found.group(2))
+                self._secrets += (found.group(2),)
+        _install_log_redaction()
+
+    @property
+    def can_confirm(self) -> bool:
+        """Whether an interrupted send can be checked: bot mode only (nonce + history)."""
+        return self._mode == "bot"
+
+    async def __aenter__(self) -> DiscordClient:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Log the bot out and close the sessions this client opened."""
+        client, self._client = self._client, None
+        if client is not None:
+            await client.close()
+        if self._own_session and self._session is not None:
+            session, self._session = self._session, None
+            await session.close()
+
+    async def send(self, body: dict[str, Any], nonce: str | None) -> Sent:
+        """Post ``body`` (a ``DiscordMessage.body()``); in bot mode with ``nonce``.
+
+        With the same nonce, Discord answers a resend within minutes with the first
+        message instead of posting a second one. Webhooks take no nonce.
+        """
+        embeds = [discord.Embed.from_dict(e) for e in body.get("embeds") or []]
+        content = body.get("content") or None
+        mentions = allowed_mentions(body.get("allowed_mentions") or {"parse": []})
+
+        async def bot() -> Sent:
+            client = await self._bot()
+            channel = client.get_partial_messageable(
+                self._channel_id, guild_id=self._config.guild_id
+            )
+            # discord.py invents a random nonce when given None; only pass ours.
+            extra: dict[str, Any] = {"nonce": nonce} if nonce is not None else {}
+            message = await channel.send(
+                content=content, embeds=embeds, allowed_mentions=mentions, **extra
+            )
+            return self._sent(message)
+
+        async def webhook() -> Sent:
+            message = await self._webhook().send(
+                content=content if content is not None else discord.utils.MISSING,
+                embeds=embeds,
+                allowed_mentions=mentions,
+                wait=True,
+            )
+            return self._sent(message)
+
+        return await self._call(bot if self._mode == "bot" else webhook, changes=True)
+
+    async def find_sent(self, post_url: str, *, since: datetime | None = None) -> Sent | None:
+        """Our newest message in the channel whose first embed links to ``post_url``.
+
+        Reads the last 50 messages (Discord does not return nonces when reading). With
+        ``since`` (timezone-aware; naive means UTC), older messages are ignored: pass the
+        moment the send started minus a margin for clock skew.
+        """
+        if self._mode != "bot":
+            raise Permanent(CHANNEL, "webhook mode cannot read back messages")
+        if since is not None and since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+
+        async def find() -> Sent | None:
+            client = await self._bot()
+            me = client.user.id if client.user else None
+            channel = client.get_partial_messageable(
+                self._channel_id, guild_id=self._config.guild_id
+            )
+            async for message in channel.history(limit=50):
+                if since is not None and message.created_at < since:
+                    break  # history is newest first: the rest are older still
+                if message.author.id == me and message.embeds:
+                    if _same_url(message.embeds[0].url, post_url):
+                        return self._sent(message)
+            return None
+
+        return await self._call(find, changes=False)
+
+    async def check(self) -> str:
+        """Whether the settings work: logs in and reads the channel, or reads the webhook."""
+
+        async def bot() -> str:
+            client = await self._bot()
+            channel = await client.fetch_channel(self._channel_id)
+            name = getattr(channel, "name", None) or str(self._channel_id)
+            return f"bot {client.user} can post to #{name}"
+
+        async def webhook() -> str:
+            found = await self._webhook().fetch()
+            return f"webhook {found.name} for channel {found.channel_id}"
+
+        return await self._call(bot if self._mode == "bot" else webhook, changes=False)
+
+    @property
+    def _channel_id(self) -> int:
+        assert self._config.channel_id is not None  # checked in __init__
+        return self._config.channel_id
+
+    def _sent(self, message: discord.Message) -> Sent:
+        guild = self._config.guild_id or getattr(message.guild, "id", None) or "@me"
+        url = f"https://discord.com/channels/{guild}/{message.channel.id}/{message.id}"
+        return Sent(remote_id=str(message.id), url=url)
+
+    async def _bot(self) -> discord.Client:
+        """The logged-in client, created on first use (login reads two endpoints)."""
+        async with self._login_lock:
+            if self._client is None:
+                client = discord.Client(
+                    intents=discord.Intents.none(),
+                    max_ratelimit_timeout=self._cap,
+                    http_trace=_answer_trace(),
+                )
+                assert self._config.bot_token is not None
+                try:
+                    await client.login(self._config.bot_token.get_secret_value())
+                except BaseException:
+                    await client.close()
+                    raise
+                self._client = client
+            return self._client
+
+    def _webhook(self) -> discord.Webhook:
+        if self._webhook_ids is None:
+            raise Permanent(
+                CHANNEL,
+                "discord.webhook_url is not a webhook URL (expected .../webhooks/<id>/<token>)",
+            )
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                middlewares=(no_blind_retries(self._cap),),
+                trace_configs=[_answer_trace()],
+                timeout=aiohttp.ClientTimeout(sock_connect=10.0, sock_read=self._timeout),
+            )
+        webhook_id, token = self._webhook_ids
+        return discord.Webhook.partial(webhook_id, token, session=self._session)
+
+    async def _call(self, operation: Callable[[], Awaitable[T]], *, changes: bool) -> T:
+        """Run one operation and map whatever it raises to a ChannelError.
+
+        ``changes`` says whether it may post something: then a lost answer is Uncertain.
+        """
+        discord.http.Route.BASE = self._config.api_url.rstrip("/")
+        answer = _Answer()
+        token = _ANSWER.set(answer)
+        try:
+            async with asyncio.timeout(self._timeout):
+                return await operation()
+        except ChannelError:
+            raise
+        except _Refusal as exc:
+            error = classify_discord(exc.status, exc.headers, exc.body, mode=self._mode)
+            raise chain(error, exc, *self._secrets) from None
+        except discord.RateLimited as exc:
+            error = Retryable(
+                CHANNEL,
+                f"Discord is rate limiting us for {exc.retry_after:.1f} s",
+                wait=exc.retry_after,
+                status=429,
+            )
+            raise chain(error, exc, *self._secrets) from None
+        except discord.LoginFailure as exc:
+            error = Permanent(CHANNEL, "discord.bot_token was refused (improper token)", status=401)
+            raise chain(error, exc, *self._secrets) from None
+        except discord.HTTPException as exc:
+            raise chain(self._classify_exception(exc, answer), exc, *self._secrets) from None
+        except aiohttp.InvalidURL as exc:
+            error = Permanent(CHANNEL, f"discord.api_url cannot be used: {redact(str(exc))}")
+            raise chain(error, exc, *self._secrets) from None
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+            error = Retryable(CHANNEL, f"could not connect to Discord ({_describe(exc)})")
+            raise chain(error, exc, *self._secrets) from None
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise chain(self._lost(exc, changes), exc, *self._secrets) from None
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise chain(self._unreadable(answer, exc), exc, *self._secrets) from None
+        finally:
+            _ANSWER.reset(token)
+
+    def _classify_exception(self, exc: discord.HTTPException, answer: _Answer) -> ChannelError:
+        if answer.status == exc.status:  # the trace kept the raw answer
+            body = answer.body.decode("utf-8", "replace")
+            return classify_discord(exc.status, answer.headers, body, mode=self._mode)
+        # Without it (a session of the caller's), rebuild what discord.py kept.
+        headers = getattr(exc.response, "headers", None) or {}
+        body = json.dumps({"code": exc.code, "message": exc.text}) if exc.code else exc.text
+        return classify_discord(exc.status, headers, body, mode=self._mode)
+
+    def _lost(self, exc: BaseException, changes: bool) -> ChannelError:
+        what = _describe(exc)
+        if not changes:
+            return Retryable(CHANNEL, f"no answer from Discord ({what})")
+        return Uncertain(
+            CHANNEL,
+            f"no answer from Discord after the message was sent ({what}); it may have been posted",
+        )
+
+    def _unreadable(self, answer: _Answer, exc: BaseException) -> ChannelError:
+        if answer.status is not None:
+            body = answer.body.decode("utf-8", "replace")
+            return classify_discord(answer.status, answer.headers, body, mode=self._mode)
+        return Permanent(CHANNEL, f"unexpected answer from Discord ({_describe(exc)})")
+
+
+def _describe(exc: BaseException) -> str:
+    text = redact(str(exc).strip())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _same_url(found: str | None, wanted: str) -> bool:
+    """Whether an embed's URL is the post's: Discord may normalise a trailing slash."""
+    return found is not None and found.rstrip("/") == wanted.rstrip("/")
