@@ -56,7 +56,86 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--json", action="store_true", help="print machine-readable JSON")
     _example_flag(listing)
     listing.set_defaults(handler=cmd_list)
+
+    announce = commands.add_parser(
+        "announce", help="send a post's announcements that are not done yet"
+    )
+    announce.add_argument("posts", nargs="+", metavar="POST", help="file path, slug or URL")
+    announce.add_argument("--dry-run", action="store_true", help="show what would be sent")
+    announce.add_argument(
+        "--only", metavar="CHANNELS", help="comma-separated: discourse,discord,twitter"
+    )
+    announce.add_argument(
+        "--force",
+        action="store_true",
+        help="also send drafts and future posts, and send done pairs again",
+    )
+    announce.add_argument("--yes", action="store_true", help="do not ask before --force")
+    announce.add_argument(
+        "--max-wait",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="sit out retry waits up to this long; longer waits are left for later (default 60)",
+    )
+    announce.set_defaults(handler=_lazy("delivery", "cmd_announce"))
+
+    status = commands.add_parser("status", help="what was sent where, per post and channel")
+    status.add_argument("post", nargs="?", metavar="POST", help="one post, with its history")
+    status.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    status.set_defaults(handler=_lazy("delivery", "cmd_status"))
+
+    resolve = commands.add_parser("resolve", help="settle an unknown or failed pair by hand")
+    resolve.add_argument("post", metavar="POST")
+    resolve.add_argument("channel", metavar="CHANNEL", help="discourse, discord or twitter")
+    how = resolve.add_mutually_exclusive_group(required=True)
+    how.add_argument("--done", metavar="URL", help="it was sent: record its URL")
+    how.add_argument("--retry", action="store_true", help="send it again on the next announce")
+    how.add_argument("--skip", action="store_true", help="never send it")
+    resolve.set_defaults(handler=_lazy("delivery", "cmd_resolve"))
+
+    check = commands.add_parser("check", help="validate the settings (and, online, the accounts)")
+    check.add_argument("--online", action="store_true", help="call each enabled service once")
+    check.set_defaults(handler=_lazy("delivery", "cmd_check"))
+
+    sandbox = commands.add_parser(
+        "sandbox", help="run loopback Discourse, Discord and X servers for trying things out"
+    )
+    sandbox.add_argument("--fault-rate", type=float, default=0.0, metavar="R")
+    sandbox.add_argument("--seed", type=int, default=None, metavar="N")
+    sandbox.add_argument("--json", action="store_true", help="print the URLs as one JSON line")
+    sandbox.set_defaults(handler=cmd_sandbox)
+
+    demo = commands.add_parser(
+        "demo", help="announce the example posts end to end against the sandbox (no accounts)"
+    )
+    demo.set_defaults(handler=_lazy("demo", "cmd_demo"))
     return parser
+
+
+def _lazy(module: str, name: str) -> Callable[[argparse.Namespace], int]:
+    """A handler imported only when its command runs."""
+
+    def handler(args: argparse.Namespace) -> int:
+        import importlib
+
+        function: Callable[[argparse.Namespace], int] = getattr(
+            importlib.import_module(f"heartbeat_bot.entrypoints.{module}"), name
+        )
+        return function(args)
+
+    return handler
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from heartbeat_bot.sandbox.__main__ import main as sandbox_main
+
+    argv = ["--fault-rate", str(args.fault_rate)]
+    if args.seed is not None:
+        argv += ["--seed", str(args.seed)]
+    if args.json:
+        argv.append("--json")
+    return sandbox_main(argv)
 
 
 def _example_flag(parser: argparse.ArgumentParser) -> None:
@@ -120,7 +199,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
             "discord": rendered.discord.body(),
             "twitter": rendered.twitter.body(),
         }
-        _print_json(document)
+        print_json(document)
     else:
         from heartbeat_bot.entrypoints.show import show_preview
 
@@ -160,7 +239,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             )
     rows.sort(key=lambda r: (r["published_at"] or "", r["path"]), reverse=True)
     if args.json:
-        _print_json(rows)
+        print_json(rows)
     else:
         from heartbeat_bot.entrypoints.show import show_list
 
@@ -168,7 +247,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _print_json(document: Any) -> None:
+def print_json(document: Any) -> None:
     json.dump(document, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
 

@@ -70,3 +70,67 @@ def show_list(rows: list[dict[str, Any]], console: Console | None = None) -> Non
             "\n".join(row["problems"]),
         )
     console.print(table)
+
+
+_STATE_STYLES = {
+    "done": "green",
+    "skipped": "dim",
+    "waiting": "yellow",
+    "pending": "cyan",
+    "sending": "cyan",
+    "failed": "red",
+    "unknown": "magenta",
+}
+
+
+def show_reports(reports: list[Any], *, dry_run: bool, console: Console | None = None) -> None:
+    """One block per post: each channel's state, URL and what happened."""
+    from datetime import datetime
+
+    console = console or Console()
+    for report in reports:
+        console.print(Text(f"{report.post.slug}  {report.post.url}", style="bold"))
+        for outcome in report.outcomes.values():
+            detail = outcome.url or ""
+            if outcome.next_attempt_at is not None:
+                when = datetime.fromtimestamp(outcome.next_attempt_at).astimezone()
+                detail = f"retry at {when.isoformat(timespec='seconds')}"
+            note = f"  ({outcome.note})" if outcome.note else ""
+            line = Text(f"  {outcome.channel:<10} ")
+            line.append(f"{outcome.state:<8}", style=_STATE_STYLES.get(outcome.state, ""))
+            line.append(f" {outcome.action:<10} {detail}{note}")
+            console.print(line)
+        for note in report.notes:
+            console.print(Text(f"  ! {note}", style="yellow"))
+        if not dry_run and not report.sent_anything and report.ok:
+            console.print(Text("  nothing to send: already announced", style="dim"))
+
+
+def show_status(
+    rows: list[dict[str, Any]], state_path: Any, console: Console | None = None
+) -> None:
+    console = console or Console()
+    if not rows:
+        console.print(f"No announcements recorded yet (ledger: {state_path}).")
+        return
+    table = Table("post", "channel", "state", "attempts", "link / next attempt / error")
+    for row in rows:
+        detail = row["remote_url"] or ""
+        if row["state"] == "waiting":
+            detail = f"next {row['next_attempt_at']}: {row['last_error']}"
+        elif row["state"] in {"failed", "unknown"}:
+            detail = row["last_error"] or ""
+        slug = row["slug"] + (" (baseline)" if row.get("baseline") else "")
+        table.add_row(
+            slug,
+            row["channel"],
+            Text(row["state"], style=_STATE_STYLES.get(row["state"], "")),
+            str(row["attempts"]),
+            detail,
+        )
+    console.print(table)
+    for row in rows:
+        for event in row.get("history", []):
+            console.print(
+                f"{event['at']}  {row['channel']:<9} {event['event']:<14} {event['detail'] or ''}"
+            )

@@ -1,0 +1,214 @@
+"""The commands that deliver and inspect: announce, status, resolve, check."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import datetime
+from typing import Any
+
+from heartbeat_bot.announcer import PostReport
+from heartbeat_bot.entrypoints.app import App, now
+from heartbeat_bot.entrypoints.wiring import announcer_for, channel_clients, open_ledger
+from heartbeat_bot.errors import HeartbeatError
+from heartbeat_bot.ledger import Ledger
+from heartbeat_bot.models import CHANNELS, Post, Sent
+
+EXIT_OK, EXIT_INCOMPLETE, EXIT_USAGE = 0, 1, 2
+
+
+def parse_only(value: str | None) -> frozenset[str] | None:
+    if not value:
+        return None
+    names = frozenset(v.strip().lower() for v in value.split(",") if v.strip())
+    unknown = names - set(CHANNELS)
+    if unknown:
+        raise HeartbeatError(
+            f"--only: unknown channel {', '.join(sorted(unknown))} (use {', '.join(CHANNELS)})"
+        )
+    return names
+
+
+def cmd_announce(args: argparse.Namespace) -> int:
+    from heartbeat_bot.entrypoints.show import show_reports
+
+    app = App.build(args.config)
+    only = parse_only(args.only)
+    if not app.config.enabled_channels():
+        raise HeartbeatError(
+            "no channel is enabled: set enabled = true in [discourse], [discord] or [twitter]"
+        )
+    posts: list[Post] = []
+    problems = 0
+    moment = now()
+    for ref in args.posts:
+        try:
+            post = app.find(ref)
+        except HeartbeatError as exc:
+            print(f"heartbeat-bot: {exc}", file=sys.stderr)
+            problems += 1
+            continue
+        state = post.state(moment)
+        if state != "published" and not args.force:
+            when = f" (goes live {post.published_at.isoformat()})" if state == "scheduled" else ""
+            print(
+                f"heartbeat-bot: {post.slug} is {state}{when}; not announced (--force to override)",
+                file=sys.stderr,
+            )
+            problems += 1
+            continue
+        posts.append(post)
+    if args.force and posts and not args.dry_run and not args.yes:
+        if not sys.stdin.isatty():
+            raise HeartbeatError("--force re-sends what was already sent: add --yes to confirm")
+        names = ", ".join(p.slug for p in posts)
+        answer = input(f"Send {names} again where already sent? [y/N] ")
+        if answer.strip().lower() not in {"y", "yes"}:
+            print("Nothing sent.")
+            return EXIT_OK
+    reports = asyncio.run(_announce_all(app, posts, only, args))
+    show_reports(reports, dry_run=args.dry_run)
+    if problems:
+        return EXIT_USAGE
+    return EXIT_OK if all(r.ok for r in reports) else EXIT_INCOMPLETE
+
+
+async def _announce_all(
+    app: App, posts: list[Post], only: frozenset[str] | None, args: argparse.Namespace
+) -> list[PostReport]:
+    reports = []
+    with open_ledger(app.config) as ledger:
+        async with announcer_for(app.config, ledger, app.render) as announcer:
+            for post in posts:
+                reports.append(
+                    await announcer.announce(
+                        post,
+                        only=only,
+                        force=args.force,
+                        max_wait=args.max_wait,
+                        dry_run=args.dry_run,
+                    )
+                )
+    return reports
+
+
+def status_rows(ledger: Ledger, url: str | None = None) -> list[dict[str, Any]]:
+    """Per post and channel: state, remote URL, attempts, next attempt, last error."""
+    rows = []
+    for post in ledger.posts():
+        if url is not None and post.url != url:
+            continue
+        for delivery in ledger.deliveries(post.id):
+            row: dict[str, Any] = {
+                "slug": post.slug,
+                "url": post.url,
+                "channel": delivery.channel,
+                "state": delivery.state,
+                "remote_url": delivery.remote_url,
+                "attempts": delivery.attempts,
+                "next_attempt_at": _iso(delivery.next_attempt_at),
+                "last_error": delivery.last_error,
+                "updated_at": _iso(delivery.updated_at),
+                "baseline": post.baseline,
+            }
+            if url is not None:
+                row["history"] = [
+                    {**event, "at": _iso(event["at"])} for event in ledger.history(delivery.id)
+                ]
+            rows.append(row)
+    return rows
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from heartbeat_bot.entrypoints.cli import print_json
+    from heartbeat_bot.entrypoints.show import show_status
+
+    app = App.build(args.config)
+    url = app.find(args.post).url if args.post else None
+    if not app.config.state_path.exists():
+        rows: list[dict[str, Any]] = []
+    else:
+        with open_ledger(app.config) as ledger:
+            rows = status_rows(ledger, url)
+    if args.json:
+        print_json(rows)
+    else:
+        show_status(rows, app.config.state_path)
+    return EXIT_OK
+
+
+def cmd_resolve(args: argparse.Namespace) -> int:
+    app = App.build(args.config)
+    post = app.find(args.post)
+    channel = args.channel.lower()
+    if channel not in CHANNELS:
+        raise HeartbeatError(f"unknown channel {args.channel!r} (use {', '.join(CHANNELS)})")
+    with open_ledger(app.config) as ledger:
+        row = ledger.find_post(post.url)
+        delivery = (
+            next((d for d in ledger.deliveries(row.id) if d.channel == channel), None)
+            if row
+            else None
+        )
+        if delivery is None:
+            raise HeartbeatError(f"{post.slug} has nothing recorded for {channel}")
+        if delivery.state not in {"unknown", "failed", "waiting"}:
+            raise HeartbeatError(
+                f"{post.slug} on {channel} is {delivery.state}; only unknown, failed or "
+                "waiting pairs are settled by hand"
+            )
+        if args.done:
+            remote_id = args.done.rstrip("/").rsplit("/", 1)[-1]
+            ledger.resolve(
+                delivery.id, "done", f"marked done by hand: {args.done}", Sent(remote_id, args.done)
+            )
+            if channel == "discourse":
+                ledger.set_comments_url(row.id, args.done)  # type: ignore[union-attr]
+            print(f"{post.slug} {channel}: done ({args.done})")
+        elif args.retry:
+            ledger.resolve(delivery.id, "pending", "to be sent again, by hand")
+            print(f"{post.slug} {channel}: pending; `heartbeat-bot announce {post.slug}` sends it")
+        else:
+            ledger.resolve(delivery.id, "skipped", "skipped by hand")
+            print(f"{post.slug} {channel}: skipped")
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    app = App.build(args.config)
+    ok = True
+    posts = app.scan()
+    broken = [p for p in posts if not isinstance(p, Post)]
+    print(f"ok    config {app.config.source}")
+    print(
+        f"{'ok   ' if not broken else 'warn '} posts: {len(posts) - len(broken)} readable, "
+        f"{len(broken)} with errors in {app.config.posts_dir}"
+    )
+    with open_ledger(app.config) as ledger:
+        print(f"ok    ledger {ledger.path} (schema {ledger.schema_version})")
+    enabled = app.config.enabled_channels()
+    print(f"ok    channels enabled: {', '.join(enabled) or 'none'}")
+    if args.online:
+        for name, result in asyncio.run(_check_online(app)).items():
+            failed = isinstance(result, Exception)
+            ok = ok and not failed
+            print(f"{'FAIL ' if failed else 'ok   '} {name}: {result}")
+    return EXIT_OK if ok else EXIT_INCOMPLETE
+
+
+async def _check_online(app: App) -> dict[str, str | Exception]:
+    results: dict[str, str | Exception] = {}
+    async with channel_clients(app.config) as clients:
+        for name, client in clients.items():
+            try:
+                results[name] = str(await client.check())
+            except HeartbeatError as exc:
+                results[name] = exc
+    return results
+
+
+def _iso(moment: float | None) -> str | None:
+    if moment is None:
+        return None
+    return datetime.fromtimestamp(moment).astimezone().isoformat(timespec="seconds")

@@ -1,0 +1,71 @@
+"""Writing the comments URL back: one line changes, every other byte stays."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from heartbeat_bot.sources.writeback import WriteBackError, with_comments_url, write_comments_url
+from tests.conftest import CORPUS, DVC_POSTS
+
+URL = "https://discuss.example/t/a-topic/42"
+
+
+def changed_lines(before: bytes, after: bytes) -> list[tuple[bytes, bytes]]:
+    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    assert len(old) == len(new)
+    return [(a, b) for a, b in zip(old, new, strict=True) if a != b]
+
+
+def test_replaces_only_the_comments_url_line() -> None:
+    """An existing commentsUrl line is the only line that changes."""
+    raw = (DVC_POSTS / "2022-04-15-april-22-heartbeat.md").read_bytes()
+    updated = with_comments_url(raw, URL)
+    assert changed_lines(raw, updated) == [
+        (
+            b"commentsUrl: https://discuss.dvc.org/t/april-22-hearbeat/1158\n",
+            f"commentsUrl: {URL}\n".encode(),
+        )
+    ]
+
+
+def test_adds_the_line_at_the_end_of_the_frontmatter() -> None:
+    """A post without commentsUrl gets it as the last frontmatter line; the body's --- is untouched."""
+    raw = (DVC_POSTS / "2023-12-11-dvc-git-lfs.md").read_bytes()
+    updated = with_comments_url(raw, URL)
+    lines = updated.splitlines(keepends=True)
+    end = lines.index(b"---\n", 1)
+    assert lines[end - 1] == f"commentsUrl: {URL}\n".encode()
+    assert updated.replace(f"commentsUrl: {URL}\n".encode(), b"", 1) == raw
+
+
+def test_keeps_bom_and_crlf() -> None:
+    """A byte-order mark and CRLF line endings survive the edit."""
+    raw = b"\xef\xbb\xbf---\r\ntitle: x\r\ncommentsUrl: https://old/t/1?\r\n---\r\nbody\r\n"
+    assert with_comments_url(raw, URL) == (
+        f"\ufeff---\r\ntitle: x\r\ncommentsUrl: {URL}\r\n---\r\nbody\r\n".encode()
+    )
+    bom_post = next((CORPUS / "malformed" / "bom-2022-08-snapshot").glob("*.md")).read_bytes()
+    assert with_comments_url(bom_post, URL).startswith(b"\xef\xbb\xbf---")
+
+
+def test_file_is_written_atomically_and_only_when_unchanged(tmp_path: Path) -> None:
+    """The file is replaced when it is as read, refused when it changed meanwhile."""
+    path = tmp_path / "post.md"
+    raw = b"---\ntitle: x\n---\nbody\n"
+    path.write_bytes(raw)
+    digest = hashlib.sha256(raw).hexdigest()
+    assert write_comments_url(path, URL, digest) is True
+    assert path.read_bytes() == f"---\ntitle: x\ncommentsUrl: {URL}\n---\nbody\n".encode()
+    with pytest.raises(WriteBackError, match="changed since it was read"):
+        write_comments_url(path, "https://other/t/x/1", digest)
+    assert URL.encode() in path.read_bytes()
+    assert list(tmp_path.iterdir()) == [path], "no temporary file left behind"
+
+
+def test_refuses_a_file_without_frontmatter() -> None:
+    """A file that does not start with --- is not edited."""
+    with pytest.raises(WriteBackError, match="frontmatter"):
+        with_comments_url(b"# just markdown\n", URL)
