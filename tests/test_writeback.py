@@ -32,7 +32,7 @@ def test_replaces_only_the_comments_url_line() -> None:
 
 
 def test_adds_the_line_at_the_end_of_the_frontmatter() -> None:
-    """A post without commentsUrl gets it as the last frontmatter line; the body's --- is untouched."""
+    """Without commentsUrl, the line is added last in the frontmatter; the body is untouched."""
     raw = (DVC_POSTS / "2023-12-11-dvc-git-lfs.md").read_bytes()
     updated = with_comments_url(raw, URL)
     lines = updated.splitlines(keepends=True)

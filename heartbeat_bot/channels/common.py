@@ -11,14 +11,12 @@ import json
 import math
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any
 
 from heartbeat_bot.errors import ChannelError, Permanent, Retryable
 
 SNIPPET = 200
 """How many characters of an answer we quote in an error message."""
-
-E = TypeVar("E", bound=BaseException)
 
 _WEBHOOK = re.compile(r"/webhooks/(\d+)/[^/?#\s\"'<>]+")
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
@@ -124,6 +122,12 @@ def classify_status(
     return Permanent(channel, detail, status=status)
 
 
+def describe(exc: BaseException) -> str:
+    """An exception as "Type: message", with webhook tokens masked."""
+    text = redact(str(exc).strip())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 def unexpected(channel: str, service: str, body: str, status: int | None = None) -> Permanent:
     """The error for a successful status whose body lacks what we need."""
     return Permanent(
@@ -131,14 +135,12 @@ def unexpected(channel: str, service: str, body: str, status: int | None = None)
     )
 
 
-def chain(error: E, cause: BaseException, *secrets: str) -> E:
-    """``error`` with ``cause`` attached, unless the cause's text would leak a secret.
+def safe_cause(cause: BaseException, *secrets: str) -> BaseException | None:
+    """``cause`` to chain with ``raise ... from``, or None if its text would leak a secret.
 
     Tracebacks (``--debug``) print the cause; a library exception holding a webhook URL
-    must not end up there.
+    or a token must not end up there.
     """
     text = f"{cause!s} {cause!r}"
     leaks = any(secret and secret in text for secret in secrets) or redact(text) != text
-    error.__cause__ = None if leaks else cause
-    error.__suppress_context__ = True
-    return error
+    return None if leaks else cause

@@ -12,37 +12,43 @@ What discord.py does on its own, and what this client adds:
   ``enforce_nonce`` (discord.py adds it: ``http.handle_message_parameters``).
 - The webhook adapter resends *every* 5xx and sleeps any 429 however long. A webhook takes
   no nonce, so a resend after a 500 that was in fact carried out posts twice. The session
-  this client builds for webhooks carries :func:`no_blind_retries`, which turns those
-  answers into errors the announcer decides about.
+  this client builds for webhooks carries ``discord_transport.no_blind_retries``, which
+  turns those answers into errors the announcer decides about.
 - discord.py chokes on answers it cannot read (``TypeError``, ``KeyError``,
-  ``JSONDecodeError``). A trace hook keeps the last answer's status and body so such a
-  failure is classified like any other answer instead of escaping as a crash.
+  ``JSONDecodeError``). A trace hook (``discord_transport.answer_trace``) keeps the last
+  answer so such a failure is classified by its status instead of escaping as a crash.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from contextvars import ContextVar
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from types import SimpleNamespace
 from typing import Any, Literal, TypeVar
 
 import aiohttp
 import discord
 
 from heartbeat_bot.channels.common import (
-    chain,
     classify_status,
+    describe,
     join_messages,
     json_object,
     lower_keys,
-    redact,
+    safe_cause,
     seconds,
+    unexpected,
+)
+from heartbeat_bot.channels.discord_transport import (
+    Answer,
+    Refusal,
+    answer_trace,
+    current_answer,
+    install_log_redaction,
+    no_blind_retries,
+    recording,
 )
 from heartbeat_bot.config import DiscordConfig
 from heartbeat_bot.errors import ChannelError, ConfigError, Permanent, Retryable, Uncertain
@@ -54,7 +60,6 @@ Mode = Literal["bot", "webhook"]
 T = TypeVar("T")
 
 _WEBHOOK_URL = re.compile(r"/webhooks/(\d+)/([A-Za-z0-9_.-]+)/?(?:[?#].*)?$")
-_BODY_LIMIT = 8192  # bytes of an answer kept for error messages
 
 
 def classify_discord(
@@ -133,92 +138,6 @@ def allowed_mentions(spec: Mapping[str, Any]) -> discord.AllowedMentions:
     )
 
 
-class _Refusal(Exception):
-    """An answer :func:`no_blind_retries` kept from discord.py's retry loop."""
-
-    def __init__(self, status: int, headers: Mapping[str, str], body: str) -> None:
-        super().__init__(f"HTTP {status}")
-        self.status, self.headers, self.body = status, dict(headers), body
-
-
-def no_blind_retries(max_wait: float) -> aiohttp.ClientMiddlewareType:
-    """aiohttp middleware raising on 5xx, and on 429s discord.py would mishandle.
-
-    A 429 that discord.py can honour (JSON ``retry_after`` up to ``max_wait`` and a
-    ``Via`` header) passes through: it sleeps and resends, which is safe since a 429 was
-    not carried out. Anything else is returned to our caller, who owns retries.
-    """
-
-    async def middleware(
-        request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
-    ) -> aiohttp.ClientResponse:
-        response = await handler(request)
-        if response.status < 500 and response.status != 429:
-            return response
-        body = (await response.read()).decode("utf-8", "replace")
-        if response.status == 429 and response.headers.get("Via"):
-            wait = seconds((json_object(body) or {}).get("retry_after"))
-            if wait is not None and wait <= max_wait:
-                return response
-        response.release()
-        raise _Refusal(response.status, response.headers, body)
-
-    return middleware
-
-
-@dataclass
-class _Answer:
-    status: int | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
-
-
-_ANSWER: ContextVar[_Answer | None] = ContextVar("heartbeat_discord_answer", default=None)
-
-
-def _answer_trace() -> aiohttp.TraceConfig:
-    """Keeps the status, headers and body of the current task's last answer in _ANSWER."""
-
-    async def on_end(
-        _s: aiohttp.ClientSession, _c: SimpleNamespace, params: aiohttp.TraceRequestEndParams
-    ) -> None:
-        answer = _ANSWER.get()
-        if answer is not None:
-            answer.status, answer.body = params.response.status, b""
-            answer.headers = dict(params.response.headers)
-
-    async def on_chunk(
-        _s: aiohttp.ClientSession,
-        _c: SimpleNamespace,
-        params: aiohttp.TraceResponseChunkReceivedParams,
-    ) -> None:
-        answer = _ANSWER.get()
-        if answer is not None and len(answer.body) < _BODY_LIMIT:
-            answer.body += params.chunk[: _BODY_LIMIT - len(answer.body)]
-
-    trace = aiohttp.TraceConfig()
-    trace.on_request_end.append(on_end)
-    trace.on_response_chunk_received.append(on_chunk)
-    return trace
-
-
-class _RedactWebhooks(logging.Filter):
-    """discord.py logs webhook URLs, token included, at DEBUG: mask them."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if redact(message) != message:
-            record.msg, record.args = redact(message), None
-        return True
-
-
-def _install_log_redaction() -> None:
-    for name in ("discord.http", "discord.webhook.async_"):
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, _RedactWebhooks) for f in logger.filters):
-            logger.addFilter(_RedactWebhooks())
-
-
 class DiscordClient:
     """Posts to one channel, as a bot (``discord.mode = "bot"``) or through a webhook.
 
@@ -262,7 +181,7 @@ class DiscordClient:
             if found:
                 self._webhook_ids = (int(found.group(1)), found.group(2))
                 self._secrets += (found.group(2),)
-        _install_log_redaction()
+        install_log_redaction()
 
     @property
     def can_confirm(self) -> bool:
@@ -338,9 +257,15 @@ class DiscordClient:
             async for message in channel.history(limit=50):
                 if since is not None and message.created_at < since:
                     break  # history is newest first: the rest are older still
-                if message.author.id == me and message.embeds:
-                    if _same_url(message.embeds[0].url, post_url):
-                        return self._sent(message)
+                embeds = message.embeds
+                if message.author.id == me and embeds and _same_url(embeds[0].url, post_url):
+                    return self._sent(message)
+            # discord.py iterates whatever came back: "{}" would read as "no messages",
+            # and a false "not sent" leads to a second post. Only a JSON list is an answer.
+            answer = current_answer()
+            if answer is not None and not answer.body.lstrip().startswith(b"["):
+                body = answer.body.decode("utf-8", "replace")
+                raise unexpected(CHANNEL, SERVICE, body, answer.status)
             return None
 
         return await self._call(find, changes=False)
@@ -374,10 +299,12 @@ class DiscordClient:
         """The logged-in client, created on first use (login reads two endpoints)."""
         async with self._login_lock:
             if self._client is None:
+                intents = discord.Intents.none()
+                intents.guilds = True  # no gateway is opened; this silences a warning
                 client = discord.Client(
-                    intents=discord.Intents.none(),
+                    intents=intents,
                     max_ratelimit_timeout=self._cap,
-                    http_trace=_answer_trace(),
+                    http_trace=answer_trace(),
                 )
                 assert self._config.bot_token is not None
                 try:
@@ -397,7 +324,7 @@ class DiscordClient:
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 middlewares=(no_blind_retries(self._cap),),
-                trace_configs=[_answer_trace()],
+                trace_configs=[answer_trace()],
                 timeout=aiohttp.ClientTimeout(sock_connect=10.0, sock_read=self._timeout),
             )
         webhook_id, token = self._webhook_ids
@@ -409,70 +336,61 @@ class DiscordClient:
         ``changes`` says whether it may post something: then a lost answer is Uncertain.
         """
         discord.http.Route.BASE = self._config.api_url.rstrip("/")
-        answer = _Answer()
-        token = _ANSWER.set(answer)
+        with recording() as answer:
+            return await self._mapped(operation, answer, changes=changes)
+
+    async def _mapped(
+        self, operation: Callable[[], Awaitable[T]], answer: Answer, *, changes: bool
+    ) -> T:
         try:
             async with asyncio.timeout(self._timeout):
                 return await operation()
         except ChannelError:
             raise
-        except _Refusal as exc:
-            error = classify_discord(exc.status, exc.headers, exc.body, mode=self._mode)
-            raise chain(error, exc, *self._secrets) from None
-        except discord.RateLimited as exc:
-            error = Retryable(
+        except Exception as exc:
+            error = self._map(exc, answer, changes)
+            if error is None:
+                raise
+            raise error from safe_cause(exc, *self._secrets)
+
+    def _map(self, exc: Exception, answer: Answer, changes: bool) -> ChannelError | None:
+        """The ChannelError for what discord.py or aiohttp raised (None: not ours to map)."""
+        if isinstance(exc, Refusal):
+            return classify_discord(exc.status, exc.headers, exc.body, mode=self._mode)
+        if isinstance(exc, discord.RateLimited):
+            wait = exc.retry_after
+            message = f"Discord is rate limiting us for {wait:.1f} s"
+            return Retryable(CHANNEL, message, wait=wait, status=429)
+        if isinstance(exc, discord.LoginFailure):
+            return Permanent(CHANNEL, "discord.bot_token was refused (improper token)", status=401)
+        if isinstance(exc, discord.HTTPException):
+            if answer.status != exc.status:  # no trace on a session of the caller's
+                body = json.dumps({"code": exc.code, "message": exc.text}) if exc.code else exc.text
+                headers = getattr(exc.response, "headers", None) or {}
+                return classify_discord(exc.status, headers, body, mode=self._mode)
+            return self._classify_answer(answer)
+        if isinstance(exc, aiohttp.InvalidURL):
+            return Permanent(CHANNEL, f"discord.api_url cannot be used: {describe(exc)}")
+        if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
+            return Retryable(CHANNEL, f"could not connect to Discord ({describe(exc)})")
+        if isinstance(exc, TimeoutError | aiohttp.ClientError | OSError):
+            if not changes:
+                return Retryable(CHANNEL, f"no answer from Discord ({describe(exc)})")
+            return Uncertain(
                 CHANNEL,
-                f"Discord is rate limiting us for {exc.retry_after:.1f} s",
-                wait=exc.retry_after,
-                status=429,
+                f"no answer from Discord after the message was sent ({describe(exc)}); "
+                "it may have been posted",
             )
-            raise chain(error, exc, *self._secrets) from None
-        except discord.LoginFailure as exc:
-            error = Permanent(CHANNEL, "discord.bot_token was refused (improper token)", status=401)
-            raise chain(error, exc, *self._secrets) from None
-        except discord.HTTPException as exc:
-            raise chain(self._classify_exception(exc, answer), exc, *self._secrets) from None
-        except aiohttp.InvalidURL as exc:
-            error = Permanent(CHANNEL, f"discord.api_url cannot be used: {redact(str(exc))}")
-            raise chain(error, exc, *self._secrets) from None
-        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
-            error = Retryable(CHANNEL, f"could not connect to Discord ({_describe(exc)})")
-            raise chain(error, exc, *self._secrets) from None
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            raise chain(self._lost(exc, changes), exc, *self._secrets) from None
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise chain(self._unreadable(answer, exc), exc, *self._secrets) from None
-        finally:
-            _ANSWER.reset(token)
+        if isinstance(exc, KeyError | TypeError | ValueError | AttributeError):
+            # discord.py could not read an answer: judge it by its status instead.
+            if answer.status is not None:
+                return self._classify_answer(answer)
+            return Permanent(CHANNEL, f"unexpected answer from Discord ({describe(exc)})")
+        return None
 
-    def _classify_exception(self, exc: discord.HTTPException, answer: _Answer) -> ChannelError:
-        if answer.status == exc.status:  # the trace kept the raw answer
-            body = answer.body.decode("utf-8", "replace")
-            return classify_discord(exc.status, answer.headers, body, mode=self._mode)
-        # Without it (a session of the caller's), rebuild what discord.py kept.
-        headers = getattr(exc.response, "headers", None) or {}
-        body = json.dumps({"code": exc.code, "message": exc.text}) if exc.code else exc.text
-        return classify_discord(exc.status, headers, body, mode=self._mode)
-
-    def _lost(self, exc: BaseException, changes: bool) -> ChannelError:
-        what = _describe(exc)
-        if not changes:
-            return Retryable(CHANNEL, f"no answer from Discord ({what})")
-        return Uncertain(
-            CHANNEL,
-            f"no answer from Discord after the message was sent ({what}); it may have been posted",
-        )
-
-    def _unreadable(self, answer: _Answer, exc: BaseException) -> ChannelError:
-        if answer.status is not None:
-            body = answer.body.decode("utf-8", "replace")
-            return classify_discord(answer.status, answer.headers, body, mode=self._mode)
-        return Permanent(CHANNEL, f"unexpected answer from Discord ({_describe(exc)})")
-
-
-def _describe(exc: BaseException) -> str:
-    text = redact(str(exc).strip())
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    def _classify_answer(self, answer: Answer) -> ChannelError:
+        body = answer.body.decode("utf-8", "replace")
+        return classify_discord(answer.status or 0, answer.headers, body, mode=self._mode)
 
 
 def _same_url(found: str | None, wanted: str) -> bool:

@@ -16,6 +16,7 @@ import httpx
 
 from heartbeat_bot.channels.common import (
     classify_status,
+    describe,
     describe_body,
     join_messages,
     json_object,
@@ -30,6 +31,9 @@ from heartbeat_bot.models import Sent
 CHANNEL = "discourse"
 SERVICE = "Discourse"
 REFUSED = "discourse.api_key / discourse.api_username were refused"
+
+# Transport failures that happen before the request leaves: nothing was sent.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
 
 # 422 messages meaning "this topic probably exists already": adopt it instead of failing.
 _TITLE_TAKEN = "title has already been used"
@@ -133,18 +137,20 @@ class DiscourseClient:
                 "the post was queued for approval: discourse.api_username must be a staff user",
                 status=response.status_code,
             )
-        topic_id = data.get("topic_id") if data else None
+        topic_id = _topic_id(data.get("topic_id")) if data else None
         slug = data.get("topic_slug") if data else None
-        if not _is_id(topic_id) or not isinstance(slug, str):
+        if topic_id is None or not isinstance(slug, str):
             raise unexpected(CHANNEL, SERVICE, response.text, response.status_code)
-        return self._sent(int(topic_id), slug)
+        return self._sent(topic_id, slug)
 
     async def _adopt(self, response: httpx.Response, body: Mapping[str, Any]) -> Sent:
         error = self._error(response)
         text = error.message.lower()
         if not any(phrase in text for phrase in _ADOPTABLE):
             raise error
-        found = await self.find_topic(str(body.get("external_id", "")), str(body["embed_url"]))
+        found = await self.find_topic(
+            str(body.get("external_id") or ""), str(body.get("embed_url") or "")
+        )
         if found is not None:
             return found
         if _TITLE_TAKEN in text and "has already been taken" not in text:
@@ -169,22 +175,24 @@ class DiscourseClient:
             response = await self._request("GET", path, follow_redirects=True)
             if response.is_success:
                 data = json_object(response.text) or {}
-                topic_id, slug = data.get("id"), data.get("slug")
-                if not _is_id(topic_id) or not isinstance(slug, str):
+                topic_id, slug = _topic_id(data.get("id")), data.get("slug")
+                if topic_id is None or not isinstance(slug, str):
                     raise unexpected(CHANNEL, SERVICE, response.text, response.status_code)
-                return self._sent(int(topic_id), slug)
+                return self._sent(topic_id, slug)
             if response.status_code != 404:
                 raise self._error(response)
+        if not embed_url:
+            return None
         response = await self._request("GET", "/embed/info", params={"embed_url": embed_url})
         if response.status_code == 404:
             return None
         if not response.is_success:
             raise self._error(response)
         data = json_object(response.text) or {}
-        topic_id, slug = data.get("topic_id"), data.get("topic_slug")
-        if not _is_id(topic_id) or not isinstance(slug, str):
+        topic_id, slug = _topic_id(data.get("topic_id")), data.get("topic_slug")
+        if topic_id is None or not isinstance(slug, str):
             raise unexpected(CHANNEL, SERVICE, response.text, response.status_code)
-        return self._sent(int(topic_id), slug)
+        return self._sent(topic_id, slug)
 
     async def topic(self, topic_id: int) -> dict[str, Any]:
         """The topic as ``GET /t/{id}.json`` returns it (``posts_count``, ``slug``...)."""
@@ -192,7 +200,7 @@ class DiscourseClient:
         if not response.is_success:
             raise self._error(response)
         data = json_object(response.text)
-        if data is None:
+        if data is None or _topic_id(data.get("id")) is None:
             raise unexpected(CHANNEL, SERVICE, response.text, response.status_code)
         return data
 
@@ -243,30 +251,33 @@ class DiscourseClient:
                 timeout=self._timeout,
                 follow_redirects=follow_redirects,
             )
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        except (
+            httpx.ConnectError,
+            httpx.ConnectTimeout,
+            httpx.PoolTimeout,
+            httpx.ProxyError,
+        ) as exc:
             raise Retryable(
-                CHANNEL, f"could not connect to {self._base} ({_describe(exc)}); nothing was sent"
+                CHANNEL, f"could not connect to {self._base} ({describe(exc)}); nothing was sent"
             ) from exc
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             if not changes:
-                raise Retryable(CHANNEL, f"no answer from {self._base} ({_describe(exc)})") from exc
+                raise Retryable(CHANNEL, f"no answer from {self._base} ({describe(exc)})") from exc
             raise Uncertain(
                 CHANNEL,
-                f"no answer from {self._base} after the request was sent ({_describe(exc)}); "
+                f"no answer from {self._base} after the request was sent ({describe(exc)}); "
                 "the topic may have been created",
             ) from exc
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-            raise Permanent(CHANNEL, f"discourse.url cannot be used: {_describe(exc)}") from exc
+            raise Permanent(CHANNEL, f"discourse.url cannot be used: {describe(exc)}") from exc
         except httpx.HTTPError as exc:
-            raise Permanent(CHANNEL, f"request to {self._base} failed: {_describe(exc)}") from exc
+            raise Permanent(CHANNEL, f"request to {self._base} failed: {describe(exc)}") from exc
 
 
-def _describe(exc: Exception) -> str:
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def _is_id(value: object) -> bool:
-    return (isinstance(value, int) and not isinstance(value, bool) and value > 0) or (
-        isinstance(value, str) and value.isdigit()
-    )
+def _topic_id(value: object) -> int | None:
+    """A topic id from JSON (an integer, or digits), else None."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None

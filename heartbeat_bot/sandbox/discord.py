@@ -1,0 +1,382 @@
+"""A fake Discord REST API (v10) that discord.py 2.7 talks to unchanged.
+
+Point ``discord.http.Route.BASE`` at ``Sandbox.discord_api_url``. What discord.py needs,
+and gets: ``Content-Type: application/json`` with no charset (else it reads the body as
+text), a ``Via`` header on a 429 (else it takes the 429 for a Cloudflare ban), the bot
+user and application on login, and message objects ``discord.Message`` can be built from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from heartbeat_bot.sandbox.discord_rules import message_error, message_object, pinged
+from heartbeat_bot.sandbox.faults import Faults
+from heartbeat_bot.sandbox.server import JSON, RequestLog, Service, Settings, Snowflakes
+
+API = "/api/v10"
+DISCORD_EPOCH_MS = 1420070400000
+NONCE_WINDOW_SECONDS = 300.0
+_UNAUTHORIZED = {"message": "401: Unauthorized", "code": 0}
+
+
+def _error(message: str, code: int) -> JSON:
+    return {"message": message, "code": code}
+
+
+def _with_files(payload: Any, files: bool) -> Any:
+    """Uploaded files count as attachments, so a files-only message is not empty."""
+    return (
+        {**payload, "attachments": [{"id": 0}]} if files and isinstance(payload, dict) else payload
+    )
+
+
+def _bucket(path: str) -> str:
+    """A stable bucket hash per route shape (ids replaced), like Discord's opaque ones."""
+    shape = "/".join("{id}" if part.isdigit() else part for part in path.split("/"))
+    return hashlib.md5(shape.encode(), usedforsecurity=False).hexdigest()[:16]
+
+
+class DiscordService(Service):
+    """One guild with one text channel the bot may post in, plus one webhook on it."""
+
+    name = "discord"
+    items_key = "messages"
+    content_type = "application/json"  # exactly: discord.py compares the whole header
+
+    def __init__(
+        self,
+        faults: Faults,
+        log: RequestLog,
+        settings: Settings,
+        *,
+        bot_token: str,
+        channel_id: int,
+        guild_id: int,
+        webhook_id: int,
+        webhook_token: str,
+        application_id: int,
+        no_access_channel_id: int,
+    ) -> None:
+        super().__init__(faults, log, settings)
+        self.bot_token = bot_token
+        self.channel_id = channel_id
+        self.guild_id = guild_id
+        self.webhook_id = webhook_id
+        self.webhook_token = webhook_token
+        self.application_id = application_id
+        self.no_access_channel_id = no_access_channel_id
+        self.bot_user: JSON = {
+            "id": str(application_id),
+            "username": "Heartbeat Sandbox",
+            "discriminator": "0",
+            "global_name": None,
+            "avatar": None,
+            "bot": True,
+            "verified": True,
+            "mfa_enabled": False,
+            "flags": 0,
+            "public_flags": 0,
+        }
+        self._ids = Snowflakes(DISCORD_EPOCH_MS)
+        self._messages: list[JSON] = []
+
+    @property
+    def messages(self) -> list[JSON]:
+        """Copies of every accepted message: id, channel_id, content, embeds,
+        allowed_mentions (as received), nonce, via ("bot"/"webhook"), pinged, timestamp."""
+        return self.snapshot()
+
+    def _items(self) -> list[JSON]:
+        return [{k: v for k, v in m.items() if not k.startswith("_")} for m in self._messages]
+
+    # --- shapes ------------------------------------------------------------------
+
+    def error_response(self, status: int) -> web.Response:
+        reasons = {404: "Not Found", 405: "Method Not Allowed", 500: "Internal Server Error"}
+        reasons.update({502: "Bad Gateway", 503: "Service Unavailable"})
+        return self.json(_error(f"{status}: {reasons.get(status, 'Error')}", 0), status)
+
+    def rate_limited_response(self) -> web.Response:
+        wait = self.settings.rate_limit_wait
+        headers = {
+            "Retry-After": str(max(1, math.ceil(wait))),
+            "Via": "1.1 google",
+            "X-RateLimit-Scope": "user",
+            "X-RateLimit-Limit": "5",
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": f"{time.time() + wait:.3f}",
+            "X-RateLimit-Reset-After": f"{wait:.3f}",
+        }
+        body = {"message": "You are being rate limited.", "retry_after": wait, "global": False}
+        return self.json(body, 429, headers)
+
+    def decorate(self, request: web.Request, response: web.StreamResponse) -> None:
+        response.headers["X-RateLimit-Bucket"] = _bucket(request.path)
+        if response.status != 429:
+            response.headers["X-RateLimit-Limit"] = "5"
+            response.headers["X-RateLimit-Remaining"] = "4"
+            response.headers["X-RateLimit-Reset"] = f"{time.time() + 1:.3f}"
+            response.headers["X-RateLimit-Reset-After"] = "1.000"
+
+    # --- routes ------------------------------------------------------------------
+
+    def routes(self) -> list[web.RouteDef]:
+        hook = API + "/webhooks/{webhook_id}/{token}"
+        channel = API + "/channels/{channel_id}"
+        return [
+            web.get(API + "/users/@me", self._me),
+            web.get(API + "/oauth2/applications/@me", self._application),
+            web.get(channel, self._channel),
+            web.post(channel + "/messages", self._create),
+            web.get(channel + "/messages", self._history),
+            web.get(channel + "/messages/{message_id}", self._fetch),
+            web.post(hook, self._execute),
+            web.get(hook, self._webhook),
+            web.get(hook + "/messages/{message_id}", self._webhook_fetch),
+        ]
+
+    def _bot_ok(self, request: web.Request) -> bool:
+        return request.headers.get("Authorization", "") == f"Bot {self.bot_token}"
+
+    async def _me(self, request: web.Request) -> web.Response:
+        if not self._bot_ok(request):
+            return self.json(_UNAUTHORIZED, 401)
+        return self.json(self.bot_user)
+
+    async def _application(self, request: web.Request) -> web.Response:
+        if not self._bot_ok(request):
+            return self.json(_UNAUTHORIZED, 401)
+        owner = {k: self.bot_user[k] for k in ("discriminator", "global_name", "avatar")}
+        owner.update(id=str(self.guild_id + 1), username="sandbox-owner")
+        return self.json(
+            {
+                "id": str(self.application_id),
+                "name": "Heartbeat Sandbox",
+                "icon": None,
+                "description": "",
+                "summary": "",
+                "rpc_origins": [],
+                "bot_public": False,
+                "bot_require_code_grant": False,
+                "verify_key": "0" * 64,
+                "flags": 0,
+                "owner": owner,
+                "team": None,
+                "bot": self.bot_user,
+                "redirect_uris": [],
+                "interactions_endpoint_url": None,
+            }
+        )
+
+    def _channel_problem(self, request: web.Request) -> web.Response | None:
+        """401/403/404/400 for a bad token or a channel the bot cannot use, else None."""
+        if not self._bot_ok(request):
+            return self.json(_UNAUTHORIZED, 401)
+        raw = request.match_info["channel_id"]
+        if not raw.isdigit():
+            errors = {
+                "channel_id": {
+                    "_errors": [
+                        {
+                            "code": "NUMBER_TYPE_COERCE",
+                            "message": f'Value "{raw}" is not snowflake.',
+                        }
+                    ]
+                }
+            }
+            return self.json({"message": "Invalid Form Body", "code": 50035, "errors": errors}, 400)
+        if int(raw) == self.no_access_channel_id:
+            return self.json(_error("Missing Access", 50001), 403)
+        if int(raw) != self.channel_id:
+            return self.json(_error("Unknown Channel", 10003), 404)
+        return None
+
+    async def _channel(self, request: web.Request) -> web.Response:
+        problem = self._channel_problem(request)
+        if problem is not None:
+            return problem
+        with self._lock:
+            last = self._messages[-1]["id"] if self._messages else None
+        return self.json(
+            {
+                "id": str(self.channel_id),
+                "type": 0,
+                "guild_id": str(self.guild_id),
+                "name": "announcements",
+                "position": 0,
+                "permission_overwrites": [],
+                "nsfw": False,
+                "topic": None,
+                "last_message_id": last,
+                "rate_limit_per_user": 0,
+                "parent_id": None,
+                "flags": 0,
+            }
+        )
+
+    async def _payload(self, request: web.Request) -> tuple[Any, bool]:
+        """The JSON payload (from a JSON body or multipart ``payload_json``) and whether
+        files came with it; (None, False) when the body is not JSON."""
+        try:
+            if request.content_type.startswith("multipart/"):
+                form = await request.post()
+                files = any(not isinstance(v, str) for k, v in form.items() if k != "payload_json")
+                text = form.get("payload_json")
+                return (json.loads(text) if isinstance(text, str) else {}), files
+            return await request.json(), False
+        except ValueError:
+            return None, False
+
+    async def _create(self, request: web.Request) -> web.Response:
+        problem = self._channel_problem(request)
+        if problem is not None:
+            return problem
+        payload, files = await self._payload(request)
+        if payload is None:
+            return self.json(_error("The request body contains invalid JSON.", 50109), 400)
+        error = message_error(_with_files(payload, files))
+        if error is not None:
+            return self.json(error, 400)
+        nonce = payload.get("nonce")
+        with self._lock:
+            if nonce is not None and payload.get("enforce_nonce"):
+                earlier = self._by_nonce(str(nonce))
+                if earlier is not None:
+                    return self.json(message_object(earlier, with_nonce=True))
+            record = self._record_message(payload, "bot", self.bot_user)
+            return self.json(message_object(record, with_nonce=True))
+
+    def _by_nonce(self, nonce: str) -> JSON | None:
+        horizon = time.monotonic() - NONCE_WINDOW_SECONDS
+        for message in reversed(self._messages):
+            if message["_created"] < horizon:
+                break
+            same = message["nonce"] is not None and str(message["nonce"]) == nonce
+            if same and message["via"] == "bot" and message["channel_id"] == str(self.channel_id):
+                return message
+        return None
+
+    def _record_message(self, payload: JSON, via: str, author: JSON) -> JSON:
+        embeds = [{"type": "rich", **e} for e in payload.get("embeds") or [] if isinstance(e, dict)]
+        allowed = payload.get("allowed_mentions")
+        record: JSON = {
+            "id": str(self._ids.next()),
+            "channel_id": str(self.channel_id),
+            "content": payload.get("content") or "",
+            "embeds": embeds,
+            "allowed_mentions": allowed,
+            "nonce": payload.get("nonce") if via == "bot" else None,
+            "via": via,
+            "pinged": pinged(payload.get("content"), allowed),
+            "timestamp": datetime.now(UTC).isoformat(),
+            "author": author,
+            "tts": bool(payload.get("tts")),
+            "webhook_id": str(self.webhook_id) if via == "webhook" else None,
+            "_created": time.monotonic(),
+        }
+        self._messages.append(record)
+        return record
+
+    async def _history(self, request: web.Request) -> web.Response:
+        problem = self._channel_problem(request)
+        if problem is not None:
+            return problem
+        raw = request.query.get("limit", "50")
+        code, note = "", ""
+        if not raw.lstrip("-").isdigit():
+            code, note = "NUMBER_TYPE_COERCE", f'Value "{raw}" is not int.'
+        elif int(raw) > 100:
+            code, note = "NUMBER_TYPE_MAX", "int value should be less than or equal to 100."
+        elif int(raw) < 1:
+            code, note = "NUMBER_TYPE_MIN", "int value should be greater than or equal to 1."
+        if code:
+            errors = {"limit": {"_errors": [{"code": code, "message": note}]}}
+            return self.json({"message": "Invalid Form Body", "code": 50035, "errors": errors}, 400)
+        limit = int(raw)
+        before = request.query.get("before")
+        after = request.query.get("after")
+        with self._lock:
+            chosen = list(self._messages)
+            if before and before.isdigit():
+                chosen = [m for m in chosen if int(m["id"]) < int(before)][-limit:]
+            elif after and after.isdigit():
+                chosen = [m for m in chosen if int(m["id"]) > int(after)][:limit]
+            else:
+                chosen = chosen[-limit:]
+            # Newest first, and without "nonce": only the create answer carries it.
+            return self.json([message_object(m, with_nonce=False) for m in reversed(chosen)])
+
+    async def _fetch(self, request: web.Request) -> web.Response:
+        problem = self._channel_problem(request)
+        if problem is not None:
+            return problem
+        return self._one_message(request.match_info["message_id"], webhook=False)
+
+    def _one_message(self, message_id: str, *, webhook: bool) -> web.Response:
+        with self._lock:
+            for message in self._messages:
+                if message["id"] == message_id and (not webhook or message["via"] == "webhook"):
+                    return self.json(message_object(message, with_nonce=False))
+        return self.json(_error("Unknown Message", 10008), 404)
+
+    def _webhook_problem(self, request: web.Request) -> web.Response | None:
+        if request.match_info["webhook_id"] != str(self.webhook_id):
+            return self.json(_error("Unknown Webhook", 10015), 404)
+        if request.match_info["token"] != self.webhook_token:
+            return self.json(_error("Invalid Webhook Token", 50027), 401)
+        return None
+
+    def _webhook_json(self) -> JSON:
+        return {
+            "id": str(self.webhook_id),
+            "type": 1,
+            "guild_id": str(self.guild_id),
+            "channel_id": str(self.channel_id),
+            "name": "Heartbeat Sandbox",
+            "avatar": None,
+            "token": self.webhook_token,
+            "application_id": None,
+        }
+
+    async def _webhook(self, request: web.Request) -> web.Response:
+        return self._webhook_problem(request) or self.json(self._webhook_json())
+
+    async def _webhook_fetch(self, request: web.Request) -> web.Response:
+        problem = self._webhook_problem(request)
+        if problem is not None:
+            return problem
+        return self._one_message(request.match_info["message_id"], webhook=True)
+
+    async def _execute(self, request: web.Request) -> web.Response:
+        problem = self._webhook_problem(request)
+        if problem is not None:
+            return problem
+        payload, files = await self._payload(request)
+        if payload is None:
+            return self.json(_error("The request body contains invalid JSON.", 50109), 400)
+        if isinstance(payload, dict):  # webhooks take no nonce: it is ignored
+            payload = {k: v for k, v in payload.items() if k not in ("nonce", "enforce_nonce")}
+        error = message_error(_with_files(payload, files))
+        if error is not None:
+            return self.json(error, 400)
+        author = {
+            "id": str(self.webhook_id),
+            "username": str(payload.get("username") or "Heartbeat Sandbox"),
+            "discriminator": "0000",
+            "avatar": None,
+            "bot": True,
+        }
+        with self._lock:
+            record = self._record_message(payload, "webhook", author)
+            body = message_object(record, with_nonce=False)
+        if request.query.get("wait", "").lower() in ("1", "true"):
+            return self.json(body)
+        return web.Response(status=204)

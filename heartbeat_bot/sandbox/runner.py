@@ -1,0 +1,271 @@
+"""The Sandbox: the three fake services on loopback ports, run by a background thread.
+
+The servers get their own thread and event loop so the sandbox serves sync code, code
+under ``asyncio.run()`` and subprocesses alike, and a client blocking its own loop
+cannot stall the fake it is talking to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import dataclasses
+import secrets
+import string
+import threading
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+from heartbeat_bot.sandbox.discord import API, DISCORD_EPOCH_MS, DiscordService
+from heartbeat_bot.sandbox.discourse import DiscourseService
+from heartbeat_bot.sandbox.faults import Faults
+from heartbeat_bot.sandbox.oauth import OAuthKeys
+from heartbeat_bot.sandbox.server import JSON, RequestLog, Service, Settings, Snowflakes
+from heartbeat_bot.sandbox.x import XService
+
+START_TIMEOUT_SECONDS = 10.0
+DISCOURSE_CATEGORY = 7  # "Blog" among the fake's categories 1-10
+
+
+def _token(length: int, alphabet: str = string.ascii_letters + string.digits) -> str:
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Everything a client needs to be accepted by the sandbox (fresh for each sandbox)."""
+
+    discourse_api_key: str
+    discourse_api_username: str
+    discord_bot_token: str
+    discord_channel_id: int
+    discord_guild_id: int
+    twitter_consumer_key: str
+    twitter_consumer_secret: str
+    twitter_access_token: str
+    twitter_access_token_secret: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+class Sandbox:
+    """Fake Discourse, Discord and X on 127.0.0.1; use as a context manager or start/stop.
+
+    ``fault_rate`` and ``seed`` set random faults (see ``faults.FAULT_KINDS``);
+    ``timeline_access`` is whether the X app may read its timeline (a paid tier);
+    ``rate_limit_wait`` is the wait every 429 asks for; ``slow_delay`` how long "slow" is.
+    """
+
+    def __init__(
+        self,
+        fault_rate: float = 0.0,
+        seed: int | None = None,
+        timeline_access: bool = True,
+        rate_limit_wait: float = 0.2,
+        slow_delay: float = 0.5,
+        *,
+        host: str = "127.0.0.1",
+        discourse_port: int = 0,
+        discord_port: int = 0,
+        x_port: int = 0,
+    ) -> None:
+        settings = Settings(rate_limit_wait, slow_delay, timeline_access)
+        self.faults = Faults(fault_rate, seed)
+        self._log = RequestLog()
+        ids = Snowflakes(DISCORD_EPOCH_MS)
+        guild_id, channel_id, no_access_id, webhook_id, app_id = (ids.next() for _ in range(5))
+        x_user_id = str(1_500_000_000_000_000_000 + secrets.randbelow(10**17))
+        bot_id_b64 = base64.b64encode(str(app_id).encode()).decode().rstrip("=")
+        self.credentials = Credentials(
+            discourse_api_key=secrets.token_hex(32),
+            discourse_api_username="heartbeat-bot",
+            discord_bot_token=f"{bot_id_b64}.{_token(6)}.{_token(38)}",
+            discord_channel_id=channel_id,
+            discord_guild_id=guild_id,
+            twitter_consumer_key=_token(25),
+            twitter_consumer_secret=_token(50),
+            twitter_access_token=f"{x_user_id}-{_token(30)}",
+            twitter_access_token_secret=_token(45),
+        )
+        creds = self.credentials
+        self.discourse = DiscourseService(
+            self.faults,
+            self._log,
+            settings,
+            api_key=creds.discourse_api_key,
+            api_username=creds.discourse_api_username,
+        )
+        self.discord = DiscordService(
+            self.faults,
+            self._log,
+            settings,
+            bot_token=creds.discord_bot_token,
+            channel_id=channel_id,
+            guild_id=guild_id,
+            webhook_id=webhook_id,
+            webhook_token=_token(68, string.ascii_letters + string.digits + "-_"),
+            application_id=app_id,
+            no_access_channel_id=no_access_id,
+        )
+        keys = OAuthKeys(
+            creds.twitter_consumer_key,
+            creds.twitter_consumer_secret,
+            creds.twitter_access_token,
+            creds.twitter_access_token_secret,
+        )
+        self.x = XService(self.faults, self._log, settings, keys=keys, user_id=x_user_id)
+        self._host = host
+        self._ports: list[tuple[Service, int]] = [
+            (self.discourse, discourse_port),
+            (self.discord, discord_port),
+            (self.x, x_port),
+        ]
+        self._runners: list[web.AppRunner] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> Sandbox:
+        """Start the three servers; returns once all of them are listening."""
+        if self._thread is not None:
+            raise RuntimeError("this sandbox is already started")
+        self._thread = threading.Thread(target=self._run, name="heartbeat-sandbox", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(START_TIMEOUT_SECONDS):
+            raise RuntimeError("the sandbox servers did not start in time")
+        if self._error is not None:
+            self._thread.join()
+            raise RuntimeError(f"the sandbox could not start: {self._error}") from self._error
+        return self
+
+    def stop(self) -> None:
+        """Stop the servers and the thread (idempotent)."""
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None or not thread.is_alive():
+            return
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(START_TIMEOUT_SECONDS)
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(self._serve())
+        except BaseException as exc:  # reported to start(), which raises it
+            self._error = exc
+        self._ready.set()
+        if self._error is None:
+            loop.run_forever()
+        try:
+            for runner in self._runners:
+                loop.run_until_complete(runner.cleanup())
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            loop.close()
+
+    async def _serve(self) -> None:
+        for service, port in self._ports:
+            runner = web.AppRunner(service.build_app(), access_log=None, shutdown_timeout=1.0)
+            await runner.setup()
+            self._runners.append(runner)
+            await web.TCPSite(runner, self._host, port).start()
+            bound = runner.addresses[0][1]
+            service.base_url = f"http://{self._host}:{bound}"
+
+    # --- what clients need ---------------------------------------------------------------
+
+    def _started(self, service: Service) -> str:
+        if not service.base_url:
+            raise RuntimeError("start the sandbox first (with Sandbox(...) as sb: ...)")
+        return service.base_url
+
+    @property
+    def discourse_url(self) -> str:
+        """Discourse's base URL (``/posts.json`` and friends live under it)."""
+        return self._started(self.discourse)
+
+    @property
+    def discord_api_url(self) -> str:
+        """What ``discord.http.Route.BASE`` becomes: ``http://127.0.0.1:PORT/api/v10``."""
+        return self._started(self.discord) + API
+
+    @property
+    def discord_webhook_url(self) -> str:
+        """A valid webhook's execute URL (id and token of the sandbox's one webhook)."""
+        hook = self.discord
+        return f"{self.discord_api_url}/webhooks/{hook.webhook_id}/{hook.webhook_token}"
+
+    @property
+    def x_api_url(self) -> str:
+        """X's base URL: requests go to ``/2/tweets`` etc. under it."""
+        return self._started(self.x)
+
+    @property
+    def requests(self) -> list[JSON]:
+        """Every API request seen: service, method, path, query, status, fault, time.
+        ``status`` is None when no answer was produced (``drop_before``)."""
+        return self._log.snapshot()
+
+    def info(self) -> JSON:
+        """The URLs, credentials and config snippet, as ``--json`` prints them."""
+        return {
+            "discourse_url": self.discourse_url,
+            "discord_api_url": self.discord_api_url,
+            "discord_webhook_url": self.discord_webhook_url,
+            "x_api_url": self.x_api_url,
+            "credentials": self.credentials.as_dict(),
+            "config": self.config_snippet(),
+        }
+
+    def config_snippet(self) -> str:
+        """TOML for heartbeat-bot's config with the three channels pointed here."""
+        c = self.credentials
+        return "\n".join(
+            [
+                "# heartbeat-bot sandbox: loopback fakes, nothing is really posted.",
+                "[discourse]",
+                "enabled = true",
+                f'url = "{self.discourse_url}"',
+                f'api_username = "{c.discourse_api_username}"',
+                f'api_key = "{c.discourse_api_key}"',
+                f"category = {DISCOURSE_CATEGORY}",
+                "",
+                "[discord]",
+                "enabled = true",
+                'mode = "bot"',
+                f'api_url = "{self.discord_api_url}"',
+                f'bot_token = "{c.discord_bot_token}"',
+                f"channel_id = {c.discord_channel_id}",
+                f"guild_id = {c.discord_guild_id}",
+                '# For webhook mode, set mode = "webhook" and:',
+                f'# webhook_url = "{self.discord_webhook_url}"',
+                "",
+                "[twitter]",
+                "enabled = true",
+                f'api_url = "{self.x_api_url}"',
+                f'consumer_key = "{c.twitter_consumer_key}"',
+                f'consumer_secret = "{c.twitter_consumer_secret}"',
+                f'access_token = "{c.twitter_access_token}"',
+                f'access_token_secret = "{c.twitter_access_token_secret}"',
+                "",
+            ]
+        )

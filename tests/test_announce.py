@@ -1,0 +1,274 @@
+"""Announcing over real loopback HTTP with the real clients, against the sandbox."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from heartbeat_bot.sandbox import Sandbox
+from tests.announce_env import LINKED_POST, NEW_POST, make_blog
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(rate_limit_wait=0.3, slow_delay=0.2) as sb:
+        yield sb
+
+
+def posts_to(sandbox: Sandbox, path: str) -> list[dict[str, object]]:
+    return [r for r in sandbox.requests if r["method"] == "POST" and str(r["path"]).endswith(path)]
+
+
+@pytest.mark.parametrize("mode", ["bot", "webhook"])
+def test_happy_path_then_nothing_twice(tmp_path: Path, sandbox: Sandbox, mode: str) -> None:
+    """A new post gets one topic, message and thread, linked; a second run sends nothing."""
+    blog = make_blog(tmp_path, sandbox, posts=(NEW_POST,), mode=mode)
+    (report,) = blog.announce("dvc-git-lfs")
+    assert report.ok, report.outcomes
+    assert {c: o.action for c, o in report.outcomes.items()} == {
+        "discourse": "sent",
+        "discord": "sent",
+        "twitter": "sent",
+    }
+    (topic,) = sandbox.discourse.topics
+    topic_url = report.outcomes["discourse"].url
+    assert topic_url == topic["url"]
+    (message,) = sandbox.discord.messages
+    assert message["via"] == mode
+    assert topic_url in str(message["embeds"])
+    assert message["pinged"] == []
+    tweets = sandbox.x.tweets
+    assert tweets and tweets[0]["in_reply_to_tweet_id"] is None
+    for earlier, later in itertools.pairwise(tweets):
+        assert later["in_reply_to_tweet_id"] == earlier["id"]
+    assert topic_url is not None and topic_url in tweets[-1]["text"]
+
+    (again,) = blog.announce("dvc-git-lfs")
+    assert again.ok and not again.sent_anything
+    assert {o.action for o in again.outcomes.values()} == {"already"}
+    assert (len(sandbox.discourse.topics), len(sandbox.discord.messages)) == (1, 1)
+    assert len(sandbox.x.tweets) == len(tweets)
+
+
+def test_post_with_comments_url_adopts_its_topic(tmp_path: Path, sandbox: Sandbox) -> None:
+    """A post that names its Discourse topic gets no new topic, and the others link it."""
+    blog = make_blog(tmp_path, sandbox, posts=(LINKED_POST,))
+    (report,) = blog.announce("april-22-heartbeat")
+    assert report.outcomes["discourse"].action == "adopted"
+    assert sandbox.discourse.topics == []
+    link = "https://discuss.dvc.org/t/april-22-hearbeat/1158"
+    assert link in str(sandbox.discord.messages[0]["embeds"])
+    assert link in sandbox.x.tweets[-1]["text"]
+
+
+@pytest.mark.parametrize(
+    "refusal", ["title", "embed_url", "external_id"], ids=["title", "embed", "external"]
+)
+def test_existing_topic_is_adopted_for_each_refusal(
+    tmp_path: Path, sandbox: Sandbox, refusal: str
+) -> None:
+    """Each of Discourse's 'already taken' refusals leads to adopting the existing topic."""
+    blog = make_blog(tmp_path, sandbox, posts=(NEW_POST,))
+    topic = blog.app().render.discourse_topic(blog.app().find("dvc-git-lfs"))
+    seeded = {
+        "title": topic.title if refusal == "title" else "Some other title entirely",
+        "external_id": topic.external_id if refusal != "embed_url" else "someone-else",
+        "embed_url": topic.embed_url if refusal != "external_id" else "https://x.example/other",
+        "raw": "An earlier run created this topic before its answer was lost.",
+    }
+    if refusal == "title":  # found through its external id, as our earlier run left it
+        seeded["embed_url"] = "https://x.example/elsewhere"
+    existing = sandbox.discourse.create_existing(**seeded)
+    (report,) = blog.announce("dvc-git-lfs", only=frozenset({"discourse"}))
+    assert report.outcomes["discourse"].state == "done"
+    assert report.outcomes["discourse"].url == existing["url"]
+    assert len(sandbox.discourse.topics) == 1
+
+
+@pytest.mark.parametrize("fault", ["429", "503"])
+def test_retryable_errors_are_retried_after_the_wait(
+    tmp_path: Path, sandbox: Sandbox, fault: str
+) -> None:
+    """A 429 or 5xx is retried, after the service's wait for a 429, and sends once."""
+    blog = make_blog(tmp_path, sandbox, posts=(NEW_POST,))
+    sandbox.faults.queue("discourse", fault)
+    sandbox.faults.queue("discord", fault)
+    sandbox.faults.queue("x", fault, path="/2/tweets")
+    (report,) = blog.announce("dvc-git-lfs", max_wait=30)
+    assert report.ok, report.outcomes
+    assert len(sandbox.discourse.topics) == 1 and len(sandbox.discord.messages) == 1
+    with blog.ledger() as ledger:
+        for delivery in ledger.deliveries(ledger.posts()[0].id):
+            events = ledger.history(delivery.id)
+            names = [e["event"] for e in events]
+            if delivery.channel == "discord":
+                continue  # discord.py sits short 429s and 5xx out itself
+            assert "waiting" in names, (delivery.channel, names)
+            waited = events[names.index("waiting")]
+            resumed = events[names.index("waiting") + 1]
+            if fault == "429":
+                assert resumed["at"] - waited["at"] >= 0.3
+
+
+def test_unauthorised_is_never_retried(tmp_path: Path, sandbox: Sandbox) -> None:
+    """A refused key fails at once after one request; the others go out without the link."""
+    blog = make_blog(
+        tmp_path, sandbox, posts=(NEW_POST,), overrides={"discourse": {"api_key": "wrong"}}
+    )
+    (report,) = blog.announce("dvc-git-lfs")
+    assert report.outcomes["discourse"].state == "failed"
+    assert "api_key" in report.outcomes["discourse"].note
+    assert "wrong" not in report.outcomes["discourse"].note
+    assert len(posts_to(sandbox, "/posts.json")) == 1
+    assert report.outcomes["discord"].state == "done"
+    assert report.outcomes["twitter"].state == "done"
+    assert any("without the discussion link" in n for n in report.notes)
+
+
+def test_one_channel_failing_leaves_the_others_done(tmp_path: Path, sandbox: Sandbox) -> None:
+    """X refusing the credentials fails X alone; Discourse and Discord are done."""
+    blog = make_blog(
+        tmp_path, sandbox, posts=(NEW_POST,), overrides={"twitter": {"consumer_secret": "bad"}}
+    )
+    (report,) = blog.announce("dvc-git-lfs")
+    states = {c: o.state for c, o in report.outcomes.items()}
+    assert states == {"discourse": "done", "discord": "done", "twitter": "failed"}
+    assert sandbox.x.tweets == []
+    assert len(posts_to(sandbox, "/2/tweets")) == 1
+
+
+def test_everyone_in_a_title_pings_nobody(tmp_path: Path, sandbox: Sandbox) -> None:
+    """A title holding @everyone and @here reaches Discord with no mention firing."""
+    blog = make_blog(tmp_path, sandbox, posts=(NEW_POST,), channels=("discord",))
+    post = blog.posts / NEW_POST
+    post.write_text(
+        post.read_text(encoding="utf-8").replace(
+            "title:", "title: '@everyone @here <@&1>'\nx_old_title:", 1
+        ),
+        encoding="utf-8",
+    )
+    (report,) = blog.announce("dvc-git-lfs")
+    assert report.ok
+    (message,) = sandbox.discord.messages
+    assert "@everyone" in str(message["embeds"])
+    assert message["pinged"] == []
+
+
+def test_mention_role_pings_that_role_only(tmp_path: Path, sandbox: Sandbox) -> None:
+    """With discord.mention_role_id set, exactly that role is pinged."""
+    blog = make_blog(
+        tmp_path,
+        sandbox,
+        posts=(NEW_POST,),
+        channels=("discord",),
+        overrides={"discord": {"mention_role_id": 4242}},
+    )
+    blog.announce("dvc-git-lfs")
+    (message,) = sandbox.discord.messages
+    assert message["pinged"] == ["role:4242"]
+
+
+def test_long_waits_are_left_for_later(tmp_path: Path, sandbox: Sandbox) -> None:
+    """A wait longer than max_wait leaves the pair waiting; a later run sends it once."""
+    blog = make_blog(tmp_path, sandbox, posts=(NEW_POST,), channels=("discourse",))
+    sandbox.faults.queue("discourse", "429")
+    (report,) = blog.announce("dvc-git-lfs", max_wait=0)
+    outcome = report.outcomes["discourse"]
+    assert (outcome.state, outcome.action) == ("waiting", "retry")
+    assert outcome.next_attempt_at is not None
+    assert not report.ok
+    (later,) = blog.announce("dvc-git-lfs")
+    assert later.outcomes["discourse"].state == "done"
+    assert len(sandbox.discourse.topics) == 1
+
+
+@pytest.mark.parametrize("channel", ["discourse", "discord", "x"])
+def test_dropped_answer_is_reconciled_not_duplicated(
+    tmp_path: Path, sandbox: Sandbox, channel: str
+) -> None:
+    """A request carried out whose answer is lost is found at the service, never sent twice."""
+    blog = make_blog(tmp_path, sandbox, posts=(NEW_POST,))
+    sandbox.faults.queue(
+        channel,
+        "drop",
+        path={"discourse": "/posts.json", "discord": "/api/v10/channels", "x": "/2/tweets"}[
+            channel
+        ],
+    )
+    (report,) = blog.announce("dvc-git-lfs")
+    assert report.ok, report.outcomes
+    assert len(sandbox.discourse.topics) == 1
+    assert len(sandbox.discord.messages) == 1
+    texts = [t["text"] for t in sandbox.x.tweets]
+    assert len(texts) == len(set(texts))
+    with blog.ledger() as ledger:
+        events = [e["event"] for e in ledger.all_attempts()]
+    assert "uncertain" in events
+
+
+def test_lost_tweet_without_timeline_access_is_unknown(tmp_path: Path) -> None:
+    """Without timeline access, a tweet whose answer was lost leaves the thread unknown."""
+    with Sandbox(timeline_access=False) as sandbox:
+        blog = make_blog(tmp_path, sandbox, posts=(NEW_POST,), channels=("twitter",))
+        sandbox.faults.queue("x", "drop", path="/2/tweets")
+        (report,) = blog.announce("dvc-git-lfs")
+        outcome = report.outcomes["twitter"]
+        assert outcome.state == "unknown"
+        assert "resolve" in outcome.note
+        assert len(sandbox.x.tweets) == 1
+        (again,) = blog.announce("dvc-git-lfs")
+        assert again.outcomes["twitter"].state == "unknown"
+        assert len(sandbox.x.tweets) == 1, "never resent blindly"
+
+
+def test_malformed_answers_fail_clearly(tmp_path: Path, sandbox: Sandbox) -> None:
+    """HTML pages, invalid JSON and missing fields give clear errors, never a crash or duplicate."""
+    blog = make_blog(tmp_path, sandbox, posts=(NEW_POST,))
+    sandbox.faults.queue("discourse", "badjson", path="/posts.json")
+    sandbox.faults.queue("discord", "missing", path="/api/v10/channels")
+    sandbox.faults.queue("x", "html", path="/2/tweets")
+    (report,) = blog.announce("dvc-git-lfs", max_wait=30)
+    for outcome in report.outcomes.values():
+        assert outcome.state in {"done", "failed", "waiting", "unknown"}
+        assert "Traceback" not in outcome.note
+    blog.announce("dvc-git-lfs", max_wait=30)
+    assert len(sandbox.discourse.topics) <= 1
+    assert len(sandbox.discord.messages) <= 1
+    texts = [t["text"] for t in sandbox.x.tweets]
+    assert len(texts) == len(set(texts))
+
+
+def test_announce_setting_in_the_post(tmp_path: Path, sandbox: Sandbox) -> None:
+    """announce: false skips the post; a list limits its channels."""
+    blog = make_blog(tmp_path, sandbox, posts=(NEW_POST, LINKED_POST))
+    for name, value in ((NEW_POST, "false"), (LINKED_POST, "[discord]")):
+        path = blog.posts / name
+        path.write_text(
+            path.read_text(encoding="utf-8").replace("---\n", f"---\nannounce: {value}\n", 1),
+            encoding="utf-8",
+        )
+    skipped, limited = blog.announce("dvc-git-lfs", "april-22-heartbeat")
+    assert {o.action for o in skipped.outcomes.values()} == {"skipped"}
+    assert limited.outcomes["discord"].state == "done"
+    assert limited.outcomes["twitter"].action == "skipped"
+    assert len(sandbox.discord.messages) == 1 and sandbox.x.tweets == []
+
+
+def test_comments_url_is_written_back(tmp_path: Path, sandbox: Sandbox) -> None:
+    """With write_back = "file", only the commentsUrl line is added to the post."""
+    blog = make_blog(
+        tmp_path,
+        sandbox,
+        posts=(NEW_POST,),
+        channels=("discourse",),
+        overrides={"blog": {"write_back": "file"}},
+    )
+    before = (blog.posts / NEW_POST).read_bytes()
+    (report,) = blog.announce("dvc-git-lfs")
+    after = (blog.posts / NEW_POST).read_bytes()
+    line = f"commentsUrl: {report.outcomes['discourse'].url}\n".encode()
+    assert after.replace(line, b"", 1) == before
+    assert line in after
