@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from heartbeat_bot.errors import ChannelError, Permanent, Retryable
+from heartbeat_bot.errors import ChannelError, Permanent, Retryable, Uncertain
 
 SNIPPET = 200
 """How many characters of an answer we quote in an error message."""
@@ -132,6 +132,19 @@ def unexpected(channel: str, service: str, body: str, status: int | None = None)
     """The error for a successful status whose body lacks what we need."""
     return Permanent(
         channel, f"unexpected answer from {service}: {snippet(redact(body))}", status=status
+    )
+
+
+def unreadable_success(channel: str, service: str, body: str, status: int | None) -> Uncertain:
+    """A create answered with success but a body we cannot use: it probably went through.
+
+    Reported as Uncertain so the caller looks it up instead of failing (and later resending).
+    """
+    return Uncertain(
+        channel,
+        f"{service} accepted the request but its answer cannot be read "
+        f"({snippet(redact(body))}); it may have been created",
+        status=status,
     )
 
 

@@ -40,6 +40,7 @@ from heartbeat_bot.channels.common import (
     safe_cause,
     seconds,
     unexpected,
+    unreadable_success,
 )
 from heartbeat_bot.channels.discord_transport import (
     Answer,
@@ -383,6 +384,9 @@ class DiscordClient:
             )
         if isinstance(exc, KeyError | TypeError | ValueError | AttributeError):
             # discord.py could not read an answer: judge it by its status instead.
+            if changes and answer.status is not None and 200 <= answer.status < 300:
+                body = answer.body.decode("utf-8", "replace")
+                return unreadable_success(CHANNEL, SERVICE, body, answer.status)
             if answer.status is not None:
                 return self._classify_answer(answer)
             return Permanent(CHANNEL, f"unexpected answer from Discord ({describe(exc)})")

@@ -23,6 +23,7 @@ from heartbeat_bot.channels.common import (
     lower_keys,
     seconds,
     unexpected,
+    unreadable_success,
 )
 from heartbeat_bot.config import DiscourseConfig
 from heartbeat_bot.errors import ChannelError, ConfigError, Permanent, Retryable, Uncertain
@@ -140,7 +141,7 @@ class DiscourseClient:
         topic_id = _topic_id(data.get("topic_id")) if data else None
         slug = data.get("topic_slug") if data else None
         if topic_id is None or not isinstance(slug, str):
-            raise unexpected(CHANNEL, SERVICE, response.text, response.status_code)
+            raise unreadable_success(CHANNEL, SERVICE, response.text, response.status_code)
         return self._sent(topic_id, slug)
 
     async def _adopt(self, response: httpx.Response, body: Mapping[str, Any]) -> Sent:
@@ -191,7 +192,7 @@ class DiscourseClient:
         data = json_object(response.text) or {}
         topic_id, slug = _topic_id(data.get("topic_id")), data.get("topic_slug")
         if topic_id is None or not isinstance(slug, str):
-            raise unexpected(CHANNEL, SERVICE, response.text, response.status_code)
+            raise unreadable_success(CHANNEL, SERVICE, response.text, response.status_code)
         return self._sent(topic_id, slug)
 
     async def topic(self, topic_id: int) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from heartbeat_bot.channels.common import (
     lower_keys,
     safe_cause,
     unexpected,
+    unreadable_success,
 )
 from heartbeat_bot.config import TwitterConfig
 from heartbeat_bot.errors import (
@@ -239,7 +240,7 @@ class TwitterClient:
         if isinstance(tweet_id, int) and not isinstance(tweet_id, bool):
             tweet_id = str(tweet_id)
         if not isinstance(tweet_id, str) or not tweet_id.isdigit():
-            raise unexpected(CHANNEL, SERVICE, response.text, response.status_code)
+            raise unreadable_success(CHANNEL, SERVICE, response.text, response.status_code)
         return _sent(tweet_id)
 
     async def find_tweet(self, text: str, reply_to: str | None) -> Sent | None:
