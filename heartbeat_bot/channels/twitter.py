@@ -217,6 +217,7 @@ class TwitterClient:
         self._base = target
         real = any(target == host for host in _X_HOSTS)
         self._adapter = RedirectAdapter(None if real else target, timeout)
+        self._serial = asyncio.Lock()
         for prefix in _X_HOSTS:
             self._client.session.mount(prefix, self._adapter)
         self._me: str | None = None
@@ -303,8 +304,13 @@ class TwitterClient:
     async def _run(
         self, call: Callable[..., Any], *, changes: bool, **kwargs: Any
     ) -> requests.Response:
-        """Run one tweepy call in a thread; ``changes``: whether it may post something."""
-        return await asyncio.to_thread(self._blocking, call, changes, kwargs)
+        """Run one tweepy call in a thread; ``changes``: whether it may post something.
+
+        Calls are serialised: tweepy's requests session is not meant to be shared between
+        threads, and one account posts one tweet at a time anyway.
+        """
+        async with self._serial:
+            return await asyncio.to_thread(self._blocking, call, changes, kwargs)
 
     def _blocking(
         self, call: Callable[..., Any], changes: bool, kwargs: dict[str, Any]

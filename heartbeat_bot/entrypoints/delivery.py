@@ -16,6 +16,8 @@ from heartbeat_bot.ledger import Ledger
 from heartbeat_bot.models import CHANNELS, Post, Sent
 
 EXIT_OK, EXIT_INCOMPLETE, EXIT_USAGE = 0, 1, 2
+# Posts announced at once by one command: their waits overlap, their pairs never do.
+PARALLEL_POSTS = 4
 
 
 def parse_only(value: str | None) -> frozenset[str] | None:
@@ -77,20 +79,22 @@ def cmd_announce(args: argparse.Namespace) -> int:
 async def _announce_all(
     app: App, posts: list[Post], only: frozenset[str] | None, args: argparse.Namespace
 ) -> list[PostReport]:
-    reports = []
+    """Announce the posts, a few at a time; reports come back in the order asked."""
+    gate = asyncio.Semaphore(PARALLEL_POSTS)
     with open_ledger(app.config) as ledger:
         async with announcer_for(app.config, ledger, app.render) as announcer:
-            for post in posts:
-                reports.append(
-                    await announcer.announce(
+
+            async def one(post: Post) -> PostReport:
+                async with gate:
+                    return await announcer.announce(
                         post,
                         only=only,
                         force=args.force,
                         max_wait=args.max_wait,
                         dry_run=args.dry_run,
                     )
-                )
-    return reports
+
+            return list(await asyncio.gather(*(one(post) for post in posts)))
 
 
 def status_rows(ledger: Ledger, url: str | None = None) -> list[dict[str, Any]]:

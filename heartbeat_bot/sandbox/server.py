@@ -195,6 +195,11 @@ class Service(ABC):
             return await handler(request)
         except web.HTTPException as exc:  # no such route or method: answer in our shape
             return self.error_response(exc.status)
+        except ConnectionResetError:
+            # The client went away mid-request (a killed process): nothing to answer, and
+            # nothing worth a traceback.
+            _close(request)
+            return web.Response(status=499)
 
     def _record(self, request: web.Request, status: int | None, fault: str | None) -> None:
         self._log.add(

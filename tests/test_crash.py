@@ -1,0 +1,239 @@
+"""Kill -9 at random moments, under a 30 % fault rate: every post exactly once, everywhere.
+
+``heartbeat-bot announce`` runs as a subprocess for 20 posts against the standalone sandbox
+(Discord in bot mode). It is killed with SIGKILL, sometimes at a random moment and
+sometimes right after it committed a ``sending`` claim, and restarted until it exits 0.
+Then the services must hold exactly one topic, one message and one complete thread per
+post, and the attempt log must show that kills landed between ``sending`` and its answer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.announce_env import _toml
+from tests.conftest import DVC_AUTHORS, DVC_POSTS
+
+POSTS = 20
+KILLS = 8
+MAX_RUNS = 40
+
+
+@pytest.fixture
+def standalone_sandbox(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
+    seed = request.param
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "heartbeat_bot.sandbox",
+            "--json",
+            "--fault-rate",
+            "0.3",
+            "--seed",
+            str(seed),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    info: dict[str, Any] = json.loads(process.stdout.readline())
+    info["seed"] = seed
+    try:
+        yield info
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        process.stdout.close()
+
+
+def blog_for(root: Path, info: dict[str, Any]) -> tuple[Path, list[str]]:
+    """20 real posts, stripped of commentsUrl so each needs a topic, and settings."""
+    posts = root / "posts"
+    posts.mkdir()
+    slugs = []
+    for source in sorted(DVC_POSTS.glob("20*.md"))[-POSTS:]:
+        text = source.read_text(encoding="utf-8")
+        text = re.sub(r"^commentsUrl:.*\n", "", text, count=1, flags=re.M)
+        (posts / source.name).write_text(text, encoding="utf-8")
+        slugs.append(re.sub(r"^[\d-]+", "", source.stem))
+    creds = info["credentials"]
+    config = root / "heartbeat.toml"
+    config.write_text(
+        _toml(
+            {
+                "blog": {
+                    "posts_dir": "posts",
+                    "authors_dir": str(DVC_AUTHORS),
+                    "post_url": "https://dvc.org/blog/{slug}",
+                    "site_name": "DVC",
+                },
+                "state": {"path": "state/heartbeat.sqlite3"},
+                "discourse": {
+                    "enabled": True,
+                    "url": info["discourse_url"],
+                    "category": 7,
+                    "api_username": creds["discourse_api_username"],
+                    "api_key": creds["discourse_api_key"],
+                },
+                "discord": {
+                    "enabled": True,
+                    "mode": "bot",
+                    "api_url": info["discord_api_url"],
+                    "bot_token": creds["discord_bot_token"],
+                    "channel_id": creds["discord_channel_id"],
+                    "guild_id": creds["discord_guild_id"],
+                },
+                # Two tweets a thread keep the run under X's 100 tweets per 15 minutes.
+                "twitter": {
+                    "enabled": True,
+                    "api_url": info["x_api_url"],
+                    "max_tweets": 2,
+                    "consumer_key": creds["twitter_consumer_key"],
+                    "consumer_secret": creds["twitter_consumer_secret"],
+                    "access_token": creds["twitter_access_token"],
+                    "access_token_secret": creds["twitter_access_token_secret"],
+                },
+            }
+        ),
+        encoding="utf-8",
+    )
+    return config, slugs
+
+
+def in_flight(ledger: Path, pid: int) -> bool:
+    """Whether the process ``pid`` holds a claim it has not settled yet."""
+    if not ledger.exists():
+        return False
+    try:
+        db = sqlite3.connect(f"file:{ledger}?mode=ro", uri=True, timeout=1)
+        rows = db.execute(
+            "SELECT COUNT(*) FROM deliveries WHERE state = 'sending' AND claimed_by LIKE ?",
+            (f"%:{pid}:%",),
+        ).fetchone()
+        db.close()
+    except sqlite3.Error:
+        return False
+    return bool(rows[0])
+
+
+def run_until_done(config: Path, slugs: list[str], rng: random.Random) -> tuple[int, int]:
+    """Run announce, killing it, until a run exits 0. Returns (runs, kills)."""
+    ledger = config.parent / "state" / "heartbeat.sqlite3"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTBEAT_")}
+    kills = 0
+    for run in range(1, MAX_RUNS + 1):
+        child = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "heartbeat_bot",
+                "--config",
+                str(config),
+                "announce",
+                *slugs,
+                "--max-wait",
+                "5",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        # Until KILLS kills landed, half the runs are killed at a random moment, half right
+        # after a claim was committed (a moment in flight); then runs are left to finish.
+        deadline = time.monotonic() + rng.uniform(0.5, 3.0)
+        aim_in_flight = run % 2 == 0
+        killed = False
+        while kills < KILLS and child.poll() is None:
+            if (aim_in_flight and in_flight(ledger, child.pid)) or (
+                not aim_in_flight and time.monotonic() >= deadline
+            ):
+                time.sleep(rng.uniform(0, 0.05))
+                child.send_signal(signal.SIGKILL)
+                killed = True
+                break
+            time.sleep(0.005)
+        _, stderr = child.communicate(timeout=300)
+        if killed and child.returncode == -signal.SIGKILL:
+            kills += 1
+            continue
+        assert "Traceback" not in stderr, stderr
+        if child.returncode == 0:
+            return run, kills
+        assert child.returncode == 1, stderr  # something left waiting or unknown: go again
+    raise AssertionError(f"announce did not finish in {MAX_RUNS} runs")
+
+
+def kills_between_sending_and_answer(ledger: Path) -> int:
+    """Claims (or tweet sends) whose process never logged anything after them."""
+    db = sqlite3.connect(ledger)
+    events = db.execute("SELECT delivery_id, event, process FROM attempts ORDER BY id").fetchall()
+    db.close()
+    last: dict[tuple[int, str], str] = {}
+    for delivery, event, process in events:
+        last[(delivery, process)] = event
+    return sum(1 for event in last.values() if event in {"sending", "tweet-sending"})
+
+
+@pytest.mark.parametrize("standalone_sandbox", [11, 22, 33], indirect=True)
+def test_kills_and_faults_never_duplicate_or_lose(
+    tmp_path: Path, standalone_sandbox: dict[str, Any]
+) -> None:
+    """Every post ends with one topic, one message and one complete thread, for this seed."""
+    info = standalone_sandbox
+    config, slugs = blog_for(tmp_path, info)
+    runs, kills = run_until_done(config, slugs, random.Random(info["seed"]))
+    assert kills >= KILLS // 2, f"only {kills} kills in {runs} runs"
+
+    def state(url: str) -> dict[str, Any]:
+        answer: dict[str, Any] = httpx.get(f"{url.split('/api/')[0]}/_sandbox/state").json()
+        return answer
+
+    topics = state(info["discourse_url"])["topics"]
+    messages = state(info["discord_api_url"])["messages"]
+    tweets = [t for t in state(info["x_api_url"])["tweets"] if not t.get("deleted")]
+    urls = [f"https://dvc.org/blog/{slug}" for slug in slugs]
+
+    assert sorted(t["embed_url"] for t in topics) == sorted(u.lower() for u in urls)
+    assert sorted(m["embeds"][0]["url"] for m in messages) == sorted(urls)
+    topic_urls = {t["url"] for t in topics}
+    assert all(any(u in str(m["embeds"]) for u in topic_urls) for m in messages)
+
+    ledger = config.parent / "state" / "heartbeat.sqlite3"
+    db = sqlite3.connect(ledger)
+    threads = db.execute(
+        """SELECT d.id, t.position, t.text, t.remote_id, t.state FROM tweets t
+           JOIN deliveries d ON d.id = t.delivery_id ORDER BY d.id, t.position"""
+    ).fetchall()
+    states = db.execute("SELECT channel, state, COUNT(*) FROM deliveries GROUP BY 1, 2").fetchall()
+    db.close()
+    assert sorted(states) == [
+        ("discord", "done", POSTS),
+        ("discourse", "done", POSTS),
+        ("twitter", "done", POSTS),
+    ]
+    by_id = {t["id"]: t for t in tweets}
+    assert len(tweets) == len(threads), "no tweet sent twice, none missing"
+    previous: dict[int, str | None] = {}
+    for delivery, position, text, remote_id, tweet_state in threads:
+        assert tweet_state == "done" and remote_id in by_id
+        sent = by_id[remote_id]
+        assert sent["text"] == text
+        assert sent["in_reply_to_tweet_id"] == (previous[delivery] if position else None)
+        previous[delivery] = remote_id
+    assert kills_between_sending_and_answer(ledger) >= 1, "reconciliation was exercised"
