@@ -77,5 +77,16 @@ class App:
         return found
 
 
+    def comments_url(self, post: Post) -> str | None:
+        """The post's thread: from its frontmatter, else as recorded when it was created."""
+        if post.comments_url or not self.config.state_path.exists():
+            return post.comments_url
+        from heartbeat_bot.ledger import Ledger
+
+        with Ledger(self.config.state_path) as ledger:
+            row = ledger.find_post(post.url)
+            return row.comments_url if row else None
+
+
 def now() -> datetime:
     return datetime.now().astimezone()

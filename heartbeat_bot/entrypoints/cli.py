@@ -157,11 +157,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
-    logging.basicConfig(
-        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(args.log_level)
     handler: Callable[[argparse.Namespace], int] = args.handler
     return run_guarded(handler, args)
+
+
+class _NoVoiceNotice(logging.Filter):
+    """discord.py warns at every start that voice support is missing; we never use voice."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "voice will NOT be supported" not in record.getMessage()
+
+
+def configure_logging(level: str) -> None:
+    """One line per event on standard error."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("discord.client").addFilter(_NoVoiceNotice())
 
 
 def run_guarded(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
@@ -191,7 +202,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
     app = App.build(args.config, example=args.example)
     post = app.find(args.post)
-    rendered = app.render.render_all(post, post.comments_url)
+    rendered = app.render.render_all(post, app.comments_url(post))
     if args.json:
         document = {
             "post": post.summary(),

@@ -87,7 +87,7 @@ def show_reports(reports: list[Any], *, dry_run: bool, console: Console | None =
     """One block per post: each channel's state, URL and what happened."""
     from datetime import datetime
 
-    console = console or Console()
+    console = console or Console(soft_wrap=True)  # long URLs stay whole and clickable
     for report in reports:
         console.print(Text(f"{report.post.slug}  {report.post.url}", style="bold"))
         for outcome in report.outcomes.values():
