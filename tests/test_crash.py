@@ -176,7 +176,12 @@ def run_until_done(config: Path, slugs: list[str], rng: random.Random) -> tuple[
         if child.returncode == 0:
             return run, kills
         assert child.returncode == 1, stderr  # something left waiting or unknown: go again
-    raise AssertionError(f"announce did not finish in {MAX_RUNS} runs")
+    db = sqlite3.connect(ledger)
+    stuck = db.execute(
+        "SELECT channel, state, last_error FROM deliveries WHERE state != 'done'"
+    ).fetchall()
+    db.close()
+    raise AssertionError(f"announce did not finish in {MAX_RUNS} runs; left: {stuck}")
 
 
 def kills_between_sending_and_answer(ledger: Path) -> int:

@@ -1,0 +1,73 @@
+"""Parse and render every corpus post, against reading them and parsing only their YAML.
+
+    python bench/render.py [--rounds N] [--corpus PATH]
+
+The baseline reads each file and parses its frontmatter with PyYAML's C loader; the
+measured work parses each file into a Post and renders all three payloads. Both run in
+this process, on the same files; the ratio is what matters on a shared machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import yaml
+
+from heartbeat_bot.config import BlogConfig
+from heartbeat_bot.posts import parse_post
+from heartbeat_bot.render import RenderSettings
+from heartbeat_bot.render.discord import DiscordOptions
+from heartbeat_bot.render.discourse import DiscourseOptions
+from heartbeat_bot.render.templates import Templates
+from heartbeat_bot.render.twitter import TwitterOptions
+
+DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "dvc-blog"
+
+
+def baseline(files: list[Path]) -> None:
+    for path in files:
+        text = path.read_text(encoding="utf-8-sig")
+        yaml.load(text.split("---", 2)[1], Loader=yaml.CSafeLoader)
+
+
+def full(files: list[Path], blog: BlogConfig, settings: RenderSettings) -> None:
+    for path in files:
+        post = parse_post(path, path.read_bytes(), blog, {})
+        settings.render_all(post, post.comments_url)
+
+
+def best_of(rounds: int, work: object, *args: object) -> float:
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        work(*args)  # type: ignore[operator]
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    args = parser.parse_args()
+    files = sorted((args.corpus / "posts").glob("*.md"))
+    blog = BlogConfig(post_url="https://dvc.org/blog/{slug}")
+    settings = RenderSettings(
+        DiscourseOptions(category=7), DiscordOptions(), TwitterOptions(), Templates.defaults()
+    )
+    full(files, blog, settings)  # warm up: template compilation, regexes
+    base = best_of(args.rounds, baseline, files)
+    measured = best_of(args.rounds, full, files, blog, settings)
+    print(f"{len(files)} posts")
+    per_post = base / len(files) * 1e6
+    print(f"baseline (read + C YAML):     {base * 1000:8.1f} ms  {per_post:7.0f} us/post")
+    print(
+        f"parse + render 3 payloads:    {measured * 1000:8.1f} ms  "
+        f"{measured / len(files) * 1e6:7.0f} us/post  {measured / base:5.1f}x baseline"
+    )
+
+
+if __name__ == "__main__":
+    main()
