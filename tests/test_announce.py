@@ -224,6 +224,22 @@ def test_lost_tweet_without_timeline_access_is_unknown(tmp_path: Path) -> None:
         assert len(sandbox.x.tweets) == 1, "never resent blindly"
 
 
+def test_unknown_thread_goes_on_once_the_tweet_is_found(tmp_path: Path) -> None:
+    """When the lost tweet can be read back later, the thread continues from it, once."""
+    with Sandbox(timeline_access=False) as sandbox:
+        blog = make_blog(tmp_path, sandbox, posts=(NEW_POST,), channels=("twitter",))
+        sandbox.faults.queue("x", "drop", path="/2/tweets")
+        (report,) = blog.announce("dvc-git-lfs")
+        assert report.outcomes["twitter"].state == "unknown"
+        sandbox.x.timeline_access = True
+        (again,) = blog.announce("dvc-git-lfs")
+        assert again.outcomes["twitter"].state == "done", again.outcomes
+        tweets = sandbox.x.tweets
+        assert len(tweets) == len({t["text"] for t in tweets}) >= 2
+        for earlier, later in itertools.pairwise(tweets):
+            assert later["in_reply_to_tweet_id"] == earlier["id"]
+
+
 def test_malformed_answers_fail_clearly(tmp_path: Path, sandbox: Sandbox) -> None:
     """HTML pages, invalid JSON and missing fields give clear errors, never a crash or duplicate."""
     blog = make_blog(tmp_path, sandbox, posts=(NEW_POST,))

@@ -178,10 +178,18 @@ def run_until_done(config: Path, slugs: list[str], rng: random.Random) -> tuple[
         assert child.returncode == 1, stderr  # something left waiting or unknown: go again
     db = sqlite3.connect(ledger)
     stuck = db.execute(
-        "SELECT channel, state, last_error FROM deliveries WHERE state != 'done'"
+        "SELECT id, channel, state, last_error FROM deliveries WHERE state != 'done'"
     ).fetchall()
+    history = [
+        db.execute(
+            "SELECT event, detail FROM attempts WHERE delivery_id = ? ORDER BY id", (row[0],)
+        ).fetchall()[-12:]
+        for row in stuck
+    ]
     db.close()
-    raise AssertionError(f"announce did not finish in {MAX_RUNS} runs; left: {stuck}")
+    raise AssertionError(
+        f"announce did not finish in {MAX_RUNS} runs; left: {stuck}; history: {history}"
+    )
 
 
 def kills_between_sending_and_answer(ledger: Path) -> int:

@@ -2,8 +2,8 @@
 
 X has no idempotency key. An interrupted tweet is looked up in the account's timeline;
 failing that, it is resent with the identical text: X refuses a duplicate, which proves
-the first one went out. Without its id the thread cannot go on, so the rest of the
-thread becomes ``unknown`` rather than risk a second copy.
+the first one went out. Without its id the thread cannot go on: the pair becomes
+``unknown`` and the rest of the thread waits, rather than risk a second copy.
 """
 
 from __future__ import annotations
@@ -117,8 +117,12 @@ async def _find(x: TweetService, text: str, previous: str | None) -> Sent | None
 
 
 def _unknown(ctx: RunContext, row: Delivery, position: int, note: str) -> Outcome:
-    for tweet in ctx.ledger.tweets(row.id)[position:]:
-        ctx.ledger.set_tweet(row.id, tweet.position, "unknown", error=note)
+    """The tweet at ``position`` is unknown, so the thread stops there: the pair is unknown.
+
+    The tweets after it were never sent and stay ``pending``: once the uncertain tweet is
+    found (or settled by hand), the thread goes on from it.
+    """
+    ctx.ledger.set_tweet(row.id, position, "unknown", error=note)
     ctx.ledger.mark_unknown(row.id, note)
     return Outcome(
         "twitter", "unknown", "unknown", note=f"{note}; settle it with `heartbeat-bot resolve`"

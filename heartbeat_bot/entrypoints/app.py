@@ -76,7 +76,6 @@ class App:
             )
         return found
 
-
     def comments_url(self, post: Post) -> str | None:
         """The post's thread: from its frontmatter, else as recorded when it was created."""
         if post.comments_url or not self.config.state_path.exists():
