@@ -38,27 +38,38 @@ class RunContext:
 
 
 async def acquire(
-    ctx: RunContext, row: Delivery, payload: str, nonce: str | None, reconcile: Reconcile | None
+    ctx: RunContext,
+    row: Delivery,
+    payload: str,
+    nonce: str | None,
+    reconcile: Reconcile | None,
+    *,
+    item_by_item: bool = False,
 ) -> Delivery | Outcome:
     """Claim the pair for this process, reconciling an interrupted send first.
 
     Returns the claimed row (``sending``, with the stored payload) or the outcome to
-    report when there is nothing to send now.
+    report when there is nothing to send now. With ``item_by_item`` (X threads) the
+    caller reconciles each part itself, so an interrupted or unknown pair is just claimed.
     """
     if row.state == "sending":
         taken = ctx.ledger.take_over(row.id, lease=ctx.lease)
         if taken is None:
             return Outcome(row.channel, "sending", "busy", note=f"being sent by {row.claimed_by}")
+        if item_by_item:
+            return taken
         verdict = await settle_uncertain(ctx, taken, reconcile, "interrupted while sending")
         return verdict if verdict is not None else taken
     if row.state == "unknown":
-        if reconcile is None:
+        if reconcile is None and not item_by_item:
             return Outcome(row.channel, "unknown", "unknown", row.remote_url, unknown_note(row))
         claimed = ctx.ledger.claim(
             row.id, payload=payload, nonce=nonce, from_states=("unknown",), lease=ctx.lease
         )
         if claimed is None:
             return _busy(ctx, row)
+        if item_by_item:
+            return claimed
         verdict = await settle_uncertain(ctx, claimed, reconcile, "outcome still unconfirmed")
         return verdict if verdict is not None else claimed
     claimed = ctx.ledger.claim(

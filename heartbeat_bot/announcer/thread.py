@@ -25,13 +25,8 @@ async def run_thread(
     ctx: RunContext, row: Delivery, tweets: list[str], x: TweetService, *, forced: bool
 ) -> Outcome:
     """Post the thread stored for this pair (rendered ``tweets`` on the first claim)."""
-
-    async def nothing_to_reconcile(_: Delivery) -> Sent | None:
-        return None  # tweets are reconciled one by one below
-
-    acquired = await acquire(
-        ctx, row, json.dumps(tweets, ensure_ascii=False), None, nothing_to_reconcile
-    )
+    payload = json.dumps(tweets, ensure_ascii=False)
+    acquired = await acquire(ctx, row, payload, None, None, item_by_item=True)
     if isinstance(acquired, Outcome):
         return acquired
     row = acquired
