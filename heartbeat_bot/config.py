@@ -50,6 +50,9 @@ class BlogConfig(Section):
     publish_time: str = "00:00"
     site_name: str = "the blog"
     write_back: Literal["off", "file"] = "off"
+    poll_interval: Annotated[float, Field(gt=0)] = 60.0
+    require_live: bool = False
+    live_timeout: Seconds = 1800.0
 
     @field_validator("post_url")
     @classmethod
@@ -95,6 +98,28 @@ class BlogConfig(Section):
 
 class StateConfig(Section):
     path: Path = Path("state/heartbeat.sqlite3")
+
+
+class ServiceConfig(Section):
+    """``heartbeat-bot run``: the long-running service."""
+
+    # host:port of the health and metrics listener; "" turns it off.
+    http: str = "127.0.0.1:8080"
+    backfill_interval: Seconds = 60.0
+    max_attempts: Annotated[int, Field(ge=1)] = 8
+
+    @field_validator("http")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        if value and not re.fullmatch(r"\[?[\w.:-]*\]?:\d{1,5}", value):
+            raise ValueError(f'must be "host:port" or "" (off), got "{value}"')
+        return value
+
+
+class AlertsConfig(Section):
+    """Where to say that something needs a person (a Discord webhook)."""
+
+    discord_webhook_url: SecretStr | None = None
 
 
 class DiscourseConfig(Section):
@@ -178,6 +203,8 @@ class Config(BaseSettings):
     discourse: DiscourseConfig = Field(default_factory=DiscourseConfig)
     discord: DiscordConfig = Field(default_factory=DiscordConfig)
     twitter: TwitterConfig = Field(default_factory=TwitterConfig)
+    service: ServiceConfig = Field(default_factory=ServiceConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
 
     # Where the file was read from; relative paths in it are relative to its folder.
     source: Path | None = Field(default=None, exclude=True)
