@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ from heartbeat_bot.config import BlogConfig
 from heartbeat_bot.errors import ConfigError, PostError
 from heartbeat_bot.models import Post
 from heartbeat_bot.posts import find_post
-from heartbeat_bot.sources.folder import FolderSource
+from heartbeat_bot.sources.folder import RACY_NS, FolderSource
 from tests.conftest import CORPUS, DVC_AUTHORS, DVC_POSTS
 
 POSTS = (
@@ -162,3 +164,183 @@ def test_find_post_exact_slug_beats_case_insensitive(loaded: list[Post]) -> None
     )
     assert find_post([original, twin], "mlem-release") is twin
     assert find_post([twin, original], "MLEM-release") is original
+
+
+MLEM = "2022-05-24-MLEM-release.md"
+BROKEN = "2022-01-01-broken.md"
+
+
+def post_paths(root: Path) -> list[Path]:
+    """The post files of the small blog, in name order."""
+    return source_of(root).files()
+
+
+def set_mtime(path: Path, mtime_ns: int) -> None:
+    """Give ``path`` this modification time (and access time)."""
+    os.utime(path, ns=(mtime_ns, mtime_ns))
+
+
+def age_posts(root: Path) -> None:
+    """Date every post file an hour back, as files written long before the service started."""
+    for path in post_paths(root):
+        set_mtime(path, path.stat().st_mtime_ns - 3600 * 10**9)
+
+
+def test_first_rescan_reports_everything_changed(blog_dir: Path, dvc_blog: BlogConfig) -> None:
+    """The first rescan gives what scan() gives, with every file changed and the error new."""
+    blog = blog_of(blog_dir, dvc_blog)
+    result = source_of(blog_dir).rescan(blog)
+    assert [str(item) if isinstance(item, PostError) else item for item in result.items] == [
+        str(item) if isinstance(item, PostError) else item
+        for item in source_of(blog_dir).scan(blog)
+    ]
+    assert result.changed == post_paths(blog_dir) and result.removed == []
+    assert [error.path.name for error in result.errors_new] == [BROKEN]
+
+
+def test_unchanged_file_is_not_read_again(blog_dir: Path, dvc_blog: BlogConfig) -> None:
+    """A file whose size and mtime did not change keeps its cached Post, even if its bytes did."""
+    blog = blog_of(blog_dir, dvc_blog)
+    age_posts(blog_dir)
+    source = source_of(blog_dir)
+    first = source.rescan(blog)
+    path = blog_dir / "posts" / MLEM
+    before = next(item for item in first.items if isinstance(item, Post) and item.path == path)
+    info = path.stat()
+    path.write_bytes(b"\x00" * info.st_size)  # same size, unparseable
+    set_mtime(path, info.st_mtime_ns)
+    with pytest.raises(PostError):  # a fresh read would fail: the cached Post proves no read
+        source_of(blog_dir).load(path, blog)
+    second = source.rescan(blog)
+    assert second.changed == [] and second.removed == [] and second.errors_new == []
+    assert any(item is before for item in second.items)
+    assert len(second.items) == len(first.items)
+
+
+def test_recent_write_with_same_stamp_is_caught(blog_dir: Path, dvc_blog: BlogConfig) -> None:
+    """A file rewritten within the mtime tick of a rescan is read again and seen as changed."""
+    blog = blog_of(blog_dir, dvc_blog)
+    source = source_of(blog_dir)
+    path = blog_dir / "posts" / MLEM
+    set_mtime(path, time.time_ns() - RACY_NS // 2)  # written just before the rescan
+    source.rescan(blog)
+    info = path.stat()
+    text = path.read_text(encoding="utf-8")  # one character added to the title, one cut at the end
+    path.write_text(text.replace("title: ", "title: X", 1)[:-2] + "\n", encoding="utf-8")
+    assert path.stat().st_size == info.st_size
+    set_mtime(path, info.st_mtime_ns)
+    result = source.rescan(blog)
+    assert result.changed == [path]
+    post = next(item for item in result.items if isinstance(item, Post) and item.path == path)
+    assert post.title.startswith("X")
+
+
+def test_edited_file_is_changed(blog_dir: Path, dvc_blog: BlogConfig) -> None:
+    """New content and a new mtime make the file changed and its Post reflect the edit."""
+    blog = blog_of(blog_dir, dvc_blog)
+    age_posts(blog_dir)
+    source = source_of(blog_dir)
+    source.rescan(blog)
+    path = blog_dir / "posts" / MLEM
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("title: ", "title: Edited ", 1), encoding="utf-8"
+    )
+    result = source.rescan(blog)
+    assert result.changed == [path] and result.removed == [] and result.errors_new == []
+    post = next(item for item in result.items if isinstance(item, Post) and item.path == path)
+    assert post.title.startswith("Edited ")
+
+
+def test_touched_file_with_same_bytes_is_not_changed(blog_dir: Path, dvc_blog: BlogConfig) -> None:
+    """A new mtime on identical bytes is not reported as changed and keeps the same Post."""
+    blog = blog_of(blog_dir, dvc_blog)
+    age_posts(blog_dir)
+    source = source_of(blog_dir)
+    first = source.rescan(blog)
+    path = blog_dir / "posts" / MLEM
+    set_mtime(path, path.stat().st_mtime_ns + 10**9)
+    second = source.rescan(blog)
+    assert second.changed == [] and [id(i) for i in second.items] == [id(i) for i in first.items]
+
+
+def test_deleted_file_is_removed(blog_dir: Path, dvc_blog: BlogConfig) -> None:
+    """A file gone since the previous rescan is listed in removed and left out of items."""
+    blog = blog_of(blog_dir, dvc_blog)
+    source = source_of(blog_dir)
+    first = source.rescan(blog)
+    path = blog_dir / "posts" / MLEM
+    path.unlink()
+    second = source.rescan(blog)
+    assert second.removed == [path] and second.changed == []
+    assert len(second.items) == len(first.items) - 1
+    assert all(item.path != path for item in second.items)
+    assert source.rescan(blog).removed == []
+
+
+def test_malformed_file_reported_once(blog_dir: Path, dvc_blog: BlogConfig) -> None:
+    """A malformed post is in errors_new on the rescan that finds it, not on the next ones."""
+    blog = blog_of(blog_dir, dvc_blog)
+    age_posts(blog_dir)
+    source = source_of(blog_dir)
+    assert [error.path.name for error in source.rescan(blog).errors_new] == [BROKEN]
+    again = source.rescan(blog)
+    assert again.errors_new == [] and again.changed == []
+    assert any(isinstance(item, PostError) and item.path.name == BROKEN for item in again.items)
+    broken = blog_dir / "posts" / BROKEN
+    broken.write_text("---\ntitle: [unclosed\n---\n", encoding="utf-8")
+    edited = source.rescan(blog)
+    assert edited.changed == [broken]
+    assert [str(error) for error in edited.errors_new] == [str(_error_of(source, broken, blog))]
+
+
+def _error_of(source: FolderSource, path: Path, blog: BlogConfig) -> PostError:
+    with pytest.raises(PostError) as caught:
+        FolderSource(source.posts_dir, source.authors_dir).load(path, blog)
+    return caught.value
+
+
+class _DeletesBeforeReading(FolderSource):
+    """A source whose file disappears between the listing and the read, as a racing ``rm``."""
+
+    victim = MLEM
+
+    def read(self, path: Path) -> bytes:
+        if path.name == self.victim:
+            path.unlink()
+        return super().read(path)
+
+
+def test_file_deleted_after_listing_does_not_raise(blog_dir: Path, dvc_blog: BlogConfig) -> None:
+    """A file deleted after the listing is left out (new) or reported removed (known)."""
+    blog = blog_of(blog_dir, dvc_blog)
+    fresh = _DeletesBeforeReading(blog_dir / "posts", blog_dir / "authors")
+    result = fresh.rescan(blog)
+    assert all(item.path.name != MLEM for item in result.items)
+    assert all(path.name != MLEM for path in result.changed) and result.removed == []
+
+    shutil.copy(DVC_POSTS / MLEM, blog_dir / "posts" / MLEM)
+    known = _DeletesBeforeReading(blog_dir / "posts", blog_dir / "authors")
+    known.victim = ""
+    assert any(path.name == MLEM for path in known.rescan(blog).changed)
+    known.victim = MLEM
+    set_mtime(blog_dir / "posts" / MLEM, 0)  # a new stamp forces a read, which finds nothing
+    assert [path.name for path in known.rescan(blog).removed] == [MLEM]
+
+
+def test_new_settings_parse_again(blog_dir: Path, dvc_blog: BlogConfig) -> None:
+    """Rescanning with other blog settings parses every file again with them."""
+    blog = blog_of(blog_dir, dvc_blog)
+    source = source_of(blog_dir)
+    source.rescan(blog)
+    other = blog.model_copy(update={"post_url": "https://example.org/{slug}/"})
+    result = source.rescan(other)
+    assert result.changed == post_paths(blog_dir)
+    urls = [item.url for item in result.items if isinstance(item, Post)]
+    assert urls and all(url.startswith("https://example.org/") for url in urls)
+
+
+def test_rescan_missing_posts_dir_is_config_error(tmp_path: Path, dvc_blog: BlogConfig) -> None:
+    """rescan() names blog.posts_dir, like scan(), when the folder does not exist."""
+    with pytest.raises(ConfigError) as caught:
+        FolderSource(tmp_path / "nowhere", None).rescan(dvc_blog)
+    assert caught.value.key == "blog.posts_dir"

@@ -36,10 +36,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--log-level",
-        default="WARNING",
+        default=None,
         type=str.upper,
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="how much to log on standard error (default: WARNING)",
+        help="how much to log on standard error (default: INFO for run, else WARNING)",
+    )
+    parser.add_argument(
+        "--log-format",
+        default="human",
+        choices=["human", "json"],
+        help="log lines for people (default) or one JSON object per line",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -106,6 +112,16 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--json", action="store_true", help="print the URLs as one JSON line")
     sandbox.set_defaults(handler=cmd_sandbox)
 
+    run = commands.add_parser(
+        "run", help="the service: watch the blog and announce each post as it goes live"
+    )
+    run.add_argument(
+        "--backfill",
+        metavar="DATE",
+        help="also announce the published posts since DATE (YYYY-MM-DD), spaced out",
+    )
+    run.set_defaults(handler=_lazy("service", "cmd_run"))
+
     demo = commands.add_parser(
         "demo", help="announce the example posts end to end against the sandbox (no accounts)"
     )
@@ -157,7 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
-    configure_logging(args.log_level)
+    level = args.log_level or ("INFO" if args.command == "run" else "WARNING")
+    configure_logging(level, args.log_format)
     handler: Callable[[argparse.Namespace], int] = args.handler
     return run_guarded(handler, args)
 
@@ -169,9 +186,29 @@ class _NoVoiceNotice(logging.Filter):
         return "voice will NOT be supported" not in record.getMessage()
 
 
-def configure_logging(level: str) -> None:
+class _JsonLines(logging.Formatter):
+    """One JSON object per log line, for log collectors."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        document = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            document["error"] = self.formatException(record.exc_info)
+        return json.dumps(document, ensure_ascii=False)
+
+
+def configure_logging(level: str, style: str = "human") -> None:
     """One line per event on standard error."""
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    if style == "json":
+        handler.setFormatter(_JsonLines())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
     logging.getLogger("discord.client").addFilter(_NoVoiceNotice())
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -88,8 +88,15 @@ class Ledger:
                     self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version = {number + 1}")
 
+    def transaction(self) -> AbstractContextManager[None]:
+        """Group several writes into one commit (all or nothing)."""
+        return self._transaction()
+
     @contextmanager
     def _transaction(self) -> Iterator[None]:
+        if self._db.in_transaction:  # already inside one: join it
+            yield
+            return
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield
@@ -125,6 +132,11 @@ class Ledger:
     def posts(self) -> list[PostRow]:
         rows = self._db.execute("SELECT * FROM posts ORDER BY id").fetchall()
         return [_post_row(r) for r in rows]
+
+    def mark_baseline(self, post: Post, baseline: bool = True) -> None:
+        """Record ``post`` as present before the first ``run`` (never announced by it)."""
+        post_id = self.upsert_post(post)
+        self._db.execute("UPDATE posts SET baseline = ? WHERE id = ?", (int(baseline), post_id))
 
     def set_comments_url(self, post_id: int, url: str) -> None:
         self._db.execute("UPDATE posts SET comments_url = ? WHERE id = ?", (url, post_id))

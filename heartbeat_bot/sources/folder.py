@@ -5,6 +5,12 @@ The only place that touches the files; parsing itself is :func:`heartbeat_bot.po
 
 from __future__ import annotations
 
+import errno
+import hashlib
+import os
+import time
+from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 
 from heartbeat_bot.config import BlogConfig
@@ -13,6 +19,40 @@ from heartbeat_bot.models import Post
 from heartbeat_bot.posts import parse_post, read_frontmatter
 
 POST_SUFFIXES = (".md", ".mdx", ".markdown")
+
+# A file written this close to (or after) the moment a rescan starts may be written again
+# within the same mtime tick (coarse kernel clock, 2 s on FAT) without its stamp changing,
+# as git's "racy clean" problem; such a file is checked by content at the next rescan.
+RACY_NS = 2_000_000_000
+# What pathlib's is_file() takes for "not a file" (gone, a broken or looping link), not a failure.
+_NOT_A_FILE = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    """One :meth:`FolderSource.rescan`: everything, plus what differs from the previous one.
+
+    ``items`` holds every current post file's Post or PostError, in file-name order.
+    ``changed`` lists files that are new or whose content changed since the previous
+    rescan; ``removed`` those that are gone. ``errors_new`` holds the PostErrors of the
+    files in ``changed`` only, so a malformed post is reported once, not at every rescan.
+    """
+
+    items: list[Post | PostError]
+    changed: list[Path]
+    removed: list[Path]
+    errors_new: list[PostError]
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """What the previous rescan learnt about one file."""
+
+    path: Path
+    stamp: tuple[int, int, int]  # size, mtime_ns, inode
+    digest: str | None  # sha256 hex of the bytes read; None when they could not be read
+    result: Post | PostError
+    settled: bool  # the stamp can be trusted: no read at all while it stays the same
 
 
 class FolderSource:
@@ -27,15 +67,14 @@ class FolderSource:
         self._authors: dict[str, str] | None = None
         # Author files that could not be used, kept so `list` can show them.
         self.author_errors: list[PostError] = []
+        # rescan()'s memory, by file name (cheaper than Path keys on a large folder), and
+        # the settings the files were parsed with.
+        self._entries: dict[str, _Entry] = {}
+        self._entries_blog: BlogConfig | None = None
 
     def files(self) -> list[Path]:
         """The post files (``*.md``, ``*.mdx``, ``*.markdown``, not hidden), sorted by name."""
-        if not self.posts_dir.is_dir():
-            state = "is not a folder" if self.posts_dir.exists() else "does not exist"
-            raise ConfigError(
-                f"blog.posts_dir {self.posts_dir} {state} (set it to the folder of post files)",
-                key="blog.posts_dir",
-            )
+        self._check_posts_dir()
         return sorted(
             (
                 path
@@ -46,6 +85,14 @@ class FolderSource:
             ),
             key=lambda path: path.name,
         )
+
+    def _check_posts_dir(self) -> None:
+        if not self.posts_dir.is_dir():
+            state = "is not a folder" if self.posts_dir.exists() else "does not exist"
+            raise ConfigError(
+                f"blog.posts_dir {self.posts_dir} {state} (set it to the folder of post files)",
+                key="blog.posts_dir",
+            )
 
     def authors(self) -> dict[str, str]:
         """Author id → display name (the ``name`` in each author file's frontmatter).
@@ -105,3 +152,97 @@ class FolderSource:
             except PostError as exc:
                 results.append(exc)
         return results
+
+    def rescan(self, blog: BlogConfig) -> ScanResult:
+        """Like :meth:`scan`, but a file whose stamp did not change is not read again.
+
+        The stamp is (size, mtime_ns, inode), taken from the directory listing with one
+        ``stat`` per file. A file written within ``RACY_NS`` of the rescan is read again
+        next time and compared by content, since a second write in the same mtime tick
+        leaves its stamp alone. A file that vanishes between listing and reading counts as
+        removed. New settings (``blog``) drop everything remembered: it was parsed with
+        the old ones.
+        """
+        if blog != self._entries_blog:
+            self._entries, self._entries_blog = {}, blog
+        started = time.time_ns()
+        authors = self.authors()
+        previous = self._entries
+        current: dict[str, _Entry] = {}
+        items: list[Post | PostError] = []
+        changed: list[Path] = []
+        errors_new: list[PostError] = []
+        for name, stamp in self._listing():
+            old = previous.get(name)
+            if old is not None and old.settled and old.stamp == stamp:
+                entry = old
+            else:
+                path = old.path if old is not None else self.posts_dir / name
+                new = self._read_entry(path, stamp, old, blog, authors, started)
+                if new is None:  # vanished since the listing
+                    continue
+                entry = new
+                if old is None or entry.result is not old.result:
+                    changed.append(path)
+                    if isinstance(entry.result, PostError):
+                        errors_new.append(entry.result)
+            current[name] = entry
+            items.append(entry.result)
+        self._entries = current
+        removed = [previous[name].path for name in sorted(previous.keys() - current.keys())]
+        return ScanResult(items, changed, removed, errors_new)
+
+    def _listing(self) -> list[tuple[str, tuple[int, int, int]]]:
+        """The names of the post files :meth:`files` lists, sorted, each with its stamp."""
+        try:
+            scanner = os.scandir(self.posts_dir)
+        except OSError:
+            self._check_posts_dir()  # the one-line ConfigError for a missing folder
+            raise
+        found = []
+        with scanner:
+            for entry in scanner:
+                name = entry.name
+                if name.startswith(".") or not name.lower().endswith(POST_SUFFIXES):
+                    continue
+                try:
+                    if not entry.is_file():
+                        continue
+                    info = entry.stat()
+                except OSError as exc:
+                    if exc.errno in _NOT_A_FILE:
+                        continue
+                    raise
+                found.append((name, (info.st_size, info.st_mtime_ns, info.st_ino)))
+        found.sort(key=itemgetter(0))
+        return found
+
+    def _read_entry(
+        self,
+        path: Path,
+        stamp: tuple[int, int, int],
+        old: _Entry | None,
+        blog: BlogConfig,
+        authors: dict[str, str],
+        started: int,
+    ) -> _Entry | None:
+        """Read and parse one file; ``old`` is reused when the bytes are the same as before."""
+        settled = stamp[1] < started - RACY_NS
+        try:
+            raw = self.read(path)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            error = PostError(path, f"cannot be read ({exc.strerror or exc})")
+            if old is not None and old.digest is None and str(old.result) == str(error):
+                return old  # the same failure as last time: retried, not reported again
+            return _Entry(path, stamp, None, error, settled=False)
+        if old is not None and old.digest is not None:
+            digest = hashlib.sha256(raw).hexdigest()
+            if digest == old.digest:
+                return _Entry(path, stamp, digest, old.result, settled)
+        try:
+            post = parse_post(path, raw, blog, authors)
+        except PostError as exc:
+            return _Entry(path, stamp, hashlib.sha256(raw).hexdigest(), exc, settled)
+        return _Entry(path, stamp, post.content_hash, post, settled)

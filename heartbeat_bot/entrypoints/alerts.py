@@ -1,0 +1,208 @@
+"""Telling a person that something needs them: short messages to a Discord webhook.
+
+Alerts are for states the service cannot fix alone: a pair that ``failed`` or is
+``unknown`` (it may or may not have been posted), or a scheduler that stopped scanning.
+Each is sent once: a pair alert once per (post, channel, state) ever (the service keeps
+the keys in the ledger through ``already_sent``/``mark_sent``), a stall alert once per
+stall. Messages are rate-limited; alerts that come faster are merged into the next one.
+Sending never raises: an alert that cannot be delivered is logged at WARNING instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+from pydantic import SecretStr
+
+from heartbeat_bot.channels.common import redact
+
+log = logging.getLogger(__name__)
+
+MAX_CONTENT = 2000
+"""Discord refuses a message longer than this."""
+MAX_DETAIL = 400
+"""Keep one alert's detail short, so that several fit in one message."""
+SEND_TIMEOUT = 10.0
+
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class _Alert:
+    text: str
+    key: str | None  # the ledger key to mark once delivered; None for stall alerts
+
+
+class Alerts:
+    """Pair and stall alerts, deduplicated, rate-limited and merged; never raises."""
+
+    def __init__(
+        self,
+        webhook_url: SecretStr | None,
+        http: httpx.AsyncClient,
+        *,
+        min_interval: float = 60.0,
+        clock: Callable[[], float] = time.time,
+        already_sent: Callable[[str], bool] | None = None,
+        mark_sent: Callable[[str], None] | None = None,
+    ) -> None:
+        self._url = webhook_url.get_secret_value() if webhook_url is not None else None
+        self._http = http
+        self.min_interval = min_interval
+        self._clock = clock
+        self._already_sent = already_sent
+        self._mark_sent = mark_sent
+        self._seen: set[str] = set()
+        self._queue: list[_Alert] = []
+        self._last_sent: float | None = None
+        self._stalled = False
+
+    @property
+    def pending(self) -> int:
+        """How many alerts wait for the rate limit (sent by a later :meth:`flush`)."""
+        return len(self._queue)
+
+    async def pair_alert(
+        self, post_slug: str, post_url: str, channel: str, state: str, detail: str
+    ) -> None:
+        """Say that ``channel`` is ``state`` (failed/unknown) for a post, once ever."""
+        key = f"alert:{post_url}:{channel}:{state}"
+        if key in self._seen or self._sent_before(key):
+            return
+        self._seen.add(key)
+        detail = _one_line(self._scrub(detail), MAX_DETAIL)
+        advice = "check it and settle it by hand" if state == "unknown" else "needs a person"
+        text = f"**{channel}** is `{state}` for {post_slug} <{post_url}> ({advice}): {detail}"
+        await self._raise(_Alert(text, key))
+
+    async def stall_alert(self, seconds_since_scan: float) -> None:
+        """Say that scans stopped; once until :meth:`scan_recovered` re-arms it."""
+        if self._stalled:
+            return
+        self._stalled = True
+        text = (
+            f"heartbeat-bot looks stuck: no successful scan of the blog folder for "
+            f"{seconds_since_scan:.0f} s"
+        )
+        await self._raise(_Alert(text, None))
+
+    def scan_recovered(self) -> None:
+        self._stalled = False
+
+    async def flush(self, *, force: bool = False) -> None:
+        """Send what is queued, as one message, if the rate limit allows (or ``force``).
+
+        The service calls this periodically, and with ``force`` when it shuts down.
+        """
+        if not self._queue or self._url is None:
+            return
+        now = self._clock()
+        if not force and self._last_sent is not None and now - self._last_sent < self.min_interval:
+            return
+        # Take the batch and stamp the time before awaiting, so an alert raised while
+        # this one is in flight queues up instead of making a second message.
+        batch, content = _compose(self._queue)
+        self._queue = self._queue[len(batch) :]
+        self._last_sent = now
+        if await self._post(content):
+            for alert in batch:
+                if alert.key is not None:
+                    self._mark(alert.key)
+        else:
+            for alert in batch:
+                log.warning("alert not delivered: %s", alert.text)
+
+    async def _raise(self, alert: _Alert) -> None:
+        if self._url is None:
+            log.warning("alert (no alerts.discord_webhook_url set): %s", alert.text)
+            return
+        log.info("alert: %s", alert.text)
+        self._queue.append(alert)
+        await self.flush()
+
+    async def _post(self, content: str) -> bool:
+        assert self._url is not None
+        payload = {"content": content, "allowed_mentions": {"parse": []}}
+        try:
+            url = httpx.URL(self._url).copy_merge_params({"wait": "false"})
+            response = await self._http.post(url, json=payload, timeout=SEND_TIMEOUT)
+        except Exception as exc:  # alerting must never take the service down
+            log.warning(
+                "alerts: could not reach the Discord webhook %s: %s: %s",
+                self._shown_url(),
+                type(exc).__name__,
+                self._scrub(str(exc)),
+            )
+            return False
+        if response.is_success:
+            return True
+        log.warning(
+            "alerts: the Discord webhook %s answered %d: %s",
+            self._shown_url(),
+            response.status_code,
+            _one_line(self._scrub(response.text), 200),
+        )
+        return False
+
+    def _sent_before(self, key: str) -> bool:
+        if self._url is None or self._already_sent is None:
+            return False
+        try:
+            return self._already_sent(key)
+        except Exception:  # a ledger hiccup must not stop the alert
+            log.warning("alerts: could not look up %s in the ledger", key, exc_info=True)
+            return False
+
+    def _mark(self, key: str) -> None:
+        if self._mark_sent is None:
+            return
+        try:
+            self._mark_sent(key)
+        except Exception:  # worst case a restart sends it again
+            log.warning("alerts: could not record %s in the ledger", key, exc_info=True)
+
+    def _shown_url(self) -> str:
+        """The webhook URL fit for a log: its token replaced by ``***``."""
+        assert self._url is not None
+        shown = redact(self._url)
+        if shown == self._url:  # not the usual /webhooks/<id>/<token> shape: hide the path
+            parsed = httpx.URL(self._url)
+            shown = f"{parsed.scheme}://{parsed.netloc.decode()}/***"
+        return shown
+
+    def _scrub(self, text: str) -> str:
+        """``text`` without the webhook URL or its token (library errors may quote it)."""
+        if self._url:
+            text = text.replace(self._url, self._shown_url())
+            token = self._url.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0]
+            if len(token) >= 16:
+                text = text.replace(token, "***")
+        return redact(text)
+
+
+def _compose(queue: list[_Alert]) -> tuple[list[_Alert], str]:
+    """The first alerts of ``queue`` that fit in one message, and that message."""
+    if len(queue) == 1:
+        return queue[:1], _one_line(queue[0].text, MAX_CONTENT)
+    header = "heartbeat-bot alerts:"
+    batch: list[_Alert] = []
+    content = header
+    for alert in queue:
+        line = "\n- " + alert.text
+        if len(content) + len(line) > MAX_CONTENT:
+            break
+        batch.append(alert)
+        content += line
+    if not batch:  # the first alert alone is too long: cut it
+        return queue[:1], _one_line(queue[0].text, MAX_CONTENT)
+    return batch, content
+
+
+def _one_line(text: str, limit: int) -> str:
+    flat = _SPACE.sub(" ", text).strip()
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -1,0 +1,408 @@
+"""``heartbeat-bot run``: watch the blog and announce each post seconds after it goes live.
+
+One asyncio event loop runs everything: a file watcher (sub-second reaction), a periodic
+rescan as a safety net, APScheduler date jobs that fire at the exact publish moment of
+future posts, a retry job for pairs left ``waiting``, a few workers that call the
+announcer, and the health listener. The first run records every published post as the
+baseline and sends nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from collections.abc import Callable, Coroutine
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from heartbeat_bot.announcer import Announcer, PostReport
+from heartbeat_bot.entrypoints.alerts import Alerts
+from heartbeat_bot.entrypoints.app import App
+from heartbeat_bot.entrypoints.liveness import wait_until_live
+from heartbeat_bot.entrypoints.metrics import Metrics
+from heartbeat_bot.errors import HeartbeatError
+from heartbeat_bot.ledger import Ledger
+from heartbeat_bot.models import Post
+
+log = logging.getLogger("heartbeat_bot.service")
+
+BASELINE_KEY = "baseline"
+WORKERS = 3
+# Waits a service asks for are sat out in the worker up to this long; longer ones are
+# left to the retry job, which frees the worker for other posts.
+MAX_INLINE_WAIT = 30.0
+RETRY_CHECK_SECONDS = 5.0
+SHUTDOWN_GRACE = 10.0
+# The watcher reports a burst of writes once the folder is quiet this long (ms).
+WATCH_DEBOUNCE_MS = 50
+
+
+class Service:
+    """The long-running service around one announcer and one ledger."""
+
+    def __init__(
+        self,
+        app: App,
+        ledger: Ledger,
+        announcer: Announcer,
+        *,
+        metrics: Metrics,
+        alerts: Alerts,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.app = app
+        self.config = app.config
+        self.ledger = ledger
+        self.announcer = announcer
+        self.metrics = metrics
+        self.alerts = alerts
+        self.clock = clock
+        self.scheduler = AsyncIOScheduler(
+            timezone=UTC,
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
+        self.posts: dict[str, Post] = {}
+        self.by_path: dict[Path, str] = {}
+        self.queue: asyncio.Queue[str] = asyncio.Queue()
+        self.queued: set[str] = set()
+        self.stopping = asyncio.Event()
+        self.last_beat = time.monotonic()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._busy: set[asyncio.Task[None]] = set()
+        self._scanning = asyncio.Lock()
+
+    # -- life cycle -------------------------------------------------------------------
+
+    async def run(self, backfill_since: date | None = None) -> int:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(signum, self.stop)
+        self.scheduler.start()
+        await self.rescan(first=True, backfill_since=backfill_since)
+        poll = self.config.blog.poll_interval
+        self.scheduler.add_job(self.rescan, "interval", seconds=poll, id="rescan")
+        self.scheduler.add_job(self.retry_due, "interval", seconds=RETRY_CHECK_SECONDS, id="retry")
+        self.scheduler.add_job(self.check_stall, "interval", seconds=poll, id="stall")
+        self._spawn(self._heartbeat())
+        self._spawn(self._watch())
+        for _ in range(WORKERS):
+            self._spawn(self._worker())
+        log.info("watching %s (rescan every %s s)", self.config.posts_dir, poll)
+        await self.stopping.wait()
+        await self._shutdown()
+        return 0
+
+    def stop(self) -> None:
+        if not self.stopping.is_set():
+            log.info("stopping: finishing requests in flight (up to %s s)", SHUTDOWN_GRACE)
+            self.stopping.set()
+
+    def loop_alive(self) -> bool:
+        return self.scheduler.running and time.monotonic() - self.last_beat < 10.0
+
+    async def _shutdown(self) -> None:
+        self.scheduler.shutdown(wait=False)
+        if self._busy:
+            _, pending = await asyncio.wait(self._busy, timeout=SHUTDOWN_GRACE)
+            if pending:
+                log.warning("%d announcements still in flight at exit", len(pending))
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        log.info("stopped")
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _heartbeat(self) -> None:
+        while True:
+            self.last_beat = time.monotonic()
+            self.metrics.set_queue_size(self.queue.qsize())
+            await self.alerts.flush()
+            await asyncio.sleep(1.0)
+
+    # -- finding posts ----------------------------------------------------------------
+
+    async def rescan(self, *, first: bool = False, backfill_since: date | None = None) -> None:
+        """Read what changed in the folder and decide, per post, what to do now."""
+        if self.stopping.is_set():
+            return
+        async with self._scanning:
+            try:
+                result = self.app.source.rescan(self.config.blog)
+            except HeartbeatError as exc:
+                log.error("scan failed: %s", exc)
+                return
+            self.metrics.scan_succeeded(self.clock())
+            self.alerts.scan_recovered()
+            for error in result.errors_new:
+                log.warning("post skipped: %s", error)
+            for path in result.removed:
+                self._forget(path)
+            changed = set(result.changed)
+            for item in result.items:
+                if isinstance(item, Post) and (first or item.path in changed):
+                    self.posts[item.url] = item
+                    self.by_path[item.path] = item.url
+                    self.metrics.post_seen()
+                    if not first:
+                        log.info("post found: %s (%s)", item.slug, item.path.name)
+            current = [p for p in result.items if isinstance(p, Post)]
+            if first:
+                self._first_run(current, backfill_since)
+            for post in current:
+                if first or post.path in changed:
+                    self.consider(post)
+
+    def _first_run(self, posts: list[Post], backfill_since: date | None) -> None:
+        now = datetime.now(UTC)
+        published = [p for p in posts if p.state(now) == "published"]
+        backfill = [p for p in published if backfill_since and p.date >= backfill_since]
+        if self.ledger.get_meta(BASELINE_KEY) is None:
+            with self.ledger.transaction():  # one commit for thousands of posts
+                for post in published:
+                    if post not in backfill:
+                        self.ledger.mark_baseline(post)
+                self.ledger.set_meta(BASELINE_KEY, now.isoformat())
+            log.info(
+                "first run: %d published posts recorded as baseline; nothing sent for them",
+                len(published) - len(backfill),
+            )
+        backfill = [p for p in backfill if self._needs_work(p, include_baseline=True)]
+        backfill.sort(key=lambda p: p.published_at)
+        spacing = self.config.service.backfill_interval
+        for index, post in enumerate(backfill):
+            self.ledger.mark_baseline(post, baseline=False)
+            moment = now + timedelta(seconds=index * spacing)
+            self.scheduler.add_job(
+                self.enqueue,
+                "date",
+                run_date=moment,
+                args=[post.url],
+                id=f"backfill:{post.url}",
+                replace_existing=True,
+            )
+        if backfill:
+            log.info(
+                "backfill: %d posts since %s, one every %s s",
+                len(backfill),
+                backfill_since,
+                spacing,
+            )
+
+    def _forget(self, path: Path) -> None:
+        url = self.by_path.pop(path, None)
+        if url is None:
+            return
+        self.posts.pop(url, None)
+        with contextlib.suppress(Exception):
+            self.scheduler.remove_job(f"publish:{url}")
+        log.info("post removed: %s", path.name)
+
+    def consider(self, post: Post) -> None:
+        """Schedule, queue or leave alone one post, by its state and the ledger."""
+        job_id = f"publish:{post.url}"
+        state = post.state(datetime.now(UTC))
+        if state != "scheduled":
+            with contextlib.suppress(Exception):
+                self.scheduler.remove_job(job_id)
+        if state == "draft" or not self._needs_work(post):
+            return
+        if state == "scheduled":
+            self.scheduler.add_job(
+                self.enqueue,
+                "date",
+                run_date=post.published_at,
+                args=[post.url],
+                id=job_id,
+                replace_existing=True,
+            )
+            jobs = self.scheduler.get_jobs()
+            self.metrics.set_scheduled(sum(1 for j in jobs if j.id.startswith("publish:")))
+            log.info("scheduled: %s at %s", post.slug, post.published_at.isoformat())
+            return
+        self.enqueue(post.url)
+
+    def _needs_work(self, post: Post, *, include_baseline: bool = False) -> bool:
+        """Whether some enabled channel of the post has nothing settled yet."""
+        row = self.ledger.find_post(post.url)
+        if row is None:
+            return True
+        if row.baseline and not include_baseline:
+            return False
+        states = {d.channel: d.state for d in self.ledger.deliveries(row.id)}
+        wanted = [c for c in self.announcer.enabled if c in post.channels]
+        return any(states.get(c, "pending") in {"pending", "sending"} for c in wanted)
+
+    async def enqueue_job(self, url: str) -> None:
+        # A coroutine, so APScheduler runs it on the loop (a plain function would run in a
+        # worker thread, where the queue must not be touched).
+        self.enqueue(url)
+
+    def enqueue(self, url: str) -> None:
+        if url in self.queued or self.stopping.is_set():
+            return
+        self.queued.add(url)
+        self.queue.put_nowait(url)
+        self.metrics.set_queue_size(self.queue.qsize())
+
+    async def retry_due(self) -> None:
+        """Queue the posts whose waiting pairs are due again."""
+        for delivery in self.ledger.due():
+            url = self.ledger.post(delivery.post_id).url
+            if url in self.posts:
+                self.metrics.retry(delivery.channel)
+                self.enqueue(url)
+
+    async def check_stall(self) -> None:
+        last = self.metrics.last_scan
+        limit = 3 * self.config.blog.poll_interval
+        if last is not None and self.clock() - last > limit:
+            log.error("no successful scan for %.0f s", self.clock() - last)
+            await self.alerts.stall_alert(self.clock() - last)
+
+    # -- announcing -------------------------------------------------------------------
+
+    async def _watch(self) -> None:
+        from watchfiles import awatch
+
+        async for _ in awatch(
+            self.config.posts_dir,
+            debounce=WATCH_DEBOUNCE_MS,
+            step=10,
+            stop_event=self.stopping,
+            recursive=False,
+        ):
+            await self.rescan()
+
+    async def _worker(self) -> None:
+        while True:
+            url = await self.queue.get()
+            self.queued.discard(url)
+            post = self.posts.get(url)
+            if post is None or self.stopping.is_set():
+                continue
+            task = asyncio.ensure_future(self._announce(post))
+            self._busy.add(task)
+            try:
+                await asyncio.shield(task)
+            finally:
+                self._busy.discard(task)
+
+    async def _announce(self, post: Post) -> None:
+        early = (post.published_at - datetime.now(UTC)).total_seconds()
+        if 0 < early < 5:  # a date job may fire a hair before the moment
+            await asyncio.sleep(early)
+        if self.config.blog.require_live and not await wait_until_live(
+            post.url, self.config.blog.live_timeout, self.stopping
+        ):
+            log.error(
+                "%s: not live at %s after %s s; not announced",
+                post.slug,
+                post.url,
+                self.config.blog.live_timeout,
+            )
+            return
+        try:
+            report = await self.announcer.announce(post, max_wait=MAX_INLINE_WAIT)
+        except HeartbeatError as exc:
+            log.error("%s: %s", post.slug, exc)
+            return
+        await self._record(report)
+
+    async def _record(self, report: PostReport) -> None:
+        post = report.post
+        for outcome in report.outcomes.values():
+            if outcome.action in {"skipped", "already", "busy", "deferred"}:
+                continue
+            self.metrics.announced(outcome.channel, outcome.state)
+            if outcome.state == "done":
+                log.info("announced %s on %s: %s", post.slug, outcome.channel, outcome.url)
+            elif outcome.state == "waiting":
+                when = datetime.fromtimestamp(outcome.next_attempt_at or 0, UTC)
+                log.warning(
+                    "%s on %s: retry at %s: %s",
+                    post.slug,
+                    outcome.channel,
+                    when.isoformat(timespec="seconds"),
+                    outcome.note,
+                )
+            else:
+                log.error(
+                    "%s on %s: %s: %s", post.slug, outcome.channel, outcome.state, outcome.note
+                )
+                if outcome.state in {"failed", "unknown"}:
+                    await self.alerts.pair_alert(
+                        post.slug, post.url, outcome.channel, outcome.state, outcome.note
+                    )
+        for note in report.notes:
+            log.warning("%s: %s", post.slug, note)
+
+
+def cmd_run(args: object) -> int:
+    """Entry point of ``heartbeat-bot run``."""
+    app = App.build(getattr(args, "config", None))
+    since: date | None = None
+    backfill = getattr(args, "backfill", None)
+    if backfill:
+        try:
+            since = date.fromisoformat(backfill)
+        except ValueError:
+            raise HeartbeatError(
+                f"--backfill must be a date (YYYY-MM-DD), got {backfill!r}"
+            ) from None
+    if not app.config.enabled_channels():
+        raise HeartbeatError(
+            "no channel is enabled: set enabled = true in [discourse], [discord] or [twitter]"
+        )
+    return asyncio.run(serve(app, since))
+
+
+async def serve(app: App, backfill_since: date | None = None) -> int:
+    """Build the real clients, the health listener and the service, and run until stopped."""
+    import httpx
+
+    from heartbeat_bot.announcer import RetryPolicy
+    from heartbeat_bot.entrypoints.health import HealthServer, ledger_writable_check
+    from heartbeat_bot.entrypoints.wiring import announcer_for, open_ledger
+
+    config = app.config
+    policy = RetryPolicy(max_attempts=config.service.max_attempts)
+    with open_ledger(config) as ledger:
+        async with (
+            announcer_for(config, ledger, app.render, policy=policy) as announcer,
+            httpx.AsyncClient(timeout=10.0) as http,
+        ):
+            metrics = Metrics()
+            alerts = Alerts(
+                config.alerts.discord_webhook_url,
+                http,
+                already_sent=lambda key: ledger.get_meta(key) is not None,
+                mark_sent=lambda key: ledger.set_meta(key, datetime.now(UTC).isoformat()),
+            )
+            service = Service(app, ledger, announcer, metrics=metrics, alerts=alerts)
+            health = None
+            if config.service.http:
+                health = HealthServer(
+                    config.service.http,
+                    metrics,
+                    loop_alive=service.loop_alive,
+                    ledger_writable=ledger_writable_check(config.state_path),
+                )
+                await health.start()
+                host = config.service.http.rsplit(":", 1)[0]
+                log.info("health and metrics on http://%s:%s/", host, health.port)
+            try:
+                return await service.run(backfill_since)
+            finally:
+                if health is not None:
+                    await health.stop()

@@ -1,0 +1,208 @@
+"""`heartbeat-bot run` as a real process, on a real folder, against the sandbox."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from heartbeat_bot.sandbox import Sandbox
+from tests.announce_env import Blog, make_blog
+from tests.conftest import DVC_POSTS
+
+NEW_POST = "2023-12-11-dvc-git-lfs.md"
+
+
+def wait_for(check: Callable[[], object], timeout: float = 20.0, what: str = "") -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what or check}")
+
+
+class Running:
+    """A `heartbeat-bot run` process and its log."""
+
+    def __init__(self, blog: Blog, *args: str) -> None:
+        self.log = blog.root / f"run-{time.monotonic_ns()}.log"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTBEAT_")}
+        self.handle = self.log.open("w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "heartbeat_bot", "--config", str(blog.config), "run", *args],
+            stdout=self.handle,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        wait_for(
+            lambda: "watching" in self.text() or self.process.poll() is not None,
+            what="the service to start",
+        )
+        assert self.process.poll() is None, self.text()
+
+    def text(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    @property
+    def port(self) -> int:
+        found = re.search(r"health and metrics on http://127\.0\.0\.1:(\d+)/", self.text())
+        assert found, self.text()
+        return int(found.group(1))
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(timeout=30)
+        self.handle.close()
+        return code
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(rate_limit_wait=0.2) as sb:
+        yield sb
+
+
+def service_blog(root: Path, sandbox: Sandbox, posts: tuple[str, ...]) -> Blog:
+    return make_blog(
+        root,
+        sandbox,
+        posts=posts,
+        overrides={"blog": {"poll_interval": 2}, "service": {"http": "127.0.0.1:0"}},
+    )
+
+
+def post_text(title: str, when: datetime) -> str:
+    return (
+        f"---\ntitle: {title}\ndate: {when.isoformat()}\n"
+        "descriptionLong: A short summary of the post.\ntags: [News]\n---\n\nBody.\n"
+    )
+
+
+def test_first_run_sends_nothing_then_a_new_post_goes_out(tmp_path: Path, sandbox: Sandbox) -> None:
+    """50 published posts become the baseline; a file added later is announced at once."""
+    names = tuple(sorted(p.name for p in DVC_POSTS.glob("20*.md"))[:50])
+    blog = service_blog(tmp_path, sandbox, names)
+    running = Running(blog)
+    try:
+        time.sleep(1.0)
+        assert sandbox.requests == [], "the first run announces nothing"
+        shutil.copy(DVC_POSTS / NEW_POST, blog.posts / NEW_POST)
+        wait_for(lambda: len(sandbox.discord.messages) == 1 and sandbox.x.tweets, what="announce")
+        wait_for(lambda: "announced dvc-git-lfs on twitter" in running.text(), what="log")
+        assert len(sandbox.discourse.topics) == 1
+        assert "baseline" in running.text()
+    finally:
+        assert running.stop() == 0
+    rows = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "heartbeat_bot", "--config", str(blog.config), "list", "--json"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    assert len(rows) == 51
+
+
+def test_scheduled_post_goes_out_at_its_moment(tmp_path: Path, sandbox: Sandbox) -> None:
+    """A post dated two seconds ahead is announced right after that moment, not before."""
+    blog = service_blog(tmp_path, sandbox, ())
+    running = Running(blog)
+    try:
+        moment = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=3)
+        (blog.posts / "2030-01-01-soon.md").write_text(post_text("Coming very soon", moment))
+        wait_for(lambda: "scheduled: soon" in running.text(), what="scheduling")
+        assert sandbox.discord.messages == []
+        wait_for(lambda: sandbox.discord.messages, timeout=15, what="announce")
+        sent_at = datetime.now(UTC)
+        assert sent_at >= moment
+        assert (sent_at - moment).total_seconds() < 5
+    finally:
+        assert running.stop() == 0
+
+
+def test_backfill_announces_exactly_the_posts_since(tmp_path: Path, sandbox: Sandbox) -> None:
+    """--backfill DATE announces the published posts dated since DATE, and no other."""
+    names = (
+        "2023-06-14-dvc-3.0-ml-experiments-data-versioning.md",
+        NEW_POST,
+        "2022-04-15-april-22-heartbeat.md",
+    )
+    blog = make_blog(
+        tmp_path,
+        sandbox,
+        posts=names,
+        overrides={"blog": {"poll_interval": 2}, "service": {"http": "", "backfill_interval": 0.2}},
+    )
+    running = Running(blog, "--backfill", "2023-06-01")
+    try:
+        wait_for(lambda: len(sandbox.discord.messages) == 2, what="backfill")
+        time.sleep(0.5)
+        urls = sorted(m["embeds"][0]["url"] for m in sandbox.discord.messages)
+        assert urls == [
+            "https://dvc.org/blog/dvc-3.0-ml-experiments-data-versioning",
+            "https://dvc.org/blog/dvc-git-lfs",
+        ]
+    finally:
+        assert running.stop() == 0
+
+
+def test_edits_deletions_and_broken_posts(tmp_path: Path, sandbox: Sandbox) -> None:
+    """Edited posts are not re-announced, deletions do not crash, broken posts log once."""
+    blog = service_blog(tmp_path, sandbox, ())
+    running = Running(blog)
+    try:
+        now = datetime.now(UTC) - timedelta(minutes=1)
+        post = blog.posts / "2024-01-01-fresh.md"
+        post.write_text(post_text("A fresh post to announce", now))
+        wait_for(lambda: sandbox.x.tweets, what="announce")
+        post.write_text(post_text("A fresh post to announce, edited", now))
+        broken = blog.posts / "2024-01-02-broken.md"
+        broken.write_text("---\ntitle: [unclosed\n---\n")
+        time.sleep(1.0)
+        post.unlink()
+        time.sleep(2.5)  # at least one periodic rescan as well
+        (blog.posts / "2024-01-03-after.md").write_text(post_text("Posted after all that", now))
+        wait_for(lambda: len(sandbox.discord.messages) == 2, what="the loop to go on")
+        assert len(sandbox.discourse.topics) == 2
+        assert running.text().count("2024-01-02-broken.md") == 1
+        assert "Traceback" not in running.text()
+    finally:
+        assert running.stop() == 0
+
+
+def test_health_metrics_and_clean_stop(tmp_path: Path, sandbox: Sandbox) -> None:
+    """/healthz and /metrics answer; SIGTERM exits 0 and leaves no pair in flight."""
+    blog = service_blog(tmp_path, sandbox, (NEW_POST,))
+    running = Running(blog)
+    try:
+        base = f"http://127.0.0.1:{running.port}"
+        assert httpx.get(f"{base}/healthz").status_code == 200
+        shutil.copy(DVC_POSTS / "2022-04-15-april-22-heartbeat.md", blog.posts)
+        wait_for(lambda: sandbox.x.tweets, what="announce")
+
+        def done_metrics() -> str | None:
+            text = httpx.get(f"{base}/metrics").text
+            return text if 'outcome="done"' in text else None
+
+        metrics = wait_for(done_metrics, what="metrics")
+        assert "heartbeat_last_scan_success_timestamp_seconds" in str(metrics)
+    finally:
+        assert running.stop() == 0
+    db = sqlite3.connect(blog.root / "state" / "heartbeat.sqlite3")
+    assert db.execute("SELECT COUNT(*) FROM deliveries WHERE state = 'sending'").fetchone()[0] == 0
