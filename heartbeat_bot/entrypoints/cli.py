@@ -210,6 +210,9 @@ def configure_logging(level: str, style: str = "human") -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=level, handlers=[handler], force=True)
     logging.getLogger("discord.client").addFilter(_NoVoiceNotice())
+    # One line per event of ours: the libraries' per-request and per-job lines are noise.
+    for noisy in ("apscheduler", "httpx", "watchfiles"):
+        logging.getLogger(noisy).setLevel(max(logging.getLevelName(level), logging.WARNING))
 
 
 def run_guarded(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
