@@ -1,7 +1,7 @@
 # heartbeat-bot as a service: `docker run -v ./config:/config:ro -v heartbeat-state:/data IMAGE`.
 FROM python:3.11-slim
 
-# git: blogs kept in a git repository are cloned and pulled by the service.
+# git: a posts folder is often a git checkout, kept up to date with `git pull`.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends git \
     && rm -rf /var/lib/apt/lists/*
