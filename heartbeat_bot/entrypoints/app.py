@@ -86,6 +86,15 @@ class App:
             row = ledger.find_post(post.url)
             return row.comments_url if row else None
 
+    def baseline_urls(self) -> set[str]:
+        """Posts the first ``run`` found already published (it never announces them)."""
+        if not self.config.state_path.exists():
+            return set()
+        from heartbeat_bot.ledger import Ledger
+
+        with Ledger(self.config.state_path) as ledger:
+            return {row.url for row in ledger.posts() if row.baseline}
+
 
 def now() -> datetime:
     return datetime.now().astimezone()

@@ -120,6 +120,17 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DATE",
         help="also announce the published posts since DATE (YYYY-MM-DD), spaced out",
     )
+    # Also accepted after `run`, where people put them in service definitions.
+    run.add_argument(
+        "--log-format", choices=["human", "json"], default=argparse.SUPPRESS, help="as above"
+    )
+    run.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        default=argparse.SUPPRESS,
+        help="as above",
+    )
     run.set_defaults(handler=_lazy("service", "cmd_run"))
 
     demo = commands.add_parser(
@@ -264,6 +275,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
     app = App.build(args.config, example=args.example)
     moment = now()
+    baseline = app.baseline_urls()
     rows: list[dict[str, Any]] = []
     for item in app.scan():
         if isinstance(item, Post):
@@ -275,6 +287,7 @@ def cmd_list(args: argparse.Namespace) -> int:
                     "published_at": item.published_at.isoformat(),
                     "state": item.state(moment),
                     "problems": list(item.problems),
+                    "baseline": item.url in baseline,
                 }
             )
         else:
@@ -286,6 +299,7 @@ def cmd_list(args: argparse.Namespace) -> int:
                     "published_at": None,
                     "state": "error",
                     "problems": [str(item)],
+                    "baseline": False,
                 }
             )
     rows.sort(key=lambda r: (r["published_at"] or "", r["path"]), reverse=True)

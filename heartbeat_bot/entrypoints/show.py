@@ -63,9 +63,10 @@ def show_list(rows: list[dict[str, Any]], console: Console | None = None) -> Non
     table = Table("published", "state", "slug", "problems")
     styles = {"published": "green", "scheduled": "cyan", "draft": "dim", "error": "red"}
     for row in rows:
+        state = row["state"] + (" (baseline)" if row.get("baseline") else "")
         table.add_row(
             row["published_at"] or "-",
-            Text(row["state"], style=styles.get(row["state"], "")),
+            Text(state, style=styles.get(row["state"], "")),
             row["slug"] or row["path"],
             "\n".join(row["problems"]),
         )

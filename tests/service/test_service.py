@@ -10,9 +10,11 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -206,3 +208,98 @@ def test_health_metrics_and_clean_stop(tmp_path: Path, sandbox: Sandbox) -> None
         assert running.stop() == 0
     db = sqlite3.connect(blog.root / "state" / "heartbeat.sqlite3")
     assert db.execute("SELECT COUNT(*) FROM deliveries WHERE state = 'sending'").fetchone()[0] == 0
+
+
+def test_baseline_is_shown_by_list(tmp_path: Path, sandbox: Sandbox) -> None:
+    """After a first run, `list --json` marks the posts it took as baseline."""
+    blog = service_blog(tmp_path, sandbox, (NEW_POST,))
+    Running(blog).stop()
+    rows = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "heartbeat_bot", "--config", str(blog.config), "list", "--json"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    assert [(r["slug"], r["baseline"]) for r in rows] == [("dvc-git-lfs", True)]
+
+
+def test_json_logs_and_an_alert_for_a_failure(tmp_path: Path, sandbox: Sandbox) -> None:
+    """--log-format json writes one JSON object a line; a failed pair posts one alert."""
+    blog = make_blog(
+        tmp_path,
+        sandbox,
+        posts=(),
+        channels=("discord", "twitter"),
+        overrides={
+            "blog": {"poll_interval": 2},
+            "service": {"http": ""},
+            "twitter": {"consumer_secret": "wrong-secret"},
+            "alerts": {"discord_webhook_url": sandbox.discord_webhook_url},
+        },
+    )
+    running = Running(blog, "--log-format", "json")
+    try:
+        now = datetime.now(UTC) - timedelta(minutes=1)
+        (blog.posts / "2024-01-01-fresh.md").write_text(post_text("A fresh post to announce", now))
+        wait_for(
+            lambda: any(
+                "Heads up" in str(m) or "failed" in str(m.get("content"))
+                for m in sandbox.discord.messages
+                if m["via"] == "webhook"
+            ),
+            what="the alert",
+        )
+    finally:
+        assert running.stop() == 0
+    alerts = [m for m in sandbox.discord.messages if m["via"] == "webhook"]
+    assert len(alerts) == 1
+    assert "twitter" in alerts[0]["content"] and alerts[0]["pinged"] == []
+    lines = [json.loads(line) for line in running.text().splitlines() if line.strip()]
+    assert {"time", "level", "logger", "message"} <= set(lines[0])
+    assert "wrong-secret" not in running.text()
+
+
+def test_require_live_waits_for_the_page(tmp_path: Path, sandbox: Sandbox) -> None:
+    """With require_live, a post is announced only once its URL answers 200."""
+    live: set[str] = set()
+
+    class Site(BaseHTTPRequestHandler):
+        def do_HEAD(self) -> None:
+            self.send_response(200 if self.path in live else 404)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    site = ThreadingHTTPServer(("127.0.0.1", 0), Site)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    blog = make_blog(
+        tmp_path,
+        sandbox,
+        posts=(),
+        channels=("discord",),
+        overrides={
+            "blog": {
+                "poll_interval": 2,
+                "require_live": True,
+                "live_timeout": 60,
+                "post_url": f"http://127.0.0.1:{site.server_address[1]}/blog/{{slug}}",
+            },
+            "service": {"http": ""},
+        },
+    )
+    running = Running(blog)
+    try:
+        now = datetime.now(UTC) - timedelta(minutes=1)
+        (blog.posts / "2024-01-01-fresh.md").write_text(post_text("A fresh post to announce", now))
+        wait_for(lambda: "not live yet" in running.text(), what="a liveness check")
+        time.sleep(0.5)
+        assert sandbox.discord.messages == []
+        live.add("/blog/fresh")
+        wait_for(lambda: sandbox.discord.messages, timeout=20, what="announce once live")
+    finally:
+        assert running.stop() == 0
+        site.shutdown()
+        site.server_close()
