@@ -148,6 +148,8 @@ class DiscordConfig(Section):
     channel_id: Snowflake | None = None
     guild_id: Snowflake | None = None
     allowed_role_ids: list[Snowflake] = Field(default_factory=list)
+    # Who may use /preview and /status; unset means the same as allowed_role_ids.
+    read_role_ids: list[Snowflake] | None = None
     mention_role_id: Snowflake | None = None
     api_url: str = "https://discord.com/api/v10"
     gateway_url: str = "wss://gateway.discord.gg"

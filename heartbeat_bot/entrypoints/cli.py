@@ -131,7 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="as above",
     )
-    run.set_defaults(handler=_lazy("service", "cmd_run"))
+    run.set_defaults(handler=_lazy("serve", "cmd_run"))
+
+    bot = commands.add_parser("bot", help="only the Discord slash commands (`run` starts them too)")
+    bot.set_defaults(handler=_lazy("serve", "cmd_bot"))
 
     demo = commands.add_parser(
         "demo", help="announce the example posts end to end against the sandbox (no accounts)"
@@ -184,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
-    level = args.log_level or ("INFO" if args.command == "run" else "WARNING")
+    level = args.log_level or ("INFO" if args.command in {"run", "bot"} else "WARNING")
     configure_logging(level, args.log_format)
     handler: Callable[[argparse.Namespace], int] = args.handler
     return run_guarded(handler, args)

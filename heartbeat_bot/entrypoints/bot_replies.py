@@ -1,0 +1,93 @@
+"""Pure: the text of the slash commands' replies (Discord limits: 2000 per message)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from heartbeat_bot.announcer import PostReport
+from heartbeat_bot.models import Post
+from heartbeat_bot.render import Rendered
+
+CONTENT_LIMIT = 2000
+CHOICES_LIMIT = 25
+CHOICE_NAME_LIMIT = 100
+
+
+def fit(text: str, limit: int = CONTENT_LIMIT) -> str:
+    """Cut to ``limit`` characters at a line end, marking the cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 2]
+    if "\n" in cut:
+        cut = cut[: cut.rindex("\n")]
+    return cut + "\n…"
+
+
+def preview_text(post: Post, rendered: Rendered) -> str:
+    """Discourse's title and X's thread as text, beside the embed shown as it will be posted."""
+    lines = [
+        f"**Preview of {post.slug}** ({post.url})",
+        f"**Discourse topic:** {rendered.discourse.title}",
+        f"**X thread ({len(rendered.twitter.tweets)} tweets):**",
+    ]
+    for number, tweet in enumerate(rendered.twitter.tweets, start=1):
+        lines.append(f"> **{number}.** " + tweet.replace("\n", "\n> "))
+    lines.append("**Discord message** (below, as it will be posted):")
+    return fit("\n".join(lines))
+
+
+def report_text(report: PostReport) -> str:
+    """Each channel's outcome and link after /announce."""
+    lines = [f"**{report.post.slug}**"]
+    for outcome in report.outcomes.values():
+        where = f" <{outcome.url}>" if outcome.url else ""
+        note = f" ({outcome.note})" if outcome.note else ""
+        lines.append(f"- {outcome.channel}: {outcome.state}, {outcome.action}{where}{note}")
+    lines += [f"- {note}" for note in report.notes]
+    if report.ok and not report.sent_anything:
+        lines.append("Already announced: nothing was sent. Use `force` to send it again.")
+    return fit("\n".join(lines))
+
+
+def status_text(rows: Sequence[dict[str, Any]], *, history: bool) -> str:
+    """Per post and channel: state and link; with ``history``, the post's attempt log."""
+    if not rows:
+        return "Nothing announced yet."
+    lines: list[str] = []
+    current = None
+    for row in rows:
+        if row["slug"] != current:
+            current = row["slug"]
+            lines.append(f"**{current}**" + (" (baseline)" if row.get("baseline") else ""))
+        link = f" <{row['remote_url']}>" if row["remote_url"] else ""
+        error = f": {row['last_error']}" if row["last_error"] and row["state"] != "done" else ""
+        lines.append(f"- {row['channel']}: {row['state']}{link}{error}")
+        if history:
+            for event in row.get("history", [])[-8:]:
+                lines.append(f"  - {event['at']} {event['event']} {event['detail'] or ''}".rstrip())
+    return fit("\n".join(lines))
+
+
+def choices(posts: Iterable[Post], current: str) -> list[tuple[str, str]]:
+    """(name, value) autocomplete choices: newest first, matching slug or title."""
+    wanted = current.strip().lower()
+    matches = [
+        p for p in posts if not wanted or wanted in p.slug.lower() or wanted in p.title.lower()
+    ]
+    matches.sort(key=lambda p: p.published_at, reverse=True)
+    result = []
+    for post in matches[:CHOICES_LIMIT]:
+        day = post.published_at.date().isoformat()
+        name = f"{post.title} · {day}"
+        if len(name) > CHOICE_NAME_LIMIT:
+            name = name[: CHOICE_NAME_LIMIT - len(day) - 4].rstrip() + f"… · {day}"
+        result.append((name, post.slug[:CHOICE_NAME_LIMIT]))
+    return result
+
+
+def when(moment: float | None) -> str:
+    return (
+        datetime.fromtimestamp(moment).astimezone().isoformat(timespec="seconds") if moment else "-"
+    )

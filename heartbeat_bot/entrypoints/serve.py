@@ -1,0 +1,136 @@
+"""Starting the service and the slash-command bot with their real clients."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
+
+from heartbeat_bot.announcer import Announcer
+from heartbeat_bot.entrypoints.alerts import Alerts
+from heartbeat_bot.entrypoints.app import App
+from heartbeat_bot.entrypoints.metrics import Metrics
+from heartbeat_bot.entrypoints.service import Service
+from heartbeat_bot.errors import HeartbeatError
+from heartbeat_bot.ledger import Ledger
+
+if TYPE_CHECKING:
+    from heartbeat_bot.entrypoints.bot import HeartbeatBot
+
+log = logging.getLogger("heartbeat_bot.service")
+
+
+def cmd_run(args: object) -> int:
+    """Entry point of ``heartbeat-bot run``."""
+    app = App.build(getattr(args, "config", None))
+    since: date | None = None
+    backfill = getattr(args, "backfill", None)
+    if backfill:
+        try:
+            since = date.fromisoformat(backfill)
+        except ValueError:
+            raise HeartbeatError(
+                f"--backfill must be a date (YYYY-MM-DD), got {backfill!r}"
+            ) from None
+    if not app.config.enabled_channels():
+        raise HeartbeatError(
+            "no channel is enabled: set enabled = true in [discourse], [discord] or [twitter]"
+        )
+    return asyncio.run(serve(app, since))
+
+
+async def serve(app: App, backfill_since: date | None = None) -> int:
+    """Build the real clients, the health listener and the service, and run until stopped."""
+    import httpx
+
+    from heartbeat_bot.announcer import RetryPolicy
+    from heartbeat_bot.entrypoints.health import HealthServer, ledger_writable_check
+    from heartbeat_bot.entrypoints.wiring import announcer_for, open_ledger
+
+    config = app.config
+    policy = RetryPolicy(max_attempts=config.service.max_attempts)
+    with open_ledger(config) as ledger:
+        async with (
+            announcer_for(config, ledger, app.render, policy=policy) as announcer,
+            httpx.AsyncClient(timeout=10.0) as http,
+        ):
+            metrics = Metrics()
+            alerts = Alerts(
+                config.alerts.discord_webhook_url,
+                http,
+                already_sent=lambda key: ledger.get_meta(key) is not None,
+                mark_sent=lambda key: ledger.set_meta(key, datetime.now(UTC).isoformat()),
+            )
+            service = Service(app, ledger, announcer, metrics=metrics, alerts=alerts)
+            health = None
+            if config.service.http:
+                health = HealthServer(
+                    config.service.http,
+                    metrics,
+                    loop_alive=service.loop_alive,
+                    ledger_writable=ledger_writable_check(config.state_path),
+                )
+                await health.start()
+                host = config.service.http.rsplit(":", 1)[0]
+                log.info("health and metrics on http://%s:%s/", host, health.port)
+            bot = start_bot(app, ledger, announcer)
+            try:
+                return await service.run(backfill_since)
+            finally:
+                if bot is not None:
+                    await bot.close()
+                if health is not None:
+                    await health.stop()
+
+
+def start_bot(app: App, ledger: Ledger, announcer: Announcer) -> HeartbeatBot | None:
+    """The slash commands, in this loop, when a bot token and a server are configured.
+
+    The bot's connection is its own: a gateway outage never stops the scheduler, and
+    discord.py reconnects by itself.
+    """
+    discord_config = app.config.discord
+    if discord_config.bot_token is None or discord_config.guild_id is None:
+        return None
+    from heartbeat_bot.entrypoints.bot import HeartbeatBot
+
+    bot = HeartbeatBot(app, ledger, announcer)
+    task = asyncio.ensure_future(bot.start())
+    task.add_done_callback(_report_bot_end)
+    _BOT_TASKS.add(task)
+    return bot
+
+
+_BOT_TASKS: set[asyncio.Task[None]] = set()
+
+
+def _report_bot_end(task: asyncio.Task[None]) -> None:
+    _BOT_TASKS.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the Discord bot stopped: %s", task.exception())
+
+
+def cmd_bot(args: object) -> int:
+    """Entry point of ``heartbeat-bot bot``: the slash commands alone."""
+    app = App.build(getattr(args, "config", None))
+    if app.config.discord.bot_token is None or app.config.discord.guild_id is None:
+        raise HeartbeatError("discord.bot_token and discord.guild_id are needed for the bot")
+    return asyncio.run(_bot_alone(app))
+
+
+async def _bot_alone(app: App) -> int:
+    from heartbeat_bot.entrypoints.wiring import announcer_for, open_ledger
+
+    with open_ledger(app.config) as ledger:
+        async with announcer_for(app.config, ledger, app.render) as announcer:
+            bot = start_bot(app, ledger, announcer)
+            assert bot is not None
+            stopping = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(signum, stopping.set)
+            await stopping.wait()
+            await bot.close()
+    return 0
