@@ -151,6 +151,9 @@ class DiscordConfig(Section):
     # Who may use /preview and /status; unset means the same as allowed_role_ids.
     read_role_ids: list[Snowflake] | None = None
     mention_role_id: Snowflake | None = None
+    # Also register the slash commands globally (they then show in DMs and other servers,
+    # where they are refused); guild registration alone is instant and enough.
+    sync_global: bool = False
     api_url: str = "https://discord.com/api/v10"
     gateway_url: str = "wss://gateway.discord.gg"
     template: Path | None = None

@@ -113,8 +113,8 @@ def _toml(sections: dict[str, dict[str, Any]]) -> str:
         for key, value in values.items():
             if isinstance(value, bool):
                 lines.append(f"{key} = {'true' if value else 'false'}")
-            elif isinstance(value, int | float):
-                lines.append(f"{key} = {value}")
+            elif isinstance(value, int | float | list):
+                lines.append(f"{key} = {json.dumps(value)}")
             else:
                 lines.append(f"{key} = {json.dumps(str(value))}")
         lines.append("")

@@ -50,6 +50,7 @@ class HeartbeatBot:
         self.token = config.bot_token.get_secret_value()
         self.guild_id = config.guild_id
         self.allowed_roles = set(config.allowed_role_ids)
+        self.sync_global = config.sync_global
         read = config.read_role_ids
         self.read_roles = set(read) if read is not None else set(config.allowed_role_ids)
         discord.http.Route.BASE = config.api_url.rstrip("/")
@@ -70,6 +71,8 @@ class HeartbeatBot:
         await self.client.close()
 
     async def _sync(self) -> None:
+        if self.sync_global:
+            await self.tree.sync()
         synced = await self.tree.sync(guild=discord.Object(id=self.guild_id))
         log.info(
             "slash commands synced to guild %s: %s",
@@ -155,6 +158,8 @@ class HeartbeatBot:
         commands: list[app_commands.Command[Any, Any, Any]] = [preview, announce, status]
         for command in commands:
             self.tree.add_command(command, guild=guild)
+            if self.sync_global:
+                self.tree.add_command(command)
 
     async def _confirm_force(
         self, interaction: discord.Interaction, post: Post, only: frozenset[str] | None

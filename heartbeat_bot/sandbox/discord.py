@@ -1,10 +1,10 @@
-"""A fake Discord REST API (v10) that discord.py 2.7 talks to unchanged.
+"""A fake Discord REST API (v10) that discord.py 2.7 talks to unchanged; gateway.py and
+interactions.py add the websocket, slash commands and interaction replies on the same port.
 
 Point ``discord.http.Route.BASE`` at ``Sandbox.discord_api_url``. What discord.py needs,
 and gets: ``Content-Type: application/json`` with no charset (else it reads the body as
 text), a ``Via`` header on a 429 (else it takes the 429 for a Cloudflare ban), the bot
-user and application on login, and message objects ``discord.Message`` can be built from.
-"""
+user and application on login, and message objects ``discord.Message`` can be built from."""
 
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ from aiohttp import web
 
 from heartbeat_bot.sandbox.discord_rules import message_error, message_object, pinged
 from heartbeat_bot.sandbox.faults import Faults
-from heartbeat_bot.sandbox.server import JSON, RequestLog, Service, Settings, Snowflakes
+from heartbeat_bot.sandbox.gateway import GATEWAY_PATH, Gateway
+from heartbeat_bot.sandbox.interactions import Interactions
+from heartbeat_bot.sandbox.server import JSON, Handler, RequestLog, Service, Settings, Snowflakes
 
 API = "/api/v10"
 DISCORD_EPOCH_MS = 1420070400000
@@ -87,6 +89,17 @@ class DiscordService(Service):
         }
         self._ids = Snowflakes(DISCORD_EPOCH_MS)
         self._messages: list[JSON] = []
+        self.roles: dict[str, int] = {name: self._ids.next() for name in ("Announcer", "Reader")}
+        self.interactions = Interactions(self)
+        self.gateway = Gateway(self)
+        self.commands = self.interactions.commands  # (guild_id | None) -> the synced commands
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        # The gateway's websocket lives for the whole session: no faults, no request log.
+        if request.path in (GATEWAY_PATH, "/"):
+            return await handler(request)
+        return await super()._middleware(request, handler)
 
     @property
     def messages(self) -> list[JSON]:
@@ -132,6 +145,8 @@ class DiscordService(Service):
         hook = API + "/webhooks/{webhook_id}/{token}"
         channel = API + "/channels/{channel_id}"
         return [
+            *self.interactions.routes(),  # first: they claim the application's webhook id
+            *self.gateway.routes(),
             web.get(API + "/users/@me", self._me),
             web.get(API + "/oauth2/applications/@me", self._application),
             web.get(channel, self._channel),
@@ -203,24 +218,26 @@ class DiscordService(Service):
         problem = self._channel_problem(request)
         if problem is not None:
             return problem
+        return self.json(self.channel_json())
+
+    def channel_json(self) -> JSON:
+        """The text channel as the API (and GUILD_CREATE) describes it."""
         with self._lock:
             last = self._messages[-1]["id"] if self._messages else None
-        return self.json(
-            {
-                "id": str(self.channel_id),
-                "type": 0,
-                "guild_id": str(self.guild_id),
-                "name": "announcements",
-                "position": 0,
-                "permission_overwrites": [],
-                "nsfw": False,
-                "topic": None,
-                "last_message_id": last,
-                "rate_limit_per_user": 0,
-                "parent_id": None,
-                "flags": 0,
-            }
-        )
+        return {
+            "id": str(self.channel_id),
+            "type": 0,
+            "guild_id": str(self.guild_id),
+            "name": "announcements",
+            "position": 0,
+            "permission_overwrites": [],
+            "nsfw": False,
+            "topic": None,
+            "last_message_id": last,
+            "rate_limit_per_user": 0,
+            "parent_id": None,
+            "flags": 0,
+        }
 
     async def _payload(self, request: web.Request) -> tuple[Any, bool]:
         """The JSON payload (from a JSON body or multipart ``payload_json``) and whether

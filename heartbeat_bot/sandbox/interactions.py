@@ -29,7 +29,11 @@ if TYPE_CHECKING:
 API = "/api/v10"  # the same prefix as discord.py's; not imported, discord.py imports us
 TOKEN_LIFETIME_SECONDS = 15 * 60
 EPHEMERAL, LOADING = 64, 128
+ACKNOWLEDGED = "Interaction has already been acknowledged."
 _NAME = re.compile(r"^[-_\w]{1,32}$")
+_COMMAND_KEYS = (
+    "name default_member_permissions name_localizations description_localizations contexts"
+)
 # Which callback types each interaction type accepts (2 command, 3 component, 4
 # autocomplete, 5 modal submit); 12 launches an activity.
 _ALLOWED = {2: {4, 5, 9, 12}, 3: {4, 5, 6, 7, 9}, 4: {8}, 5: {4, 5, 6, 7}}
@@ -47,7 +51,7 @@ class Pending:
     token: str
     type: int
     channel_id: str
-    user: JSON
+    user: JSON = field(default_factory=dict)
     created: float = field(default_factory=time.monotonic)
     acked: int | None = None  # the callback type, once answered
     original: JSON | None = None  # the @original message object
@@ -61,11 +65,11 @@ class Interactions:
     """Synced application commands and the interactions dispatched to the bot."""
 
     def __init__(self, service: DiscordService, deadline: float = 3.0) -> None:
-        self._service = service
+        self._service, self._app_id = service, service.application_id
         self.deadline = deadline  # seconds the bot has for its callback
         self._lock = threading.RLock()
         self._global: list[JSON] = []
-        self._guild: dict[int, list[JSON]] = {}
+        self._guild: dict[int, list[JSON]] = {}  # by guild id
         self._pending: dict[str, Pending] = {}
 
     # --- what tests read -------------------------------------------------------------
@@ -76,12 +80,6 @@ class Interactions:
             chosen = self._global if guild_id is None else self._guild.get(guild_id, [])
             return [dict(c) for c in chosen]
 
-    def command(self, name: str, guild_id: int | None) -> JSON | None:
-        """The synced chat-input command ``name`` of that guild (None: global), if any."""
-        with self._lock:
-            chosen = self._global if guild_id is None else self._guild.get(guild_id, [])
-            return next((dict(c) for c in chosen if c["name"] == name and c["type"] == 1), None)
-
     def replies(self, interaction_id: str) -> list[JSON]:
         """Every callback, followup and edit for that interaction, in arrival order."""
         with self._lock:
@@ -91,6 +89,13 @@ class Interactions:
     def register(self, pending: Pending) -> None:
         with self._lock:
             self._pending[pending.id] = pending
+
+    def start_clock(self, interaction_id: str) -> None:
+        """The callback deadline runs from when the bot is sent the interaction."""
+        with self._lock:
+            pending = self._pending.get(interaction_id)
+            if pending is not None and pending.acked is None:
+                pending.created = time.monotonic()
 
     def find_message(self, message_id: str | None, custom_id: str | None) -> JSON | None:
         """An interaction message by id, or the newest one carrying component ``custom_id``."""
@@ -107,43 +112,32 @@ class Interactions:
 
     def routes(self) -> list[web.RouteDef]:
         apps = API + "/applications/{application_id}"
-        guild = apps + "/guilds/{guild_id}/commands"
+        paths = (apps + "/commands", apps + "/guilds/{guild_id}/commands")
+        hook = API + f"/webhooks/{{webhook_id:{self._app_id}}}/{{token}}"
+        methods = ("GET", "PATCH", "DELETE")
         return [
-            web.put(apps + "/commands", self._put_commands),
-            web.get(apps + "/commands", self._get_commands),
-            web.put(guild, self._put_commands),
-            web.get(guild, self._get_commands),
+            *(web.route(m, path, self._commands) for m in ("GET", "PUT") for path in paths),
             web.post(API + "/interactions/{interaction_id}/{token}/callback", self._callback),
+            # Interaction tokens share the webhook routes, under the application's id.
+            web.post(hook, self.execute),
+            *(web.route(m, hook + "/messages/{message_id}", self.message) for m in methods),
         ]
 
-    def _scope(self, request: web.Request) -> int | None | web.Response:
-        """The guild id (None: global) the command request is for, or its refusal."""
-        service = self._service
+    async def _commands(self, request: web.Request) -> web.Response:
+        """GET lists, PUT overwrites (bulk) the global or one guild's commands."""
+        service, info = self._service, request.match_info
         if not service._bot_ok(request):
             return service.json(_error("401: Unauthorized", 0), 401)
-        if request.match_info["application_id"] != str(service.application_id):
+        raw = info.get("guild_id")
+        if info["application_id"] != str(self._app_id) or raw not in (None, str(service.guild_id)):
             return service.json(_error("Missing Access", 50001), 403)
-        raw = request.match_info.get("guild_id")
-        if raw is None:
-            return None
-        if raw != str(service.guild_id):
-            return service.json(_error("Missing Access", 50001), 403)
-        return int(raw)
-
-    async def _get_commands(self, request: web.Request) -> web.Response:
-        scope = self._scope(request)
-        if isinstance(scope, web.Response):
-            return scope
-        return self._service.json(self.commands(scope))
-
-    async def _put_commands(self, request: web.Request) -> web.Response:
-        scope = self._scope(request)
-        if isinstance(scope, web.Response):
-            return scope
-        payload, _ = await self._service._payload(request)
+        scope = None if raw is None else int(raw)
+        if request.method == "GET":
+            return service.json(self.commands(scope))
+        payload, _ = await service._payload(request)
         error = _commands_error(payload)
         if error is not None:
-            return self._service.json(error, 400)
+            return service.json(error, 400)
         with self._lock:
             old = {(c["name"], c["type"]): c["id"] for c in self.commands(scope)}
             stored = [self._command_object(c, scope, old) for c in payload]
@@ -151,26 +145,21 @@ class Interactions:
                 self._global = stored
             else:
                 self._guild[scope] = stored
-        return self._service.json([dict(c) for c in stored])
+        return service.json([dict(c) for c in stored])
 
     def _command_object(self, given: JSON, guild_id: int | None, old: dict[Any, str]) -> JSON:
         """The command as Discord stores it; a command keeps its id across overwrites."""
-        kind = int(given.get("type") or 1)
-        ids = self._service._ids
-        command: JSON = {
-            "id": old.get((given["name"], kind)) or str(ids.next()),
-            "application_id": str(self._service.application_id),
-            "version": str(ids.next()),
-            "default_member_permissions": given.get("default_member_permissions"),
-            "type": kind,
-            "name": given["name"],
-            "name_localizations": given.get("name_localizations"),
-            "description": given.get("description") or "",
-            "description_localizations": given.get("description_localizations"),
-            "contexts": given.get("contexts"),
-            "integration_types": given.get("integration_types") or [0],
-            "nsfw": bool(given.get("nsfw")),
-        }
+        kind, ids = int(given.get("type") or 1), self._service._ids
+        command: JSON = {key: given.get(key) for key in _COMMAND_KEYS.split()}
+        command.update(
+            id=old.get((given["name"], kind)) or str(ids.next()),
+            application_id=str(self._service.application_id),
+            version=str(ids.next()),
+            type=kind,
+            description=given.get("description") or "",
+            integration_types=given.get("integration_types") or [0],
+            nsfw=bool(given.get("nsfw")),
+        )
         if given.get("options"):
             command["options"] = given["options"]
         if guild_id is None:
@@ -181,22 +170,16 @@ class Interactions:
 
     # --- the callback -----------------------------------------------------------------
 
-    def _lookup(self, interaction_id: str, token: str) -> Pending | None:
-        pending = self._pending.get(interaction_id)
-        return pending if pending is not None and pending.token == token else None
-
     async def _callback(self, request: web.Request) -> web.Response:
         service = self._service
         body, _ = await service._payload(request)
         info = request.match_info
         with self._lock:
-            pending = self._lookup(info["interaction_id"], info["token"])
-            if pending is None:
+            pending = self._pending.get(info["interaction_id"])
+            if pending is None or pending.token != info["token"]:
                 return service.json(_error("Unknown interaction", 10062), 404)
             if pending.acked is not None:
-                return service.json(
-                    _error("Interaction has already been acknowledged.", 40060), 400
-                )
+                return service.json(_error(ACKNOWLEDGED, 40060), 400)
             if time.monotonic() - pending.created > self.deadline:
                 return service.json(_error("Unknown interaction", 10062), 404)
             error = _callback_error(pending.type, body)
@@ -224,41 +207,27 @@ class Interactions:
     def _callback_answer(self, pending: Pending, kind: int) -> JSON:
         """The ``with_response`` body: the interaction's state and the created resource."""
         message = pending.original if kind in (4, 5, 7) else None
-        flags = int(message["flags"]) if message else 0
-        interaction: JSON = {
-            "id": pending.id,
-            "type": pending.type,
-            "response_message_loading": kind == 5,
-            "response_message_ephemeral": bool(flags & EPHEMERAL),
-        }
-        resource: JSON = {"type": kind}
-        if message is not None:
-            interaction["response_message_id"] = message["id"]
-            resource["message"] = message
-        return {"interaction": interaction, "resource": resource}
+        interaction: JSON = {"id": pending.id, "type": pending.type}
+        interaction["response_message_loading"] = kind == 5
+        interaction["response_message_ephemeral"] = bool(message and message["flags"] & EPHEMERAL)
+        if message is None:
+            return {"interaction": interaction, "resource": {"type": kind}}
+        interaction["response_message_id"] = message["id"]
+        return {"interaction": interaction, "resource": {"type": kind, "message": message}}
 
     def _message(self, pending: Pending, data: JSON, flags: int) -> JSON:
-        service = self._service
-        record: JSON = {
-            "id": str(service._ids.next()),
-            "channel_id": pending.channel_id,
-            "content": data.get("content") or "",
-            "embeds": [{"type": "rich", **e} for e in data.get("embeds") or []],
-            "pinged": pinged(data.get("content"), data.get("allowed_mentions")),
-            "timestamp": datetime.now(UTC).isoformat(),
-            "author": service.bot_user,
-            "tts": bool(data.get("tts")),
-            "webhook_id": str(service.application_id),
-            "nonce": None,
-        }
+        """A message the bot made through the interaction, as Discord returns it."""
+        service, content = self._service, data.get("content")
+        record: JSON = {"id": str(service._ids.next()), "channel_id": pending.channel_id}
+        record.update(content=content or "", author=service.bot_user, tts=bool(data.get("tts")))
+        record.update(embeds=[{"type": "rich", **e} for e in data.get("embeds") or []])
+        record.update(pinged=pinged(content, data.get("allowed_mentions")), nonce=None)
+        record.update(timestamp=datetime.now(UTC).isoformat(), webhook_id=str(self._app_id))
         message = message_object(record, with_nonce=False)
-        message.update(
-            type=20 if pending.type == 2 else 0,
-            flags=flags,
-            components=data.get("components") or [],
-            application_id=str(service.application_id),
-            interaction_metadata={"id": pending.id, "type": pending.type, "user": pending.user},
-        )
+        message.update(type=20 if pending.type == 2 else 0, flags=flags)
+        message.update(components=data.get("components") or [], application_id=str(self._app_id))
+        message["interaction_metadata"] = {"id": pending.id, "type": pending.type}
+        message["interaction_metadata"]["user"] = pending.user
         return message
 
     # --- followups and the original response (``/webhooks/{application_id}/{token}``) ---
@@ -320,10 +289,8 @@ class Interactions:
             if request.method == "GET":
                 return service.json(found)
             if request.method == "DELETE":
-                if original:
-                    pending.original = None
-                else:
-                    del pending.followups[wanted]
+                pending.followups.pop(wanted, None)
+                pending.original = None if original else pending.original
                 return web.Response(status=204)
             edited = _edited(found, payload)
             if original:
@@ -361,22 +328,12 @@ def _edited(message: JSON, data: JSON) -> JSON:
 
 
 def _record(pending: Pending, kind: str, data: JSON, type_: int | None, message: Any) -> None:
+    """One entry of ``replies``: what the bot sent and the message it made or changed."""
+    reply: JSON = {key: data.get(key) for key in ("content", "choices", "allowed_mentions")}
     flags = data.get("flags") if message is None else message.get("flags")
-    pending.replies.append(
-        {
-            "kind": kind,
-            "type": type_,
-            "content": data.get("content"),
-            "embeds": data.get("embeds") or [],
-            "flags": int(flags or 0),
-            "components": data.get("components") or [],
-            "choices": data.get("choices"),
-            "allowed_mentions": data.get("allowed_mentions"),
-            "data": data,
-            "message_id": message["id"] if message else None,
-            "time": time.time(),
-        }
-    )
+    reply.update(kind=kind, type=type_, flags=int(flags or 0), data=data, time=time.time())
+    reply.update(embeds=data.get("embeds") or [], components=data.get("components") or [])
+    pending.replies.append({**reply, "message_id": message["id"] if message else None})
 
 
 def _callback_error(interaction_type: int, body: Any) -> JSON | None:
@@ -389,25 +346,19 @@ def _callback_error(interaction_type: int, body: Any) -> JSON | None:
     if kind not in _ALLOWED.get(interaction_type, set()):
         errors.add(("type",), "INTERACTION_RESPONSE_TYPE_INVALID", "Invalid interaction type")
         return errors.body()
-    if kind == 4:
-        return message_error(data)
-    if kind == 7:
+    if kind in (4, 7):  # an update (7) may leave out content: it keeps the old one
         error = message_error(data)
-        return error if error is not None and error["code"] != 50006 else None
-    if kind == 8:
-        choices = data.get("choices")
-        if not isinstance(choices, list):
-            errors.add(("data", "choices"), "BASE_TYPE_REQUIRED", "This field is required")
-        elif len(choices) > 25:
-            errors.add(("data", "choices"), "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer.")
-        for index, choice in enumerate(choices if isinstance(choices, list) else []):
-            name = choice.get("name") if isinstance(choice, dict) else None
-            if not isinstance(name, str) or not 1 <= len(name) <= 100:
-                errors.add(("data", "choices", index, "name"), "BASE_TYPE_BAD_LENGTH", "1-100.")
-    if kind == 9:
-        for key in ("custom_id", "title", "components"):
-            if not data.get(key):
-                errors.add(("data", key), "BASE_TYPE_REQUIRED", "This field is required")
+        return error if error is None or kind == 4 or error["code"] != 50006 else None
+    choices = data.get("choices") if kind == 8 else []
+    if not isinstance(choices, list) or len(choices) > 25:
+        errors.add(("data", "choices"), "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
+    for index, choice in enumerate(choices if isinstance(choices, list) else []):
+        name = choice.get("name") if isinstance(choice, dict) else None
+        if not isinstance(name, str) or not 1 <= len(name) <= 100:
+            errors.add(("data", "choices", index, "name"), "BASE_TYPE_BAD_LENGTH", "1-100 long.")
+    for key in ("custom_id", "title", "components") if kind == 9 else ():
+        if not data.get(key):
+            errors.add(("data", key), "BASE_TYPE_REQUIRED", "This field is required")
     return errors.body()
 
 
@@ -417,26 +368,22 @@ def _commands_error(payload: Any) -> JSON | None:
     if not isinstance(payload, list):
         errors.add((), "BASE_TYPE_BAD_TYPE", "Must be an array.")
         return errors.body()
-    seen: set[tuple[str, int]] = set()
+    seen: set[tuple[str, Any]] = set()
     for index, command in enumerate(payload):
         if not isinstance(command, dict):
             errors.add((index,), "MODEL_TYPE_CONVERT", "Only dictionaries may be used")
             continue
-        name, kind = command.get("name"), int(command.get("type") or 1)
-        if kind == 1 and (not isinstance(name, str) or not _NAME.match(name) or name.lower() != name):
+        name, kind = str(command.get("name")), command.get("type") or 1
+        if kind == 1 and (not _NAME.match(name) or name.lower() != name):
             errors.add((index, "name"), "APPLICATION_COMMAND_INVALID_NAME", "Invalid name.")
         description = command.get("description")
         if kind == 1 and (not isinstance(description, str) or not 1 <= len(description) <= 100):
             errors.add((index, "description"), "BASE_TYPE_BAD_LENGTH", "Must be 1-100 long.")
         if len(command.get("options") or []) > 25:
             errors.add((index, "options"), "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer.")
-        if (str(name), kind) in seen:
-            errors.add(
-                (index, "name"),
-                "APPLICATION_COMMANDS_DUPLICATE_NAME",
-                "Application command names must be unique",
-            )
-        seen.add((str(name), kind))
+        if (name, kind) in seen:
+            errors.add((index, "name"), "APPLICATION_COMMANDS_DUPLICATE_NAME", "Must be unique.")
+        seen.add((name, kind))
     if len(payload) > 110:
         errors.add((), "BASE_TYPE_MAX_LENGTH", "Must be 110 or fewer in length.")
     return errors.body()

@@ -13,6 +13,7 @@ import dataclasses
 import secrets
 import string
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -57,7 +58,9 @@ class Sandbox:
 
     ``fault_rate`` and ``seed`` set random faults (see ``faults.FAULT_KINDS``);
     ``timeline_access`` is whether the X app may read its timeline (a paid tier);
-    ``rate_limit_wait`` is the wait every 429 asks for; ``slow_delay`` how long "slow" is.
+    ``rate_limit_wait`` is the wait every 429 asks for; ``slow_delay`` how long "slow" is;
+    ``discord_roles`` names the guild's roles besides @everyone (ids in ``discord.roles``);
+    ``interaction_deadline`` is how long a bot has to answer an interaction (Discord: 3 s).
     """
 
     def __init__(
@@ -72,6 +75,8 @@ class Sandbox:
         discourse_port: int = 0,
         discord_port: int = 0,
         x_port: int = 0,
+        discord_roles: Sequence[str] = ("Announcer", "Reader"),
+        interaction_deadline: float = 3.0,
     ) -> None:
         settings = Settings(rate_limit_wait, slow_delay, timeline_access)
         self.faults = Faults(fault_rate, seed)
@@ -111,6 +116,9 @@ class Sandbox:
             application_id=app_id,
             no_access_channel_id=no_access_id,
         )
+        self.discord.roles = {name: ids.next() for name in discord_roles}
+        self.discord.interactions.deadline = interaction_deadline
+        self.gateway = self.discord.gateway
         keys = OAuthKeys(
             creds.twitter_consumer_key,
             creds.twitter_consumer_secret,
@@ -176,6 +184,7 @@ class Sandbox:
         if self._error is None:
             loop.run_forever()
         try:
+            loop.run_until_complete(self.gateway.shutdown())
             for runner in self._runners:
                 loop.run_until_complete(runner.cleanup())
             loop.run_until_complete(loop.shutdown_asyncgens())
@@ -215,6 +224,17 @@ class Sandbox:
         return f"{self.discord_api_url}/webhooks/{hook.webhook_id}/{hook.webhook_token}"
 
     @property
+    def discord_gateway_url(self) -> str:
+        """What ``discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY`` becomes (as a yarl.URL)."""
+        self._started(self.discord)
+        return self.gateway.url
+
+    @property
+    def discord_application_id(self) -> int:
+        """The bot's application id (also its user id), as in READY and commands' paths."""
+        return self.discord.application_id
+
+    @property
     def x_api_url(self) -> str:
         """X's base URL: requests go to ``/2/tweets`` etc. under it."""
         return self._started(self.x)
@@ -231,6 +251,7 @@ class Sandbox:
             "discourse_url": self.discourse_url,
             "discord_api_url": self.discord_api_url,
             "discord_webhook_url": self.discord_webhook_url,
+            "discord_gateway_url": self.discord_gateway_url,
             "x_api_url": self.x_api_url,
             "credentials": self.credentials.as_dict(),
             "config": self.config_snippet(),
@@ -253,6 +274,7 @@ class Sandbox:
                 "enabled = true",
                 'mode = "bot"',
                 f'api_url = "{self.discord_api_url}"',
+                f'gateway_url = "{self.discord_gateway_url}"',
                 f'bot_token = "{c.discord_bot_token}"',
                 f"channel_id = {c.discord_channel_id}",
                 f"guild_id = {c.discord_guild_id}",
