@@ -278,3 +278,76 @@ def test_bot_survives_a_gateway_disconnect(tmp_path: Path, sandbox: Sandbox) -> 
         assert "X thread" in (await reply(sb, interaction))["content"]
 
     with_bot(bot_blog(tmp_path, sandbox), sandbox, scenario)
+
+
+def test_force_asks_to_confirm_then_sends_again(tmp_path: Path, sandbox: Sandbox) -> None:
+    """/announce force shows a button; only pressing it sends the Discord message again."""
+
+    async def scenario(sb: Sandbox, bot: HeartbeatBot) -> None:
+        option = [{"name": "post", "type": 3, "value": "dvc-git-lfs"}]
+        first = sb.gateway.send_interaction(
+            "announce", option, user_id=511, roles=announcer_role(sb)
+        )
+        await reply(sb, first)
+        forced = sb.gateway.send_interaction(
+            "announce",
+            [*option, {"name": "force", "type": 5, "value": True}],
+            user_id=511,
+            roles=announcer_role(sb),
+        )
+        question = await reply(sb, forced)
+        assert "again" in question["content"] and len(sb.discord.messages) == 1
+        buttons = [c for row in question["components"] for c in row["components"]]
+        confirm = next(b for b in buttons if b["label"] == "Send again")
+        sb.gateway.send_interaction(
+            "announce",
+            user_id=511,
+            roles=announcer_role(sb),
+            kind=3,
+            custom_id=confirm["custom_id"],
+        )
+        await until(lambda: len(sb.discord.messages) == 2, "the second message")
+        edited = await until(
+            lambda: [
+                r for r in sb.gateway.replies(forced) if "discord: done" in str(r.get("content"))
+            ],
+            "the outcome",
+        )
+        assert "one topic per post" in edited[-1]["content"]
+        assert len(sb.discourse.topics) == 1
+
+    with_bot(bot_blog(tmp_path, sandbox), sandbox, scenario)
+
+
+def test_status_and_unknown_posts(tmp_path: Path, sandbox: Sandbox) -> None:
+    """/status lists what was sent; naming a post that does not exist is a short reply."""
+
+    async def scenario(sb: Sandbox, bot: HeartbeatBot) -> None:
+        announced = sb.gateway.send_interaction(
+            "announce",
+            [{"name": "post", "type": 3, "value": "dvc-git-lfs"}],
+            user_id=512,
+            roles=announcer_role(sb),
+        )
+        await reply(sb, announced)
+        status = sb.gateway.send_interaction(
+            "status", user_id=513, roles=[sb.discord.roles["Reader"]]
+        )
+        text = (await reply(sb, status))["content"]
+        assert "**dvc-git-lfs**" in text and "discord: done" in text
+        history = sb.gateway.send_interaction(
+            "status",
+            [{"name": "post", "type": 3, "value": "dvc-git-lfs"}],
+            user_id=513,
+            roles=[sb.discord.roles["Reader"]],
+        )
+        assert "sending" in (await reply(sb, history))["content"]
+        missing = sb.gateway.send_interaction(
+            "preview",
+            [{"name": "post", "type": 3, "value": "no-such-post"}],
+            user_id=513,
+            roles=[sb.discord.roles["Reader"]],
+        )
+        assert "No post matches" in (await reply(sb, missing))["content"]
+
+    with_bot(bot_blog(tmp_path, sandbox), sandbox, scenario)
