@@ -83,6 +83,7 @@ def make_blog(
             "enabled": "discord" in channels,
             "mode": mode,
             "api_url": sandbox.discord_api_url,
+            "gateway_url": sandbox.discord_gateway_url,
             "bot_token": creds.discord_bot_token,
             "channel_id": creds.discord_channel_id,
             "guild_id": creds.discord_guild_id,
