@@ -43,7 +43,7 @@ async def _announce(app: App, refs: tuple[str, ...], options: dict[str, Any]) ->
     options.setdefault("max_wait", 10.0)
     reports = []
     with open_ledger(app.config) as ledger:
-        async with announcer_for(app.config, ledger, app.render) as announcer:
+        async with announcer_for(app, ledger) as announcer:
             for ref in refs:
                 reports.append(await announcer.announce(app.find(ref), **options))
     return reports

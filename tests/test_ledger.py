@@ -210,3 +210,48 @@ def test_two_processes_never_claim_the_same_pair(tmp_path: Path) -> None:
     assert results[0].isdisjoint(results[1])
     assert len(results[0] | results[1]) == count
     assert results[0] and results[1], "both processes took part"
+
+
+def test_due_brings_back_waits_rechecks_and_dead_claims(tmp_path: Path) -> None:
+    """due() lists ended waits, unknowns asked to be re-checked, and expired claims."""
+    clock = Clock()
+    ledger = Ledger(tmp_path / "l.sqlite3", identity="me", clock=clock)
+    post_id = ledger.upsert_post(make_post())
+    waiting, unknown, stuck = (ledger.ensure(post_id, c) for c in CHANNELS)
+    for row in (waiting, unknown, stuck):
+        ledger.claim(row.id, payload="{}", lease=30)
+    ledger.wait(waiting.id, "429", next_attempt_at=clock.now + 10)
+    ledger.mark_unknown(unknown.id, "service down during the check", retry_at=clock.now + 20)
+    assert ledger.due() == []
+    clock.now += 31
+    assert {d.id for d in ledger.due()} == {waiting.id, unknown.id, stuck.id}
+
+
+def test_a_taken_over_claim_cannot_overwrite_the_new_owner(tmp_path: Path) -> None:
+    """A process whose lease ran out does not record over the process that took over."""
+    clock = Clock()
+    path = tmp_path / "l.sqlite3"
+    slow, other = (
+        Ledger(path, identity="slow", clock=clock),
+        Ledger(path, identity="o", clock=clock),
+    )
+    row = slow.ensure(slow.upsert_post(make_post()), "discord")
+    slow.claim(row.id, payload="{}", lease=10)
+    clock.now += 11
+    assert other.take_over(row.id) is not None
+    other.finish(row.id, Sent("2", "https://discord.example/2"))
+    slow.fail(row.id, "late answer")
+    final = other.get(row.id)
+    assert (final.state, final.remote_id) == ("done", "2")
+
+
+def test_retry_by_hand_forgets_the_thread(tmp_path: Path) -> None:
+    """resolve --retry on an X pair drops its tweet rows, so the thread is sent anew."""
+    ledger = Ledger(tmp_path / "l.sqlite3", identity="me")
+    row = ledger.ensure(ledger.upsert_post(make_post()), "twitter")
+    ledger.claim(row.id, payload='["a", "b"]')
+    ledger.ensure_tweets(row.id, ["a", "b"])
+    ledger.set_tweet(row.id, 0, "unknown", error="lost")
+    ledger.mark_unknown(row.id, "lost")
+    ledger.resolve(row.id, "pending", "by hand")
+    assert ledger.tweets(row.id) == [] and ledger.get(row.id).payload is None

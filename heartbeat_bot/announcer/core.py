@@ -17,13 +17,18 @@ from datetime import UTC, datetime
 
 from heartbeat_bot.announcer.outcome import Outcome, PostReport
 from heartbeat_bot.announcer.pairs import RunContext, Sleep, run_pair
-from heartbeat_bot.announcer.protocols import MessageService, TopicService, TweetService
+from heartbeat_bot.announcer.protocols import (
+    MessageService,
+    TopicService,
+    TweetService,
+    WriteBack,
+)
 from heartbeat_bot.announcer.retry import RetryPolicy
 from heartbeat_bot.announcer.thread import run_thread
 from heartbeat_bot.ledger import DEFAULT_LEASE, Delivery, Ledger
 from heartbeat_bot.models import CHANNELS, Post, Sent
 from heartbeat_bot.render import RenderSettings
-from heartbeat_bot.sources.writeback import WriteBackError, write_comments_url
+from heartbeat_bot.sources.writeback import WriteBackError
 
 log = logging.getLogger("heartbeat_bot.announcer")
 
@@ -43,7 +48,7 @@ class Announcer:
         discord: MessageService | None = None,
         twitter: TweetService | None = None,
         policy: RetryPolicy | None = None,
-        write_back: str = "off",
+        write_back: WriteBack | None = None,
         lease: float = DEFAULT_LEASE,
         sleep: Sleep = asyncio.sleep,
         clock: Callable[[], float] = time.time,
@@ -101,7 +106,7 @@ class Announcer:
             report.outcomes["discourse"] = outcome
             if outcome.state == "done" and outcome.url:
                 comments_url = outcome.url
-                self._remember_comments_url(post, post_id, outcome, report)
+                await self._remember_comments_url(post, post_id, outcome, report)
             elif outcome.state in _DISCOURSE_UNSETTLED:
                 for channel in ("discord", "twitter"):
                     if channel in rows:
@@ -149,7 +154,7 @@ class Announcer:
             # The post names its thread already: adopt it, create nothing.
             if row.state != "done" or row.remote_url != post.comments_url:
                 sent = Sent(_topic_id(post.comments_url), post.comments_url)
-                self.ledger.finish(row.id, sent, event="adopted")
+                self.ledger.finish(row.id, sent, event="adopted", owned=False)
             return Outcome(
                 "discourse", "done", "adopted", post.comments_url, "from the post's commentsUrl"
             )
@@ -207,19 +212,21 @@ class Announcer:
         thread = self.render.tweet_thread(post, comments_url)
         return await run_thread(ctx, row, list(thread.tweets), self.twitter, forced=forced)
 
-    def _remember_comments_url(
+    async def _remember_comments_url(
         self, post: Post, post_id: int, outcome: Outcome, report: PostReport
     ) -> None:
         assert outcome.url is not None
         self.ledger.set_comments_url(post_id, outcome.url)
-        if self.write_back != "file" or post.comments_url == outcome.url:
+        if self.write_back is None or post.comments_url == outcome.url:
             return
         try:
-            if write_comments_url(post.path, outcome.url, post.content_hash):
-                report.notes.append(f"commentsUrl written to {post.path}")
+            note = await self.write_back.write(post, outcome.url)
         except WriteBackError as exc:
             log.warning("write-back: %s", exc)
             report.notes.append(f"commentsUrl not written: {exc}")
+            return
+        if note:
+            report.notes.append(note)
 
 
 def _topic_id(url: str) -> str:

@@ -23,6 +23,8 @@ Reconcile = Callable[[Delivery], Awaitable[Sent | None]]
 Sleep = Callable[[float], Awaitable[None]]
 
 CLAIMABLE = ("pending", "waiting", "failed")
+# When an interrupted send could not be checked (the service was down), check again then.
+RECHECK_SECONDS = 60.0
 
 
 @dataclass
@@ -106,7 +108,8 @@ async def settle_uncertain(
         found = await reconcile(row)
     except ChannelError as exc:
         note = f"{why}; could not confirm with {row.channel}: {exc}"
-        ctx.ledger.mark_unknown(row.id, note)
+        # A look-up changes nothing: try it again later rather than leave this for a person.
+        ctx.ledger.mark_unknown(row.id, note, retry_at=ctx.clock() + RECHECK_SECONDS)
         return Outcome(row.channel, "unknown", "unknown", note=unknown_note(ctx.ledger.get(row.id)))
     if found is not None:
         ctx.ledger.finish(row.id, found, event="confirmed")
@@ -150,6 +153,7 @@ async def run_pair(
     row = acquired
     resends = 0
     while True:
+        ctx.ledger.renew(row.id, lease=ctx.lease)  # each attempt starts a full lease
         try:
             sent = await send(row)
         except Uncertain as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from heartbeat_bot.models import Sent
+from heartbeat_bot.models import Post, Sent
 
 
 class TopicService(Protocol):
@@ -27,3 +27,11 @@ class TweetService(Protocol):
     async def post_tweet(self, text: str, reply_to: str | None) -> Sent: ...
 
     async def find_tweet(self, text: str, reply_to: str | None) -> Sent | None: ...
+
+
+class WriteBack(Protocol):
+    """Records a new topic's URL in the post's source (a file, a commit, a pull request)."""
+
+    async def write(self, post: Post, url: str) -> str | None:
+        """Write it; a note for the report (None: nothing to do). Raises WriteBackError."""
+        ...

@@ -72,6 +72,7 @@ async def _post_one(
         if tweet.state == "unknown":
             return _unknown(ctx, row, tweet.position, tweet.last_error or "not found on X")
     for _ in range(ctx.policy.max_attempts):
+        ctx.ledger.renew(row.id, lease=ctx.lease)  # a long thread must not lose its claim
         ctx.ledger.set_tweet(row.id, tweet.position, "sending")
         try:
             sent = await x.post_tweet(tweet.text, previous)

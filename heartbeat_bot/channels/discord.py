@@ -356,6 +356,18 @@ class DiscordClient:
 
     def _map(self, exc: Exception, answer: Answer, changes: bool) -> ChannelError | None:
         """The ChannelError for what discord.py or aiohttp raised (None: not ours to map)."""
+        if (
+            isinstance(exc, Refusal)
+            and changes
+            and self._mode == "webhook"
+            and exc.status >= 500
+            and exc.status != 503
+        ):
+            # A webhook takes no nonce and cannot be read back: after a server error the
+            # message may exist, and resending could post it twice (at most once).
+            return Uncertain(
+                CHANNEL, f"Discord answered {exc.status} to the webhook; it may have posted"
+            )
         if isinstance(exc, Refusal):
             return classify_discord(exc.status, exc.headers, exc.body, mode=self._mode)
         if isinstance(exc, discord.RateLimited):

@@ -7,6 +7,7 @@ from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
+from heartbeat_bot.announcer.protocols import WriteBack
 from heartbeat_bot.config import Config, config_path, load_config
 from heartbeat_bot.errors import ConfigError, HeartbeatError, PostError, RenderError
 from heartbeat_bot.models import Post
@@ -14,6 +15,7 @@ from heartbeat_bot.posts import find_post
 from heartbeat_bot.render import RenderSettings
 from heartbeat_bot.render.templates import Templates, check_template
 from heartbeat_bot.sources.folder import FolderSource
+from heartbeat_bot.sources.writeback import FileWriteBack
 
 
 def examples_dir() -> Path:
@@ -75,6 +77,12 @@ class App:
                 "a slug or the post's public URL; `heartbeat-bot list` shows them)"
             )
         return found
+
+    def write_back(self) -> WriteBack | None:
+        """Where a new topic's URL is recorded, by ``blog.write_back``."""
+        if self.config.blog.write_back == "file":
+            return FileWriteBack()
+        return None
 
     def comments_url(self, post: Post) -> str | None:
         """The post's thread: from its frontmatter, else as recorded when it was created."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import discord
@@ -25,6 +26,7 @@ from heartbeat_bot.errors import HeartbeatError
 from heartbeat_bot.ledger import Ledger
 from heartbeat_bot.models import Post
 from heartbeat_bot.posts import find_post
+from heartbeat_bot.sources.folder import FolderSource
 
 log = logging.getLogger("heartbeat_bot.bot")
 
@@ -45,6 +47,8 @@ class HeartbeatBot:
         if config.bot_token is None or config.guild_id is None:
             raise HeartbeatError("discord.bot_token and discord.guild_id are needed for the bot")
         self.app = app
+        # Its own source: sharing the service's would consume the changes its rescans look for.
+        self.source = FolderSource(app.config.posts_dir, app.config.authors_dir)
         self.ledger = ledger
         self.announcer = announcer
         self.token = config.bot_token.get_secret_value()
@@ -111,6 +115,9 @@ class HeartbeatBot:
         ) -> None:
             self._check(interaction, self.allowed_roles, "announce", manage_fallback=True)
             found = self._post(post)
+            state = found.state(datetime.now(UTC))
+            if state != "published" and not force:
+                raise Refused(f"{found.slug} is {state}: not announced (use force to override).")
             only = None if channels == "all" else frozenset({channels})
             log.info(
                 "/announce %s (channels=%s, force=%s) by user %s",
@@ -182,7 +189,7 @@ class HeartbeatBot:
     # -- helpers -----------------------------------------------------------------------
 
     def _posts(self) -> list[Post]:
-        result = self.app.source.rescan(self.app.config.blog)  # incremental: cheap
+        result = self.source.rescan(self.app.config.blog)  # incremental: cheap
         return [p for p in result.items if isinstance(p, Post)]
 
     def _post(self, ref: str) -> Post:

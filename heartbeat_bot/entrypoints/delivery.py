@@ -82,7 +82,7 @@ async def _announce_all(
     """Announce the posts, a few at a time; reports come back in the order asked."""
     gate = asyncio.Semaphore(PARALLEL_POSTS)
     with open_ledger(app.config) as ledger:
-        async with announcer_for(app.config, ledger, app.render) as announcer:
+        async with announcer_for(app, ledger) as announcer:
 
             async def one(post: Post) -> PostReport:
                 async with gate:

@@ -64,7 +64,7 @@ def _demo_blog(folder: Path, snippet: str) -> Path:
 async def _announce(app: App, posts: list[Post]) -> list[Any]:
     reports = []
     with open_ledger(app.config) as ledger:
-        async with announcer_for(app.config, ledger, app.render) as announcer:
+        async with announcer_for(app, ledger) as announcer:
             for post in posts:
                 reports.append(await announcer.announce(post, max_wait=30.0))
     return reports

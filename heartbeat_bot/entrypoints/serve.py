@@ -53,7 +53,7 @@ async def serve(app: App, backfill_since: date | None = None) -> int:
     policy = RetryPolicy(max_attempts=config.service.max_attempts)
     with open_ledger(config) as ledger:
         async with (
-            announcer_for(config, ledger, app.render, policy=policy) as announcer,
+            announcer_for(app, ledger, policy=policy) as announcer,
             httpx.AsyncClient(timeout=10.0) as http,
         ):
             metrics = Metrics()
@@ -124,7 +124,7 @@ async def _bot_alone(app: App) -> int:
     from heartbeat_bot.entrypoints.wiring import announcer_for, open_ledger
 
     with open_ledger(app.config) as ledger:
-        async with announcer_for(app.config, ledger, app.render) as announcer:
+        async with announcer_for(app, ledger) as announcer:
             bot = start_bot(app, ledger, announcer)
             assert bot is not None
             stopping = asyncio.Event()

@@ -41,6 +41,7 @@ RETRY_CHECK_SECONDS = 5.0
 SHUTDOWN_GRACE = 10.0
 # The watcher reports a burst of writes once the folder is quiet this long (ms).
 WATCH_DEBOUNCE_MS = 50
+WATCH_RETRY = 5.0
 
 
 class Service:
@@ -71,6 +72,8 @@ class Service:
         self.by_path: dict[Path, str] = {}
         self.queue: asyncio.Queue[str] = asyncio.Queue()
         self.queued: set[str] = set()
+        self.in_progress: set[str] = set()
+        self.backfilling: set[str] = set()  # queued by their own spaced-out jobs
         self.stopping = asyncio.Event()
         self.last_beat = time.monotonic()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -116,6 +119,7 @@ class Service:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.alerts.flush(force=True)
         log.info("stopped")
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
@@ -151,6 +155,9 @@ class Service:
             changed = set(result.changed)
             for item in result.items:
                 if isinstance(item, Post) and (first or item.path in changed):
+                    previous = self.by_path.get(item.path)
+                    if previous is not None and previous != item.url:
+                        self._forget(item.path)  # its URL changed: drop the old one's job
                     self.posts[item.url] = item
                     self.by_path[item.path] = item.url
                     self.metrics.post_seen()
@@ -181,10 +188,11 @@ class Service:
         backfill.sort(key=lambda p: p.published_at)
         spacing = self.config.service.backfill_interval
         for index, post in enumerate(backfill):
+            self.backfilling.add(post.url)
             self.ledger.mark_baseline(post, baseline=False)
             moment = now + timedelta(seconds=index * spacing)
             self.scheduler.add_job(
-                self.enqueue,
+                self.enqueue_job,
                 "date",
                 run_date=moment,
                 args=[post.url],
@@ -215,11 +223,11 @@ class Service:
         if state != "scheduled":
             with contextlib.suppress(Exception):
                 self.scheduler.remove_job(job_id)
-        if state == "draft" or not self._needs_work(post):
+        if state == "draft" or post.url in self.backfilling or not self._needs_work(post):
             return
         if state == "scheduled":
             self.scheduler.add_job(
-                self.enqueue,
+                self.enqueue_job,
                 "date",
                 run_date=post.published_at,
                 args=[post.url],
@@ -236,7 +244,7 @@ class Service:
         """Whether some enabled channel of the post has nothing settled yet."""
         row = self.ledger.find_post(post.url)
         if row is None:
-            return True
+            return not self._url_changed(post)
         if row.baseline and not include_baseline:
             return False
         states = {d.channel: d.state for d in self.ledger.deliveries(row.id)}
@@ -247,6 +255,27 @@ class Service:
         # A coroutine, so APScheduler runs it on the loop (a plain function would run in a
         # worker thread, where the queue must not be touched).
         self.enqueue(url)
+
+    def _url_changed(self, post: Post) -> bool:
+        """A file announced (or taken as baseline) under another URL: not a new post.
+
+        Its slug was edited; announcing it again would repeat it everywhere. A person
+        decides (``heartbeat-bot announce --force``).
+        """
+        for row in self.ledger.posts_at_path(str(post.path)):
+            if row.url != post.url and (
+                row.baseline or any(d.state == "done" for d in self.ledger.deliveries(row.id))
+            ):
+                log.warning(
+                    "%s: its URL changed from %s to %s; not announced again "
+                    "(`heartbeat-bot announce --force %s` would)",
+                    post.path.name,
+                    row.url,
+                    post.url,
+                    post.slug,
+                )
+                return True
+        return False
 
     def enqueue(self, url: str) -> None:
         if url in self.queued or self.stopping.is_set():
@@ -275,28 +304,40 @@ class Service:
     async def _watch(self) -> None:
         from watchfiles import awatch
 
-        async for _ in awatch(
-            self.config.posts_dir,
-            debounce=WATCH_DEBOUNCE_MS,
-            step=10,
-            stop_event=self.stopping,
-            recursive=False,
-        ):
-            await self.rescan()
+        while not self.stopping.is_set():
+            try:
+                async for _ in awatch(
+                    self.config.posts_dir,
+                    debounce=WATCH_DEBOUNCE_MS,
+                    step=10,
+                    stop_event=self.stopping,
+                    recursive=False,
+                ):
+                    await self.rescan()
+            except Exception:  # the periodic rescan covers the gap; try watching again
+                log.exception("file watcher failed; watching again in %s s", WATCH_RETRY)
+                await asyncio.sleep(WATCH_RETRY)
 
     async def _worker(self) -> None:
         while True:
             url = await self.queue.get()
             self.queued.discard(url)
+            self.backfilling.discard(url)
             post = self.posts.get(url)
-            if post is None or self.stopping.is_set():
-                continue
+            if post is None or self.stopping.is_set() or url in self.in_progress:
+                continue  # gone, stopping, or another worker has it (it will be re-queued)
+            self.in_progress.add(url)
             task = asyncio.ensure_future(self._announce(post))
             self._busy.add(task)
             try:
                 await asyncio.shield(task)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # one bad post or a passing fault never stops the service
+                log.exception("%s: announcing failed unexpectedly", post.slug)
             finally:
                 self._busy.discard(task)
+                self.in_progress.discard(url)
 
     async def _announce(self, post: Post) -> None:
         early = (post.published_at - datetime.now(UTC)).total_seconds()

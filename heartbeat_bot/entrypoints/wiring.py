@@ -10,8 +10,8 @@ import httpx
 
 from heartbeat_bot.announcer import Announcer, RetryPolicy
 from heartbeat_bot.config import Config
+from heartbeat_bot.entrypoints.app import App
 from heartbeat_bot.ledger import Ledger
-from heartbeat_bot.render import RenderSettings
 
 # Generous for a create call, short enough that a hung service is noticed.
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -46,17 +46,18 @@ async def channel_clients(config: Config) -> AsyncIterator[dict[str, Any]]:
 
 @asynccontextmanager
 async def announcer_for(
-    config: Config, ledger: Ledger, render: RenderSettings, *, policy: RetryPolicy | None = None
+    app: App, ledger: Ledger, *, policy: RetryPolicy | None = None
 ) -> AsyncIterator[Announcer]:
-    async with channel_clients(config) as clients:
+    """The announcer with the enabled channels' clients and the configured write-back."""
+    async with channel_clients(app.config) as clients:
         yield Announcer(
             ledger,
-            render,
+            app.render,
             discourse=clients.get("discourse"),
             discord=clients.get("discord"),
             twitter=clients.get("twitter"),
             policy=policy,
-            write_back=config.blog.write_back,
+            write_back=app.write_back(),
         )
 
 

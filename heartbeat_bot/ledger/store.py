@@ -11,6 +11,7 @@ with the service, never to resend blindly.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -30,6 +31,8 @@ from heartbeat_bot.ledger.records import (
 )
 from heartbeat_bot.ledger.schema import MIGRATIONS, SCHEMA_VERSION
 from heartbeat_bot.models import Post, Sent
+
+log = logging.getLogger("heartbeat_bot.ledger")
 
 
 class Ledger:
@@ -167,12 +170,20 @@ class Ledger:
         return [_delivery(r) for r in rows]
 
     def due(self, now: float | None = None) -> list[Delivery]:
-        """Pairs waiting for a retry whose time has come."""
+        """Pairs to look at again now: waits that ended, unknowns to re-check, dead claims."""
+        moment = self.clock() if now is None else now
         rows = self._db.execute(
-            "SELECT * FROM deliveries WHERE state = 'waiting' AND next_attempt_at <= ?",
-            (self.clock() if now is None else now,),
+            """SELECT * FROM deliveries
+               WHERE (state IN ('waiting', 'unknown') AND next_attempt_at <= ?)
+                  OR (state = 'sending' AND lease_expires_at < ?)""",
+            (moment, moment),
         ).fetchall()
         return [_delivery(r) for r in rows]
+
+    def posts_at_path(self, path: str) -> list[PostRow]:
+        """Posts recorded for a file path (several when its URL changed)."""
+        rows = self._db.execute("SELECT * FROM posts WHERE path = ?", (path,)).fetchall()
+        return [_post_row(r) for r in rows]
 
     def claim(
         self,
@@ -233,13 +244,19 @@ class Ledger:
             (self.clock() + lease, delivery_id, self.identity),
         )
 
-    def finish(self, delivery_id: int, sent: Sent, *, event: str = "done") -> None:
-        """``done``, with what the service created, right after its answer."""
+    def finish(
+        self, delivery_id: int, sent: Sent, *, event: str = "done", owned: bool = True
+    ) -> None:
+        """``done``, with what the service created, right after its answer.
+
+        ``owned=False`` records a pair this process never claimed (an adopted topic).
+        """
         self._settle(
             delivery_id,
             "done",
             event,
             sent.url or sent.remote_id,
+            owned=owned,
             remote_id=sent.remote_id,
             remote_url=sent.url,
             last_error=None,
@@ -258,8 +275,11 @@ class Ledger:
     def fail(self, delivery_id: int, error: str) -> None:
         self._settle(delivery_id, "failed", "failed", error, last_error=error)
 
-    def mark_unknown(self, delivery_id: int, error: str) -> None:
-        self._settle(delivery_id, "unknown", "unknown", error, last_error=error)
+    def mark_unknown(self, delivery_id: int, error: str, retry_at: float | None = None) -> None:
+        """Unconfirmed; ``retry_at`` asks for another look-up then (the service does it)."""
+        self._settle(
+            delivery_id, "unknown", "unknown", error, last_error=error, next_attempt_at=retry_at
+        )
 
     def release(self, delivery_id: int, note: str) -> None:
         """Back to ``pending``, e.g. when reconciliation proved nothing was sent."""
@@ -272,27 +292,54 @@ class Ledger:
             fields.update(remote_id=sent.remote_id, remote_url=sent.url)
         if state == "pending":
             fields.update(payload=None, nonce=None, attempts=0)
-        self._settle(delivery_id, state, f"resolved:{state}", note, **fields)
+            self._db.execute("DELETE FROM tweets WHERE delivery_id = ?", (delivery_id,))
+        self._settle(delivery_id, state, f"resolved:{state}", note, owned=False, **fields)
 
     def restart(self, delivery_id: int, note: str) -> None:
         """Forget the stored payload so the pair is rendered and sent anew (``--force``)."""
         self._settle(
-            delivery_id, "pending", "forced", note, payload=None, nonce=None, last_error=None
+            delivery_id,
+            "pending",
+            "forced",
+            note,
+            owned=False,
+            payload=None,
+            nonce=None,
+            last_error=None,
+            attempts=0,
         )
         self._db.execute("DELETE FROM tweets WHERE delivery_id = ?", (delivery_id,))
 
     def _settle(
-        self, delivery_id: int, state: State, event: str, detail: str | None, **fields: Any
+        self,
+        delivery_id: int,
+        state: State,
+        event: str,
+        detail: str | None,
+        *,
+        owned: bool = True,
+        **fields: Any,
     ) -> None:
+        """Commit a pair's new state. ``owned``: only while this process holds the claim.
+
+        A process whose claim was taken over (its lease ran out) must not overwrite what
+        the new owner records; it logs that and leaves the row alone.
+        """
         now = self.clock()
         assignments = ", ".join(f"{name} = ?" for name in fields)
         extra = f", {assignments}" if assignments else ""
+        guard = " AND state = 'sending' AND claimed_by = ?" if owned else ""
         with self._transaction():
-            self._db.execute(
+            cursor = self._db.execute(
                 f"""UPDATE deliveries SET state = ?, claimed_by = NULL, lease_expires_at = NULL,
-                      updated_at = ?{extra} WHERE id = ?""",
-                (state, now, *fields.values(), delivery_id),
+                      updated_at = ?{extra} WHERE id = ?{guard}""",
+                (state, now, *fields.values(), delivery_id, *((self.identity,) if owned else ())),
             )
+            if cursor.rowcount == 0:
+                log.warning(
+                    "pair %s was taken over by another process; %s not recorded", delivery_id, state
+                )
+                return
             self._log(delivery_id, event, detail, now)
 
     # -- tweets of a thread --------------------------------------------------------

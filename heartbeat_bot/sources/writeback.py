@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from heartbeat_bot.errors import HeartbeatError
+from heartbeat_bot.models import Post
 
 _BOM = b"\xef\xbb\xbf"
 _FENCE = re.compile(rb"^---[ \t]*\r?$")
@@ -83,3 +84,12 @@ def write_comments_url(path: Path, url: str, expected_hash: str) -> bool:
         Path(temp).unlink(missing_ok=True)
         raise
     return True
+
+
+class FileWriteBack:
+    """``blog.write_back = "file"``: edit the post file in place."""
+
+    async def write(self, post: Post, url: str) -> str | None:
+        if write_comments_url(post.path, url, post.content_hash):
+            return f"commentsUrl written to {post.path}"
+        return None

@@ -53,7 +53,7 @@ def with_bot(blog: Blog, sandbox: Sandbox, scenario: Scenario) -> None:
     async def main() -> None:
         app = blog.app()
         with open_ledger(app.config) as ledger:
-            async with announcer_for(app.config, ledger, app.render) as announcer:
+            async with announcer_for(app, ledger) as announcer:
                 bot = HeartbeatBot(app, ledger, announcer)
                 task = asyncio.ensure_future(bot.start())
                 try:

@@ -304,3 +304,22 @@ def test_require_live_waits_for_the_page(tmp_path: Path, sandbox: Sandbox) -> No
         assert running.stop() == 0
         site.shutdown()
         site.server_close()
+
+
+def test_a_renamed_post_is_not_announced_again(tmp_path: Path, sandbox: Sandbox) -> None:
+    """Editing an announced post's slug changes its URL; it is not announced a second time."""
+    blog = service_blog(tmp_path, sandbox, ())
+    running = Running(blog)
+    try:
+        now = datetime.now(UTC) - timedelta(minutes=1)
+        post = blog.posts / "2024-01-01-fresh.md"
+        post.write_text(post_text("A fresh post to announce", now))
+        wait_for(lambda: sandbox.x.tweets, what="announce")
+        post.write_text(
+            post_text("A fresh post to announce", now).replace("tags:", "slug: renamed-post\ntags:")
+        )
+        wait_for(lambda: "URL changed" in running.text(), what="the rename to be noticed")
+        time.sleep(0.5)
+        assert len(sandbox.discord.messages) == 1 and len(sandbox.discourse.topics) == 1
+    finally:
+        assert running.stop() == 0
