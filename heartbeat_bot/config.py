@@ -7,6 +7,7 @@ key (a typo) is an error naming it. Secrets are ``SecretStr``: they never show u
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tomllib
@@ -49,7 +50,14 @@ class BlogConfig(Section):
     timezone: str = "UTC"
     publish_time: str = "00:00"
     site_name: str = "the blog"
-    write_back: Literal["off", "file"] = "off"
+    write_back: Literal["off", "file", "commit", "pull_request"] = "off"
+    # A blog kept in git: its URL (or a local path), branch, and the posts folder in it.
+    git_url: str | None = None
+    git_branch: str = "main"
+    git_path: str = ""
+    git_ssh_key: Path | None = None
+    git_author_name: str = "heartbeat-bot"
+    git_author_email: str = "heartbeat-bot@users.noreply.github.com"
     poll_interval: Annotated[float, Field(gt=0)] = 60.0
     require_live: bool = False
     live_timeout: Seconds = 1800.0
@@ -94,6 +102,24 @@ class BlogConfig(Section):
     def publish_clock(self) -> time:
         hours, minutes = self.publish_time.split(":")
         return time(int(hours), int(minutes))
+
+
+class GitHubConfig(Section):
+    """The GitHub repository of a blog kept in git: pull requests and push webhooks."""
+
+    api_url: str = "https://api.github.com"
+    # Also the HTTPS token for cloning and pushing blog.git_url.
+    token: SecretStr | None = None
+    repository: str | None = None
+    webhook_secret: SecretStr | None = None
+    pull_branch: str = "heartbeat-bot/comments"
+
+    @field_validator("repository")
+    @classmethod
+    def _owner_name(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[\w.-]+/[\w.-]+", value):
+            raise ValueError(f'must be "owner/name", got "{value}"')
+        return value
 
 
 class StateConfig(Section):
@@ -210,6 +236,7 @@ class Config(BaseSettings):
     twitter: TwitterConfig = Field(default_factory=TwitterConfig)
     service: ServiceConfig = Field(default_factory=ServiceConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    github: GitHubConfig = Field(default_factory=GitHubConfig)
 
     # Where the file was read from; relative paths in it are relative to its folder.
     source: Path | None = Field(default=None, exclude=True)
@@ -233,11 +260,49 @@ class Config(BaseSettings):
 
     @property
     def posts_dir(self) -> Path:
+        clone = self.git_clone_dir
+        if clone is not None:
+            return clone / self.blog.git_path
         return self.resolve(self.blog.posts_dir)
 
     @property
     def authors_dir(self) -> Path | None:
-        return self.resolve(self.blog.authors_dir) if self.blog.authors_dir else None
+        if not self.blog.authors_dir:
+            return None
+        clone = self.git_clone_dir
+        return (
+            clone / self.blog.authors_dir
+            if clone is not None
+            else self.resolve(self.blog.authors_dir)
+        )
+
+    @property
+    def git_remote(self) -> str | None:
+        """blog.git_url: a URL as given, or a local path made absolute."""
+        url = self.blog.git_url
+        if not url or "://" in url or re.match(r"^[\w.-]+@[\w.-]+:", url):
+            return url
+        return str(self.resolve(Path(url)))
+
+    @property
+    def git_clone_dir(self) -> Path | None:
+        """heartbeat-bot's own clone of the blog, beside the ledger."""
+        remote = self.git_remote
+        if remote is None:
+            return None
+        digest = hashlib.sha256(remote.encode("utf-8")).hexdigest()[:12]
+        return self.state_path.parent / "git" / digest
+
+    @model_validator(mode="after")
+    def _write_back_needs_git(self) -> Config:
+        mode = self.blog.write_back
+        if mode in {"commit", "pull_request"} and not self.blog.git_url:
+            raise ValueError(f'blog.write_back = "{mode}" needs blog.git_url')
+        if mode == "pull_request" and (self.github.repository is None or self.github.token is None):
+            raise ValueError(
+                'blog.write_back = "pull_request" needs github.repository and github.token'
+            )
+        return self
 
     @property
     def state_path(self) -> Path:

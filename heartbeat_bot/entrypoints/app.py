@@ -15,6 +15,7 @@ from heartbeat_bot.posts import find_post
 from heartbeat_bot.render import RenderSettings
 from heartbeat_bot.render.templates import Templates, check_template
 from heartbeat_bot.sources.folder import FolderSource
+from heartbeat_bot.sources.git import GitAuth, GitRepo
 from heartbeat_bot.sources.writeback import FileWriteBack
 
 
@@ -52,14 +53,25 @@ class App:
     source: FolderSource
     render: RenderSettings
 
+    repo: GitRepo | None = None
+
     @classmethod
     def build(cls, config_arg: str | None, *, example: bool = False) -> App:
         if example:
             config = load_config(examples_dir() / "heartbeat.toml")
         else:
             config = load_config(config_path(config_arg))
+        repo = git_repo(config)
+        if repo is not None:
+            repo.sync()  # posts are read from the branch tip
         source = FolderSource(config.posts_dir, config.authors_dir)
-        return cls(config, source, RenderSettings.from_config(config, load_templates(config)))
+        render = RenderSettings.from_config(config, load_templates(config))
+        return cls(config, source, render, repo)
+
+    def refresh(self) -> None:
+        """Bring the blog up to date before a scan (a fetch, for a blog kept in git)."""
+        if self.repo is not None:
+            self.repo.sync()
 
     def scan(self) -> list[Post | PostError]:
         return self.source.scan(self.config.blog)
@@ -80,8 +92,15 @@ class App:
 
     def write_back(self) -> WriteBack | None:
         """Where a new topic's URL is recorded, by ``blog.write_back``."""
-        if self.config.blog.write_back == "file":
+        mode = self.config.blog.write_back
+        if mode == "file":
             return FileWriteBack()
+        if mode == "commit" and self.repo is not None:
+            from heartbeat_bot.sources.git_writeback import CommitWriteBack
+
+            return CommitWriteBack(self.repo)
+        if mode == "pull_request" and self.repo is not None:
+            return _pull_request_write_back(self.config, self.repo)
         return None
 
     def comments_url(self, post: Post) -> str | None:
@@ -102,6 +121,36 @@ class App:
 
         with Ledger(self.config.state_path) as ledger:
             return {row.url for row in ledger.posts() if row.baseline}
+
+
+def git_repo(config: Config) -> GitRepo | None:
+    """heartbeat-bot's clone of ``blog.git_url`` (None for a plain folder)."""
+    remote, clone = config.git_remote, config.git_clone_dir
+    if remote is None or clone is None:
+        return None
+    token = config.github.token.get_secret_value() if config.github.token else None
+    key = config.resolve(config.blog.git_ssh_key) if config.blog.git_ssh_key else None
+    return GitRepo(
+        remote,
+        config.blog.git_branch,
+        clone,
+        auth=GitAuth(token=token, ssh_key=key),
+        author_name=config.blog.git_author_name,
+        author_email=config.blog.git_author_email,
+    )
+
+
+def _pull_request_write_back(config: Config, repo: GitRepo) -> WriteBack:
+    from heartbeat_bot.sources.git_writeback import PullRequestWriteBack
+
+    assert config.github.token is not None and config.github.repository is not None
+    return PullRequestWriteBack(
+        repo,
+        config.github.pull_branch,
+        api_url=config.github.api_url,
+        token=config.github.token,
+        repository=config.github.repository,
+    )
 
 
 def now() -> datetime:

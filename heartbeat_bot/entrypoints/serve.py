@@ -66,11 +66,19 @@ async def serve(app: App, backfill_since: date | None = None) -> int:
             service = Service(app, ledger, announcer, metrics=metrics, alerts=alerts)
             health = None
             if config.service.http:
+                webhook = None
+                if config.blog.git_url:
+                    from heartbeat_bot.entrypoints.webhook import GitHubWebhook
+
+                    webhook = GitHubWebhook(
+                        config.github.webhook_secret, service.on_push, branch=config.blog.git_branch
+                    )
                 health = HealthServer(
                     config.service.http,
                     metrics,
                     loop_alive=service.loop_alive,
                     ledger_writable=ledger_writable_check(config.state_path),
+                    webhook=webhook,
                 )
                 await health.start()
                 host = config.service.http.rsplit(":", 1)[0]

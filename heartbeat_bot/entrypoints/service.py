@@ -141,6 +141,8 @@ class Service:
         if self.stopping.is_set():
             return
         async with self._scanning:
+            if self.app.repo is not None:
+                await self._fetch()
             try:
                 result = self.app.source.rescan(self.config.blog)
             except HeartbeatError as exc:
@@ -169,6 +171,22 @@ class Service:
             for post in current:
                 if first or post.path in changed:
                     self.consider(post)
+
+    async def _fetch(self) -> None:
+        """Bring the clone to the branch tip (in a thread: git may take a while)."""
+        from heartbeat_bot.sources.git_writeback import git_lock
+
+        assert self.app.repo is not None
+        async with git_lock(self.app.repo):
+            try:
+                await asyncio.to_thread(self.app.refresh)
+            except HeartbeatError as exc:
+                log.error("fetching the blog failed: %s", exc)
+
+    async def on_push(self, ref: str) -> None:
+        """A signed push webhook: fetch and scan now instead of at the next poll."""
+        log.info("push to %s: fetching now", ref)
+        await self.rescan()
 
     def _first_run(self, posts: list[Post], backfill_since: date | None) -> None:
         now = datetime.now(UTC)

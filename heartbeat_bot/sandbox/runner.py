@@ -1,4 +1,4 @@
-"""The Sandbox: the three fake services on loopback ports, run by a background thread.
+"""The Sandbox: the fake services on loopback ports, run by a background thread.
 
 The servers get their own thread and event loop so the sandbox serves sync code, code
 under ``asyncio.run()`` and subprocesses alike, and a client blocking its own loop
@@ -14,7 +14,7 @@ import secrets
 import string
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
@@ -23,12 +23,14 @@ from aiohttp import web
 from heartbeat_bot.sandbox.discord import API, DISCORD_EPOCH_MS, DiscordService
 from heartbeat_bot.sandbox.discourse import DiscourseService
 from heartbeat_bot.sandbox.faults import Faults
+from heartbeat_bot.sandbox.github import GitHubFaults, GitHubService
 from heartbeat_bot.sandbox.oauth import OAuthKeys
 from heartbeat_bot.sandbox.server import JSON, RequestLog, Service, Settings, Snowflakes
 from heartbeat_bot.sandbox.x import XService
 
 START_TIMEOUT_SECONDS = 10.0
 DISCOURSE_CATEGORY = 7  # "Blog" among the fake's categories 1-10
+GITHUB_REPOSITORY = "blog-team/blog"
 
 
 def _token(length: int, alphabet: str = string.ascii_letters + string.digits) -> str:
@@ -48,19 +50,22 @@ class Credentials:
     twitter_consumer_secret: str
     twitter_access_token: str
     twitter_access_token_secret: str
+    # A default, so code building Credentials by hand need not know about GitHub.
+    github_token: str = field(default_factory=lambda: "ghp_" + _token(36))
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
 
 class Sandbox:
-    """Fake Discourse, Discord and X on 127.0.0.1; use as a context manager or start/stop.
+    """Fake Discourse, Discord, X and GitHub on 127.0.0.1; a context manager, or start/stop.
 
     ``fault_rate`` and ``seed`` set random faults (see ``faults.FAULT_KINDS``);
     ``timeline_access`` is whether the X app may read its timeline (a paid tier);
     ``rate_limit_wait`` is the wait every 429 asks for; ``slow_delay`` how long "slow" is;
     ``discord_roles`` names the guild's roles besides @everyone (ids in ``discord.roles``);
     ``interaction_deadline`` is how long a bot has to answer an interaction (Discord: 3 s).
+    GitHub's faults are its own (``github.faults``), never random unless asked.
     """
 
     def __init__(
@@ -75,6 +80,7 @@ class Sandbox:
         discourse_port: int = 0,
         discord_port: int = 0,
         x_port: int = 0,
+        github_port: int = 0,
         discord_roles: Sequence[str] = ("Announcer", "Reader"),
         interaction_deadline: float = 3.0,
     ) -> None:
@@ -95,6 +101,7 @@ class Sandbox:
             twitter_consumer_secret=_token(50),
             twitter_access_token=f"{x_user_id}-{_token(30)}",
             twitter_access_token_secret=_token(45),
+            github_token="ghp_" + _token(36),
         )
         creds = self.credentials
         self.discourse = DiscourseService(
@@ -126,11 +133,19 @@ class Sandbox:
             creds.twitter_access_token_secret,
         )
         self.x = XService(self.faults, self._log, settings, keys=keys, user_id=x_user_id)
+        self.github = GitHubService(
+            GitHubFaults(0.0, seed),
+            self._log,
+            settings,
+            token=creds.github_token,
+            repository=GITHUB_REPOSITORY,
+        )
         self._host = host
         self._ports: list[tuple[Service, int]] = [
             (self.discourse, discourse_port),
             (self.discord, discord_port),
             (self.x, x_port),
+            (self.github, github_port),
         ]
         self._runners: list[web.AppRunner] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -141,7 +156,7 @@ class Sandbox:
     # --- lifecycle ---------------------------------------------------------------------
 
     def start(self) -> Sandbox:
-        """Start the three servers; returns once all of them are listening."""
+        """Start the servers; returns once all of them are listening."""
         if self._thread is not None:
             raise RuntimeError("this sandbox is already started")
         self._thread = threading.Thread(target=self._run, name="heartbeat-sandbox", daemon=True)
@@ -240,6 +255,11 @@ class Sandbox:
         return self._started(self.x)
 
     @property
+    def github_api_url(self) -> str:
+        """GitHub's REST base URL: ``/repos/{owner}/{repo}/pulls`` and friends live under it."""
+        return self._started(self.github)
+
+    @property
     def requests(self) -> list[JSON]:
         """Every API request seen: service, method, path, query, status, fault, time.
         ``status`` is None when no answer was produced (``drop_before``)."""
@@ -253,6 +273,7 @@ class Sandbox:
             "discord_webhook_url": self.discord_webhook_url,
             "discord_gateway_url": self.discord_gateway_url,
             "x_api_url": self.x_api_url,
+            "github_api_url": self.github_api_url,
             "credentials": self.credentials.as_dict(),
             "config": self.config_snippet(),
         }
@@ -288,6 +309,12 @@ class Sandbox:
                 f'consumer_secret = "{c.twitter_consumer_secret}"',
                 f'access_token = "{c.twitter_access_token}"',
                 f'access_token_secret = "{c.twitter_access_token_secret}"',
+                "",
+                "# For pull requests (a fake GitHub), uncomment:",
+                "# [github]",
+                f'# api_url = "{self.github_api_url}"',
+                f'# token = "{c.github_token}"',
+                f'# repository = "{self.github.repository}"',
                 "",
             ]
         )

@@ -139,6 +139,9 @@ def test_login_ready_and_sync(pointed: Sandbox) -> None:
             assert sorted(names) == ["ping", "slow", "vote"]
 
     run(body, pointed)
+    deadline = time.monotonic() + 5  # the sandbox's thread notices the close a moment later
+    while pointed.gateway.connected and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert not pointed.gateway.connected
 
 

@@ -1,0 +1,131 @@
+"""Writing a new topic's URL back into a blog kept in git: a commit, or a pull request.
+
+Only the ``commentsUrl`` line changes (the same byte-preserving edit as the file mode),
+made on the branch tip as it is now. A post whose file changed since it was read is
+reported, never overwritten; a push that raced another is rebased and tried again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+from pathlib import Path
+
+import httpx
+from pydantic import SecretStr
+
+from heartbeat_bot.models import Post
+from heartbeat_bot.sources.git import GitError, GitRepo
+from heartbeat_bot.sources.github import GitHubClient
+from heartbeat_bot.sources.writeback import WriteBackError, with_comments_url
+
+# One git operation at a time in the clone: the service's scans and the write-backs share it.
+_LOCKS: dict[tuple[int, int], asyncio.Lock] = {}
+
+
+def git_lock(repo: GitRepo) -> asyncio.Lock:
+    """The lock of ``repo`` in the running event loop (a lock belongs to one loop)."""
+    key = (id(repo), id(asyncio.get_running_loop()))
+    lock = _LOCKS.get(key)
+    if lock is None:
+        lock = _LOCKS[key] = asyncio.Lock()
+    return lock
+
+
+def message_for(post: Post) -> str:
+    return f"blog: link comments for {post.slug}"
+
+
+def _relative(repo: GitRepo, post: Post) -> Path:
+    try:
+        return post.path.resolve().relative_to(repo.worktree.resolve())
+    except ValueError:
+        raise WriteBackError(f"{post.path} is not inside the clone of blog.git_url") from None
+
+
+def _edited(repo: GitRepo, post: Post, url: str, current: bytes | None) -> bytes | None:
+    """The new file content, or None when it already links ``url``."""
+    if current is None:
+        raise WriteBackError(f"{post.path.name} is gone from the branch; commentsUrl not written")
+    if hashlib.sha256(current).hexdigest() != post.content_hash:
+        raise WriteBackError(
+            f"{post.path.name} changed on the branch since it was read; commentsUrl not written"
+        )
+    updated = with_comments_url(current, url)
+    return None if updated == current else updated
+
+
+class CommitWriteBack:
+    """``blog.write_back = "commit"``: commit to the branch and push, rebasing on a race."""
+
+    def __init__(self, repo: GitRepo) -> None:
+        self.repo = repo
+
+    async def write(self, post: Post, url: str) -> str | None:
+        async with git_lock(self.repo):
+            return await asyncio.to_thread(self._write, post, url)
+
+    def _write(self, post: Post, url: str) -> str | None:
+        relative = _relative(self.repo, post)
+        try:
+            self.repo.sync()
+            updated = _edited(self.repo, post, url, self.repo.file_at_tip(relative))
+            if updated is None:
+                return None
+            sha = self.repo.commit_files({relative: updated}, message_for(post))
+            if sha is None:
+                return None
+            pushed = self.repo.push_with_rebase()
+        except GitError as exc:
+            raise WriteBackError(f"commentsUrl not pushed: {exc}") from exc
+        return f"commentsUrl committed to {self.repo.branch} ({pushed[:10]})"
+
+
+class PullRequestWriteBack:
+    """``blog.write_back = "pull_request"``: one open pull request collects the links."""
+
+    def __init__(
+        self, repo: GitRepo, branch: str, *, api_url: str, token: SecretStr, repository: str
+    ) -> None:
+        self.repo = repo
+        self.branch = branch
+        self.api_url, self.token, self.repository = api_url, token, repository
+
+    async def write(self, post: Post, url: str) -> str | None:
+        async with git_lock(self.repo):
+            note = await asyncio.to_thread(self._commit, post, url)
+            if note is None:
+                return None
+            async with httpx.AsyncClient(timeout=30.0) as http:
+                github = GitHubClient(http, self.api_url, self.token, self.repository)
+                pull = await github.ensure_pull(
+                    self.branch,
+                    self.repo.branch,
+                    "blog: link comment threads",
+                    "Sets `commentsUrl` of newly announced posts to their Discourse topics. "
+                    "Each commit changes one line of one post.",
+                )
+        return f"commentsUrl proposed in {pull.get('html_url', 'a pull request')}"
+
+    def _commit(self, post: Post, url: str) -> str | None:
+        relative = _relative(self.repo, post)
+        try:
+            self.repo.sync()
+            # The post as it is on the main branch decides whether it changed meanwhile.
+            _edited(self.repo, post, url, self.repo.file_at_tip(relative))
+            self.repo.checkout_branch(self.branch)
+            current = (self.repo.worktree / relative).read_bytes()
+            updated = with_comments_url(current, url)
+            if updated == current:
+                return None
+            sha = self.repo.commit_files({relative: updated}, message_for(post))
+            if sha is None:
+                return None
+            self.repo.push_branch(self.branch)
+            return sha
+        except (GitError, OSError) as exc:
+            raise WriteBackError(f"commentsUrl not pushed: {exc}") from exc
+        finally:
+            with contextlib.suppress(GitError):
+                self.repo.sync()  # back on the blog's branch for the next scan

@@ -1,0 +1,193 @@
+"""A blog kept in git: posts added by commits are announced, and the link is pushed back."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from heartbeat_bot.entrypoints.app import App
+from heartbeat_bot.entrypoints.wiring import announcer_for, open_ledger
+from heartbeat_bot.sandbox import Sandbox
+from tests.announce_env import Blog, make_blog
+from tests.conftest import DVC_POSTS
+from tests.service.test_service import Running, wait_for
+
+SECRET = "push-hook-secret"
+NEW = "2023-12-11-dvc-git-lfs.md"
+SECOND = "2023-06-14-dvc-3.0-ml-experiments-data-versioning.md"
+
+
+def git(cwd: Path, *args: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(
+        GIT_AUTHOR_NAME="Author",
+        GIT_AUTHOR_EMAIL="a@example.com",
+        GIT_COMMITTER_NAME="Author",
+        GIT_COMMITTER_EMAIL="a@example.com",
+    )
+    return subprocess.run(
+        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
+    ).stdout
+
+
+@pytest.fixture
+def remote(tmp_path: Path) -> tuple[Path, Path]:
+    """A bare remote with one post (the baseline) and an author's clone of it."""
+    bare = tmp_path / "remote.git"
+    git(tmp_path, "init", "--bare", "-b", "main", str(bare))
+    author = tmp_path / "author"
+    git(tmp_path, "clone", str(bare), str(author))
+    (author / "content").mkdir()
+    shutil.copy(DVC_POSTS / "2022-04-15-april-22-heartbeat.md", author / "content")
+    git(author, "add", ".")
+    git(author, "commit", "-m", "first post")
+    git(author, "push", "origin", "HEAD:main")
+    return bare, author
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(rate_limit_wait=0.2) as sb:
+        yield sb
+
+
+def git_blog(root: Path, sandbox: Sandbox, bare: Path, write_back: str) -> Blog:
+    blog = make_blog(
+        root / "blog",
+        sandbox,
+        posts=(),
+        overrides={
+            "blog": {
+                "git_url": str(bare),
+                "git_path": "content",
+                "write_back": write_back,
+                "poll_interval": 60,
+            },
+            "service": {"http": "127.0.0.1:0"},
+            "github": {
+                "api_url": sandbox.github_api_url,
+                "token": sandbox.credentials.github_token,
+                "repository": sandbox.github.repository,
+                "webhook_secret": SECRET,
+            },
+        },
+    )
+    return blog
+
+
+def push_post(author: Path, name: str) -> None:
+    shutil.copy(DVC_POSTS / name, author / "content" / name)
+    git(author, "add", ".")
+    git(author, "commit", "-m", f"add {name}")
+    git(author, "pull", "--rebase", "origin", "main")
+    git(author, "push", "origin", "HEAD:main")
+
+
+def hook(port: int, body: bytes, signature: str | None) -> int:
+    headers = {
+        "X-GitHub-Event": "push",
+        "X-GitHub-Delivery": "d-1",
+        "Content-Type": "application/json",
+    }
+    if signature is not None:
+        headers["X-Hub-Signature-256"] = signature
+    return httpx.post(
+        f"http://127.0.0.1:{port}/webhooks/github", content=body, headers=headers
+    ).status_code
+
+
+def signed(body: bytes) -> str:
+    return "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+
+
+def test_pushed_post_is_announced_and_its_link_committed(
+    tmp_path: Path, remote: tuple[Path, Path], sandbox: Sandbox
+) -> None:
+    """A post added by commit is announced on a signed push; one commit adds only its link."""
+    bare, author = remote
+    blog = git_blog(tmp_path, sandbox, bare, "commit")
+    running = Running(blog)
+    try:
+        body = json.dumps({"ref": "refs/heads/main"}).encode()
+        push_post(author, NEW)
+        assert hook(running.port, body, "sha256=" + "0" * 64) == 401
+        assert hook(running.port, body, None) == 401
+        time.sleep(1.0)
+        assert sandbox.discourse.topics == [], "a refused webhook triggers nothing"
+        assert hook(running.port, body, signed(body)) == 202
+        wait_for(lambda: "commentsUrl committed" in running.text(), timeout=30, what="push")
+    finally:
+        assert running.stop() == 0
+    (topic,) = sandbox.discourse.topics
+    assert len(sandbox.discord.messages) == 1 and sandbox.x.tweets
+    log = git(bare, "log", "--format=%an|%s", "main")
+    assert log.splitlines()[0] == "heartbeat-bot|blog: link comments for dvc-git-lfs"
+    diff = git(bare, "show", "--format=", "--unified=0", "main")
+    changed = [
+        line for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")
+    ]
+    assert changed == [f"+commentsUrl: {topic['url']}"]
+
+
+def test_pull_request_mode_collects_posts_in_one_pull_request(
+    tmp_path: Path, remote: tuple[Path, Path], sandbox: Sandbox
+) -> None:
+    """With write_back = "pull_request", two announced posts share one open pull request."""
+    bare, author = remote
+    push_post(author, NEW)
+    push_post(author, SECOND)
+    blog = git_blog(tmp_path, sandbox, bare, "pull_request")
+
+    async def announce() -> None:
+        app = App.build(str(blog.config))
+        with open_ledger(app.config) as ledger:
+            async with announcer_for(app, ledger) as announcer:
+                for slug in ("dvc-git-lfs", "dvc-3.0-ml-experiments-data-versioning"):
+                    report = await announcer.announce(app.find(slug))
+                    assert any("pull" in note for note in report.notes), report.notes
+
+    asyncio.run(announce())
+    (pull,) = sandbox.github.pulls
+    assert pull["head"]["ref"] == "heartbeat-bot/comments" and pull["base"]["ref"] == "main"
+    subjects = git(bare, "log", "--format=%s", "heartbeat-bot/comments").splitlines()
+    assert subjects[:2] == [
+        "blog: link comments for dvc-3.0-ml-experiments-data-versioning",
+        "blog: link comments for dvc-git-lfs",
+    ]
+    assert "commentsUrl" not in git(bare, "show", f"main:content/{NEW}"), "main is untouched"
+
+
+def test_a_post_changed_on_the_branch_is_not_overwritten(
+    tmp_path: Path, remote: tuple[Path, Path], sandbox: Sandbox
+) -> None:
+    """If the post changed on the branch after it was read, the link is reported, not pushed."""
+    bare, author = remote
+    push_post(author, NEW)
+    blog = git_blog(tmp_path, sandbox, bare, "commit")
+
+    async def announce() -> list[str]:
+        app = App.build(str(blog.config))
+        post = app.find("dvc-git-lfs")
+        path = author / "content" / NEW
+        path.write_text(path.read_text(encoding="utf-8") + "\nAn edit made meanwhile.\n", "utf-8")
+        git(author, "commit", "-am", "edit meanwhile")
+        git(author, "push", "origin", "HEAD:main")
+        with open_ledger(app.config) as ledger:
+            async with announcer_for(app, ledger) as announcer:
+                return (await announcer.announce(post, only=frozenset({"discourse"}))).notes
+
+    notes = asyncio.run(announce())
+    assert any("changed on the branch since it was read" in note for note in notes), notes
+    assert len(sandbox.discourse.topics) == 1
+    assert git(bare, "log", "-1", "--format=%s", "main") == "edit meanwhile\n"
