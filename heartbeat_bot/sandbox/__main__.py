@@ -75,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"Discourse: {sandbox.discourse_url}")
                 print(f"Discord:   {sandbox.discord_api_url}")
                 print(f"X:         {sandbox.x_api_url}")
+                print(f"GitHub:    {sandbox.github_api_url}")
                 print("\nPaste into your heartbeat-bot config (Ctrl-C stops the sandbox):\n")
                 print(sandbox.config_snippet())
             sys.stdout.flush()
