@@ -167,8 +167,8 @@ def cmd_resolve(args: argparse.Namespace) -> int:
             ledger.resolve(
                 delivery.id, "done", f"marked done by hand: {args.done}", Sent(remote_id, args.done)
             )
-            if channel == "discourse":
-                ledger.set_comments_url(row.id, args.done)  # type: ignore[union-attr]
+            if channel == "discourse" and row is not None:
+                ledger.set_comments_url(row.id, args.done)
             print(f"{post.slug} {channel}: done ({args.done})")
         elif args.retry:
             ledger.resolve(delivery.id, "pending", "to be sent again, by hand")
