@@ -105,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(handler=_lazy("delivery", "cmd_check"))
 
     sandbox = commands.add_parser(
-        "sandbox", help="run loopback Discourse, Discord and X servers for trying things out"
+        "sandbox",
+        help="run loopback Discourse, Discord, X and GitHub servers for trying things out",
     )
     sandbox.add_argument("--fault-rate", type=float, default=0.0, metavar="R")
     sandbox.add_argument("--seed", type=int, default=None, metavar="N")
