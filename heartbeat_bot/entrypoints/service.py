@@ -74,6 +74,8 @@ class Service:
         self.queued: set[str] = set()
         self.in_progress: set[str] = set()
         self.backfilling: set[str] = set()  # queued by their own spaced-out jobs
+        self.live: set[str] = set()  # seen live (blog.require_live), about to be announced
+        self.waiting_live: set[str] = set()
         self.stopping = asyncio.Event()
         self.last_beat = time.monotonic()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -361,22 +363,35 @@ class Service:
         early = (post.published_at - datetime.now(UTC)).total_seconds()
         if 0 < early < 5:  # a date job may fire a hair before the moment
             await asyncio.sleep(early)
-        if self.config.blog.require_live and not await wait_until_live(
-            post.url, self.config.blog.live_timeout, self.stopping
-        ):
-            log.error(
-                "%s: not live at %s after %s s; not announced",
-                post.slug,
-                post.url,
-                self.config.blog.live_timeout,
-            )
+        if self.config.blog.require_live and post.url not in self.live:
+            # Wait for the page outside the workers, so one slow deploy holds up no one.
+            self._spawn(self._when_live(post))
             return
+        self.live.discard(post.url)
         try:
             report = await self.announcer.announce(post, max_wait=MAX_INLINE_WAIT)
         except HeartbeatError as exc:
             log.error("%s: %s", post.slug, exc)
             return
         await self._record(report)
+
+    async def _when_live(self, post: Post) -> None:
+        if post.url in self.waiting_live:
+            return
+        self.waiting_live.add(post.url)
+        try:
+            if await wait_until_live(post.url, self.config.blog.live_timeout, self.stopping):
+                self.live.add(post.url)
+                self.enqueue(post.url)
+            elif not self.stopping.is_set():
+                log.error(
+                    "%s: not live at %s after %s s; not announced",
+                    post.slug,
+                    post.url,
+                    self.config.blog.live_timeout,
+                )
+        finally:
+            self.waiting_live.discard(post.url)
 
     async def _record(self, report: PostReport) -> None:
         post = report.post
