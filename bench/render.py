@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -38,11 +39,11 @@ def full(files: list[Path], blog: BlogConfig, settings: RenderSettings) -> None:
         settings.render_all(post, post.comments_url)
 
 
-def best_of(rounds: int, work: object, *args: object) -> float:
+def best_of(rounds: int, work: Callable[..., None], *args: object) -> float:
     best = float("inf")
     for _ in range(rounds):
         start = time.perf_counter()
-        work(*args)  # type: ignore[operator]
+        work(*args)
         best = min(best, time.perf_counter() - start)
     return best
 

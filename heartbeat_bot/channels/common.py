@@ -70,10 +70,10 @@ def lower_keys(headers: Mapping[str, str]) -> dict[str, str]:
 
 def seconds(value: object) -> float | None:
     """A non-negative, finite number of seconds from a header or JSON value, else None."""
-    if isinstance(value, bool) or value is None:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
         return None
     try:
-        number = float(value)  # type: ignore[arg-type]
+        number = float(value)
     except (TypeError, ValueError):
         return None
     if not math.isfinite(number):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -61,11 +62,10 @@ class HeartbeatBot:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(config.gateway_url)
         intents = discord.Intents.none()
         intents.guilds = True  # no privileged intent is needed
-        self.client = discord.Client(intents=intents, allowed_mentions=NO_PINGS)
+        self.client = _Client(self._sync, intents=intents, allowed_mentions=NO_PINGS)
         self.tree = app_commands.CommandTree(self.client)
-        self.tree.on_error = self._on_error  # type: ignore[method-assign]
+        self.tree.error(self._on_error)
         self._add_commands(discord.Object(id=self.guild_id))
-        self.client.setup_hook = self._sync  # type: ignore[method-assign]
 
     async def start(self) -> None:
         """Log in and stay connected (discord.py reconnects by itself)."""
@@ -246,6 +246,17 @@ class HeartbeatBot:
                 await interaction.response.send_message(
                     message, ephemeral=True, allowed_mentions=NO_PINGS
                 )
+
+
+class _Client(discord.Client):
+    """A client that syncs the commands once logged in (discord.py's setup hook)."""
+
+    def __init__(self, on_setup: Callable[[], Awaitable[None]], **options: Any) -> None:
+        super().__init__(**options)
+        self._on_setup = on_setup
+
+    async def setup_hook(self) -> None:
+        await self._on_setup()
 
 
 class Confirm(discord.ui.View):

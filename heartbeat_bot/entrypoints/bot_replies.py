@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from typing import Any
 
 from heartbeat_bot.announcer import PostReport
@@ -85,9 +84,3 @@ def choices(posts: Iterable[Post], current: str) -> list[tuple[str, str]]:
             name = name[: CHOICE_NAME_LIMIT - len(day) - 4].rstrip() + f"… · {day}"
         result.append((name, post.slug[:CHOICE_NAME_LIMIT]))
     return result
-
-
-def when(moment: float | None) -> str:
-    return (
-        datetime.fromtimestamp(moment).astimezone().isoformat(timespec="seconds") if moment else "-"
-    )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from heartbeat_bot.ledger.records import (
     DEFAULT_LEASE,
-    SETTLED,
     Delivery,
     LedgerError,
     PostRow,
@@ -19,7 +18,6 @@ from heartbeat_bot.ledger.store import Ledger
 __all__ = [
     "DEFAULT_LEASE",
     "SCHEMA_VERSION",
-    "SETTLED",
     "Delivery",
     "Ledger",
     "LedgerError",

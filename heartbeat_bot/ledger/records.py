@@ -12,7 +12,6 @@ from typing import Any, Literal
 from heartbeat_bot.errors import HeartbeatError
 
 State = Literal["pending", "sending", "done", "waiting", "failed", "unknown", "skipped"]
-SETTLED: frozenset[str] = frozenset({"done", "skipped"})
 DEFAULT_LEASE = 120.0
 
 

@@ -125,10 +125,9 @@ def test_authorised_announce_gives_the_cli_result(tmp_path: Path, sandbox: Sandb
     blog = bot_blog(tmp_path, sandbox)
     with_bot(blog, sandbox, scenario)
     with blog.ledger() as ledger:
-        states = {
-            d.channel: d.state
-            for d in ledger.deliveries(ledger.find_post("https://dvc.org/blog/dvc-git-lfs").id)
-        }  # type: ignore[union-attr]
+        row = ledger.find_post("https://dvc.org/blog/dvc-git-lfs")
+        assert row is not None
+        states = {d.channel: d.state for d in ledger.deliveries(row.id)}
     assert states == {"discourse": "done", "discord": "done", "twitter": "done"}
 
 
