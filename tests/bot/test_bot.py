@@ -59,6 +59,8 @@ def with_bot(blog: Blog, sandbox: Sandbox, scenario: Scenario) -> None:
                 try:
                     guild = sandbox.credentials.discord_guild_id
                     await until(lambda: len(sandbox.discord.commands(guild)) == 3, "sync")
+                    # Commands are synced in setup_hook, before the gateway connects.
+                    await until(lambda: bot.client.is_ready() and sandbox.gateway.connected, "ready")
                     await scenario(sandbox, bot)
                 finally:
                     await bot.close()
