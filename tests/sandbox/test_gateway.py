@@ -109,7 +109,7 @@ async def running(sb: Sandbox, *, sync_global: bool = False) -> AsyncIterator[Bo
         await asyncio.wait_for(task, READY_TIMEOUT)
 
 
-async def until(check: Callable[[], Any], timeout: float = 2.0) -> Any:
+async def until(check: Callable[[], Any], timeout: float = 10.0) -> Any:
     """Poll ``check`` (without blocking the bot's loop) until it is truthy."""
     deadline = time.monotonic() + timeout
     while not (result := check()):
@@ -292,7 +292,7 @@ async def _raw_session(sb: Sandbox, identify: dict[str, Any]) -> list[Any]:
     async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
 
         async def receive() -> Any:
-            msg = await ws.receive(timeout=2.0)
+            msg = await ws.receive(timeout=10.0)
             if msg.type is not aiohttp.WSMsgType.BINARY:
                 return msg.type, msg.data  # a close frame: (type, code)
             assert msg.data.endswith(b"\x00\x00\xff\xff")  # Z_SYNC_FLUSH
