@@ -209,6 +209,24 @@ def test_dropped_answer_is_reconciled_not_duplicated(
     assert "uncertain" in events
 
 
+def test_interrupted_discord_send_is_found_in_a_busy_channel(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    """A bot message whose answer was lost, buried under 250 later messages (a person's
+    share of the same link among them), is confirmed by the next run, not sent again."""
+    blog = make_blog(tmp_path, sandbox, posts=(NEW_POST,), mode="bot")
+    sandbox.faults.queue("discord", "drop", "503", path="/api/v10/channels")
+    (first,) = blog.announce("dvc-git-lfs")
+    assert first.outcomes["discord"].state == "unknown", first.outcomes["discord"]
+    sandbox.discord.chatter(250, embed_url=first.post.url)
+
+    (second,) = blog.announce("dvc-git-lfs")
+    assert second.outcomes["discord"].action == "confirmed", second.outcomes["discord"]
+    ours = [m for m in sandbox.discord.messages if m["via"] == "bot"]
+    assert len(ours) == 1 and second.outcomes["discord"].url is not None
+    assert second.outcomes["discord"].url.endswith(ours[0]["id"])
+
+
 def test_lost_tweet_without_timeline_access_is_unknown(tmp_path: Path) -> None:
     """Without timeline access, a tweet whose answer was lost leaves the thread unknown."""
     with Sandbox(timeline_access=False) as sandbox:

@@ -32,6 +32,8 @@ from heartbeat_bot.sources.writeback import WriteBackError
 
 log = logging.getLogger("heartbeat_bot.announcer")
 
+# Seconds our clock may run ahead of Discord's when dating a message we may have sent.
+CLOCK_SKEW_MARGIN = 600
 # States in which Discourse has not settled yet, so the others wait for its link.
 _DISCOURSE_UNSETTLED = frozenset({"pending", "sending", "waiting", "unknown"})
 
@@ -189,19 +191,26 @@ class Announcer:
         async def send(claimed: Delivery) -> Sent:
             return await discord.send(claimed.payload_json(), claimed.nonce)
 
-        since = self._since(row)
-
         async def reconcile(claimed: Delivery) -> Sent | None:
-            return await discord.find_sent(post.url, since=since)
+            return await discord.find_sent(post.url, since=self._since(claimed))
 
         return await run_pair(
             ctx, row, payload, nonce, send, reconcile if discord.can_confirm else None
         )
 
     def _since(self, row: Delivery) -> datetime | None:
-        """When the current generation of this pair began (a forced resend starts anew)."""
-        starts = [e["at"] for e in self.ledger.history(row.id) if e["event"] == "forced"]
-        return datetime.fromtimestamp(starts[-1] - 5, UTC) if starts else None
+        """The earliest moment a message of this pair's current generation can carry.
+
+        A forced resend starts anew (5 s before it was asked for: the earlier message must
+        not count). Otherwise the first send, less a margin for our clock running ahead of
+        Discord's; None before any send.
+        """
+        history = self.ledger.history(row.id)
+        forced = [e["at"] for e in history if e["event"] == "forced"]
+        if forced:
+            return datetime.fromtimestamp(forced[-1] - 5, UTC)
+        sends = [e["at"] for e in history if e["event"] == "sending"]
+        return datetime.fromtimestamp(sends[0] - CLOCK_SKEW_MARGIN, UTC) if sends else None
 
     async def _twitter(
         self, ctx: RunContext, post: Post, row: Delivery, comments_url: str | None, *, forced: bool

@@ -58,6 +58,8 @@ from heartbeat_bot.models import Sent
 CHANNEL = "discord"
 SERVICE = "Discord"
 Mode = Literal["bot", "webhook"]
+# How many messages posted since an interrupted send find_sent reads before giving up.
+HISTORY_SCAN_LIMIT = 5000
 T = TypeVar("T")
 
 _WEBHOOK_URL = re.compile(r"/webhooks/(\d+)/([A-Za-z0-9_.-]+)/?(?:[?#].*)?$")
@@ -155,8 +157,10 @@ class DiscordClient:
         *,
         max_ratelimit_timeout: float = 30.0,
         timeout: float = 90.0,
+        history_scan_limit: int = HISTORY_SCAN_LIMIT,
     ) -> None:
         self._config = config
+        self._scan_limit = history_scan_limit
         self._mode: Mode = config.mode
         self._session = session
         self._own_session = session is None
@@ -238,11 +242,14 @@ class DiscordClient:
         return await self._call(bot if self._mode == "bot" else webhook, changes=True)
 
     async def find_sent(self, post_url: str, *, since: datetime | None = None) -> Sent | None:
-        """Our newest message in the channel whose first embed links to ``post_url``.
+        """Our message in the channel whose first embed links to ``post_url``.
 
-        Reads the last 50 messages (Discord does not return nonces when reading). With
-        ``since`` (timezone-aware; naive means UTC), older messages are ignored: pass the
-        moment the send started minus a margin for clock skew.
+        Discord does not return nonces when reading, so the embed's link identifies it.
+        With ``since`` (timezone-aware; naive means UTC; pass the moment the send started
+        minus a margin for clock skew) every message posted after it is read, oldest first,
+        however busy the channel was meanwhile, up to ``history_scan_limit`` messages;
+        beyond that the answer would be a guess, so it is an ``Uncertain`` error. Without
+        ``since`` only the last 50 messages are read.
         """
         if self._mode != "bot":
             raise Permanent(CHANNEL, "webhook mode cannot read back messages")
@@ -255,9 +262,13 @@ class DiscordClient:
             channel = client.get_partial_messageable(
                 self._channel_id, guild_id=self._config.guild_id
             )
-            async for message in channel.history(limit=50):
-                if since is not None and message.created_at < since:
-                    break  # history is newest first: the rest are older still
+            if since is None:
+                messages = channel.history(limit=50)
+            else:  # paged forward from ``since``, 100 a request
+                messages = channel.history(limit=self._scan_limit, after=since)
+            read = 0
+            async for message in messages:
+                read += 1
                 embeds = message.embeds
                 if message.author.id == me and embeds and _same_url(embeds[0].url, post_url):
                     return self._sent(message)
@@ -267,6 +278,12 @@ class DiscordClient:
             if answer is not None and not answer.body.lstrip().startswith(b"["):
                 body = answer.body.decode("utf-8", "replace")
                 raise unexpected(CHANNEL, SERVICE, body, answer.status)
+            if since is not None and read >= self._scan_limit:
+                raise Uncertain(
+                    CHANNEL,
+                    f"more than {self._scan_limit} messages were posted in the channel since"
+                    " the send began; look for the announcement there",
+                )
             return None
 
         return await self._call(find, changes=False)

@@ -104,8 +104,19 @@ class DiscordService(Service):
     @property
     def messages(self) -> list[JSON]:
         """Copies of every accepted message: id, channel_id, content, embeds,
-        allowed_mentions (as received), nonce, via ("bot"/"webhook"), pinged, timestamp."""
+        allowed_mentions (as received), nonce, via ("bot"/"webhook"/"member"), pinged, timestamp."""
         return self.snapshot()
+
+    def chatter(self, count: int, *, embed_url: str | None = None) -> None:
+        """``count`` messages by a member of the guild, as a busy channel has; with
+        ``embed_url`` each carries an embed linking there (as a person sharing the post)."""
+        member: JSON = {"id": str(self.guild_id + 7), "username": "member", "discriminator": "0"}
+        member.update(global_name="A Member", avatar=None, public_flags=0)
+        embeds = [{"title": "Shared link", "url": embed_url}] if embed_url else []
+        with self._lock:
+            for n in range(count):
+                payload = {"content": f"message {n}", "embeds": embeds}
+                self._record_message(payload, "member", member)
 
     def _items(self) -> list[JSON]:
         return [{k: v for k, v in m.items() if not k.startswith("_")} for m in self._messages]

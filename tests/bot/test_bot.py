@@ -60,7 +60,8 @@ def with_bot(blog: Blog, sandbox: Sandbox, scenario: Scenario) -> None:
                     guild = sandbox.credentials.discord_guild_id
                     await until(lambda: len(sandbox.discord.commands(guild)) == 3, "sync")
                     # Commands are synced in setup_hook, before the gateway connects.
-                    await until(lambda: bot.client.is_ready() and sandbox.gateway.connected, "ready")
+                    ready = lambda: bot.client.is_ready() and sandbox.gateway.connected  # noqa: E731
+                    await until(ready, "ready")
                     await scenario(sandbox, bot)
                 finally:
                     await bot.close()

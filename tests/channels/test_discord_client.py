@@ -302,3 +302,29 @@ def test_debug_logs_never_show_the_webhook_token(
     run(discord_config(sb, "webhook"), sends(message()))
     assert "/webhooks/" in caplog.text and "/***" in caplog.text
     assert sb.discord.webhook_token not in caplog.text
+
+
+def test_find_sent_reads_everything_posted_since_the_send(sb: Sandbox) -> None:
+    """A busy channel cannot hide our message: with ``since`` it is found behind 250 others
+    (the last 50 alone would miss it), and a person's embed of the same link is not ours."""
+    from datetime import UTC, datetime, timedelta
+
+    before = datetime.now(UTC) - timedelta(seconds=5)
+    run(discord_config(sb), sends(message(), "n-post"))
+    sb.discord.chatter(250, embed_url=POST_URL)
+    ours = sb.discord.messages[0]["id"]
+    assert run(discord_config(sb), lambda c: c.find_sent(POST_URL)) is None
+    found = run(discord_config(sb), lambda c: c.find_sent(POST_URL, since=before))
+    assert found is not None and found.remote_id == ours
+
+
+def test_find_sent_past_its_scan_limit_is_uncertain(sb: Sandbox) -> None:
+    """More messages since the send than it may read: no guess, an Uncertain error."""
+    from datetime import UTC, datetime, timedelta
+
+    before = datetime.now(UTC) - timedelta(seconds=5)
+    sb.discord.chatter(150)
+    use = lambda c: c.find_sent(POST_URL, since=before)  # noqa: E731
+    error = fails(discord_config(sb), use, history_scan_limit=120)
+    assert type(error) is Uncertain and "more than 120 messages" in str(error)
+    assert run(discord_config(sb), use, history_scan_limit=200) is None
