@@ -80,6 +80,18 @@ class Alerts:
         text = f"**{channel}** is `{state}` for {post_slug} <{post_url}> ({advice}): {detail}"
         await self._raise(_Alert(text, key))
 
+    async def live_alert(self, post_slug: str, post_url: str, waited: float) -> None:
+        """Say that a published post's page is still not up (``blog.require_live``), once."""
+        key = f"alert:{post_url}:live"
+        if key in self._seen or self._sent_before(key):
+            return
+        self._seen.add(key)
+        text = (
+            f"{post_slug} <{post_url}> is published but its page has not answered 200 for "
+            f"{waited:.0f} s; it will be announced as soon as it does"
+        )
+        await self._raise(_Alert(text, key))
+
     async def stall_alert(self, seconds_since_scan: float) -> None:
         """Say that scans stopped; once until :meth:`scan_recovered` re-arms it."""
         if self._stalled:

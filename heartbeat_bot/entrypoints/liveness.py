@@ -5,19 +5,30 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 
 import httpx
 
 log = logging.getLogger("heartbeat_bot.service")
 
 
-async def wait_until_live(url: str, timeout: float, stopping: asyncio.Event) -> bool:
+async def wait_until_live(
+    url: str,
+    timeout: float,
+    stopping: asyncio.Event,
+    *,
+    first_delay: float = 2.0,
+    max_delay: float = 60.0,
+    wanted: Callable[[], bool] = lambda: True,
+    level: int = logging.INFO,
+) -> bool:
     """True once ``url`` answers 200 (HEAD, or GET where HEAD is refused), within ``timeout``.
 
-    Checks back off from 2 s to a minute; a stop request ends the wait (False).
+    Checks back off from ``first_delay`` to ``max_delay``, each logged at ``level``. A stop
+    request, or ``wanted()`` turning false (the post was deleted), ends the wait (False).
     """
     deadline = time.monotonic() + timeout
-    delay = 2.0
+    delay = first_delay
     async with httpx.AsyncClient(timeout=10.0, follow_redirects=True) as http:
         while True:
             try:
@@ -30,12 +41,12 @@ async def wait_until_live(url: str, timeout: float, stopping: asyncio.Event) -> 
             except httpx.HTTPError as exc:
                 reason = type(exc).__name__
             left = deadline - time.monotonic()
-            if left <= 0:
+            if left <= 0 or not wanted():
                 return False
-            log.info("%s not live yet (%s); checking again in %.0f s", url, reason, delay)
+            log.log(level, "%s not live yet (%s); checking again in %.0f s", url, reason, delay)
             try:
                 await asyncio.wait_for(stopping.wait(), timeout=min(delay, left))
                 return False
             except TimeoutError:
                 pass
-            delay = min(delay * 2, 60.0)
+            delay = min(delay * 2, max_delay)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import signal
 import time
 from collections.abc import Callable, Coroutine
@@ -379,17 +380,34 @@ class Service:
         if post.url in self.waiting_live:
             return
         self.waiting_live.add(post.url)
+        blog = self.config.blog
         try:
-            if await wait_until_live(post.url, self.config.blog.live_timeout, self.stopping):
-                self.live.add(post.url)
-                self.enqueue(post.url)
-            elif not self.stopping.is_set():
+            live = await wait_until_live(post.url, blog.live_timeout, self.stopping)
+            if not live and not self.stopping.is_set() and post.url in self.posts:
+                # A failed deploy gets fixed eventually: report it, then keep checking at
+                # the rescan pace, so the post goes out when it is up.
                 log.error(
-                    "%s: not live at %s after %s s; not announced",
+                    "%s: not live at %s after %s s; not announced yet, checking every %s s",
                     post.slug,
                     post.url,
-                    self.config.blog.live_timeout,
+                    blog.live_timeout,
+                    blog.poll_interval,
                 )
+                await self.alerts.live_alert(post.slug, post.url, blog.live_timeout)
+                live = await wait_until_live(
+                    post.url,
+                    math.inf,
+                    self.stopping,
+                    first_delay=blog.poll_interval,
+                    max_delay=blog.poll_interval,
+                    wanted=lambda: post.url in self.posts,
+                    level=logging.DEBUG,
+                )
+                if live:
+                    log.info("%s: live at last; announcing", post.slug)
+            if live:
+                self.live.add(post.url)
+                self.enqueue(post.url)
         finally:
             self.waiting_live.discard(post.url)
 

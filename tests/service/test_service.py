@@ -306,6 +306,58 @@ def test_require_live_waits_for_the_page(tmp_path: Path, sandbox: Sandbox) -> No
         site.server_close()
 
 
+def test_a_page_down_past_live_timeout_is_reported_then_announced_once_up(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    """A page still down after live_timeout is reported once (log and alert) and checked
+    every poll_interval from then on: when the deploy is fixed, the post goes out."""
+    live: set[str] = set()
+
+    class Site(BaseHTTPRequestHandler):
+        def do_HEAD(self) -> None:
+            self.send_response(200 if self.path in live else 503)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    site = ThreadingHTTPServer(("127.0.0.1", 0), Site)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    blog = make_blog(
+        tmp_path,
+        sandbox,
+        posts=(),
+        channels=("twitter",),
+        overrides={
+            "blog": {
+                "poll_interval": 1,
+                "require_live": True,
+                "live_timeout": 1,
+                "post_url": f"http://127.0.0.1:{site.server_address[1]}/blog/{{slug}}",
+            },
+            "service": {"http": ""},
+            "alerts": {"discord_webhook_url": sandbox.discord_webhook_url},
+        },
+    )
+    running = Running(blog)
+    try:
+        now = datetime.now(UTC) - timedelta(minutes=1)
+        (blog.posts / "2024-01-01-fresh.md").write_text(post_text("A fresh post to announce", now))
+        wait_for(lambda: "not live at" in running.text(), what="the report")
+        wait_for(lambda: sandbox.discord.messages, what="the alert")
+        time.sleep(2.5)  # a few late checks, all down
+        assert sandbox.x.tweets == []
+        live.add("/blog/fresh")
+        wait_for(lambda: sandbox.x.tweets, timeout=20, what="announce once live")
+    finally:
+        assert running.stop() == 0
+        site.shutdown()
+        site.server_close()
+    (alert,) = sandbox.discord.messages
+    assert "fresh" in alert["content"] and "200" in alert["content"]
+    assert running.text().count("not live at") == 1 and "live at last" in running.text()
+
+
 def test_a_renamed_post_is_not_announced_again(tmp_path: Path, sandbox: Sandbox) -> None:
     """Editing an announced post's slug changes its URL; it is not announced a second time."""
     blog = service_blog(tmp_path, sandbox, ())

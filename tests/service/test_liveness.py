@@ -1,0 +1,91 @@
+"""wait_until_live against a real loopback site."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from heartbeat_bot.entrypoints.liveness import wait_until_live
+
+
+class Site:
+    """A site whose pages answer 200 once listed in ``up``; counts the checks."""
+
+    def __init__(self) -> None:
+        self.up: set[str] = set()
+        self.checks: list[str] = []
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_HEAD(self) -> None:
+                site.checks.append("HEAD")
+                if self.path == "/no-head":
+                    self.send_response(405)
+                else:
+                    self.send_response(200 if self.path in site.up else 404)
+                self.end_headers()
+
+            def do_GET(self) -> None:
+                site.checks.append("GET")
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    running = Site()
+    yield running
+    running.server.shutdown()
+    running.server.server_close()
+
+
+def wait(
+    url: str,
+    timeout: float,
+    *,
+    first_delay: float = 2.0,
+    max_delay: float = 60.0,
+    wanted: Callable[[], bool] = lambda: True,
+) -> bool:
+    async def main() -> bool:
+        stopping = asyncio.Event()
+        return await wait_until_live(
+            url, timeout, stopping, first_delay=first_delay, max_delay=max_delay, wanted=wanted
+        )
+
+    return asyncio.run(main())
+
+
+def test_live_page_is_live_at_once(site: Site) -> None:
+    site.up.add("/post")
+    assert wait(site.url("/post"), 5) is True
+    assert site.checks == ["HEAD"]
+
+
+def test_head_refused_falls_back_to_get(site: Site) -> None:
+    assert wait(site.url("/no-head"), 5) is True
+    assert site.checks == ["HEAD", "GET"]
+
+
+def test_a_page_that_stays_down_times_out(site: Site) -> None:
+    assert wait(site.url("/post"), 0.3, first_delay=0.05, max_delay=0.05) is False
+    assert len(site.checks) >= 2
+
+
+def test_a_post_no_longer_wanted_ends_the_wait(site: Site) -> None:
+    """A post deleted while its page is awaited stops the checks, however long the wait."""
+    assert wait(site.url("/post"), float("inf"), first_delay=0.05, wanted=lambda: False) is False
+    assert site.checks == ["HEAD"]
