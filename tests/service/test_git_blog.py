@@ -191,3 +191,35 @@ def test_a_post_changed_on_the_branch_is_not_overwritten(
     assert any("changed on the branch since it was read" in note for note in notes), notes
     assert len(sandbox.discourse.topics) == 1
     assert git(bare, "log", "-1", "--format=%s", "main") == "edit meanwhile\n"
+
+
+def test_a_concurrent_push_is_kept_under_the_link_commit(
+    tmp_path: Path, remote: tuple[Path, Path], sandbox: Sandbox
+) -> None:
+    """Someone pushes after the clone was read: the link commit goes on top, theirs stays."""
+    bare, author = remote
+    push_post(author, NEW)
+    blog = git_blog(tmp_path, sandbox, bare, "commit")
+
+    async def announce() -> list[str]:
+        app = App.build(str(blog.config))  # the clone is synced here
+        post = app.find("dvc-git-lfs")
+        (author / "README.md").write_text("The blog.\n", encoding="utf-8")
+        git(author, "add", "README.md")
+        git(author, "commit", "-m", "concurrent change")
+        git(author, "push", "origin", "HEAD:main")
+        with open_ledger(app.config) as ledger:
+            async with announcer_for(app, ledger) as announcer:
+                return (await announcer.announce(post, only=frozenset({"discourse"}))).notes
+
+    notes = asyncio.run(announce())
+    assert any("commentsUrl committed" in note for note in notes), notes
+    (topic,) = sandbox.discourse.topics
+    subjects = git(bare, "log", "--format=%s", "main").splitlines()
+    assert subjects[:2] == ["blog: link comments for dvc-git-lfs", "concurrent change"]
+    assert git(bare, "show", "main:README.md") == "The blog.\n"
+    diff = git(bare, "show", "--format=", "--unified=0", "main")
+    changed = [
+        line for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")
+    ]
+    assert changed == [f"+commentsUrl: {topic['url']}"]
