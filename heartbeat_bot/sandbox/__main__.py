@@ -1,6 +1,6 @@
 """``python -m heartbeat_bot.sandbox``: run the fakes until SIGINT or SIGTERM.
 
-Prints the three URLs and a config snippet (or, with ``--json``, first one line of JSON a
+Prints the four URLs and a config snippet (or, with ``--json``, first one line of JSON a
 test or a script can read), so a real heartbeat-bot can be pointed at them.
 """
 
@@ -38,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--json", action="store_true", help="print one line of JSON (URLs, credentials, config)"
     )
-    for service in ("discourse", "discord", "x"):
+    for service in ("discourse", "discord", "x", "github"):
         parser.add_argument(
             f"--{service}-port", type=int, default=0, metavar="PORT", help=argparse.SUPPRESS
         )
@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         discourse_port=args.discourse_port,
         discord_port=args.discord_port,
         x_port=args.x_port,
+        github_port=args.github_port,
     )
     try:
         with sandbox:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import socket
 import subprocess
 import sys
 import tomllib
@@ -62,9 +63,20 @@ def test_usable_from_asyncio_run(sb: Sandbox) -> None:
 
 
 def test_python_m_sandbox_json_runs_until_sigterm() -> None:
-    """`python -m heartbeat_bot.sandbox --json` prints one JSON line, serves, exits 0."""
+    """`python -m heartbeat_bot.sandbox --json` prints one JSON line, serves, exits 0; a
+    fixed port can be asked for each fake (here GitHub's)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        github_port = probe.getsockname()[1]
     process = subprocess.Popen(
-        [sys.executable, "-m", "heartbeat_bot.sandbox", "--json"],
+        [
+            sys.executable,
+            "-m",
+            "heartbeat_bot.sandbox",
+            "--json",
+            "--github-port",
+            str(github_port),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -73,6 +85,7 @@ def test_python_m_sandbox_json_runs_until_sigterm() -> None:
         assert process.stdout is not None
         info = json.loads(process.stdout.readline())
         assert set(info) >= {"discourse_url", "discord_api_url", "x_api_url", "config"}
+        assert info["github_api_url"].startswith(f"http://127.0.0.1:{github_port}")
         creds = info["credentials"]
         headers = {"Api-Key": creds["discourse_api_key"], "Api-Username": "heartbeat-bot"}
         response = httpx.get(f"{info['discourse_url']}/session/current.json", headers=headers)
