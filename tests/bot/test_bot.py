@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -108,8 +109,12 @@ def test_commands_are_synced_to_the_guild(tmp_path: Path, sandbox: Sandbox) -> N
     with_bot(bot_blog(tmp_path, sandbox), sandbox, scenario)
 
 
-def test_authorised_announce_gives_the_cli_result(tmp_path: Path, sandbox: Sandbox) -> None:
-    """/announce by an allowed role announces on every channel and replies with the links."""
+def test_authorised_announce_gives_the_cli_result(
+    tmp_path: Path, sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    """/announce by an allowed role announces on every channel and replies with the links;
+    who ran it is logged."""
+    caplog.set_level(logging.INFO, logger="heartbeat_bot")
 
     async def scenario(sb: Sandbox, bot: HeartbeatBot) -> None:
         interaction = sb.gateway.send_interaction(
@@ -132,12 +137,17 @@ def test_authorised_announce_gives_the_cli_result(tmp_path: Path, sandbox: Sandb
         assert row is not None
         states = {d.channel: d.state for d in ledger.deliveries(row.id)}
     assert states == {"discourse": "done", "discord": "done", "twitter": "done"}
+    assert any(
+        "/announce dvc-git-lfs" in r.getMessage() and r.getMessage().endswith("by user 501")
+        for r in caplog.records
+    )
 
 
 def test_unauthorised_announce_is_refused_and_sends_nothing(
-    tmp_path: Path, sandbox: Sandbox
+    tmp_path: Path, sandbox: Sandbox, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A member without the role is refused politely; no service is reached."""
+    """A member without the role is refused politely, and the refusal logged with who it
+    was; no service is reached."""
 
     async def scenario(sb: Sandbox, bot: HeartbeatBot) -> None:
         interaction = sb.gateway.send_interaction(
@@ -158,7 +168,11 @@ def test_unauthorised_announce_is_refused_and_sends_nothing(
         assert "only works in" in (await reply(sb, dm))["content"]
         assert posts_sent(sb) == 0
 
+    caplog.set_level(logging.INFO, logger="heartbeat_bot")
     with_bot(bot_blog(tmp_path, sandbox, sync_global=True), sandbox, scenario)
+    refusals = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert "/announce refused for user 502: missing role" in refusals
+    assert "/announce refused for user 503: outside the configured server" in refusals
 
 
 def test_manage_server_is_the_fallback_without_roles(tmp_path: Path, sandbox: Sandbox) -> None:
