@@ -17,7 +17,7 @@ from heartbeat_bot.errors import HeartbeatError
 from heartbeat_bot.ledger import Ledger
 
 if TYPE_CHECKING:
-    from heartbeat_bot.entrypoints.bot import HeartbeatBot
+    from heartbeat_bot.entrypoints.bot_supervisor import BotSupervisor
 
 log = logging.getLogger("heartbeat_bot.service")
 
@@ -93,31 +93,19 @@ async def serve(app: App, backfill_since: date | None = None) -> int:
                     await health.stop()
 
 
-def start_bot(app: App, ledger: Ledger, announcer: Announcer) -> HeartbeatBot | None:
+def start_bot(app: App, ledger: Ledger, announcer: Announcer) -> BotSupervisor | None:
     """The slash commands, in this loop, when a bot token and a server are configured.
 
-    The bot's connection is its own: a gateway outage never stops the scheduler, and
-    discord.py reconnects by itself.
+    The bot's connection is its own: a gateway outage never stops the scheduler, and a bot
+    that stops is started again (see ``bot_supervisor``).
     """
     discord_config = app.config.discord
     if discord_config.bot_token is None or discord_config.guild_id is None:
         return None
     from heartbeat_bot.entrypoints.bot import HeartbeatBot
+    from heartbeat_bot.entrypoints.bot_supervisor import BotSupervisor
 
-    bot = HeartbeatBot(app, ledger, announcer)
-    task = asyncio.ensure_future(bot.start())
-    task.add_done_callback(_report_bot_end)
-    _BOT_TASKS.add(task)
-    return bot
-
-
-_BOT_TASKS: set[asyncio.Task[None]] = set()
-
-
-def _report_bot_end(task: asyncio.Task[None]) -> None:
-    _BOT_TASKS.discard(task)
-    if not task.cancelled() and task.exception() is not None:
-        log.error("the Discord bot stopped: %s", task.exception())
+    return BotSupervisor(lambda: HeartbeatBot(app, ledger, announcer))
 
 
 def cmd_bot(args: object) -> int:

@@ -100,6 +100,7 @@ class Gateway:
         self.allowed_intents = ~PRIVILEGED_INTENTS  # enable privileged ones here, as in the portal
         self.identify_count = 0
         self.resume_count = 0
+        self.refusing = False  # True: new connections get 503, as in a gateway outage
         self._sessions: dict[str, _Session] = {}
         self._connections: set[_Connection] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -242,6 +243,8 @@ class Gateway:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         self._loop, self._thread = asyncio.get_running_loop(), threading.current_thread()
+        if self.refusing:
+            return web.Response(status=503, text="upstream connect error")
         ws = web.WebSocketResponse(timeout=1.0, compress=False, max_msg_size=0)  # 1 s to close
         await ws.prepare(request)
         connection = _Connection(ws, request.query.get("compress", ""))

@@ -211,6 +211,25 @@ def test_health_metrics_and_clean_stop(tmp_path: Path, sandbox: Sandbox) -> None
     assert db.execute("SELECT COUNT(*) FROM deliveries WHERE state = 'sending'").fetchone()[0] == 0
 
 
+def test_announcing_goes_on_while_the_discord_gateway_is_down(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    """With the gateway refusing connections, the scheduler still announces (over REST) and
+    stays healthy; the slash-command bot connects once the gateway is back."""
+    sandbox.gateway.refusing = True
+    blog = service_blog(tmp_path, sandbox, (NEW_POST,))
+    running = Running(blog)
+    try:
+        shutil.copy(DVC_POSTS / "2022-04-15-april-22-heartbeat.md", blog.posts)
+        wait_for(lambda: sandbox.x.tweets and sandbox.discord.messages, what="announce")
+        assert httpx.get(f"http://127.0.0.1:{running.port}/healthz").status_code == 200
+        assert sandbox.gateway.identify_count == 0
+        sandbox.gateway.refusing = False
+        wait_for(lambda: sandbox.gateway.connected, timeout=90, what="the bot to connect")
+    finally:
+        assert running.stop() == 0
+
+
 def test_baseline_is_shown_by_list(tmp_path: Path, sandbox: Sandbox) -> None:
     """After a first run, `list --json` marks the posts it took as baseline."""
     blog = service_blog(tmp_path, sandbox, (NEW_POST,))
