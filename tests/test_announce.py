@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from heartbeat_bot.announcer import PostReport
+from heartbeat_bot.entrypoints.wiring import announcer_for, open_ledger
 from heartbeat_bot.sandbox import Sandbox
 from tests.announce_env import LINKED_POST, NEW_POST, make_blog
 
@@ -306,3 +309,38 @@ def test_comments_url_is_written_back(tmp_path: Path, sandbox: Sandbox) -> None:
     line = f"commentsUrl: {report.outcomes['discourse'].url}\n".encode()
     assert after.replace(line, b"", 1) == before
     assert line in after
+
+
+def test_a_failed_write_back_is_kept_and_done_from_the_post_as_it_reads_now(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    """A post edited after it was read is not overwritten; the link is remembered as not
+    written, and written once the post is read again, with the edit kept."""
+    blog = make_blog(
+        tmp_path,
+        sandbox,
+        posts=(NEW_POST,),
+        channels=("discourse",),
+        overrides={"blog": {"write_back": "file"}},
+    )
+    path = blog.posts / NEW_POST
+
+    async def scenario() -> tuple[PostReport, dict[str, int], str | None, dict[str, int]]:
+        app = blog.app()
+        post = app.find("dvc-git-lfs")
+        path.write_bytes(path.read_bytes() + b"\nAn edit made meanwhile.\n")
+        with open_ledger(app.config) as ledger:
+            async with announcer_for(app, ledger) as announcer:
+                report = await announcer.announce(post)
+                pending = announcer.pending_write_backs()
+                note = await announcer.retry_write_back(blog.app().find("dvc-git-lfs"))
+                return report, pending, note, announcer.pending_write_backs()
+
+    report, pending, note, after = asyncio.run(scenario())
+    assert any("changed since it was read" in n for n in report.notes), report.notes
+    assert pending == {report.post.url: 1}
+    url = report.outcomes["discourse"].url
+    assert note is not None and "commentsUrl written" in note
+    text = path.read_text(encoding="utf-8")
+    assert f"commentsUrl: {url}\n" in text and "An edit made meanwhile." in text
+    assert after == {}

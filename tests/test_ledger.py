@@ -81,6 +81,20 @@ def test_older_schema_is_migrated_and_keeps_its_rows(tmp_path: Path) -> None:
         assert ledger.get_meta("baseline") == "yes"
 
 
+def test_meta_by_prefix_is_literal_and_survives_reopening(tmp_path: Path) -> None:
+    """Keys are matched by a literal prefix (no LIKE wildcards); deletes are kept."""
+    path = tmp_path / "meta.sqlite3"
+    with Ledger(path) as ledger:
+        ledger.set_meta("writeback:https://a.example/x_y", "1")
+        ledger.set_meta("writeback:https://a.example/z", "2")
+        ledger.set_meta("writebackX", "3")
+        ledger.set_meta("other", "4")
+        ledger.delete_meta("writeback:https://a.example/z")
+    with Ledger(path) as ledger:
+        assert ledger.meta_with_prefix("writeback:") == {"writeback:https://a.example/x_y": "1"}
+        assert ledger.meta_with_prefix("writeback:https://a.example/x%") == {}
+
+
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
     """A file written by a newer version is not touched, with advice to upgrade."""
     path = tmp_path / "new.sqlite3"

@@ -32,6 +32,8 @@ from heartbeat_bot.sources.writeback import WriteBackError
 
 log = logging.getLogger("heartbeat_bot.announcer")
 
+# Ledger meta key prefix (+ post URL) of a comments URL not yet written into its post.
+WRITE_BACK_PENDING = "writeback:"
 # Seconds our clock may run ahead of Discord's when dating a message we may have sent.
 CLOCK_SKEW_MARGIN = 600
 # States in which Discourse has not settled yet, so the others wait for its link.
@@ -226,16 +228,44 @@ class Announcer:
     ) -> None:
         assert outcome.url is not None
         self.ledger.set_comments_url(post_id, outcome.url)
-        if self.write_back is None or post.comments_url == outcome.url:
-            return
-        try:
-            note = await self.write_back.write(post, outcome.url)
-        except WriteBackError as exc:
-            log.warning("write-back: %s", exc)
-            report.notes.append(f"commentsUrl not written: {exc}")
-            return
+        note = await self._write_back(post, outcome.url)
         if note:
             report.notes.append(note)
+
+    def pending_write_backs(self) -> dict[str, int]:
+        """Post URL -> failed attempts, for the posts whose comments URL is not written yet."""
+        entries = self.ledger.meta_with_prefix(WRITE_BACK_PENDING)
+        return {
+            key.removeprefix(WRITE_BACK_PENDING): int(json.loads(value).get("attempts", 1))
+            for key, value in entries.items()
+        }
+
+    async def retry_write_back(self, post: Post) -> str | None:
+        """Write the recorded comments URL into ``post`` (as read now) after a failure."""
+        row = self.ledger.find_post(post.url)
+        if row is None or row.comments_url is None or post.comments_url is not None:
+            # Nothing known to write, or a person set the link meanwhile: theirs stands.
+            self.ledger.delete_meta(WRITE_BACK_PENDING + post.url)
+            return None
+        return await self._write_back(post, row.comments_url)
+
+    async def _write_back(self, post: Post, url: str) -> str | None:
+        """Put ``url`` into the post's ``commentsUrl``; a failure is noted in the ledger,
+        where the service finds it to try again (the post may have changed meanwhile)."""
+        key = WRITE_BACK_PENDING + post.url
+        if self.write_back is None or post.comments_url == url:
+            self.ledger.delete_meta(key)
+            return None
+        try:
+            note = await self.write_back.write(post, url)
+        except WriteBackError as exc:
+            log.warning("write-back: %s", exc)
+            earlier = self.ledger.get_meta(key)
+            attempts = 1 + (int(json.loads(earlier).get("attempts", 1)) if earlier else 0)
+            self.ledger.set_meta(key, json.dumps({"attempts": attempts, "error": str(exc)}))
+            return f"commentsUrl not written: {exc}"
+        self.ledger.delete_meta(key)
+        return note
 
 
 def _topic_id(url: str) -> str:

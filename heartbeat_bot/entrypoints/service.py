@@ -96,6 +96,10 @@ class Service:
         self.scheduler.add_job(self.rescan, "interval", seconds=poll, id="rescan")
         self.scheduler.add_job(self.retry_due, "interval", seconds=RETRY_CHECK_SECONDS, id="retry")
         self.scheduler.add_job(self.check_stall, "interval", seconds=poll, id="stall")
+        if self.announcer.write_back is not None:
+            self.scheduler.add_job(
+                self.retry_write_backs, "interval", seconds=poll, id="write-back"
+            )
         self._spawn(self._heartbeat())
         self._spawn(self._watch())
         for _ in range(WORKERS):
@@ -312,6 +316,22 @@ class Service:
             if url in self.posts:
                 self.metrics.retry(delivery.channel)
                 self.enqueue(url)
+
+    async def retry_write_backs(self) -> None:
+        """Write the comments URLs that could not be written into their posts (the post had
+        changed, the push was refused...), from the post as it reads now."""
+        limit = self.config.service.max_attempts
+        for url, attempts in self.announcer.pending_write_backs().items():
+            post = self.posts.get(url)
+            if post is None or url in self.in_progress or self.stopping.is_set():
+                continue
+            if attempts >= limit:
+                detail = f"not written into {post.path.name} after {attempts} attempts"
+                await self.alerts.pair_alert(post.slug, url, "commentsUrl", "failed", detail)
+                continue
+            note = await self.announcer.retry_write_back(post)
+            if note:
+                log.info("%s: %s", post.slug, note)
 
     async def check_stall(self) -> None:
         last = self.metrics.last_scan

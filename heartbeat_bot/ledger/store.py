@@ -420,6 +420,17 @@ class Ledger:
             (key, value),
         )
 
+    def delete_meta(self, key: str) -> None:
+        self._db.execute("DELETE FROM meta WHERE key = ?", (key,))
+
+    def meta_with_prefix(self, prefix: str) -> dict[str, str]:
+        """Every meta entry whose key starts with ``prefix`` (taken literally)."""
+        rows = self._db.execute(
+            "SELECT key, value FROM meta WHERE substr(key, 1, ?) = ? ORDER BY key",
+            (len(prefix), prefix),
+        ).fetchall()
+        return {str(r["key"]): str(r["value"]) for r in rows}
+
 
 def _statements(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]

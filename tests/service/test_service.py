@@ -230,6 +230,39 @@ def test_announcing_goes_on_while_the_discord_gateway_is_down(
         assert running.stop() == 0
 
 
+def test_a_link_not_written_is_written_once_the_edited_post_is_read_again(
+    tmp_path: Path,
+) -> None:
+    """A post edited while its topic was being created is not overwritten; the service
+    writes the link into the edited post soon after, keeping the edit."""
+    with Sandbox(slow_delay=2.0) as sandbox:
+        blog = make_blog(
+            tmp_path,
+            sandbox,
+            posts=(),
+            channels=("discourse",),
+            overrides={
+                "blog": {"poll_interval": 1, "write_back": "file"},
+                "service": {"http": ""},
+            },
+        )
+        running = Running(blog)
+        try:
+            sandbox.faults.queue("discourse", "slow", path="/posts.json")
+            post = blog.posts / "2024-01-01-fresh.md"
+            post.write_text(post_text("A fresh post to announce", datetime.now(UTC)))
+            wait_for(lambda: "post found: fresh" in running.text(), what="the post")
+            with post.open("a", encoding="utf-8") as edit:
+                edit.write("An edit made meanwhile.\n")
+            wait_for(lambda: "commentsUrl:" in post.read_text(), what="the link written")
+        finally:
+            assert running.stop() == 0
+        (topic,) = sandbox.discourse.topics
+    text = post.read_text(encoding="utf-8")
+    assert f"commentsUrl: {topic['url']}\n" in text and text.endswith("An edit made meanwhile.\n")
+    assert "changed since it was read" in running.text()
+
+
 def test_baseline_is_shown_by_list(tmp_path: Path, sandbox: Sandbox) -> None:
     """After a first run, `list --json` marks the posts it took as baseline."""
     blog = service_blog(tmp_path, sandbox, (NEW_POST,))
