@@ -6,11 +6,16 @@ import asyncio
 import itertools
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
+from rich.console import Console
 
 from heartbeat_bot.announcer import PostReport
+from heartbeat_bot.entrypoints.delivery import status_rows
+from heartbeat_bot.entrypoints.show import show_status
 from heartbeat_bot.entrypoints.wiring import announcer_for, open_ledger
+from heartbeat_bot.ledger import Ledger
 from heartbeat_bot.sandbox import Sandbox
 from tests.announce_env import LINKED_POST, NEW_POST, make_blog
 
@@ -245,6 +250,31 @@ def test_lost_tweet_without_timeline_access_is_unknown(tmp_path: Path) -> None:
         assert len(sandbox.x.tweets) == 1, "never resent blindly"
 
 
+def test_forced_thread_whose_first_tweet_was_lost_is_unknown_not_a_duplicate(
+    tmp_path: Path,
+) -> None:
+    """In a forced run, a first tweet whose answer was lost and that X then refuses as a
+    duplicate went out in this run: the thread is unknown (check it), not failed as a
+    duplicate of the earlier thread."""
+    with Sandbox(timeline_access=False) as sandbox:
+        blog = make_blog(tmp_path, sandbox, posts=(NEW_POST,), channels=("twitter",))
+        (first,) = blog.announce("dvc-git-lfs")
+        assert first.outcomes["twitter"].state == "done"
+        path = blog.posts / NEW_POST
+        edited = path.read_text(encoding="utf-8").replace(
+            "descriptionLong: |\n  Learn how", "descriptionLong: |\n  See how", 1
+        )
+        assert edited != path.read_text(encoding="utf-8")
+        path.write_text(edited, encoding="utf-8")
+        sent_before = len(sandbox.x.tweets)
+        sandbox.faults.queue("x", "drop", path="/2/tweets")
+        (forced,) = blog.announce("dvc-git-lfs", force=True)
+        outcome = forced.outcomes["twitter"]
+        assert outcome.state == "unknown", outcome
+        assert "earlier one" not in outcome.note and "resolve" in outcome.note
+        assert len(sandbox.x.tweets) == sent_before + 1, "the lost tweet, sent once"
+
+
 def test_unknown_thread_goes_on_once_the_tweet_is_found(tmp_path: Path) -> None:
     """When the lost tweet can be read back later, the thread continues from it, once."""
     with Sandbox(timeline_access=False) as sandbox:
@@ -325,7 +355,15 @@ def test_a_failed_write_back_is_kept_and_done_from_the_post_as_it_reads_now(
     )
     path = blog.posts / NEW_POST
 
-    async def scenario() -> tuple[PostReport, dict[str, int], str | None, dict[str, int]]:
+    def shown(ledger: Ledger) -> str | None:
+        (row,) = rows = status_rows(ledger)
+        console = Console(record=True, width=200)
+        show_status(rows, "ledger", console)
+        printed = "commentsUrl not written yet" in console.export_text()
+        assert printed == (row["comments_url_not_written"] is not None)
+        return cast(str | None, row["comments_url_not_written"])
+
+    async def scenario() -> tuple[PostReport, dict[str, int], str | None, str | None]:
         app = blog.app()
         post = app.find("dvc-git-lfs")
         path.write_bytes(path.read_bytes() + b"\nAn edit made meanwhile.\n")
@@ -333,14 +371,16 @@ def test_a_failed_write_back_is_kept_and_done_from_the_post_as_it_reads_now(
             async with announcer_for(app, ledger) as announcer:
                 report = await announcer.announce(post)
                 pending = announcer.pending_write_backs()
+                shown_before = shown(ledger)
                 note = await announcer.retry_write_back(blog.app().find("dvc-git-lfs"))
-                return report, pending, note, announcer.pending_write_backs()
+                assert announcer.pending_write_backs() == {} and shown(ledger) is None
+                return report, pending, shown_before, note
 
-    report, pending, note, after = asyncio.run(scenario())
+    report, pending, shown_before, note = asyncio.run(scenario())
     assert any("changed since it was read" in n for n in report.notes), report.notes
     assert pending == {report.post.url: 1}
+    assert shown_before is not None and "changed since it was read" in shown_before
     url = report.outcomes["discourse"].url
     assert note is not None and "commentsUrl written" in note
     text = path.read_text(encoding="utf-8")
     assert f"commentsUrl: {url}\n" in text and "An edit made meanwhile." in text
-    assert after == {}

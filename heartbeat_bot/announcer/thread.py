@@ -64,7 +64,10 @@ async def _post_one(
     """One tweet: its id (done), the re-claimed pair after a wait, or the pair's outcome."""
     if tweet.state == "done" and tweet.remote_id:
         return Sent(tweet.remote_id, _url(tweet.remote_id))
-    if tweet.state in {"sending", "unknown"}:
+    # Whether an earlier attempt at this very tweet may have gone out: then X's duplicate
+    # refusal may be of that attempt, not of an earlier thread.
+    uncertain = tweet.state in {"sending", "unknown"}
+    if uncertain:
         found = await _find(x, tweet.text, previous)
         if found is not None:
             ctx.ledger.set_tweet(row.id, tweet.position, "done", remote_id=found.remote_id)
@@ -77,7 +80,7 @@ async def _post_one(
         try:
             sent = await x.post_tweet(tweet.text, previous)
         except Duplicate as exc:
-            if forced and tweet.position == 0:
+            if forced and tweet.position == 0 and not uncertain:
                 note = f"X refused the new thread as a duplicate of the earlier one ({exc})"
                 return _fail(ctx, row, tweet.position, note)
             found = await _find(x, tweet.text, previous)
@@ -90,6 +93,7 @@ async def _post_one(
             sent = found
         except Uncertain as exc:
             ctx.ledger.log(row.id, "uncertain", f"tweet {tweet.position + 1}: {exc}")
+            uncertain = True
             found = await _find(x, tweet.text, previous)
             if found is None:
                 continue  # resend the identical text: a duplicate refusal will tell

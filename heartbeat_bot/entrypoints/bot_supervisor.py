@@ -40,7 +40,6 @@ class BotSupervisor:
         self._max_delay = max_delay
         self._closing = False
         self.bot: HeartbeatBot | None = None
-        self.starts = 0
         self._task = asyncio.ensure_future(self._run())
 
     async def close(self) -> None:
@@ -57,7 +56,6 @@ class BotSupervisor:
         delay = self._first_delay
         while not self._closing:
             bot = self.bot = self._make()
-            self.starts += 1
             started = loop.time()
             try:
                 await bot.start()

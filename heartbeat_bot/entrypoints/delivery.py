@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from datetime import datetime
 from typing import Any
 
-from heartbeat_bot.announcer import PostReport
+from heartbeat_bot.announcer import WRITE_BACK_PENDING, PostReport
 from heartbeat_bot.entrypoints.app import App, now
 from heartbeat_bot.entrypoints.wiring import announcer_for, channel_clients, open_ledger
 from heartbeat_bot.errors import HeartbeatError
@@ -116,12 +117,20 @@ def status_rows(ledger: Ledger, url: str | None = None) -> list[dict[str, Any]]:
                 "updated_at": _iso(delivery.updated_at),
                 "baseline": post.baseline,
             }
+            if delivery.channel == "discourse":
+                row["comments_url_not_written"] = _write_back_error(ledger, post.url)
             if url is not None:
                 row["history"] = [
                     {**event, "at": _iso(event["at"])} for event in ledger.history(delivery.id)
                 ]
             rows.append(row)
     return rows
+
+
+def _write_back_error(ledger: Ledger, url: str) -> str | None:
+    """Why the topic's URL is not in the post yet (the service keeps trying), or None."""
+    pending = ledger.get_meta(WRITE_BACK_PENDING + url)
+    return str(json.loads(pending).get("error", "")) if pending else None
 
 
 def cmd_status(args: argparse.Namespace) -> int:

@@ -329,7 +329,11 @@ class Service:
                 detail = f"not written into {post.path.name} after {attempts} attempts"
                 await self.alerts.pair_alert(post.slug, url, "commentsUrl", "failed", detail)
                 continue
-            note = await self.announcer.retry_write_back(post)
+            try:
+                note = await self.announcer.retry_write_back(post)
+            except Exception:  # one post's trouble never stops the others
+                log.exception("%s: writing its comments URL failed unexpectedly", post.slug)
+                continue
             if note:
                 log.info("%s: %s", post.slug, note)
 

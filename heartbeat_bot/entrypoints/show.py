@@ -121,6 +121,8 @@ def show_status(
             detail = f"next {row['next_attempt_at']}: {row['last_error']}"
         elif row["state"] in {"failed", "unknown"}:
             detail = row["last_error"] or ""
+        if row.get("comments_url_not_written"):
+            detail += f"\ncommentsUrl not written yet: {row['comments_url_not_written']}"
         slug = row["slug"] + (" (baseline)" if row.get("baseline") else "")
         table.add_row(
             slug,
