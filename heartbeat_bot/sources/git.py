@@ -281,6 +281,11 @@ class GitRepo:
         self._run("checkout", "--quiet", "--force", "-B", branch, start)
         self._run("clean", "-fdxq")
 
+    def ahead_of_base(self) -> int:
+        """How many commits HEAD has that ``origin/<branch>`` (as last fetched) has not."""
+        out = self._run("rev-list", "--count", f"{_tracking(self.branch)}..HEAD")
+        return int(_text(out.stdout).strip() or 0)
+
     def _inside(self, relpath: Path) -> Path:
         """The absolute path for ``relpath``, refusing anything outside the worktree."""
         rel = Path(relpath)

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 from pydantic import SecretStr
 
+from heartbeat_bot.errors import ChannelError
 from heartbeat_bot.models import Post
 from heartbeat_bot.sources.git import GitError, GitRepo
 from heartbeat_bot.sources.github import GitHubClient
@@ -94,36 +95,45 @@ class PullRequestWriteBack:
 
     async def write(self, post: Post, url: str) -> str | None:
         async with git_lock(self.repo):
-            note = await asyncio.to_thread(self._commit, post, url)
-            if note is None:
+            proposed = await asyncio.to_thread(self._commit, post, url)
+            if not proposed:
                 return None
-            async with httpx.AsyncClient(timeout=30.0) as http:
-                github = GitHubClient(http, self.api_url, self.token, self.repository)
-                pull = await github.ensure_pull(
-                    self.branch,
-                    self.repo.branch,
-                    "blog: link comment threads",
-                    "Sets `commentsUrl` of newly announced posts to their Discourse topics. "
-                    "Each commit changes one line of one post.",
-                )
+            try:
+                async with httpx.AsyncClient(timeout=30.0) as http:
+                    github = GitHubClient(http, self.api_url, self.token, self.repository)
+                    pull = await github.ensure_pull(
+                        self.branch,
+                        self.repo.branch,
+                        "blog: link comment threads",
+                        "Sets `commentsUrl` of newly announced posts to their Discourse "
+                        "topics. Each commit changes one line of one post.",
+                    )
+            except ChannelError as exc:
+                # The commit is on the branch; a later try finds it there and opens the PR.
+                raise WriteBackError(
+                    f"commentsUrl pushed to {self.branch}, but no pull request: {exc}"
+                ) from exc
         return f"commentsUrl proposed in {pull.get('html_url', 'a pull request')}"
 
-    def _commit(self, post: Post, url: str) -> str | None:
+    def _commit(self, post: Post, url: str) -> bool:
+        """Put the link on the pull-request branch; whether that branch has anything to
+        propose (a pull request must be open), including an earlier try's commit."""
         relative = _relative(self.repo, post)
         try:
             self.repo.sync()
             # The post as it is on the main branch decides whether it changed meanwhile.
-            _edited(self.repo, post, url, self.repo.file_at_tip(relative))
+            if _edited(self.repo, post, url, self.repo.file_at_tip(relative)) is None:
+                return False  # main links it already
             self.repo.checkout_branch(self.branch)
             current = (self.repo.worktree / relative).read_bytes()
             updated = with_comments_url(current, url)
-            if updated == current:
-                return None
+            if updated == current:  # committed by an earlier try
+                return self.repo.ahead_of_base() > 0
             sha = self.repo.commit_files({relative: updated}, message_for(post))
             if sha is None:
-                return None
+                return self.repo.ahead_of_base() > 0
             self.repo.push_branch(self.branch)
-            return sha
+            return True
         except (GitError, OSError) as exc:
             raise WriteBackError(f"commentsUrl not pushed: {exc}") from exc
         finally:

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from heartbeat_bot.announcer import PostReport
 from heartbeat_bot.entrypoints.app import App
 from heartbeat_bot.entrypoints.wiring import announcer_for, open_ledger
 from heartbeat_bot.sandbox import Sandbox
@@ -223,3 +224,34 @@ def test_a_concurrent_push_is_kept_under_the_link_commit(
         line for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")
     ]
     assert changed == [f"+commentsUrl: {topic['url']}"]
+
+
+def test_a_pull_request_not_opened_is_opened_by_the_next_try(
+    tmp_path: Path, remote: tuple[Path, Path], sandbox: Sandbox
+) -> None:
+    """GitHub down while the pull request is opened: the announcement goes on, the link is
+    noted as not written, and the next try opens the pull request for the pushed commit."""
+    bare, author = remote
+    push_post(author, NEW)
+    blog = git_blog(tmp_path, sandbox, bare, "pull_request")
+
+    async def announce() -> tuple[PostReport, dict[str, int], str | None, dict[str, int]]:
+        app = App.build(str(blog.config))
+        with open_ledger(app.config) as ledger:
+            async with announcer_for(app, ledger) as announcer:
+                sandbox.github.faults.queue("github", "503")
+                report = await announcer.announce(app.find("dvc-git-lfs"))
+                pending = announcer.pending_write_backs()
+                note = await announcer.retry_write_back(app.find("dvc-git-lfs"))
+                return report, pending, note, announcer.pending_write_backs()
+
+    report, pending, note, after = asyncio.run(announce())
+    assert report.ok and len(sandbox.discord.messages) == 1 and sandbox.x.tweets
+    assert any("no pull request" in n for n in report.notes), report.notes
+    assert pending == {report.post.url: 1}
+    assert note is not None and "proposed in" in note and after == {}
+    (pull,) = sandbox.github.pulls
+    assert pull["head"]["ref"] == "heartbeat-bot/comments"
+    subjects = git(bare, "log", "--format=%s", "heartbeat-bot/comments").splitlines()
+    assert subjects[0] == "blog: link comments for dvc-git-lfs"
+    assert subjects.count("blog: link comments for dvc-git-lfs") == 1
