@@ -258,8 +258,11 @@ class Announcer:
             return None
         try:
             note = await self.write_back.write(post, url)
-        except WriteBackError as exc:
-            log.warning("write-back: %s", exc)
+        except Exception as exc:  # the link can wait; the announcements must not
+            if isinstance(exc, WriteBackError):
+                log.warning("write-back: %s", exc)
+            else:
+                log.exception("write-back of %s failed unexpectedly", post.slug)
             earlier = self.ledger.get_meta(key)
             attempts = 1 + (int(json.loads(earlier).get("attempts", 1)) if earlier else 0)
             self.ledger.set_meta(key, json.dumps({"attempts": attempts, "error": str(exc)}))
