@@ -1,0 +1,37 @@
+"""The text of /status replies (pure formatting of the ledger's status rows)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from heartbeat_bot.entrypoints.bot_replies import status_text
+
+
+def row(channel: str, state: str, **extra: Any) -> dict[str, Any]:
+    base = {"slug": "dvc-git-lfs", "channel": channel, "state": state, "remote_url": None}
+    return {**base, "last_error": None, "baseline": False, **extra}
+
+
+def test_status_names_state_link_error_and_a_link_not_written() -> None:
+    rows = [
+        row(
+            "discourse",
+            "done",
+            remote_url="https://discuss.example/t/1",
+            comments_url_not_written="post changed since it was read",
+        ),
+        row("discord", "waiting", last_error="Discord is rate limiting us for 3.0 s"),
+        row("twitter", "done", remote_url="https://x.com/i/web/status/2"),
+    ]
+    text = status_text(rows, history=False)
+    assert text.splitlines() == [
+        "**dvc-git-lfs**",
+        "- discourse: done <https://discuss.example/t/1>",
+        "  - commentsUrl not written yet: post changed since it was read",
+        "- discord: waiting: Discord is rate limiting us for 3.0 s",
+        "- twitter: done <https://x.com/i/web/status/2>",
+    ]
+
+
+def test_status_of_nothing() -> None:
+    assert status_text([], history=False) == "Nothing announced yet."
