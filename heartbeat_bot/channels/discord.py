@@ -24,23 +24,25 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import aiohttp
 import discord
 
 from heartbeat_bot.channels.common import (
-    classify_status,
     describe,
-    join_messages,
-    json_object,
-    lower_keys,
     safe_cause,
-    seconds,
     unexpected,
     unreadable_success,
+)
+from heartbeat_bot.channels.discord_answers import (
+    CHANNEL,
+    SERVICE,
+    Mode,
+    allowed_mentions,
+    classify_discord,
 )
 from heartbeat_bot.channels.discord_transport import (
     Answer,
@@ -55,90 +57,11 @@ from heartbeat_bot.config import DiscordConfig
 from heartbeat_bot.errors import ChannelError, ConfigError, Permanent, Retryable, Uncertain
 from heartbeat_bot.models import Sent
 
-CHANNEL = "discord"
-SERVICE = "Discord"
-Mode = Literal["bot", "webhook"]
 # How many messages posted since an interrupted send find_sent reads before giving up.
 HISTORY_SCAN_LIMIT = 5000
 T = TypeVar("T")
 
 _WEBHOOK_URL = re.compile(r"/webhooks/(\d+)/([A-Za-z0-9_.-]+)/?(?:[?#].*)?$")
-
-
-def classify_discord(
-    status: int, headers: Mapping[str, str], body: str, *, mode: Mode = "bot"
-) -> ChannelError:
-    """The error an unusable Discord answer stands for (pure).
-
-    429 waits for the JSON ``retry_after`` (float seconds), else the ``Retry-After``
-    header; 5xx/408 are retryable; 401/403 name the setting to check for ``mode``; other
-    refusals carry Discord's message and its per-field errors (code 50035).
-    """
-    data = json_object(body) or {}
-    code = data.get("code") if isinstance(data.get("code"), int) else 0
-    message = data.get("message") if isinstance(data.get("message"), str) else ""
-    head = f"{message} (code {code})" if message and code else message
-    detail = join_messages([head, *_field_errors(data.get("errors"))])
-    wait = None
-    if status == 429:
-        wait = seconds(data.get("retry_after"))
-        if wait is None:
-            wait = seconds(lower_keys(headers).get("retry-after"))
-    setting = "discord.bot_token" if mode == "bot" else "discord.webhook_url"
-    refused = f"{setting} was refused"
-    if status == 403 and code in (50001, 50013):
-        refused = (
-            "the bot may not post in discord.channel_id "
-            "(give it View Channel, Send Messages and Embed Links there)"
-        )
-    if status == 404 and code == 10003:
-        detail = f"discord.channel_id names an unknown channel ({detail})"
-    if status == 404 and code == 10015:
-        detail = f"discord.webhook_url names an unknown webhook, deleted? ({detail})"
-    return classify_status(
-        channel=CHANNEL,
-        service=SERVICE,
-        status=status,
-        body=body,
-        detail=detail,
-        wait=wait,
-        refused=refused,
-    )
-
-
-def _field_errors(errors: object, path: str = "") -> list[str]:
-    """Discord's nested ``errors`` object as "embeds.0.title: message" lines."""
-    if not isinstance(errors, dict):
-        return []
-    found: list[str] = []
-    for key, value in errors.items():
-        if key == "_errors" and isinstance(value, list):
-            found += [f"{path}: {e.get('message')}" for e in value if isinstance(e, dict)]
-        elif isinstance(value, dict):
-            found += _field_errors(value, f"{path}.{key}" if path else str(key))
-    return found
-
-
-def allowed_mentions(spec: Mapping[str, Any]) -> discord.AllowedMentions:
-    """discord.py's AllowedMentions with exactly the effect of the JSON ``spec``.
-
-    ``{"parse": []}`` pings nobody; ``{"parse": [], "roles": ["123"]}`` only role 123.
-    Anything left unset would fall back to discord.py's default, which pings everyone.
-    """
-    parse = set(spec.get("parse") or [])
-
-    def pick(kind: str) -> bool | list[discord.Object]:
-        if kind in parse:
-            return True
-        ids = spec.get(kind) or []
-        return [discord.Object(int(i)) for i in ids] if ids else False
-
-    return discord.AllowedMentions(
-        everyone="everyone" in parse,
-        users=pick("users"),
-        roles=pick("roles"),
-        replied_user=bool(spec.get("replied_user", False)),
-    )
 
 
 class DiscordClient:

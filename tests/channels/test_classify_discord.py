@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from heartbeat_bot.channels.common import redact
-from heartbeat_bot.channels.discord import Mode, allowed_mentions, classify_discord
+from heartbeat_bot.channels.discord_answers import Mode, allowed_mentions, classify_discord
 from heartbeat_bot.errors import ChannelError, Permanent, Retryable
 
 
