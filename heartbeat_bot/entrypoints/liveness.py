@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Callable
 
 import httpx
+
+from heartbeat_bot.config import BlogConfig
+from heartbeat_bot.entrypoints.alerts import Alerts
+from heartbeat_bot.models import Post
 
 log = logging.getLogger("heartbeat_bot.service")
 
@@ -50,3 +55,42 @@ async def wait_until_live(
             except TimeoutError:
                 pass
             delay = min(delay * 2, max_delay)
+
+
+async def wait_for_page(
+    post: Post,
+    blog: BlogConfig,
+    stopping: asyncio.Event,
+    alerts: Alerts,
+    wanted: Callable[[], bool],
+) -> bool:
+    """True once the post's page answers 200; False when stopping or no longer ``wanted``.
+
+    Past ``blog.live_timeout`` the wait is reported (a log line and one alert), then goes
+    on quietly every ``blog.poll_interval``: a failed deploy gets fixed eventually, and the
+    post should go out when it is.
+    """
+    if await wait_until_live(post.url, blog.live_timeout, stopping, wanted=wanted):
+        return True
+    if stopping.is_set() or not wanted():
+        return False
+    log.error(
+        "%s: not live at %s after %s s; not announced yet, checking every %s s",
+        post.slug,
+        post.url,
+        blog.live_timeout,
+        blog.poll_interval,
+    )
+    await alerts.live_alert(post.slug, post.url, blog.live_timeout)
+    live = await wait_until_live(
+        post.url,
+        math.inf,
+        stopping,
+        first_delay=blog.poll_interval,
+        max_delay=blog.poll_interval,
+        wanted=wanted,
+        level=logging.DEBUG,
+    )
+    if live:
+        log.info("%s: live at last; announcing", post.slug)
+    return live

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import signal
 import time
 from collections.abc import Callable, Coroutine
@@ -22,11 +21,12 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from heartbeat_bot.announcer import Announcer, PostReport
+from heartbeat_bot.announcer import Announcer
 from heartbeat_bot.entrypoints.alerts import Alerts
 from heartbeat_bot.entrypoints.app import App
-from heartbeat_bot.entrypoints.liveness import wait_until_live
+from heartbeat_bot.entrypoints.liveness import wait_for_page
 from heartbeat_bot.entrypoints.metrics import Metrics
+from heartbeat_bot.entrypoints.report_log import record
 from heartbeat_bot.errors import HeartbeatError
 from heartbeat_bot.ledger import Ledger
 from heartbeat_bot.models import Post
@@ -398,67 +398,16 @@ class Service:
         except HeartbeatError as exc:
             log.error("%s: %s", post.slug, exc)
             return
-        await self._record(report)
+        await record(report, self.metrics, self.alerts)
 
     async def _when_live(self, post: Post) -> None:
         if post.url in self.waiting_live:
             return
         self.waiting_live.add(post.url)
-        blog = self.config.blog
         try:
-            live = await wait_until_live(post.url, blog.live_timeout, self.stopping)
-            if not live and not self.stopping.is_set() and post.url in self.posts:
-                # A failed deploy gets fixed eventually: report it, then keep checking at
-                # the rescan pace, so the post goes out when it is up.
-                log.error(
-                    "%s: not live at %s after %s s; not announced yet, checking every %s s",
-                    post.slug,
-                    post.url,
-                    blog.live_timeout,
-                    blog.poll_interval,
-                )
-                await self.alerts.live_alert(post.slug, post.url, blog.live_timeout)
-                live = await wait_until_live(
-                    post.url,
-                    math.inf,
-                    self.stopping,
-                    first_delay=blog.poll_interval,
-                    max_delay=blog.poll_interval,
-                    wanted=lambda: post.url in self.posts,
-                    level=logging.DEBUG,
-                )
-                if live:
-                    log.info("%s: live at last; announcing", post.slug)
-            if live:
+            wanted = lambda: post.url in self.posts  # noqa: E731 (gone: stop checking)
+            if await wait_for_page(post, self.config.blog, self.stopping, self.alerts, wanted):
                 self.live.add(post.url)
                 self.enqueue(post.url)
         finally:
             self.waiting_live.discard(post.url)
-
-    async def _record(self, report: PostReport) -> None:
-        post = report.post
-        for outcome in report.outcomes.values():
-            if outcome.action in {"skipped", "already", "busy", "deferred"}:
-                continue
-            self.metrics.announced(outcome.channel, outcome.state)
-            if outcome.state == "done":
-                log.info("announced %s on %s: %s", post.slug, outcome.channel, outcome.url)
-            elif outcome.state == "waiting":
-                when = datetime.fromtimestamp(outcome.next_attempt_at or 0, UTC)
-                log.warning(
-                    "%s on %s: retry at %s: %s",
-                    post.slug,
-                    outcome.channel,
-                    when.isoformat(timespec="seconds"),
-                    outcome.note,
-                )
-            else:
-                log.error(
-                    "%s on %s: %s: %s", post.slug, outcome.channel, outcome.state, outcome.note
-                )
-                if outcome.state in {"failed", "unknown"}:
-                    await self.alerts.pair_alert(
-                        post.slug, post.url, outcome.channel, outcome.state, outcome.note
-                    )
-        for note in report.notes:
-            log.warning("%s: %s", post.slug, note)
