@@ -13,6 +13,7 @@ def row(channel: str, state: str, **extra: Any) -> dict[str, Any]:
 
 
 def test_status_names_state_link_error_and_a_link_not_written() -> None:
+    """Each channel's line carries its link or error; a link not written gets its own line."""
     rows = [
         row(
             "discourse",
@@ -34,4 +35,5 @@ def test_status_names_state_link_error_and_a_link_not_written() -> None:
 
 
 def test_status_of_nothing() -> None:
+    """An empty ledger says so."""
     assert status_text([], history=False) == "Nothing announced yet."

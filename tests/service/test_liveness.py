@@ -70,17 +70,20 @@ def wait(
 
 
 def test_live_page_is_live_at_once(site: Site) -> None:
+    """A page answering 200 is live after one HEAD."""
     site.up.add("/post")
     assert wait(site.url("/post"), 5) is True
     assert site.checks == ["HEAD"]
 
 
 def test_head_refused_falls_back_to_get(site: Site) -> None:
+    """A site refusing HEAD (405) is asked with GET."""
     assert wait(site.url("/no-head"), 5) is True
     assert site.checks == ["HEAD", "GET"]
 
 
 def test_a_page_that_stays_down_times_out(site: Site) -> None:
+    """A page that never answers 200 ends the wait at the timeout, after several checks."""
     assert wait(site.url("/post"), 0.3, first_delay=0.05, max_delay=0.05) is False
     assert len(site.checks) >= 2
 
