@@ -235,6 +235,23 @@ def test_interrupted_discord_send_is_found_in_a_busy_channel(
     assert second.outcomes["discord"].url.endswith(ours[0]["id"])
 
 
+def test_forced_discord_send_whose_answer_was_lost_is_confirmed(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    """A forced resend whose answer is lost is found after the earlier message (not taken
+    for it), so there are exactly two messages."""
+    blog = make_blog(tmp_path, sandbox, posts=(NEW_POST,), channels=("discourse", "discord"))
+    (first,) = blog.announce("dvc-git-lfs")
+    assert first.outcomes["discord"].state == "done"
+    sandbox.faults.queue("discord", "drop", path="/api/v10/channels")
+    (forced,) = blog.announce("dvc-git-lfs", force=True, only=frozenset({"discord"}))
+    outcome = forced.outcomes["discord"]
+    assert outcome.action == "confirmed", outcome
+    earlier, later = sandbox.discord.messages
+    assert outcome.url is not None and outcome.url.endswith(later["id"])
+    assert first.outcomes["discord"].url != outcome.url
+
+
 def test_lost_tweet_without_timeline_access_is_unknown(tmp_path: Path) -> None:
     """Without timeline access, a tweet whose answer was lost leaves the thread unknown."""
     with Sandbox(timeline_access=False) as sandbox:

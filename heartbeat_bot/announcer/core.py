@@ -200,16 +200,18 @@ class Announcer:
             ctx, row, payload, nonce, send, reconcile if discord.can_confirm else None
         )
 
-    def _since(self, row: Delivery) -> datetime | None:
-        """The earliest moment a message of this pair's current generation can carry.
+    def _since(self, row: Delivery) -> datetime | int | None:
+        """Where a message of this pair's current generation can start, in the history.
 
-        A forced resend starts anew (5 s before it was asked for: the earlier message must
-        not count). Otherwise the first send, less a margin for our clock running ahead of
-        Discord's; None before any send.
+        A forced resend starts after the earlier message (its id: no clock involved), or
+        5 s before the resend was asked for when that id is unknown. Otherwise the first
+        send, less a margin for our clock running ahead of Discord's; None before any send.
         """
         history = self.ledger.history(row.id)
         forced = [e["at"] for e in history if e["event"] == "forced"]
         if forced:
+            if row.remote_id is not None and row.remote_id.isdigit():
+                return int(row.remote_id)
             return datetime.fromtimestamp(forced[-1] - 5, UTC)
         sends = [e["at"] for e in history if e["event"] == "sending"]
         return datetime.fromtimestamp(sends[0] - CLOCK_SKEW_MARGIN, UTC) if sends else None

@@ -108,8 +108,10 @@ async def settle_uncertain(
         found = await reconcile(row)
     except ChannelError as exc:
         note = f"{why}; could not confirm with {row.channel}: {exc}"
-        # A look-up changes nothing: try it again later rather than leave this for a person.
-        ctx.ledger.mark_unknown(row.id, note, retry_at=ctx.clock() + RECHECK_SECONDS)
+        # A look-up changes nothing: try it again later rather than leave this for a person,
+        # unless the service's answer would only be the same (a refusal, a channel too busy).
+        retry_at = None if isinstance(exc, Permanent) else ctx.clock() + RECHECK_SECONDS
+        ctx.ledger.mark_unknown(row.id, note, retry_at=retry_at)
         return Outcome(row.channel, "unknown", "unknown", note=unknown_note(ctx.ledger.get(row.id)))
     if found is not None:
         ctx.ledger.finish(row.id, found, event="confirmed")

@@ -20,7 +20,9 @@ class MessageService(Protocol):
 
     async def send(self, body: dict[str, Any], nonce: str | None) -> Sent: ...
 
-    async def find_sent(self, post_url: str, *, since: datetime | None = None) -> Sent | None: ...
+    async def find_sent(
+        self, post_url: str, *, since: datetime | int | None = None
+    ) -> Sent | None: ...
 
 
 class TweetService(Protocol):

@@ -59,6 +59,7 @@ from heartbeat_bot.models import Sent
 
 # How many messages posted since an interrupted send find_sent reads before giving up.
 HISTORY_SCAN_LIMIT = 5000
+SCAN_TIMEOUT = 300.0
 T = TypeVar("T")
 
 _WEBHOOK_URL = re.compile(r"/webhooks/(\d+)/([A-Za-z0-9_.-]+)/?(?:[?#].*)?$")
@@ -164,20 +165,24 @@ class DiscordClient:
 
         return await self._call(bot if self._mode == "bot" else webhook, changes=True)
 
-    async def find_sent(self, post_url: str, *, since: datetime | None = None) -> Sent | None:
+    async def find_sent(self, post_url: str, *, since: datetime | int | None = None) -> Sent | None:
         """Our message in the channel whose first embed links to ``post_url``.
 
         Discord does not return nonces when reading, so the embed's link identifies it.
         With ``since`` (timezone-aware; naive means UTC; pass the moment the send started
         minus a margin for clock skew) every message posted after it is read, oldest first,
         however busy the channel was meanwhile, up to ``history_scan_limit`` messages;
-        beyond that the answer would be a guess, so it is an ``Uncertain`` error. Without
-        ``since`` only the last 50 messages are read.
+        beyond that the answer would be a guess, so it is a ``Permanent`` "cannot confirm"
+        (a person looks). ``since`` may also be a message id: the messages after it are
+        read, with no clock involved. Without ``since`` only the last 50 messages are read.
         """
         if self._mode != "bot":
             raise Permanent(CHANNEL, "webhook mode cannot read back messages")
-        if since is not None and since.tzinfo is None:
-            since = since.replace(tzinfo=UTC)
+        after: datetime | discord.Object | None = None
+        if isinstance(since, int):
+            after = discord.Object(since)  # a message id: no clock involved
+        elif since is not None:
+            after = since if since.tzinfo is not None else since.replace(tzinfo=UTC)
 
         async def find() -> Sent | None:
             client = await self._bot()
@@ -185,10 +190,10 @@ class DiscordClient:
             channel = client.get_partial_messageable(
                 self._channel_id, guild_id=self._config.guild_id
             )
-            if since is None:
+            if after is None:
                 messages = channel.history(limit=50)
-            else:  # paged forward from ``since``, 100 a request
-                messages = channel.history(limit=self._scan_limit, after=since)
+            else:  # paged forward from ``after``, 100 a request; one more tells "beyond"
+                messages = channel.history(limit=self._scan_limit + 1, after=after)
             read = 0
             async for message in messages:
                 read += 1
@@ -201,15 +206,17 @@ class DiscordClient:
             if answer is not None and not answer.body.lstrip().startswith(b"["):
                 body = answer.body.decode("utf-8", "replace")
                 raise unexpected(CHANNEL, SERVICE, body, answer.status)
-            if since is not None and read >= self._scan_limit:
-                raise Uncertain(
+            if after is not None and read > self._scan_limit:
+                # Reading on would only repeat this at every check: a person looks instead.
+                raise Permanent(
                     CHANNEL,
-                    f"more than {self._scan_limit} messages were posted in the channel since"
-                    " the send began; look for the announcement there",
+                    f"cannot confirm: more than {self._scan_limit} messages were posted in "
+                    "the channel since the send began; look for the announcement there",
                 )
             return None
 
-        return await self._call(find, changes=False)
+        # Paging through a busy channel may take many requests: a budget of its own.
+        return await self._call(find, changes=False, timeout=max(self._timeout, SCAN_TIMEOUT))
 
     async def check(self) -> str:
         """Whether the settings work: logs in and reads the channel, or reads the webhook."""
@@ -271,20 +278,34 @@ class DiscordClient:
         webhook_id, token = self._webhook_ids
         return discord.Webhook.partial(webhook_id, token, session=self._session)
 
-    async def _call(self, operation: Callable[[], Awaitable[T]], *, changes: bool) -> T:
+    async def _call(
+        self,
+        operation: Callable[[], Awaitable[T]],
+        *,
+        changes: bool,
+        timeout: float | None = None,
+    ) -> T:
         """Run one operation and map whatever it raises to a ChannelError.
 
         ``changes`` says whether it may post something: then a lost answer is Uncertain.
+        ``timeout`` (default: the client's) bounds the whole operation.
         """
         discord.http.Route.BASE = self._config.api_url.rstrip("/")
         with recording() as answer:
-            return await self._mapped(operation, answer, changes=changes)
+            return await self._mapped(
+                operation, answer, changes=changes, timeout=timeout or self._timeout
+            )
 
     async def _mapped(
-        self, operation: Callable[[], Awaitable[T]], answer: Answer, *, changes: bool
+        self,
+        operation: Callable[[], Awaitable[T]],
+        answer: Answer,
+        *,
+        changes: bool,
+        timeout: float,
     ) -> T:
         try:
-            async with asyncio.timeout(self._timeout):
+            async with asyncio.timeout(timeout):
                 return await operation()
         except ChannelError:
             raise

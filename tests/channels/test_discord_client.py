@@ -318,13 +318,25 @@ def test_find_sent_reads_everything_posted_since_the_send(sb: Sandbox) -> None:
     assert found is not None and found.remote_id == ours
 
 
-def test_find_sent_past_its_scan_limit_is_uncertain(sb: Sandbox) -> None:
-    """More messages since the send than it may read: no guess, an Uncertain error."""
+def test_find_sent_past_its_scan_limit_cannot_confirm(sb: Sandbox) -> None:
+    """More messages since the send than it may read: no guess, a Permanent "cannot
+    confirm" (a person looks); exactly as many is a complete scan."""
     from datetime import UTC, datetime, timedelta
 
     before = datetime.now(UTC) - timedelta(seconds=5)
     sb.discord.chatter(150)
     use = lambda c: c.find_sent(POST_URL, since=before)  # noqa: E731
     error = fails(discord_config(sb), use, history_scan_limit=120)
-    assert type(error) is Uncertain and "more than 120 messages" in str(error)
-    assert run(discord_config(sb), use, history_scan_limit=200) is None
+    assert type(error) is Permanent and "more than 120 messages" in str(error)
+    assert run(discord_config(sb), use, history_scan_limit=150) is None
+
+
+def test_find_sent_after_a_message_id(sb: Sandbox) -> None:
+    """``since`` as a message id reads only what came after that message, clock-free."""
+    run(discord_config(sb), sends(message(), "n-first"))
+    first = int(sb.discord.messages[0]["id"])
+    assert run(discord_config(sb), lambda c: c.find_sent(POST_URL, since=first)) is None
+    sb.discord.chatter(120)
+    run(discord_config(sb), sends(message(), "n-second"))
+    found = run(discord_config(sb), lambda c: c.find_sent(POST_URL, since=first))
+    assert found is not None and found.remote_id == sb.discord.messages[-1]["id"]
