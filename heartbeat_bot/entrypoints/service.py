@@ -388,6 +388,10 @@ class Service:
         early = (post.published_at - datetime.now(UTC)).total_seconds()
         if 0 < early < 5:  # a date job may fire a hair before the moment
             await asyncio.sleep(early)
+        if not self._published(post.url):
+            # Turned back into a draft or moved to a later date since it was queued.
+            log.info("%s: no longer published; not announced", post.slug)
+            return
         if self.config.blog.require_live and post.url not in self.live:
             # Wait for the page outside the workers, so one slow deploy holds up no one.
             self._spawn(self._when_live(post))
@@ -400,12 +404,20 @@ class Service:
             return
         await record(report, self.metrics, self.alerts)
 
+    def _published(self, url: str) -> bool:
+        """Whether the post at ``url``, as last read, is published now."""
+        current = self.posts.get(url)
+        return current is not None and current.state(datetime.now(UTC)) == "published"
+
     async def _when_live(self, post: Post) -> None:
         if post.url in self.waiting_live:
             return
         self.waiting_live.add(post.url)
         try:
-            wanted = lambda: post.url in self.posts  # noqa: E731 (gone: stop checking)
+
+            def wanted() -> bool:  # deleted, or turned back into a draft: stop checking
+                return self._published(post.url)
+
             if await wait_for_page(post, self.config.blog, self.stopping, self.alerts, wanted):
                 self.live.add(post.url)
                 self.enqueue(post.url)

@@ -410,6 +410,58 @@ def test_a_page_down_past_live_timeout_is_reported_then_announced_once_up(
     assert running.text().count("not live at") == 1 and "live at last" in running.text()
 
 
+def test_a_post_made_a_draft_while_its_page_is_awaited_is_not_announced(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    """A post turned back into a draft while the service waits for its page is not
+    announced when the page comes up."""
+    live: set[str] = set()
+
+    class Site(BaseHTTPRequestHandler):
+        def do_HEAD(self) -> None:
+            self.send_response(200 if self.path in live else 503)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    site = ThreadingHTTPServer(("127.0.0.1", 0), Site)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    blog = make_blog(
+        tmp_path,
+        sandbox,
+        posts=(),
+        channels=("twitter",),
+        overrides={
+            "blog": {
+                "poll_interval": 1,
+                "require_live": True,
+                "live_timeout": 1,
+                "post_url": f"http://127.0.0.1:{site.server_address[1]}/blog/{{slug}}",
+            },
+            "service": {"http": ""},
+        },
+    )
+    running = Running(blog)
+    try:
+        now = datetime.now(UTC) - timedelta(minutes=1)
+        post = blog.posts / "2024-01-01-fresh.md"
+        post.write_text(post_text("A fresh post to announce", now))
+        wait_for(lambda: "not live at" in running.text(), what="the report")
+        post.write_text(
+            post_text("A fresh post to announce", now).replace("---\n\n", "draft: true\n---\n\n")
+        )
+        wait_for(lambda: running.text().count("post found: fresh") >= 2, what="the edit")
+        live.add("/blog/fresh")
+        time.sleep(3.0)  # several late checks at poll_interval 1 s
+        assert sandbox.x.tweets == []
+    finally:
+        assert running.stop() == 0
+        site.shutdown()
+        site.server_close()
+    assert "live at last" not in running.text()
+
+
 def test_a_renamed_post_is_not_announced_again(tmp_path: Path, sandbox: Sandbox) -> None:
     """Editing an announced post's slug changes its URL; it is not announced a second time."""
     blog = service_blog(tmp_path, sandbox, ())
