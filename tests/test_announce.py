@@ -292,6 +292,40 @@ def test_forced_thread_whose_first_tweet_was_lost_is_unknown_not_a_duplicate(
         assert len(sandbox.x.tweets) == sent_before + 1, "the lost tweet, sent once"
 
 
+def test_forced_thread_keeps_its_lost_tweet_in_mind_across_a_rate_limit(
+    tmp_path: Path,
+) -> None:
+    """A lost first tweet, then a 503, then X's duplicate refusal: still this run's own
+    tweet (unknown), not a duplicate of the earlier thread (failed)."""
+    with Sandbox(timeline_access=False, rate_limit_wait=0.2) as sandbox:
+        blog = make_blog(tmp_path, sandbox, posts=(NEW_POST,), channels=("twitter",))
+        (first,) = blog.announce("dvc-git-lfs")
+        assert first.outcomes["twitter"].state == "done"
+        path = blog.posts / NEW_POST
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("  Learn how", "  See how", 1), encoding="utf-8")
+        sent_before = len(sandbox.x.tweets)
+        sandbox.faults.queue("x", "drop", "503", path="/2/tweets")
+        (forced,) = blog.announce("dvc-git-lfs", force=True)
+        outcome = forced.outcomes["twitter"]
+        assert outcome.state == "unknown", outcome
+        assert len(sandbox.x.tweets) == sent_before + 1
+
+
+def test_forced_thread_never_takes_the_earlier_thread_for_its_own(tmp_path: Path) -> None:
+    """With timeline access, a lost first tweet of an unchanged forced thread is not
+    'found' as the earlier thread's first tweet: the thread is unknown, not done."""
+    with Sandbox() as sandbox:
+        blog = make_blog(tmp_path, sandbox, posts=(NEW_POST,), channels=("twitter",))
+        (first,) = blog.announce("dvc-git-lfs")
+        earlier_url = first.outcomes["twitter"].url
+        sandbox.faults.queue("x", "drop", path="/2/tweets")
+        (forced,) = blog.announce("dvc-git-lfs", force=True)
+        outcome = forced.outcomes["twitter"]
+        assert outcome.state == "unknown", outcome
+        assert outcome.url != earlier_url
+
+
 def test_unknown_thread_goes_on_once_the_tweet_is_found(tmp_path: Path) -> None:
     """When the lost tweet can be read back later, the thread continues from it, once."""
     with Sandbox(timeline_access=False) as sandbox:

@@ -15,7 +15,7 @@ from heartbeat_bot.announcer.outcome import Outcome
 from heartbeat_bot.announcer.pairs import RunContext, acquire, back_off
 from heartbeat_bot.announcer.protocols import TweetService
 from heartbeat_bot.errors import ChannelError, Duplicate, Permanent, Retryable, Uncertain
-from heartbeat_bot.ledger import Delivery, TweetRow
+from heartbeat_bot.ledger import Delivery, State, TweetRow
 from heartbeat_bot.models import Sent
 
 log = logging.getLogger("heartbeat_bot.announcer")
@@ -64,11 +64,15 @@ async def _post_one(
     """One tweet: its id (done), the re-claimed pair after a wait, or the pair's outcome."""
     if tweet.state == "done" and tweet.remote_id:
         return Sent(tweet.remote_id, _url(tweet.remote_id))
+    # A resent thread (forced) still holds the earlier thread's first tweet until it is
+    # done: a look-up must not take that one for this thread's.
+    earlier = row.remote_id if tweet.position == 0 else None
+    resend = forced or earlier is not None
     # Whether an earlier attempt at this very tweet may have gone out: then X's duplicate
     # refusal may be of that attempt, not of an earlier thread.
     uncertain = tweet.state in {"sending", "unknown"}
     if uncertain:
-        found = await _find(x, tweet.text, previous)
+        found = await _find(x, tweet.text, previous, earlier)
         if found is not None:
             ctx.ledger.set_tweet(row.id, tweet.position, "done", remote_id=found.remote_id)
             return found
@@ -80,10 +84,10 @@ async def _post_one(
         try:
             sent = await x.post_tweet(tweet.text, previous)
         except Duplicate as exc:
-            if forced and tweet.position == 0 and not uncertain:
+            if resend and tweet.position == 0 and not uncertain:
                 note = f"X refused the new thread as a duplicate of the earlier one ({exc})"
                 return _fail(ctx, row, tweet.position, note)
-            found = await _find(x, tweet.text, previous)
+            found = await _find(x, tweet.text, previous, earlier)
             if found is None:
                 note = (
                     f"tweet {tweet.position + 1} went out earlier (X refused a duplicate), "
@@ -94,12 +98,15 @@ async def _post_one(
         except Uncertain as exc:
             ctx.ledger.log(row.id, "uncertain", f"tweet {tweet.position + 1}: {exc}")
             uncertain = True
-            found = await _find(x, tweet.text, previous)
+            found = await _find(x, tweet.text, previous, earlier)
             if found is None:
                 continue  # resend the identical text: a duplicate refusal will tell
             sent = found
         except Retryable as exc:
-            ctx.ledger.set_tweet(row.id, tweet.position, "pending", error=str(exc))
+            # After an unanswered attempt the tweet stays "sending": the next try must
+            # still look for it first, and read a duplicate refusal as its own.
+            state: State = "sending" if uncertain else "pending"
+            ctx.ledger.set_tweet(row.id, tweet.position, state, error=str(exc))
             return await back_off(ctx, ctx.ledger.get(row.id), exc)
         except Permanent as exc:
             return _fail(ctx, row, tweet.position, f"tweet {tweet.position + 1}: {exc}")
@@ -108,12 +115,16 @@ async def _post_one(
     return _unknown(ctx, row, tweet.position, "no answer from X after repeated attempts")
 
 
-async def _find(x: TweetService, text: str, previous: str | None) -> Sent | None:
+async def _find(
+    x: TweetService, text: str, previous: str | None, earlier: str | None
+) -> Sent | None:
+    """The tweet with ``text`` replying to ``previous``, unless it is ``earlier``."""
     try:
-        return await x.find_tweet(text, previous)
+        found = await x.find_tweet(text, previous)
     except ChannelError as exc:
         log.info("twitter: cannot look the tweet up: %s", exc)
         return None
+    return None if found is not None and found.remote_id == earlier else found
 
 
 def _unknown(ctx: RunContext, row: Delivery, position: int, note: str) -> Outcome:
