@@ -411,8 +411,8 @@ def test_a_failed_write_back_is_kept_and_done_from_the_post_as_it_reads_now(
         console = Console(record=True, width=200)
         show_status(rows, "ledger", console)
         printed = "commentsUrl not written yet" in console.export_text()
-        assert printed == (row["comments_url_not_written"] is not None)
-        return cast(str | None, row["comments_url_not_written"])
+        assert printed == (row["comments_url_error"] is not None)
+        return cast(str | None, row["comments_url_error"])
 
     async def scenario() -> tuple[PostReport, dict[str, int], str | None, str | None]:
         app = blog.app()
@@ -421,10 +421,10 @@ def test_a_failed_write_back_is_kept_and_done_from_the_post_as_it_reads_now(
         with open_ledger(app.config) as ledger:
             async with announcer_for(app, ledger) as announcer:
                 report = await announcer.announce(post)
-                pending = announcer.pending_write_backs()
+                pending = {u: p.attempts for u, p in announcer.links.pending().items()}
                 shown_before = shown(ledger)
-                note = await announcer.retry_write_back(blog.app().find("dvc-git-lfs"))
-                assert announcer.pending_write_backs() == {} and shown(ledger) is None
+                note = await announcer.links.retry(blog.app().find("dvc-git-lfs"))
+                assert announcer.links.pending() == {} and shown(ledger) is None
                 return report, pending, shown_before, note
 
     report, pending, shown_before, note = asyncio.run(scenario())

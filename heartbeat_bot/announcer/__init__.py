@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from heartbeat_bot.announcer.core import WRITE_BACK_PENDING, Announcer
+from heartbeat_bot.announcer.core import Announcer
+from heartbeat_bot.announcer.links import WRITE_BACK_PENDING, PendingLink
 from heartbeat_bot.announcer.outcome import Outcome, PostReport
 from heartbeat_bot.announcer.retry import RetryPolicy
 
-__all__ = ["WRITE_BACK_PENDING", "Announcer", "Outcome", "PostReport", "RetryPolicy"]
+__all__ = [
+    "WRITE_BACK_PENDING",
+    "Announcer",
+    "Outcome",
+    "PendingLink",
+    "PostReport",
+    "RetryPolicy",
+]

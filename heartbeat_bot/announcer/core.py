@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from heartbeat_bot.announcer.links import Links
 from heartbeat_bot.announcer.outcome import Outcome, PostReport
 from heartbeat_bot.announcer.pairs import RunContext, Sleep, run_pair
 from heartbeat_bot.announcer.protocols import (
@@ -28,12 +29,9 @@ from heartbeat_bot.announcer.thread import run_thread
 from heartbeat_bot.ledger import DEFAULT_LEASE, Delivery, Ledger
 from heartbeat_bot.models import CHANNELS, Post, Sent
 from heartbeat_bot.render import RenderSettings
-from heartbeat_bot.sources.writeback import WriteBackError
 
 log = logging.getLogger("heartbeat_bot.announcer")
 
-# Ledger meta key prefix (+ post URL) of a comments URL not yet written into its post.
-WRITE_BACK_PENDING = "writeback:"
 # Seconds our clock may run ahead of Discord's when dating a message we may have sent.
 CLOCK_SKEW_MARGIN = 600
 # States in which Discourse has not settled yet, so the others wait for its link.
@@ -64,6 +62,7 @@ class Announcer:
         self.twitter = twitter
         self.policy = policy or RetryPolicy()
         self.write_back = write_back
+        self.links = Links(ledger, write_back, clock)
         self.lease = lease
         self.sleep = sleep
         self.clock = clock
@@ -105,12 +104,14 @@ class Announcer:
             return report
 
         comments_url = post.comments_url or self.ledger.post(post_id).comments_url
+        link: str | None = None  # the topic's URL, to write into the post at the end
         if "discourse" in rows:
             outcome = await self._discourse(ctx, post, rows["discourse"], force=force)
             report.outcomes["discourse"] = outcome
             if outcome.state == "done" and outcome.url:
-                comments_url = outcome.url
-                await self._remember_comments_url(post, post_id, outcome, report)
+                comments_url = link = outcome.url
+                self.ledger.set_comments_url(post_id, link)
+                self.links.expect(post, link)
             elif outcome.state in _DISCOURSE_UNSETTLED:
                 for channel in ("discord", "twitter"):
                     if channel in rows:
@@ -132,6 +133,10 @@ class Announcer:
             jobs.append(self._twitter(ctx, post, rows["twitter"], comments_url, forced=force))
         for outcome in await asyncio.gather(*jobs):
             report.outcomes[outcome.channel] = outcome
+        if link is not None:  # last: a slow push or GitHub call holds up no announcement
+            note = await self.links.write(post, link)
+            if note:
+                report.notes.append(note)
         return report
 
     def _skip_reason(self, post: Post, channel: str, only: frozenset[str] | None) -> str | None:
@@ -224,53 +229,6 @@ class Announcer:
             return Outcome("twitter", "done", "already", row.remote_url)
         thread = self.render.tweet_thread(post, comments_url)
         return await run_thread(ctx, row, list(thread.tweets), self.twitter, forced=forced)
-
-    async def _remember_comments_url(
-        self, post: Post, post_id: int, outcome: Outcome, report: PostReport
-    ) -> None:
-        assert outcome.url is not None
-        self.ledger.set_comments_url(post_id, outcome.url)
-        note = await self._write_back(post, outcome.url)
-        if note:
-            report.notes.append(note)
-
-    def pending_write_backs(self) -> dict[str, int]:
-        """Post URL -> failed attempts, for the posts whose comments URL is not written yet."""
-        entries = self.ledger.meta_with_prefix(WRITE_BACK_PENDING)
-        return {
-            key.removeprefix(WRITE_BACK_PENDING): int(json.loads(value).get("attempts", 1))
-            for key, value in entries.items()
-        }
-
-    async def retry_write_back(self, post: Post) -> str | None:
-        """Write the recorded comments URL into ``post`` (as read now) after a failure."""
-        row = self.ledger.find_post(post.url)
-        if row is None or row.comments_url is None or post.comments_url is not None:
-            # Nothing known to write, or a person set the link meanwhile: theirs stands.
-            self.ledger.delete_meta(WRITE_BACK_PENDING + post.url)
-            return None
-        return await self._write_back(post, row.comments_url)
-
-    async def _write_back(self, post: Post, url: str) -> str | None:
-        """Put ``url`` into the post's ``commentsUrl``; a failure is noted in the ledger,
-        where the service finds it to try again (the post may have changed meanwhile)."""
-        key = WRITE_BACK_PENDING + post.url
-        if self.write_back is None or post.comments_url == url:
-            self.ledger.delete_meta(key)
-            return None
-        try:
-            note = await self.write_back.write(post, url)
-        except Exception as exc:  # the link can wait; the announcements must not
-            if isinstance(exc, WriteBackError):
-                log.warning("write-back: %s", exc)
-            else:
-                log.exception("write-back of %s failed unexpectedly", post.slug)
-            earlier = self.ledger.get_meta(key)
-            attempts = 1 + (int(json.loads(earlier).get("attempts", 1)) if earlier else 0)
-            self.ledger.set_meta(key, json.dumps({"attempts": attempts, "error": str(exc)}))
-            return f"commentsUrl not written: {exc}"
-        self.ledger.delete_meta(key)
-        return note
 
 
 def _topic_id(url: str) -> str:

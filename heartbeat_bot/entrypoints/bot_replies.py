@@ -63,8 +63,8 @@ def status_text(rows: Sequence[dict[str, Any]], *, history: bool) -> str:
         link = f" <{row['remote_url']}>" if row["remote_url"] else ""
         error = f": {row['last_error']}" if row["last_error"] and row["state"] != "done" else ""
         lines.append(f"- {row['channel']}: {row['state']}{link}{error}")
-        if row.get("comments_url_not_written"):
-            lines.append(f"  - commentsUrl not written yet: {row['comments_url_not_written']}")
+        if row.get("comments_url_error"):
+            lines.append(f"  - commentsUrl not written yet: {row['comments_url_error']}")
         if history:
             for event in row.get("history", [])[-8:]:
                 lines.append(f"  - {event['at']} {event['event']} {event['detail'] or ''}".rstrip())

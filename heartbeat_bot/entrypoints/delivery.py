@@ -118,7 +118,7 @@ def status_rows(ledger: Ledger, url: str | None = None) -> list[dict[str, Any]]:
                 "baseline": post.baseline,
             }
             if delivery.channel == "discourse":
-                row["comments_url_not_written"] = _write_back_error(ledger, post.url)
+                row["comments_url_error"] = _write_back_error(ledger, post.url)
             if url is not None:
                 row["history"] = [
                     {**event, "at": _iso(event["at"])} for event in ledger.history(delivery.id)

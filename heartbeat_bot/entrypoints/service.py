@@ -96,7 +96,7 @@ class Service:
         self.scheduler.add_job(self.rescan, "interval", seconds=poll, id="rescan")
         self.scheduler.add_job(self.retry_due, "interval", seconds=RETRY_CHECK_SECONDS, id="retry")
         self.scheduler.add_job(self.check_stall, "interval", seconds=poll, id="stall")
-        if self.announcer.write_back is not None:
+        if self.announcer.links.write_back is not None:
             self.scheduler.add_job(
                 self.retry_write_backs, "interval", seconds=poll, id="write-back"
             )
@@ -319,18 +319,27 @@ class Service:
 
     async def retry_write_backs(self) -> None:
         """Write the comments URLs that could not be written into their posts (the post had
-        changed, the push was refused...), from the post as it reads now."""
+        changed, the push was refused...), from the post as it reads now, when due."""
+        links = self.announcer.links
         limit = self.config.service.max_attempts
-        for url, attempts in self.announcer.pending_write_backs().items():
+        for url, pending in links.pending().items():
             post = self.posts.get(url)
             if post is None or url in self.in_progress or self.stopping.is_set():
                 continue
-            if attempts >= limit:
-                detail = f"not written into {post.path.name} after {attempts} attempts"
+            if post.comments_url is not None:  # a person set it meanwhile: theirs stands
+                links.forget(url)
+                continue
+            if pending.attempts >= limit:
+                detail = (
+                    f"not written into {post.path.name} after {pending.attempts} tries "
+                    f"({pending.error}); `heartbeat-bot announce {post.slug}` tries again"
+                )
                 await self.alerts.pair_alert(post.slug, url, "commentsUrl", "failed", detail)
                 continue
+            if pending.next_at > self.clock():
+                continue
             try:
-                note = await self.announcer.retry_write_back(post)
+                note = await links.retry(post)
             except Exception:  # one post's trouble never stops the others
                 log.exception("%s: writing its comments URL failed unexpectedly", post.slug)
                 continue

@@ -121,8 +121,9 @@ def show_status(
             detail = f"next {row['next_attempt_at']}: {row['last_error']}"
         elif row["state"] in {"failed", "unknown"}:
             detail = row["last_error"] or ""
-        if row.get("comments_url_not_written"):
-            detail += f"\ncommentsUrl not written yet: {row['comments_url_not_written']}"
+        if row.get("comments_url_error"):
+            line = f"commentsUrl not written yet: {row['comments_url_error']}"
+            detail = f"{detail}\n{line}" if detail else line
         slug = row["slug"] + (" (baseline)" if row.get("baseline") else "")
         table.add_row(
             slug,

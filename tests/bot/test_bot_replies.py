@@ -19,7 +19,7 @@ def test_status_names_state_link_error_and_a_link_not_written() -> None:
             "discourse",
             "done",
             remote_url="https://discuss.example/t/1",
-            comments_url_not_written="post changed since it was read",
+            comments_url_error="post changed since it was read",
         ),
         row("discord", "waiting", last_error="Discord is rate limiting us for 3.0 s"),
         row("twitter", "done", remote_url="https://x.com/i/web/status/2"),

@@ -12,6 +12,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -235,15 +236,15 @@ def test_a_pull_request_not_opened_is_opened_by_the_next_try(
     push_post(author, NEW)
     blog = git_blog(tmp_path, sandbox, bare, "pull_request")
 
-    async def announce() -> tuple[PostReport, dict[str, int], str | None, dict[str, int]]:
+    async def announce() -> tuple[PostReport, dict[str, int], str | None, dict[str, Any]]:
         app = App.build(str(blog.config))
         with open_ledger(app.config) as ledger:
             async with announcer_for(app, ledger) as announcer:
                 sandbox.github.faults.queue("github", "503")
                 report = await announcer.announce(app.find("dvc-git-lfs"))
-                pending = announcer.pending_write_backs()
-                note = await announcer.retry_write_back(app.find("dvc-git-lfs"))
-                return report, pending, note, announcer.pending_write_backs()
+                pending = {u: p.attempts for u, p in announcer.links.pending().items()}
+                note = await announcer.links.retry(app.find("dvc-git-lfs"))
+                return report, pending, note, dict(announcer.links.pending())
 
     report, pending, note, after = asyncio.run(announce())
     assert report.ok and len(sandbox.discord.messages) == 1 and sandbox.x.tweets

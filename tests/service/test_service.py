@@ -235,7 +235,7 @@ def test_a_link_not_written_is_written_once_the_edited_post_is_read_again(
 ) -> None:
     """A post edited while its topic was being created is not overwritten; the service
     writes the link into the edited post soon after, keeping the edit."""
-    with Sandbox(slow_delay=2.0) as sandbox:
+    with Sandbox(slow_delay=5.0) as sandbox:  # the window for the edit
         blog = make_blog(
             tmp_path,
             sandbox,
