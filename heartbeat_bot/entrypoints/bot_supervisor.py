@@ -42,25 +42,38 @@ class BotSupervisor:
         self.bot: HeartbeatBot | None = None
         self._task = asyncio.ensure_future(self._run())
 
+    @property
+    def running(self) -> bool:
+        """False once it gave up (settings Discord refuses) or was closed."""
+        return not self._task.done()
+
     async def close(self) -> None:
-        """Close the current bot and stop replacing it."""
+        """Close the current bot and stop replacing it; never raises (shutdown goes on)."""
         self._closing = True
-        if self.bot is not None:
-            await self.bot.close()
+        try:
+            if self.bot is not None:
+                await self.bot.close()
+        except Exception:
+            log.warning("closing the Discord bot failed", exc_info=True)
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+            try:
+                await self._task
+            except Exception:
+                log.warning("the Discord bot ended with an error", exc_info=True)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         delay = self._first_delay
         while not self._closing:
-            bot = self.bot = self._make()
             started = loop.time()
+            bot: HeartbeatBot | None = None
             try:
+                bot = self.bot = self._make()
                 await bot.start()
                 reason = "its connection ended"
-            except discord.PrivilegedIntentsRequired as exc:
+            except (discord.LoginFailure, discord.PrivilegedIntentsRequired) as exc:
+                # Only a change of settings helps: trying again would only repeat this.
                 log.error("the Discord bot cannot start: %s; slash commands are off", exc)
                 return
             except asyncio.CancelledError:
@@ -68,8 +81,9 @@ class BotSupervisor:
             except Exception as exc:  # whatever ended it, the scheduler goes on
                 reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             finally:
-                if not bot.client.is_closed():
-                    await bot.close()
+                if bot is not None and not bot.client.is_closed():
+                    with contextlib.suppress(Exception):
+                        await bot.close()
             if self._closing:
                 return
             if loop.time() - started > HEALTHY_RUN:

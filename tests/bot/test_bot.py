@@ -12,6 +12,7 @@ import discord
 import pytest
 
 from heartbeat_bot.entrypoints.bot import HeartbeatBot
+from heartbeat_bot.entrypoints.bot_supervisor import BotSupervisor
 from heartbeat_bot.entrypoints.wiring import announcer_for, open_ledger
 from heartbeat_bot.sandbox import Sandbox
 from tests.announce_env import LINKED_POST, NEW_POST, Blog, make_blog
@@ -367,3 +368,26 @@ def test_status_and_unknown_posts(tmp_path: Path, sandbox: Sandbox) -> None:
         assert "No post matches" in (await reply(sb, missing))["content"]
 
     with_bot(bot_blog(tmp_path, sandbox), sandbox, scenario)
+
+
+def test_a_refused_token_stops_the_bot_for_good(
+    tmp_path: Path, sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bot token Discord refuses is not retried (only new settings help): the supervisor
+    logs it once and gives up, and closing it afterwards is quiet."""
+    blog = bot_blog(tmp_path, sandbox, bot_token="MTIz.refused.token")
+
+    async def main() -> None:
+        app = blog.app()
+        with open_ledger(app.config) as ledger:
+            async with announcer_for(app, ledger) as announcer:
+                supervisor = BotSupervisor(
+                    lambda: HeartbeatBot(app, ledger, announcer), first_delay=0.1
+                )
+                await until(lambda: not supervisor.running, "the supervisor to give up")
+                await supervisor.close()
+
+    caplog.set_level(logging.INFO, logger="heartbeat_bot")
+    asyncio.run(main())
+    assert caplog.text.count("the Discord bot cannot start") == 1
+    assert "starting it again" not in caplog.text
