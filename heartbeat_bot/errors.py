@@ -88,3 +88,8 @@ class Duplicate(Permanent):
 
     It proves an earlier attempt went through, but carries no id of what was created.
     """
+
+
+class CannotConfirm(Permanent):
+    """A look-up that cannot settle whether something was sent (say, more history than it
+    may read): asking again would only repeat it, so a person checks."""

@@ -37,9 +37,9 @@ def test_a_link_expected_but_never_written_is_written_by_a_retry(tmp_path: Path)
         post_id = ledger.upsert_post(post)
         ledger.set_comments_url(post_id, TOPIC)
         links = Links(ledger, FileWriteBack(), clock=lambda: 1000.0)
-        links.expect(post, TOPIC)  # ... and the run dies here
+        links.expect(post, TOPIC, not_before=1400.0)  # ... and the run dies here
         (pending,) = links.pending().values()
-        assert (pending.attempts, pending.next_at) == (0, 1060.0)
+        assert (pending.attempts, pending.next_at) == (0, 1400.0)
         note = asyncio.run(links.retry(read(path)))
         assert note is not None and links.pending() == {}
         assert f"commentsUrl: {TOPIC}\n" in path.read_text(encoding="utf-8")

@@ -69,3 +69,19 @@ def test_refuses_a_file_without_frontmatter() -> None:
     """A file that does not start with --- is not edited."""
     with pytest.raises(WriteBackError, match="frontmatter"):
         with_comments_url(b"# just markdown\n", URL)
+
+
+def test_a_file_that_links_the_url_already_is_left_alone_even_if_it_changed(
+    tmp_path: Path,
+) -> None:
+    """Another run wrote the link since this one read the post: nothing to write, no error."""
+    path = tmp_path / "post.md"
+    path.write_bytes(b"---\ntitle: A post\n---\n\nBody.\n")
+    stale_hash = hashlib.sha256(path.read_bytes()).hexdigest()
+    url = "https://discuss.example/t/a-post/1"
+    assert write_comments_url(path, url, stale_hash) is True
+    linked = path.read_bytes()
+    assert write_comments_url(path, url, stale_hash) is False
+    assert path.read_bytes() == linked
+    with pytest.raises(WriteBackError, match="changed since it was read"):
+        write_comments_url(path, url + "0", stale_hash)

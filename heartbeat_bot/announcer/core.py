@@ -34,6 +34,7 @@ log = logging.getLogger("heartbeat_bot.announcer")
 
 # Seconds our clock may run ahead of Discord's when dating a message we may have sent.
 CLOCK_SKEW_MARGIN = 600
+DISCORD_EPOCH_MS = 1420070400000  # Discord ids count milliseconds from 2015-01-01
 # States in which Discourse has not settled yet, so the others wait for its link.
 _DISCOURSE_UNSETTLED = frozenset({"pending", "sending", "waiting", "unknown"})
 
@@ -111,7 +112,8 @@ class Announcer:
             if outcome.state == "done" and outcome.url:
                 comments_url = link = outcome.url
                 self.ledger.set_comments_url(post_id, link)
-                self.links.expect(post, link)
+                # The service steps in only if this run died: well after its deadline.
+                self.links.expect(post, link, not_before=ctx.deadline + 300.0)
             elif outcome.state in _DISCOURSE_UNSETTLED:
                 for channel in ("discord", "twitter"):
                     if channel in rows:
@@ -208,16 +210,19 @@ class Announcer:
     def _since(self, row: Delivery) -> datetime | int | None:
         """Where a message of this pair's current generation can start, in the history.
 
-        A forced resend starts after the earlier message (its id: no clock involved), or
-        5 s before the resend was asked for when that id is unknown. Otherwise the first
-        send, less a margin for our clock running ahead of Discord's; None before any send.
+        A forced resend starts after the earlier message (its id) and after the force less
+        a margin for our clock running ahead of Discord's; a first generation at its first
+        send less that margin. None before any send.
         """
         history = self.ledger.history(row.id)
         forced = [e["at"] for e in history if e["event"] == "forced"]
         if forced:
+            # After the earlier message, and no earlier than the force (less the skew
+            # margin): the scan skips that message and stays short in a busy channel.
+            start = _snowflake_at(forced[-1] - CLOCK_SKEW_MARGIN)
             if row.remote_id is not None and row.remote_id.isdigit():
-                return int(row.remote_id)
-            return datetime.fromtimestamp(forced[-1] - 5, UTC)
+                start = max(start, int(row.remote_id))
+            return start
         sends = [e["at"] for e in history if e["event"] == "sending"]
         return datetime.fromtimestamp(sends[0] - CLOCK_SKEW_MARGIN, UTC) if sends else None
 
@@ -229,6 +234,11 @@ class Announcer:
             return Outcome("twitter", "done", "already", row.remote_url)
         thread = self.render.tweet_thread(post, comments_url)
         return await run_thread(ctx, row, list(thread.tweets), self.twitter, forced=forced)
+
+
+def _snowflake_at(moment: float) -> int:
+    """The smallest Discord id of a message created at ``moment`` (Unix seconds)."""
+    return max(0, int(moment * 1000) - DISCORD_EPOCH_MS) << 22
 
 
 def _topic_id(url: str) -> str:

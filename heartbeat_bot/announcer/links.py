@@ -74,17 +74,17 @@ class Links:
             return None
         return await self.write(post, row.comments_url)
 
-    def expect(self, post: Post, url: str) -> None:
+    def expect(self, post: Post, url: str, *, not_before: float) -> None:
         """Note that ``url`` is to be written into ``post``, before anything else is sent:
-        a crash before the write leaves the marker, and the service writes it later."""
+        a crash before the write leaves the marker, and the service writes it, but not
+        before ``not_before`` (when this run must be over)."""
         key = WRITE_BACK_PENDING + post.url
         if self.write_back is None or post.comments_url == url or self.ledger.get_meta(key):
             return
-        # The run writes it in a moment; the service only steps in if that run died.
         entry = {
             "attempts": 0,
             "error": "to be written once the announcement is out",
-            "next_at": self.clock() + 60.0,
+            "next_at": not_before,
         }
         self.ledger.set_meta(key, json.dumps(entry))
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from heartbeat_bot.announcer.outcome import Outcome
 from heartbeat_bot.announcer.retry import RetryPolicy
-from heartbeat_bot.errors import ChannelError, Permanent, Retryable, Uncertain
+from heartbeat_bot.errors import CannotConfirm, ChannelError, Permanent, Retryable, Uncertain
 from heartbeat_bot.ledger import DEFAULT_LEASE, Delivery, Ledger
 from heartbeat_bot.models import Sent
 
@@ -109,8 +109,8 @@ async def settle_uncertain(
     except ChannelError as exc:
         note = f"{why}; could not confirm with {row.channel}: {exc}"
         # A look-up changes nothing: try it again later rather than leave this for a person,
-        # unless the service's answer would only be the same (a refusal, a channel too busy).
-        retry_at = None if isinstance(exc, Permanent) else ctx.clock() + RECHECK_SECONDS
+        # unless it could only end the same way (too much history to read).
+        retry_at = None if isinstance(exc, CannotConfirm) else ctx.clock() + RECHECK_SECONDS
         ctx.ledger.mark_unknown(row.id, note, retry_at=retry_at)
         return Outcome(row.channel, "unknown", "unknown", note=unknown_note(ctx.ledger.get(row.id)))
     if found is not None:

@@ -84,10 +84,12 @@ async def _post_one(
         try:
             sent = await x.post_tweet(tweet.text, previous)
         except Duplicate as exc:
-            if resend and tweet.position == 0 and not uncertain:
+            found = await _find(x, tweet.text, previous, earlier)
+            if found is None and resend and tweet.position == 0 and not uncertain:
+                # Not this thread's own tweet (none is found, and nothing was left
+                # unanswered): X refuses the resend as a copy of the earlier thread.
                 note = f"X refused the new thread as a duplicate of the earlier one ({exc})"
                 return _fail(ctx, row, tweet.position, note)
-            found = await _find(x, tweet.text, previous, earlier)
             if found is None:
                 note = (
                     f"tweet {tweet.position + 1} went out earlier (X refused a duplicate), "

@@ -54,12 +54,18 @@ from heartbeat_bot.channels.discord_transport import (
     recording,
 )
 from heartbeat_bot.config import DiscordConfig
-from heartbeat_bot.errors import ChannelError, ConfigError, Permanent, Retryable, Uncertain
+from heartbeat_bot.errors import (
+    CannotConfirm,
+    ChannelError,
+    ConfigError,
+    Permanent,
+    Retryable,
+    Uncertain,
+)
 from heartbeat_bot.models import Sent
 
 # How many messages posted since an interrupted send find_sent reads before giving up.
 HISTORY_SCAN_LIMIT = 5000
-SCAN_TIMEOUT = 300.0
 T = TypeVar("T")
 
 _WEBHOOK_URL = re.compile(r"/webhooks/(\d+)/([A-Za-z0-9_.-]+)/?(?:[?#].*)?$")
@@ -172,7 +178,7 @@ class DiscordClient:
         With ``since`` (timezone-aware; naive means UTC; pass the moment the send started
         minus a margin for clock skew) every message posted after it is read, oldest first,
         however busy the channel was meanwhile, up to ``history_scan_limit`` messages;
-        beyond that the answer would be a guess, so it is a ``Permanent`` "cannot confirm"
+        beyond that the answer would be a guess, so it is ``CannotConfirm``
         (a person looks). ``since`` may also be a message id: the messages after it are
         read, with no clock involved. Without ``since`` only the last 50 messages are read.
         """
@@ -208,15 +214,15 @@ class DiscordClient:
                 raise unexpected(CHANNEL, SERVICE, body, answer.status)
             if after is not None and read > self._scan_limit:
                 # Reading on would only repeat this at every check: a person looks instead.
-                raise Permanent(
+                raise CannotConfirm(
                     CHANNEL,
                     f"cannot confirm: more than {self._scan_limit} messages were posted in "
                     "the channel since the send began; look for the announcement there",
                 )
             return None
 
-        # Paging through a busy channel may take many requests: a budget of its own.
-        return await self._call(find, changes=False, timeout=max(self._timeout, SCAN_TIMEOUT))
+        # The client's timeout bounds the whole scan, which keeps it inside the claim's lease.
+        return await self._call(find, changes=False)
 
     async def check(self) -> str:
         """Whether the settings work: logs in and reads the channel, or reads the webhook."""
@@ -278,34 +284,20 @@ class DiscordClient:
         webhook_id, token = self._webhook_ids
         return discord.Webhook.partial(webhook_id, token, session=self._session)
 
-    async def _call(
-        self,
-        operation: Callable[[], Awaitable[T]],
-        *,
-        changes: bool,
-        timeout: float | None = None,
-    ) -> T:
+    async def _call(self, operation: Callable[[], Awaitable[T]], *, changes: bool) -> T:
         """Run one operation and map whatever it raises to a ChannelError.
 
         ``changes`` says whether it may post something: then a lost answer is Uncertain.
-        ``timeout`` (default: the client's) bounds the whole operation.
         """
         discord.http.Route.BASE = self._config.api_url.rstrip("/")
         with recording() as answer:
-            return await self._mapped(
-                operation, answer, changes=changes, timeout=timeout or self._timeout
-            )
+            return await self._mapped(operation, answer, changes=changes)
 
     async def _mapped(
-        self,
-        operation: Callable[[], Awaitable[T]],
-        answer: Answer,
-        *,
-        changes: bool,
-        timeout: float,
+        self, operation: Callable[[], Awaitable[T]], answer: Answer, *, changes: bool
     ) -> T:
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(self._timeout):
                 return await operation()
         except ChannelError:
             raise

@@ -47,6 +47,10 @@ class BotSupervisor:
         """False once it gave up (settings Discord refuses) or was closed."""
         return not self._task.done()
 
+    async def ended(self) -> None:
+        """Return once the supervisor gave up or was closed (never raises)."""
+        await asyncio.wait({self._task})
+
     async def close(self) -> None:
         """Close the current bot and stop replacing it; never raises (shutdown goes on)."""
         self._closing = True

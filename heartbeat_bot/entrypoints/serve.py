@@ -127,6 +127,10 @@ async def _bot_alone(app: App) -> int:
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(signum, stopping.set)
-            await stopping.wait()
+            waits = {asyncio.ensure_future(stopping.wait()), asyncio.ensure_future(bot.ended())}
+            _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            for wait in pending:
+                wait.cancel()
             await bot.close()
-    return 0
+    # Alone, a bot that gave up (settings Discord refuses) has nothing left to do.
+    return 0 if stopping.is_set() else 1

@@ -397,11 +397,12 @@ class Service:
         early = (post.published_at - datetime.now(UTC)).total_seconds()
         if 0 < early < 5:  # a date job may fire a hair before the moment
             await asyncio.sleep(early)
-        if not self._published(post.url):
+        begun = self._begun(post.url)  # a retry: its page was seen, or it was forced
+        if not begun and not self._published(post.url):
             # Turned back into a draft or moved to a later date since it was queued.
             log.info("%s: no longer published; not announced", post.slug)
             return
-        if self.config.blog.require_live and post.url not in self.live:
+        if self.config.blog.require_live and not begun and post.url not in self.live:
             # Wait for the page outside the workers, so one slow deploy holds up no one.
             self._spawn(self._when_live(post))
             return
@@ -417,6 +418,12 @@ class Service:
         """Whether the post at ``url``, as last read, is published now."""
         current = self.posts.get(url)
         return current is not None and current.state(datetime.now(UTC)) == "published"
+
+    def _begun(self, url: str) -> bool:
+        """Whether the post's announcement began (a forced draft, a post unpublished
+        halfway): what began is finished, rather than left due for ever."""
+        row = self.ledger.find_post(url)
+        return row is not None and any(d.state != "pending" for d in self.ledger.deliveries(row.id))
 
     async def _when_live(self, post: Post) -> None:
         if post.url in self.waiting_live:

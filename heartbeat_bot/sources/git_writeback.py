@@ -49,12 +49,14 @@ def _edited(repo: GitRepo, post: Post, url: str, current: bytes | None) -> bytes
     """The new file content, or None when it already links ``url``."""
     if current is None:
         raise WriteBackError(f"{post.path.name} is gone from the branch; commentsUrl not written")
+    updated = with_comments_url(current, url)
+    if updated == current:  # linked already (by another run, say), whatever else changed
+        return None
     if hashlib.sha256(current).hexdigest() != post.content_hash:
         raise WriteBackError(
             f"{post.path.name} changed on the branch since it was read; commentsUrl not written"
         )
-    updated = with_comments_url(current, url)
-    return None if updated == current else updated
+    return updated
 
 
 class CommitWriteBack:

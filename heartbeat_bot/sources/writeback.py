@@ -64,11 +64,11 @@ def write_comments_url(path: Path, url: str, expected_hash: str) -> bool:
         raw = path.read_bytes()
     except OSError as exc:
         raise WriteBackError(f"{path}: cannot read ({exc})") from exc
+    updated = with_comments_url(raw, url)
+    if updated == raw:  # linked already (by another run, say), whatever else changed
+        return False
     if hashlib.sha256(raw).hexdigest() != expected_hash:
         raise WriteBackError(f"{path}: changed since it was read; commentsUrl not written")
-    updated = with_comments_url(raw, url)
-    if updated == raw:
-        return False
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:

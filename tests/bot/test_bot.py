@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -391,3 +394,22 @@ def test_a_refused_token_stops_the_bot_for_good(
     asyncio.run(main())
     assert caplog.text.count("the Discord bot cannot start") == 1
     assert "starting it again" not in caplog.text
+
+
+def test_the_bot_alone_exits_1_when_discord_refuses_its_token(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    """`heartbeat-bot bot` with a token Discord refuses says so and exits 1, not idles."""
+    blog = bot_blog(tmp_path, sandbox, bot_token="MTIz.refused.token")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTBEAT_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "heartbeat_bot", "--config", str(blog.config), "bot"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "the Discord bot cannot start" in done.stderr + done.stdout
+    assert "MTIz.refused.token" not in done.stderr + done.stdout

@@ -11,7 +11,7 @@ import pytest
 
 from heartbeat_bot.channels.discord import DiscordClient
 from heartbeat_bot.config import DiscordConfig
-from heartbeat_bot.errors import ChannelError, Permanent, Retryable, Uncertain
+from heartbeat_bot.errors import CannotConfirm, ChannelError, Permanent, Retryable, Uncertain
 from heartbeat_bot.models import Sent
 from heartbeat_bot.sandbox import Sandbox
 from tests.channels.helpers import (
@@ -319,15 +319,15 @@ def test_find_sent_reads_everything_posted_since_the_send(sb: Sandbox) -> None:
 
 
 def test_find_sent_past_its_scan_limit_cannot_confirm(sb: Sandbox) -> None:
-    """More messages since the send than it may read: no guess, a Permanent "cannot
-    confirm" (a person looks); exactly as many is a complete scan."""
+    """More messages since the send than it may read: no guess, CannotConfirm (a person
+    looks); exactly as many is a complete scan."""
     from datetime import UTC, datetime, timedelta
 
     before = datetime.now(UTC) - timedelta(seconds=5)
     sb.discord.chatter(150)
     use = lambda c: c.find_sent(POST_URL, since=before)  # noqa: E731
     error = fails(discord_config(sb), use, history_scan_limit=120)
-    assert type(error) is Permanent and "more than 120 messages" in str(error)
+    assert type(error) is CannotConfirm and "more than 120 messages" in str(error)
     assert run(discord_config(sb), use, history_scan_limit=150) is None
 
 
