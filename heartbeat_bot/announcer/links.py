@@ -100,7 +100,7 @@ class Links:
             note = await self.write_back.write(post, url)
         except Exception as exc:  # the link can wait; nothing else must
             if isinstance(exc, WriteBackError):
-                log.warning("write-back: %s", exc)
+                log.debug("write-back: %s", exc)  # the caller reports the returned note
             else:
                 log.exception("write-back of %s failed unexpectedly", post.slug)
             self._failed(post.url, str(exc))

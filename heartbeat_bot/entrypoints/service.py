@@ -344,7 +344,8 @@ class Service:
                 log.exception("%s: writing its comments URL failed unexpectedly", post.slug)
                 continue
             if note:
-                log.info("%s: %s", post.slug, note)
+                failed = url in links.pending()
+                log.log(logging.WARNING if failed else logging.INFO, "%s: %s", post.slug, note)
 
     async def check_stall(self) -> None:
         last = self.metrics.last_scan

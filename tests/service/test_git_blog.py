@@ -64,7 +64,16 @@ def sandbox() -> Iterator[Sandbox]:
         yield sb
 
 
-def git_blog(root: Path, sandbox: Sandbox, bare: Path, write_back: str) -> Blog:
+def git_blog(
+    root: Path,
+    sandbox: Sandbox,
+    bare: Path,
+    write_back: str,
+    *,
+    poll_interval: float = 60,
+    service: dict[str, Any] | None = None,
+    alerts: dict[str, Any] | None = None,
+) -> Blog:
     blog = make_blog(
         root / "blog",
         sandbox,
@@ -74,15 +83,16 @@ def git_blog(root: Path, sandbox: Sandbox, bare: Path, write_back: str) -> Blog:
                 "git_url": str(bare),
                 "git_path": "content",
                 "write_back": write_back,
-                "poll_interval": 60,
+                "poll_interval": poll_interval,
             },
-            "service": {"http": "127.0.0.1:0"},
+            "service": {"http": "127.0.0.1:0", **(service or {})},
             "github": {
                 "api_url": sandbox.github_api_url,
                 "token": sandbox.credentials.github_token,
                 "repository": sandbox.github.repository,
                 "webhook_secret": SECRET,
             },
+            "alerts": alerts or {},
         },
     )
     return blog
@@ -256,3 +266,41 @@ def test_a_pull_request_not_opened_is_opened_by_the_next_try(
     subjects = git(bare, "log", "--format=%s", "heartbeat-bot/comments").splitlines()
     assert subjects[0] == "blog: link comments for dvc-git-lfs"
     assert subjects.count("blog: link comments for dvc-git-lfs") == 1
+
+
+def test_the_service_tries_a_link_again_then_alerts_once_at_the_limit(
+    tmp_path: Path, remote: tuple[Path, Path], sandbox: Sandbox
+) -> None:
+    """GitHub refusing the pull request: the service tries again at the next scan, and at
+    service.max_attempts it sends one alert naming the post and how to try again."""
+    bare, author = remote
+    blog = git_blog(
+        tmp_path,
+        sandbox,
+        bare,
+        "pull_request",
+        poll_interval=1,
+        service={"max_attempts": 2},
+        alerts={"discord_webhook_url": sandbox.discord_webhook_url},
+    )
+    running = Running(blog)
+    try:
+        sandbox.github.faults.queue("github", "503", "503")
+        push_post(author, NEW)
+        body = json.dumps({"ref": "refs/heads/main"}).encode()
+        assert hook(running.port, body, signed(body)) == 202
+
+        def alerts() -> list[dict[str, Any]]:
+            return [m for m in sandbox.discord.messages if m["via"] == "webhook"]
+
+        wait_for(alerts, timeout=30, what="the alert")
+        time.sleep(2.0)  # more scans: no more tries, no second alert
+    finally:
+        assert running.stop() == 0
+    (alert,) = alerts()
+    assert (
+        "commentsUrl" in alert["content"]
+        and "heartbeat-bot announce dvc-git-lfs" in alert["content"]
+    )
+    assert running.text().count("commentsUrl not written: commentsUrl pushed") == 2
+    assert sandbox.github.pulls == []
