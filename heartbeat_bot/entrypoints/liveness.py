@@ -72,7 +72,10 @@ async def wait_for_page(
     """
     if await wait_until_live(post.url, blog.live_timeout, stopping, wanted=wanted):
         return True
-    if stopping.is_set() or not wanted():
+    if stopping.is_set():
+        return False
+    if not wanted():
+        log.info("%s: no longer published; stopped waiting for its page", post.slug)
         return False
     log.error(
         "%s: not live at %s after %s s; not announced yet, checking every %s s",
@@ -93,4 +96,6 @@ async def wait_for_page(
     )
     if live:
         log.info("%s: live at last; announcing", post.slug)
+    elif not stopping.is_set():
+        log.info("%s: no longer published; stopped waiting for its page", post.slug)
     return live
