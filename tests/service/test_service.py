@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -314,35 +315,51 @@ def test_json_logs_and_an_alert_for_a_failure(tmp_path: Path, sandbox: Sandbox) 
     assert "wrong-secret" not in running.text()
 
 
-def test_require_live_waits_for_the_page(tmp_path: Path, sandbox: Sandbox) -> None:
+class Site:
+    """The blog's public site on loopback: a page answers 200 once its path is in ``up``,
+    ``down_status`` before (404 not deployed yet, 503 a broken deploy)."""
+
+    def __init__(self) -> None:
+        self.up: set[str] = set()
+        self.down_status = 404
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_HEAD(self) -> None:
+                self.send_response(200 if self.path in site.up else site.down_status)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def post_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/blog/{{slug}}"
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    running = Site()
+    yield running
+    running.server.shutdown()
+    running.server.server_close()
+
+
+def live_blog(root: Path, sandbox: Sandbox, site: Site, channel: str, **settings: Any) -> Blog:
+    """A blog with require_live on, announcing on ``channel`` only."""
+    blog_settings = {"require_live": True, "post_url": site.post_url, **settings}
+    overrides: dict[str, Any] = {"blog": blog_settings, "service": {"http": ""}}
+    if channel == "twitter":  # alerts go to the Discord webhook, free in this setup
+        overrides["alerts"] = {"discord_webhook_url": sandbox.discord_webhook_url}
+    return make_blog(root, sandbox, posts=(), channels=(channel,), overrides=overrides)
+
+
+def test_require_live_waits_for_the_page(tmp_path: Path, sandbox: Sandbox, site: Site) -> None:
     """With require_live, a post is announced only once its URL answers 200."""
-    live: set[str] = set()
-
-    class Site(BaseHTTPRequestHandler):
-        def do_HEAD(self) -> None:
-            self.send_response(200 if self.path in live else 404)
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    site = ThreadingHTTPServer(("127.0.0.1", 0), Site)
-    threading.Thread(target=site.serve_forever, daemon=True).start()
-    blog = make_blog(
-        tmp_path,
-        sandbox,
-        posts=(),
-        channels=("discord",),
-        overrides={
-            "blog": {
-                "poll_interval": 2,
-                "require_live": True,
-                "live_timeout": 60,
-                "post_url": f"http://127.0.0.1:{site.server_address[1]}/blog/{{slug}}",
-            },
-            "service": {"http": ""},
-        },
-    )
+    blog = live_blog(tmp_path, sandbox, site, "discord", poll_interval=2, live_timeout=60)
     running = Running(blog)
     try:
         now = datetime.now(UTC) - timedelta(minutes=1)
@@ -350,47 +367,19 @@ def test_require_live_waits_for_the_page(tmp_path: Path, sandbox: Sandbox) -> No
         wait_for(lambda: "not live yet" in running.text(), what="a liveness check")
         time.sleep(0.5)
         assert sandbox.discord.messages == []
-        live.add("/blog/fresh")
+        site.up.add("/blog/fresh")
         wait_for(lambda: sandbox.discord.messages, timeout=20, what="announce once live")
     finally:
         assert running.stop() == 0
-        site.shutdown()
-        site.server_close()
 
 
 def test_a_page_down_past_live_timeout_is_reported_then_announced_once_up(
-    tmp_path: Path, sandbox: Sandbox
+    tmp_path: Path, sandbox: Sandbox, site: Site
 ) -> None:
     """A page still down after live_timeout is reported once (log and alert) and checked
     every poll_interval from then on: when the deploy is fixed, the post goes out."""
-    live: set[str] = set()
-
-    class Site(BaseHTTPRequestHandler):
-        def do_HEAD(self) -> None:
-            self.send_response(200 if self.path in live else 503)
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    site = ThreadingHTTPServer(("127.0.0.1", 0), Site)
-    threading.Thread(target=site.serve_forever, daemon=True).start()
-    blog = make_blog(
-        tmp_path,
-        sandbox,
-        posts=(),
-        channels=("twitter",),
-        overrides={
-            "blog": {
-                "poll_interval": 1,
-                "require_live": True,
-                "live_timeout": 1,
-                "post_url": f"http://127.0.0.1:{site.server_address[1]}/blog/{{slug}}",
-            },
-            "service": {"http": ""},
-            "alerts": {"discord_webhook_url": sandbox.discord_webhook_url},
-        },
-    )
+    site.down_status = 503
+    blog = live_blog(tmp_path, sandbox, site, "twitter", poll_interval=1, live_timeout=1)
     running = Running(blog)
     try:
         now = datetime.now(UTC) - timedelta(minutes=1)
@@ -399,49 +388,22 @@ def test_a_page_down_past_live_timeout_is_reported_then_announced_once_up(
         wait_for(lambda: sandbox.discord.messages, what="the alert")
         time.sleep(2.5)  # a few late checks, all down
         assert sandbox.x.tweets == []
-        live.add("/blog/fresh")
+        site.up.add("/blog/fresh")
         wait_for(lambda: sandbox.x.tweets, timeout=20, what="announce once live")
     finally:
         assert running.stop() == 0
-        site.shutdown()
-        site.server_close()
     (alert,) = sandbox.discord.messages
     assert "fresh" in alert["content"] and "200" in alert["content"]
     assert running.text().count("not live at") == 1 and "live at last" in running.text()
 
 
 def test_a_post_made_a_draft_while_its_page_is_awaited_is_not_announced(
-    tmp_path: Path, sandbox: Sandbox
+    tmp_path: Path, sandbox: Sandbox, site: Site
 ) -> None:
     """A post turned back into a draft while the service waits for its page is not
     announced when the page comes up."""
-    live: set[str] = set()
-
-    class Site(BaseHTTPRequestHandler):
-        def do_HEAD(self) -> None:
-            self.send_response(200 if self.path in live else 503)
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    site = ThreadingHTTPServer(("127.0.0.1", 0), Site)
-    threading.Thread(target=site.serve_forever, daemon=True).start()
-    blog = make_blog(
-        tmp_path,
-        sandbox,
-        posts=(),
-        channels=("twitter",),
-        overrides={
-            "blog": {
-                "poll_interval": 1,
-                "require_live": True,
-                "live_timeout": 1,
-                "post_url": f"http://127.0.0.1:{site.server_address[1]}/blog/{{slug}}",
-            },
-            "service": {"http": ""},
-        },
-    )
+    site.down_status = 503
+    blog = live_blog(tmp_path, sandbox, site, "twitter", poll_interval=1, live_timeout=1)
     running = Running(blog)
     try:
         now = datetime.now(UTC) - timedelta(minutes=1)
@@ -452,7 +414,7 @@ def test_a_post_made_a_draft_while_its_page_is_awaited_is_not_announced(
             post_text("A fresh post to announce", now).replace("---\n\n", "draft: true\n---\n\n")
         )
         wait_for(lambda: running.text().count("post found: fresh") >= 2, what="the edit")
-        live.add("/blog/fresh")
+        site.up.add("/blog/fresh")
         text = running.text
         wait_for(  # by the page wait, or by the worker if the page came up first
             lambda: "stopped waiting for its page" in text() or "not announced" in text(),
@@ -462,8 +424,6 @@ def test_a_post_made_a_draft_while_its_page_is_awaited_is_not_announced(
         assert sandbox.x.tweets == []
     finally:
         assert running.stop() == 0
-        site.shutdown()
-        site.server_close()
 
 
 def test_a_renamed_post_is_not_announced_again(tmp_path: Path, sandbox: Sandbox) -> None:
