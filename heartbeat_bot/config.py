@@ -177,6 +177,8 @@ class DiscordConfig(Section):
     # Who may use /preview and /status; unset means the same as allowed_role_ids.
     read_role_ids: list[Snowflake] | None = None
     mention_role_id: Snowflake | None = None
+    # In an announcement channel, publish each message to the servers following it.
+    publish: bool = False
     # Also register the slash commands globally (they then show in DMs and other servers,
     # where they are refused); guild registration alone is instant and enough.
     sync_global: bool = False
@@ -189,6 +191,8 @@ class DiscordConfig(Section):
         if self.enabled:
             needed = ("bot_token", "channel_id") if self.mode == "bot" else ("webhook_url",)
             _require(self, "discord", needed)
+        if self.publish and self.mode != "bot":
+            raise ValueError('discord.publish needs mode = "bot" (a webhook cannot publish)')
         return self
 
 

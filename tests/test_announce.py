@@ -179,6 +179,30 @@ def test_mention_role_pings_that_role_only(tmp_path: Path, sandbox: Sandbox) -> 
     assert message["pinged"] == ["role:4242"]
 
 
+def test_publish_puts_the_message_out_to_followers_once(tmp_path: Path, sandbox: Sandbox) -> None:
+    """With discord.publish, a message the channel refuses to publish is reported and
+    published by the next announce once it can be; then never again."""
+    blog = make_blog(
+        tmp_path,
+        sandbox,
+        posts=(NEW_POST,),
+        channels=("discord",),
+        overrides={"discord": {"publish": True}},
+    )
+    (first,) = blog.announce("dvc-git-lfs")  # a text channel: cannot publish
+    assert first.outcomes["discord"].state == "done"
+    assert "not published" in first.outcomes["discord"].note
+    sandbox.discord.announcement_channel = True
+    (second,) = blog.announce("dvc-git-lfs")
+    assert second.outcomes["discord"].note == ""
+    (third,) = blog.announce("dvc-git-lfs")
+    (message,) = sandbox.discord.messages
+    assert message["crossposted"] is True
+    crossposts = [r for r in sandbox.requests if str(r["path"]).endswith("/crosspost")]
+    assert len(crossposts) == 2, "one refused, one done, none after"
+    assert third.outcomes["discord"].action == "already"
+
+
 def test_long_waits_are_left_for_later(tmp_path: Path, sandbox: Sandbox) -> None:
     """A wait longer than max_wait leaves the pair waiting; a later run sends it once."""
     blog = make_blog(tmp_path, sandbox, posts=(NEW_POST,), channels=("discourse",))

@@ -75,6 +75,7 @@ def test_environment_overrides_file(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         ("[twitter]\nmax_tweets = 0\n", "twitter.max_tweets"),
         ("[discourse]\nenabled = true\n", "discourse.url is required when discourse is enabled"),
         ("[blog\n", "not valid TOML"),
+        ("[discord]\npublish = true\n", 'discord.publish needs mode = "bot"'),
     ],
 )
 def test_bad_settings_give_one_line_naming_the_key(tmp_path: Path, text: str, message: str) -> None:

@@ -13,6 +13,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from heartbeat_bot.announcer.links import Links
@@ -26,6 +27,7 @@ from heartbeat_bot.announcer.protocols import (
 )
 from heartbeat_bot.announcer.retry import RetryPolicy
 from heartbeat_bot.announcer.thread import run_thread
+from heartbeat_bot.errors import ChannelError
 from heartbeat_bot.ledger import DEFAULT_LEASE, Delivery, Ledger
 from heartbeat_bot.models import CHANNELS, Post, Sent
 from heartbeat_bot.render import RenderSettings
@@ -52,6 +54,7 @@ class Announcer:
         twitter: TweetService | None = None,
         policy: RetryPolicy | None = None,
         write_back: WriteBack | None = None,
+        publish_discord: bool = False,
         lease: float = DEFAULT_LEASE,
         sleep: Sleep = asyncio.sleep,
         clock: Callable[[], float] = time.time,
@@ -63,6 +66,7 @@ class Announcer:
         self.twitter = twitter
         self.policy = policy or RetryPolicy()
         self.write_back = write_back
+        self.publish_discord = publish_discord
         self.links = Links(ledger, write_back, clock)
         self.lease = lease
         self.sleep = sleep
@@ -188,10 +192,12 @@ class Announcer:
     async def _discord(
         self, ctx: RunContext, post: Post, row: Delivery, comments_url: str | None
     ) -> Outcome:
+        if row.state == "done":
+            return await self._publish(
+                row.id, Outcome("discord", "done", "already", row.remote_url)
+            )
         assert self.discord is not None
         discord = self.discord
-        if row.state == "done":
-            return Outcome("discord", "done", "already", row.remote_url)
         message = self.render.discord_message(post, comments_url)
         payload = json.dumps(message.body(), ensure_ascii=False, sort_keys=True)
         generation = sum(1 for e in self.ledger.history(row.id) if e["event"] == "forced")
@@ -203,9 +209,31 @@ class Announcer:
         async def reconcile(claimed: Delivery) -> Sent | None:
             return await discord.find_sent(post.url, since=self._since(claimed))
 
-        return await run_pair(
+        outcome = await run_pair(
             ctx, row, payload, nonce, send, reconcile if discord.can_confirm else None
         )
+        return await self._publish(row.id, outcome)
+
+    async def _publish(self, row_id: int, outcome: Outcome) -> Outcome:
+        """``discord.publish``: publish the done message to the channel's followers, once a
+        generation; a failure is noted (the next ``announce`` of the post tries again)."""
+        if not self.publish_discord or outcome.state != "done":
+            return outcome
+        history = self.ledger.history(row_id)
+        forced = max((n for n, e in enumerate(history) if e["event"] == "forced"), default=-1)
+        if any(e["event"] == "published" for e in history[forced + 1 :]):
+            return outcome
+        remote_id = self.ledger.get(row_id).remote_id
+        assert self.discord is not None and remote_id is not None
+        try:
+            await self.discord.publish(remote_id)
+        except ChannelError as exc:
+            self.ledger.log(row_id, "not-published", str(exc))
+            note = f"not published to the channel's followers: {exc}"
+            log.warning("discord: %s", note)
+            return replace(outcome, note="; ".join(n for n in (outcome.note, note) if n))
+        self.ledger.log(row_id, "published")
+        return outcome
 
     def _since(self, row: Delivery) -> datetime | int | None:
         """Where a message of this pair's current generation can start, in the history.

@@ -66,6 +66,7 @@ from heartbeat_bot.models import Sent
 
 # How many messages posted since an interrupted send find_sent reads before giving up.
 HISTORY_SCAN_LIMIT = 5000
+ALREADY_CROSSPOSTED = 40033
 T = TypeVar("T")
 
 _WEBHOOK_URL = re.compile(r"/webhooks/(\d+)/([A-Za-z0-9_.-]+)/?(?:[?#].*)?$")
@@ -223,6 +224,27 @@ class DiscordClient:
 
         # The client's timeout bounds the whole scan, which keeps it inside the claim's lease.
         return await self._call(find, changes=False)
+
+    async def publish(self, message_id: str) -> None:
+        """Publish our message to the servers following this announcement channel.
+
+        Publishing twice is harmless: Discord's "already crossposted" (40033) counts as done.
+        """
+        if self._mode != "bot":
+            raise Permanent(CHANNEL, "webhook mode cannot publish messages")
+
+        async def publish() -> None:
+            client = await self._bot()
+            channel = client.get_partial_messageable(
+                self._channel_id, guild_id=self._config.guild_id
+            )
+            try:
+                await channel.get_partial_message(int(message_id)).publish()
+            except discord.HTTPException as exc:
+                if exc.code != ALREADY_CROSSPOSTED:
+                    raise
+
+        await self._call(publish, changes=False)
 
     async def check(self) -> str:
         """Whether the settings work: logs in and reads the channel, or reads the webhook."""

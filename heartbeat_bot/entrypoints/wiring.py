@@ -58,6 +58,7 @@ async def announcer_for(
             twitter=clients.get("twitter"),
             policy=policy,
             write_back=app.write_back(),
+            publish_discord=app.config.discord.publish,
         )
 
 

@@ -89,6 +89,7 @@ class DiscordService(Service):
         }
         self._ids = Snowflakes(DISCORD_EPOCH_MS)
         self._messages: list[JSON] = []
+        self.announcement_channel = False  # True: type 5, whose messages can be published
         self.roles: dict[str, int] = {name: self._ids.next() for name in ("Announcer", "Reader")}
         self.interactions = Interactions(self)
         self.gateway = Gateway(self)
@@ -164,6 +165,7 @@ class DiscordService(Service):
             web.post(channel + "/messages", self._create),
             web.get(channel + "/messages", self._history),
             web.get(channel + "/messages/{message_id}", self._fetch),
+            web.post(channel + "/messages/{message_id}/crosspost", self._crosspost),
             web.post(hook, self._execute),
             web.get(hook, self._webhook),
             web.get(hook + "/messages/{message_id}", self._webhook_fetch),
@@ -237,7 +239,7 @@ class DiscordService(Service):
             last = self._messages[-1]["id"] if self._messages else None
         return {
             "id": str(self.channel_id),
-            "type": 0,
+            "type": 5 if self.announcement_channel else 0,
             "guild_id": str(self.guild_id),
             "name": "announcements",
             "position": 0,
@@ -347,6 +349,25 @@ class DiscordService(Service):
         if problem is not None:
             return problem
         return self._one_message(request.match_info["message_id"], webhook=False)
+
+    async def _crosspost(self, request: web.Request) -> web.Response:
+        """Publish to followers: announcement channels only, once, the bot's own messages
+        (others' need Manage Messages, which the sandbox bot lacks)."""
+        problem = self._channel_problem(request)
+        if problem is not None:
+            return problem
+        if not self.announcement_channel:
+            return self.json(_error("Cannot execute action on this channel type", 50024), 400)
+        with self._lock:
+            found = [m for m in self._messages if m["id"] == request.match_info["message_id"]]
+            if not found:
+                return self.json(_error("Unknown Message", 10008), 404)
+            if found[0]["via"] != "bot":
+                return self.json(_error("Missing Permissions", 50013), 403)
+            if found[0].get("crossposted"):
+                return self.json(_error("This message has already been crossposted.", 40033), 400)
+            found[0]["crossposted"] = True
+            return self.json(message_object(found[0], with_nonce=False))
 
     def _one_message(self, message_id: str, *, webhook: bool) -> web.Response:
         with self._lock:

@@ -219,7 +219,7 @@ def message_object(record: JSON, *, with_nonce: bool) -> JSON:
         "attachments": [],
         "embeds": record["embeds"],
         "pinned": False,
-        "flags": 0,
+        "flags": 1 if record.get("crossposted") else 0,  # CROSSPOSTED
         "components": [],
     }
     if record["webhook_id"] is not None:

@@ -340,3 +340,17 @@ def test_find_sent_after_a_message_id(sb: Sandbox) -> None:
     run(discord_config(sb), sends(message(), "n-second"))
     found = run(discord_config(sb), lambda c: c.find_sent(POST_URL, since=first))
     assert found is not None and found.remote_id == sb.discord.messages[-1]["id"]
+
+
+def test_publish_to_followers_once_and_only_in_an_announcement_channel(sb: Sandbox) -> None:
+    """A bot message is published in an announcement channel; publishing it again is no
+    error; a text channel refuses it; webhook mode cannot publish."""
+    sent = run(discord_config(sb), sends(message(), "n-publish"))
+    error = fails(discord_config(sb), lambda c: c.publish(sent.remote_id))
+    assert type(error) is Permanent and "channel type" in str(error)
+    sb.discord.announcement_channel = True
+    run(discord_config(sb), lambda c: c.publish(sent.remote_id))
+    run(discord_config(sb), lambda c: c.publish(sent.remote_id))  # already: fine
+    assert sb.discord.messages[0]["crossposted"] is True
+    error = fails(discord_config(sb, "webhook"), lambda c: c.publish(sent.remote_id))
+    assert type(error) is Permanent and "webhook mode" in str(error)
