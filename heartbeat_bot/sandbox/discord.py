@@ -17,7 +17,14 @@ from typing import Any
 
 from aiohttp import web
 
-from heartbeat_bot.sandbox.discord_rules import message_error, message_object, pinged
+from heartbeat_bot.sandbox.discord_rules import (
+    error_body,
+    message_error,
+    message_object,
+    pinged,
+    with_files,
+)
+from heartbeat_bot.sandbox.discord_webhook import ChannelWebhook
 from heartbeat_bot.sandbox.faults import Faults
 from heartbeat_bot.sandbox.gateway import GATEWAY_PATH, Gateway
 from heartbeat_bot.sandbox.interactions import Interactions
@@ -27,17 +34,6 @@ API = "/api/v10"
 DISCORD_EPOCH_MS = 1420070400000
 NONCE_WINDOW_SECONDS = 300.0
 _UNAUTHORIZED = {"message": "401: Unauthorized", "code": 0}
-
-
-def _error(message: str, code: int) -> JSON:
-    return {"message": message, "code": code}
-
-
-def _with_files(payload: Any, files: bool) -> Any:
-    """Uploaded files count as attachments, so a files-only message is not empty."""
-    return (
-        {**payload, "attachments": [{"id": 0}]} if files and isinstance(payload, dict) else payload
-    )
 
 
 def _bucket(path: str) -> str:
@@ -92,6 +88,7 @@ class DiscordService(Service):
         self.announcement_channel = False  # True: type 5, whose messages can be published
         self.roles: dict[str, int] = {name: self._ids.next() for name in ("Announcer", "Reader")}
         self.interactions = Interactions(self)
+        self.webhook = ChannelWebhook(self)
         self.gateway = Gateway(self)
         self.commands = self.interactions.commands  # (guild_id | None) -> the synced commands
 
@@ -127,7 +124,7 @@ class DiscordService(Service):
     def error_response(self, status: int) -> web.Response:
         reasons = {404: "Not Found", 405: "Method Not Allowed", 500: "Internal Server Error"}
         reasons.update({502: "Bad Gateway", 503: "Service Unavailable"})
-        return self.json(_error(f"{status}: {reasons.get(status, 'Error')}", 0), status)
+        return self.json(error_body(f"{status}: {reasons.get(status, 'Error')}", 0), status)
 
     def rate_limited_response(self) -> web.Response:
         wait = self.settings.rate_limit_wait
@@ -154,7 +151,6 @@ class DiscordService(Service):
     # --- routes ------------------------------------------------------------------
 
     def routes(self) -> list[web.RouteDef]:
-        hook = API + "/webhooks/{webhook_id}/{token}"
         channel = API + "/channels/{channel_id}"
         return [
             *self.interactions.routes(),  # first: they claim the application's webhook id
@@ -166,9 +162,7 @@ class DiscordService(Service):
             web.get(channel + "/messages", self._history),
             web.get(channel + "/messages/{message_id}", self._fetch),
             web.post(channel + "/messages/{message_id}/crosspost", self._crosspost),
-            web.post(hook, self._execute),
-            web.get(hook, self._webhook),
-            web.get(hook + "/messages/{message_id}", self._webhook_fetch),
+            *self.webhook.routes(API),
         ]
 
     def _bot_ok(self, request: web.Request) -> bool:
@@ -222,9 +216,9 @@ class DiscordService(Service):
             }
             return self.json({"message": "Invalid Form Body", "code": 50035, "errors": errors}, 400)
         if int(raw) == self.no_access_channel_id:
-            return self.json(_error("Missing Access", 50001), 403)
+            return self.json(error_body("Missing Access", 50001), 403)
         if int(raw) != self.channel_id:
-            return self.json(_error("Unknown Channel", 10003), 404)
+            return self.json(error_body("Unknown Channel", 10003), 404)
         return None
 
     async def _channel(self, request: web.Request) -> web.Response:
@@ -271,8 +265,8 @@ class DiscordService(Service):
             return problem
         payload, files = await self._payload(request)
         if payload is None:
-            return self.json(_error("The request body contains invalid JSON.", 50109), 400)
-        error = message_error(_with_files(payload, files))
+            return self.json(error_body("The request body contains invalid JSON.", 50109), 400)
+        error = message_error(with_files(payload, files))
         if error is not None:
             return self.json(error, 400)
         nonce = payload.get("nonce")
@@ -357,15 +351,17 @@ class DiscordService(Service):
         if problem is not None:
             return problem
         if not self.announcement_channel:
-            return self.json(_error("Cannot execute action on this channel type", 50024), 400)
+            return self.json(error_body("Cannot execute action on this channel type", 50024), 400)
         with self._lock:
             found = [m for m in self._messages if m["id"] == request.match_info["message_id"]]
             if not found:
-                return self.json(_error("Unknown Message", 10008), 404)
+                return self.json(error_body("Unknown Message", 10008), 404)
             if found[0]["via"] != "bot":
-                return self.json(_error("Missing Permissions", 50013), 403)
+                return self.json(error_body("Missing Permissions", 50013), 403)
             if found[0].get("crossposted"):
-                return self.json(_error("This message has already been crossposted.", 40033), 400)
+                return self.json(
+                    error_body("This message has already been crossposted.", 40033), 400
+                )
             found[0]["crossposted"] = True
             return self.json(message_object(found[0], with_nonce=False))
 
@@ -374,58 +370,4 @@ class DiscordService(Service):
             for message in self._messages:
                 if message["id"] == message_id and (not webhook or message["via"] == "webhook"):
                     return self.json(message_object(message, with_nonce=False))
-        return self.json(_error("Unknown Message", 10008), 404)
-
-    def _webhook_problem(self, request: web.Request) -> web.Response | None:
-        if request.match_info["webhook_id"] != str(self.webhook_id):
-            return self.json(_error("Unknown Webhook", 10015), 404)
-        if request.match_info["token"] != self.webhook_token:
-            return self.json(_error("Invalid Webhook Token", 50027), 401)
-        return None
-
-    def _webhook_json(self) -> JSON:
-        return {
-            "id": str(self.webhook_id),
-            "type": 1,
-            "guild_id": str(self.guild_id),
-            "channel_id": str(self.channel_id),
-            "name": "Heartbeat Sandbox",
-            "avatar": None,
-            "token": self.webhook_token,
-            "application_id": None,
-        }
-
-    async def _webhook(self, request: web.Request) -> web.Response:
-        return self._webhook_problem(request) or self.json(self._webhook_json())
-
-    async def _webhook_fetch(self, request: web.Request) -> web.Response:
-        problem = self._webhook_problem(request)
-        if problem is not None:
-            return problem
-        return self._one_message(request.match_info["message_id"], webhook=True)
-
-    async def _execute(self, request: web.Request) -> web.Response:
-        problem = self._webhook_problem(request)
-        if problem is not None:
-            return problem
-        payload, files = await self._payload(request)
-        if payload is None:
-            return self.json(_error("The request body contains invalid JSON.", 50109), 400)
-        if isinstance(payload, dict):  # webhooks take no nonce: it is ignored
-            payload = {k: v for k, v in payload.items() if k not in ("nonce", "enforce_nonce")}
-        error = message_error(_with_files(payload, files))
-        if error is not None:
-            return self.json(error, 400)
-        author = {
-            "id": str(self.webhook_id),
-            "username": str(payload.get("username") or "Heartbeat Sandbox"),
-            "discriminator": "0000",
-            "avatar": None,
-            "bot": True,
-        }
-        with self._lock:
-            record = self._record_message(payload, "webhook", author)
-            body = message_object(record, with_nonce=False)
-        if request.query.get("wait", "").lower() in ("1", "true"):
-            return self.json(body)
-        return web.Response(status=204)
+        return self.json(error_body("Unknown Message", 10008), 404)

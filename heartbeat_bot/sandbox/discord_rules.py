@@ -227,3 +227,15 @@ def message_object(record: JSON, *, with_nonce: bool) -> JSON:
     if with_nonce and record["nonce"] is not None:
         data["nonce"] = record["nonce"]
     return data
+
+
+def error_body(message: str, code: int) -> JSON:
+    """Discord's error object: ``{"message": ..., "code": ...}``."""
+    return {"message": message, "code": code}
+
+
+def with_files(payload: Any, files: bool) -> Any:
+    """Uploaded files count as attachments, so a files-only message is not empty."""
+    return (
+        {**payload, "attachments": [{"id": 0}]} if files and isinstance(payload, dict) else payload
+    )
