@@ -11,6 +11,7 @@ import hashlib
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -302,6 +303,12 @@ class Config(BaseSettings):
         mode = self.blog.write_back
         if mode in {"commit", "pull_request"} and not self.blog.git_url:
             raise ValueError(f'blog.write_back = "{mode}" needs blog.git_url')
+        if mode == "file" and self.blog.git_url:
+            # The clone is reset to the branch at every fetch: an edit there would vanish.
+            raise ValueError(
+                'blog.write_back = "file" is for a plain folder; with blog.git_url use '
+                '"commit" or "pull_request"'
+            )
         if mode == "pull_request" and (self.github.repository is None or self.github.token is None):
             raise ValueError(
                 'blog.write_back = "pull_request" needs github.repository and github.token'
@@ -357,10 +364,28 @@ def load_config(path: Path, *, required: bool = True) -> Config:
             f"{path}: no such file (pass --config PATH or set {CONFIG_ENV_VAR}; "
             "config/heartbeat.example.toml is a starting point)"
         )
+    _check_environment_sections(os.environ)
     try:
         return Config(**data, source=source)
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(exc), key=_first_key(exc)) from None
+
+
+def _check_environment_sections(environ: Mapping[str, str]) -> None:
+    """A ``HEARTBEAT_<SECTION>__<KEY>`` variable must name a known section: pydantic-settings
+    would silently ignore a misspelled one, and the setting would keep its default."""
+    sections = {name for name in Config.model_fields if name != "source"}
+    for name in sorted(environ):
+        head, sep, _ = name.partition("__")
+        if not sep or not head.upper().startswith("HEARTBEAT_"):
+            continue
+        section = head[len("HEARTBEAT_") :].lower()
+        if section not in sections:
+            raise ConfigError(
+                f"environment variable {name}: {section} is not a known section "
+                f"(one of {', '.join(sorted(sections))})",
+                key=section,
+            )
 
 
 _TYPE_WORDS = {

@@ -76,6 +76,10 @@ def test_environment_overrides_file(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         ("[discourse]\nenabled = true\n", "discourse.url is required when discourse is enabled"),
         ("[blog\n", "not valid TOML"),
         ("[discord]\npublish = true\n", 'discord.publish needs mode = "bot"'),
+        (
+            "[blog]\ngit_url = 'https://git.example/blog.git'\nwrite_back = 'file'\n",
+            'blog.write_back = "file" is for a plain folder',
+        ),
     ],
 )
 def test_bad_settings_give_one_line_naming_the_key(tmp_path: Path, text: str, message: str) -> None:
@@ -123,3 +127,17 @@ def test_environment_typo_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HEARTBEAT_DISCOURSE__CATEGRY", "3")
     with pytest.raises(ConfigError, match=r"discourse\.categry is not a known setting"):
         load_config(EXAMPLE)
+
+
+def test_environment_section_typo_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A misspelled section in a HEARTBEAT_<SECTION>__<KEY> variable is named, not ignored;
+    HEARTBEAT_ variables without the delimiter (such as HEARTBEAT_CONFIG) are not settings."""
+    monkeypatch.setenv("HEARTBEAT_CONFIG", "elsewhere.toml")
+    monkeypatch.setenv("HEARTBEAT_DISCOURS__API_KEY", "s3cret-key")
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, "[blog]\n"))
+    line = str(info.value)
+    assert "HEARTBEAT_DISCOURS__API_KEY" in line and "discours is not a known section" in line
+    assert "s3cret-key" not in line

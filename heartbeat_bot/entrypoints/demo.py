@@ -43,8 +43,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         console.print()
         _show_received(console, sandbox)
         console.print(
-            "\nRun it again and nothing is sent twice; `heartbeat-bot preview --example POST` "
-            "shows any payload in full."
+            "\nEach demo starts from an empty ledger and sandbox; against one ledger, a second "
+            "announce sends nothing. `heartbeat-bot preview --example POST` shows any payload "
+            "in full."
         )
     return 0 if all(r.ok for r in reports) else 1
 

@@ -23,7 +23,7 @@ _FAMILIES: tuple[tuple[str, str, str], ...] = (
         "gauge",
         "Unix time of the last scan of the blog folder that succeeded.",
     ),
-    ("heartbeat_queue_size", "gauge", "(post, channel) pairs waiting to be sent."),
+    ("heartbeat_queue_size", "gauge", "Posts queued to be announced."),
     ("heartbeat_scheduled_posts", "gauge", "Posts scheduled to go live later."),
 )
 

@@ -138,6 +138,8 @@ class Service:
         while True:
             self.last_beat = time.monotonic()
             self.metrics.set_queue_size(self.queue.qsize())
+            jobs = self.scheduler.get_jobs()  # publish jobs leave once they have fired
+            self.metrics.set_scheduled(sum(1 for j in jobs if j.id.startswith("publish:")))
             await self.alerts.flush()
             await asyncio.sleep(1.0)
 
@@ -313,8 +315,8 @@ class Service:
         """Queue the posts whose waiting pairs are due again."""
         for delivery in self.ledger.due():
             url = self.ledger.post(delivery.post_id).url
-            if url in self.posts:
-                self.metrics.retry(delivery.channel)
+            if url in self.posts and url not in self.queued and url not in self.in_progress:
+                self.metrics.retry(delivery.channel)  # once a retry, not once a check
                 self.enqueue(url)
 
     async def retry_write_backs(self) -> None:
