@@ -46,6 +46,10 @@ class BlogConfig(Section):
 
     posts_dir: Path = Path("posts")
     post_url: str = "https://example.com/blog/{slug}"
+    # How a file name becomes a slug: drop its leading digits and dashes (dvc.org,
+    # Gatsby-style: 2023-12-31-2024-plans.md -> plans), or only a leading date
+    # (Jekyll/Hugo-style: 2023-12-31-2024-plans.md -> 2024-plans).
+    slug_from_file: Literal["strip-digits", "strip-date"] = "strip-digits"
     picture_url: str | None = None
     authors_dir: Path | None = None
     timezone: str = "UTC"

@@ -36,7 +36,8 @@ SHOWN = 60  # at most this many characters of a value are echoed in a message
 
 _CHANNEL_NAMES: dict[str, Channel] = {**{name: name for name in CHANNELS}, "x": "twitter"}
 _POST_SUFFIX = re.compile(r"\.(md|mdx|markdown)$", re.IGNORECASE)
-_DATE_PREFIX = re.compile(r"^[\d-]+")
+_DIGITS_PREFIX = re.compile(r"^[\d-]+")
+_DATE_PREFIX = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}-")
 _FILE_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?=[-.]|$)")
 _FOLD = re.compile(r"[ \t\n\r\f\v\x85\u2028\u2029]+")  # line breaks and ASCII blanks, not NBSP
 _TOPIC_PATH = re.compile(r"/t/(?:(?P<slug>[^/]+)/)?(?P<id>\d+)(?:/\d+)?/?")
@@ -139,7 +140,7 @@ def parse_post(path: Path, raw: bytes, blog: BlogConfig, authors: Mapping[str, s
 
     title = _title(path, meta)
     published_at = _published_at(path, meta, blog)
-    slug = _slug(path, meta)
+    slug = _slug(path, meta, blog)
     picture_url = _picture_url(path, meta, blog)
 
     author_ids = _author_ids(path, meta)
@@ -230,10 +231,11 @@ def _published_at(path: Path, meta: Mapping[str, Any], blog: BlogConfig) -> date
         raise PostError(path, f"date is out of range; got {_show(value)}", field="date") from None
 
 
-def _slug(path: Path, meta: Mapping[str, Any]) -> str:
+def _slug(path: Path, meta: Mapping[str, Any], blog: BlogConfig) -> str:
     value = meta.get("slug")
     if value is None:
-        slug = _DATE_PREFIX.sub("", _POST_SUFFIX.sub("", path.name))
+        prefix = _DATE_PREFIX if blog.slug_from_file == "strip-date" else _DIGITS_PREFIX
+        slug = prefix.sub("", _POST_SUFFIX.sub("", path.name))
         origin = "the file name has no text after its date; add `slug:` to the frontmatter"
     elif isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
         slug = str(value).strip().strip("/")

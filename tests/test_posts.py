@@ -453,6 +453,25 @@ def test_slug_from_frontmatter_and_safe_url() -> None:
     assert error_of(doc("slug: 'has space'\n")).field == "slug"
 
 
+@pytest.mark.parametrize(
+    ("name", "digits", "date"),
+    [
+        ("2022-2-17-february-22-heartbeat.md", "february-22-heartbeat", "february-22-heartbeat"),
+        ("2023-12-31-2024-plans.md", "plans", "2024-plans"),
+        ("2024-01-15-10-tips-for-dvc.md", "tips-for-dvc", "10-tips-for-dvc"),
+        ("2022-05-24-MLEM-release.md", "MLEM-release", "MLEM-release"),
+        ("about-dvc.md", "about-dvc", "about-dvc"),
+    ],
+)
+def test_slug_from_the_file_name_either_way(name: str, digits: str, date: str) -> None:
+    """By default the leading digits and dashes go (as dvc.org's site does); with
+    blog.slug_from_file = "strip-date" only a leading date does (as Jekyll and Hugo)."""
+    by_date = BLOG.model_copy(update={"slug_from_file": "strip-date"})
+    assert post_of(doc(), name=name).slug == digits
+    assert post_of(doc(), name=name, blog=by_date).slug == date
+    assert post_of(doc(), name=name, blog=by_date).url == f"https://dvc.org/blog/{date}"
+
+
 def test_read_frontmatter_returns_body() -> None:
     """read_frontmatter gives the mapping and the stripped body, later `---` included."""
     meta, body = read_frontmatter(Path("x.md"), b"---\nname: A\n---\n\nHello\n---\nWorld\n")
