@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         type=str.upper,
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="how much to log on standard error (default: INFO for run, else WARNING)",
+        help="how much to log on standard error (default: INFO for run and bot, else WARNING)",
     )
     parser.add_argument(
         "--log-format",
