@@ -203,6 +203,26 @@ def test_publish_puts_the_message_out_to_followers_once(tmp_path: Path, sandbox:
     assert third.outcomes["discord"].action == "already"
 
 
+def test_publish_follows_each_forced_message_and_never_old_ones(
+    tmp_path: Path, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A message sent before discord.publish was turned on is never published after the
+    fact; with it on, the first message and a forced resend are each published once."""
+    sandbox.discord.announcement_channel = True
+    blog = make_blog(tmp_path, sandbox, posts=(NEW_POST,), channels=("discord",))
+    blog.announce("dvc-git-lfs")
+    monkeypatch.setenv("HEARTBEAT_DISCORD__PUBLISH", "true")
+    (again,) = blog.announce("dvc-git-lfs")
+    assert again.outcomes["discord"].action == "already"
+    assert [m.get("crossposted") for m in sandbox.discord.messages] == [None]
+    blog.announce("dvc-git-lfs", force=True)
+    blog.announce("dvc-git-lfs", force=True)
+    blog.announce("dvc-git-lfs")
+    assert [m.get("crossposted") for m in sandbox.discord.messages] == [None, True, True]
+    crossposts = [r for r in sandbox.requests if str(r["path"]).endswith("/crosspost")]
+    assert len(crossposts) == 2
+
+
 def test_long_waits_are_left_for_later(tmp_path: Path, sandbox: Sandbox) -> None:
     """A wait longer than max_wait leaves the pair waiting; a later run sends it once."""
     blog = make_blog(tmp_path, sandbox, posts=(NEW_POST,), channels=("discourse",))

@@ -34,6 +34,9 @@ from heartbeat_bot.render import RenderSettings
 
 log = logging.getLogger("heartbeat_bot.announcer")
 
+# discord.publish: the ledger event naming a message to publish, and the refusal's note.
+PUBLISH_DUE = "publish-due"
+NOT_PUBLISHED = "not published to the channel's followers"
 # Seconds our clock may run ahead of Discord's when dating a message we may have sent.
 CLOCK_SKEW_MARGIN = 600
 DISCORD_EPOCH_MS = 1420070400000  # Discord ids count milliseconds from 2015-01-01
@@ -215,24 +218,34 @@ class Announcer:
         return await self._publish(row.id, outcome)
 
     async def _publish(self, row_id: int, outcome: Outcome) -> Outcome:
-        """``discord.publish``: publish the done message to the channel's followers, once a
-        generation; a failure is noted (the next ``announce`` of the post tries again)."""
+        """``discord.publish``: publish a message sent while it was on to the channel's
+        followers, once. A refusal is noted on the outcome (the service alerts it) and the
+        next ``announce`` of the post tries again."""
         if not self.publish_discord or outcome.state != "done":
             return outcome
-        history = self.ledger.history(row_id)
-        forced = max((n for n, e in enumerate(history) if e["event"] == "forced"), default=-1)
-        if any(e["event"] == "published" for e in history[forced + 1 :]):
+        row = self.ledger.get(row_id)
+        message_id = row.remote_id
+        if row.state != "done" or message_id is None or not message_id.isdigit():
             return outcome
-        remote_id = self.ledger.get(row_id).remote_id
-        assert self.discord is not None and remote_id is not None
+        history = self.ledger.history(row_id)
+        due = {e["detail"] for e in history if e["event"] == PUBLISH_DUE}
+        if outcome.action in {"sent", "confirmed"} and message_id not in due:
+            # This run sent it: it is to be published (a message sent before publish was
+            # turned on, or under another setting, is never published after the fact).
+            self.ledger.log(row_id, PUBLISH_DUE, message_id)
+            due.add(message_id)
+        published = {e["detail"] for e in history if e["event"] == "published"}
+        if message_id not in due or message_id in published:
+            return outcome
+        assert self.discord is not None
         try:
-            await self.discord.publish(remote_id)
+            await self.discord.publish(message_id)
         except ChannelError as exc:
             self.ledger.log(row_id, "not-published", str(exc))
-            note = f"not published to the channel's followers: {exc}"
+            note = f"{NOT_PUBLISHED}: {exc}"
             log.warning("discord: %s", note)
             return replace(outcome, note="; ".join(n for n in (outcome.note, note) if n))
-        self.ledger.log(row_id, "published")
+        self.ledger.log(row_id, "published", message_id)
         return outcome
 
     def _since(self, row: Delivery) -> datetime | int | None:

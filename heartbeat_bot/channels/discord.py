@@ -240,6 +240,13 @@ class DiscordClient:
             )
             try:
                 await channel.get_partial_message(int(message_id)).publish()
+            except discord.Forbidden:
+                raise Permanent(
+                    CHANNEL,
+                    "the bot may not publish in discord.channel_id (it needs Send Messages "
+                    "there, and Manage Messages for messages it did not send)",
+                    status=403,
+                ) from None
             except discord.HTTPException as exc:
                 if exc.code != ALREADY_CROSSPOSTED:
                     raise

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from heartbeat_bot.announcer import PostReport
+from heartbeat_bot.announcer import NOT_PUBLISHED, PostReport
 from heartbeat_bot.entrypoints.alerts import Alerts
 from heartbeat_bot.entrypoints.metrics import Metrics
 
@@ -24,6 +24,10 @@ async def record(report: PostReport, metrics: Metrics, alerts: Alerts) -> None:
         metrics.announced(outcome.channel, outcome.state)
         if outcome.state == "done":
             log.info("announced %s on %s: %s", post.slug, outcome.channel, outcome.url)
+            if NOT_PUBLISHED in outcome.note:  # out, but not to the channel's followers
+                await alerts.pair_alert(
+                    post.slug, post.url, "discord publish", "failed", outcome.note
+                )
         elif outcome.state == "waiting":
             when = datetime.fromtimestamp(outcome.next_attempt_at or 0, UTC)
             log.warning(
