@@ -241,3 +241,27 @@ def test_no_url_means_no_request_but_a_warning(caplog: pytest.LogCaptureFixture)
     with caplog.at_level(logging.WARNING):
         _run(None, scenario)
     assert "timed out" in caplog.text and "90 s" in caplog.text
+
+
+def test_a_message_not_published_is_alerted_once() -> None:
+    """A done Discord message the channel would not publish raises one alert; a done one
+    without that note raises none."""
+    from heartbeat_bot.announcer import NOT_PUBLISHED, Outcome, PostReport
+    from heartbeat_bot.entrypoints.metrics import Metrics
+    from heartbeat_bot.entrypoints.report_log import record
+    from tests.test_posts import corpus
+
+    hook = Hook()
+    post = corpus("2023-12-11-dvc-git-lfs.md")
+
+    async def scenario(alerts: Alerts, clock: Clock) -> None:
+        url = "https://discord.com/channels/1/2/3"
+        fine = PostReport(post, {"discord": Outcome("discord", "done", "sent", url)})
+        note = f"{NOT_PUBLISHED}: discord (HTTP 429): rate limited for 3000 s"
+        refused = PostReport(post, {"discord": Outcome("discord", "done", "sent", url, note)})
+        for report in (fine, refused, refused):
+            await record(report, Metrics(), alerts)
+
+    _run(hook, scenario)
+    (content,) = hook.contents
+    assert "discord publish" in content and "dvc-git-lfs" in content and "429" in content
