@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from heartbeat_bot.render.text import (
@@ -239,7 +239,14 @@ def test_truncate_words_never_exceeds_the_limit(text: str, limit: int) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(text=TEXTS)
+@example(text="0\r\r0")  # a lone CR is a line break to markdown-it
+@example(text="a\r\rb\r- c\r\n\r\nd")
 def test_markdown_renderers_accept_any_text(text: str) -> None:
     """Any text renders without error to stripped output free of Markdown soft breaks."""
     for rendered in (markdown_to_plain(text), markdown_to_discord(text, BASE)):
         assert rendered == rendered.strip()
+
+
+def test_carriage_returns_break_lines_like_newlines() -> None:
+    """Old-Mac line breaks (a lone CR) read as line breaks: paragraphs stay apart."""
+    assert markdown_to_plain("First.\r\rSecond.") == markdown_to_plain("First.\n\nSecond.")

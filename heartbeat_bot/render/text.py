@@ -90,6 +90,8 @@ class _Renderer:
         self.lines: list[str] = []  # the source, to see where it has blank lines
 
     def render(self, md: str) -> str:
+        # markdown-it counts a lone "\r" as a line break too: its line maps index these.
+        md = md.replace("\r\n", "\n").replace("\r", "\n")
         self.lines = md.split("\n")
         tree = SyntaxTreeNode(_MARKDOWN.parse(md))
         return self.blocks(tree.children, tight=False).strip()
@@ -107,7 +109,7 @@ class _Renderer:
     def after_blank(self, node: SyntaxTreeNode) -> bool:
         """Whether the source has a blank line just before this block."""
         first = node.map[0] if node.map else 0
-        return first > 0 and not self.lines[first - 1].strip(" \t>")
+        return 0 < first <= len(self.lines) and not self.lines[first - 1].strip(" \t>")
 
     def block(self, node: SyntaxTreeNode) -> str:
         kind = node.type
