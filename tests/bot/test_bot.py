@@ -64,8 +64,11 @@ def with_bot(blog: Blog, sandbox: Sandbox, scenario: Scenario) -> None:
                 try:
                     guild = sandbox.credentials.discord_guild_id
                     await until(lambda: len(sandbox.discord.commands(guild)) == 3, "sync")
+
                     # Commands are synced in setup_hook, before the gateway connects.
-                    ready = lambda: bot.client.is_ready() and sandbox.gateway.connected  # noqa: E731
+                    def ready() -> bool:
+                        return bot.client.is_ready() and sandbox.gateway.connected
+
                     await until(ready, "ready")
                     await scenario(sandbox, bot)
                 finally:

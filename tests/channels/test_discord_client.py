@@ -325,7 +325,10 @@ def test_find_sent_past_its_scan_limit_cannot_confirm(sb: Sandbox) -> None:
 
     before = datetime.now(UTC) - timedelta(seconds=5)
     sb.discord.chatter(150)
-    use = lambda c: c.find_sent(POST_URL, since=before)  # noqa: E731
+
+    def use(client: DiscordClient) -> Awaitable[Sent | None]:
+        return client.find_sent(POST_URL, since=before)
+
     error = fails(discord_config(sb), use, history_scan_limit=120)
     assert type(error) is CannotConfirm and "more than 120 messages" in str(error)
     assert run(discord_config(sb), use, history_scan_limit=150) is None
