@@ -24,6 +24,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from heartbeat_bot.announcer import Announcer
 from heartbeat_bot.entrypoints.alerts import Alerts
 from heartbeat_bot.entrypoints.app import App
+from heartbeat_bot.entrypoints.link_retries import retry_links
 from heartbeat_bot.entrypoints.liveness import wait_for_page
 from heartbeat_bot.entrypoints.metrics import Metrics
 from heartbeat_bot.entrypoints.report_log import record
@@ -320,34 +321,16 @@ class Service:
                 self.enqueue(url)
 
     async def retry_write_backs(self) -> None:
-        """Write the comments URLs that could not be written into their posts (the post had
-        changed, the push was refused...), from the post as it reads now, when due."""
-        links = self.announcer.links
-        limit = self.config.service.max_attempts
-        for url, pending in links.pending().items():
-            post = self.posts.get(url)
-            if post is None or url in self.in_progress or self.stopping.is_set():
-                continue
-            if post.comments_url is not None:  # a person set it meanwhile: theirs stands
-                links.forget(url)
-                continue
-            if pending.attempts >= limit:
-                detail = (
-                    f"not written into {post.path.name} after {pending.attempts} tries "
-                    f"({pending.error}); `heartbeat-bot announce {post.slug}` tries again"
-                )
-                await self.alerts.pair_alert(post.slug, url, "commentsUrl", "failed", detail)
-                continue
-            if pending.next_at > self.clock():
-                continue
-            try:
-                note = await links.retry(post)
-            except Exception:  # one post's trouble never stops the others
-                log.exception("%s: writing its comments URL failed unexpectedly", post.slug)
-                continue
-            if note:
-                failed = url in links.pending()
-                log.log(logging.WARNING if failed else logging.INFO, "%s: %s", post.slug, note)
+        """Write the comments URLs that could not be written into their posts, when due."""
+        await retry_links(
+            self.announcer.links,
+            self.posts,
+            busy=self.in_progress,
+            stopping=self.stopping,
+            limit=self.config.service.max_attempts,
+            alerts=self.alerts,
+            now=self.clock(),
+        )
 
     async def check_stall(self) -> None:
         last = self.metrics.last_scan
