@@ -86,6 +86,8 @@ class DiscordService(Service):
         self._ids = Snowflakes(DISCORD_EPOCH_MS)
         self._messages: list[JSON] = []
         self.announcement_channel = False  # True: type 5, whose messages can be published
+        self.crosspost_limit = 10  # publishes a channel may make an hour, as on Discord
+        self._crossposts: list[float] = []
         self.roles: dict[str, int] = {name: self._ids.next() for name in ("Announcer", "Reader")}
         self.interactions = Interactions(self)
         self.webhook = ChannelWebhook(self)
@@ -362,6 +364,15 @@ class DiscordService(Service):
                 return self.json(
                     error_body("This message has already been crossposted.", 40033), 400
                 )
+            now = time.monotonic()
+            self._crossposts = [t for t in self._crossposts if now - t < 3600.0]
+            if len(self._crossposts) >= self.crosspost_limit:
+                # The hour's budget: the wait is in the body; the headers say little.
+                wait = round(3600.0 - (now - self._crossposts[0]), 3)
+                body = {"message": "You are being rate limited.", "retry_after": wait}
+                headers = {"Retry-After": "1", "Via": "1.1 google", "X-RateLimit-Scope": "shared"}
+                return self.json({**body, "global": False}, 429, headers)
+            self._crossposts.append(now)
             found[0]["crossposted"] = True
             return self.json(message_object(found[0], with_nonce=False))
 

@@ -357,3 +357,16 @@ def test_publish_to_followers_once_and_only_in_an_announcement_channel(sb: Sandb
     assert sb.discord.messages[0]["crossposted"] is True
     error = fails(discord_config(sb, "webhook"), lambda c: c.publish(sent.remote_id))
     assert type(error) is Permanent and "webhook mode" in str(error)
+
+
+def test_publishing_past_discords_hourly_budget_is_a_long_wait(sb: Sandbox) -> None:
+    """Discord lets a channel publish 10 messages an hour; past that the refusal carries
+    the long wait from the body (its headers say 1 s), well beyond what is sat out."""
+    sb.discord.announcement_channel = True
+    sb.discord.crosspost_limit = 1
+    first = run(discord_config(sb), sends(message(), "n-one"))
+    second = run(discord_config(sb), sends(message(), "n-two"))
+    run(discord_config(sb), lambda c: c.publish(first.remote_id))
+    error = fails(discord_config(sb), lambda c: c.publish(second.remote_id))
+    assert type(error) is Retryable and error.wait is not None and error.wait > 3000
+    assert [m.get("crossposted") for m in sb.discord.messages] == [True, None]
