@@ -68,7 +68,6 @@ class Announcer:
         self.discord = discord
         self.twitter = twitter
         self.policy = policy or RetryPolicy()
-        self.write_back = write_back
         self.publish_discord = publish_discord
         self.links = Links(ledger, write_back, clock)
         self.lease = lease

@@ -10,7 +10,7 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +106,29 @@ def push_post(author: Path, name: str) -> None:
     git(author, "push", "origin", "HEAD:main")
 
 
+def changed_by_tip(bare: Path) -> list[str]:
+    """The lines the newest commit on main adds or removes (no file headers)."""
+    diff = git(bare, "show", "--format=", "--unified=0", "main")
+    return [
+        line for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")
+    ]
+
+
+def topic_after(blog: Blog, meanwhile: Callable[[], None]) -> list[str]:
+    """Read dvc-git-lfs from a freshly synced clone, run ``meanwhile`` (a person's push),
+    then announce it on Discourse alone; the report's notes."""
+
+    async def announce() -> list[str]:
+        app = App.build(str(blog.config))  # the clone is synced here
+        post = app.find("dvc-git-lfs")
+        meanwhile()
+        with open_ledger(app.config) as ledger:
+            async with announcer_for(app, ledger) as announcer:
+                return (await announcer.announce(post, only=frozenset({"discourse"}))).notes
+
+    return asyncio.run(announce())
+
+
 def hook(port: int, body: bytes, signature: str | None) -> int:
     headers = {
         "X-GitHub-Event": "push",
@@ -145,11 +168,7 @@ def test_pushed_post_is_announced_and_its_link_committed(
     assert len(sandbox.discord.messages) == 1 and sandbox.x.tweets
     log = git(bare, "log", "--format=%an|%s", "main")
     assert log.splitlines()[0] == "heartbeat-bot|blog: link comments for dvc-git-lfs"
-    diff = git(bare, "show", "--format=", "--unified=0", "main")
-    changed = [
-        line for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")
-    ]
-    assert changed == [f"+commentsUrl: {topic['url']}"]
+    assert changed_by_tip(bare) == [f"+commentsUrl: {topic['url']}"]
 
 
 def test_pull_request_mode_collects_posts_in_one_pull_request(
@@ -188,18 +207,13 @@ def test_a_post_changed_on_the_branch_is_not_overwritten(
     push_post(author, NEW)
     blog = git_blog(tmp_path, sandbox, bare, "commit")
 
-    async def announce() -> list[str]:
-        app = App.build(str(blog.config))
-        post = app.find("dvc-git-lfs")
+    def edit_meanwhile() -> None:
         path = author / "content" / NEW
         path.write_text(path.read_text(encoding="utf-8") + "\nAn edit made meanwhile.\n", "utf-8")
         git(author, "commit", "-am", "edit meanwhile")
         git(author, "push", "origin", "HEAD:main")
-        with open_ledger(app.config) as ledger:
-            async with announcer_for(app, ledger) as announcer:
-                return (await announcer.announce(post, only=frozenset({"discourse"}))).notes
 
-    notes = asyncio.run(announce())
+    notes = topic_after(blog, edit_meanwhile)
     assert any("changed on the branch since it was read" in note for note in notes), notes
     assert len(sandbox.discourse.topics) == 1
     assert git(bare, "log", "-1", "--format=%s", "main") == "edit meanwhile\n"
@@ -213,28 +227,19 @@ def test_a_concurrent_push_is_kept_under_the_link_commit(
     push_post(author, NEW)
     blog = git_blog(tmp_path, sandbox, bare, "commit")
 
-    async def announce() -> list[str]:
-        app = App.build(str(blog.config))  # the clone is synced here
-        post = app.find("dvc-git-lfs")
+    def push_meanwhile() -> None:
         (author / "README.md").write_text("The blog.\n", encoding="utf-8")
         git(author, "add", "README.md")
         git(author, "commit", "-m", "concurrent change")
         git(author, "push", "origin", "HEAD:main")
-        with open_ledger(app.config) as ledger:
-            async with announcer_for(app, ledger) as announcer:
-                return (await announcer.announce(post, only=frozenset({"discourse"}))).notes
 
-    notes = asyncio.run(announce())
+    notes = topic_after(blog, push_meanwhile)
     assert any("commentsUrl committed" in note for note in notes), notes
     (topic,) = sandbox.discourse.topics
     subjects = git(bare, "log", "--format=%s", "main").splitlines()
     assert subjects[:2] == ["blog: link comments for dvc-git-lfs", "concurrent change"]
     assert git(bare, "show", "main:README.md") == "The blog.\n"
-    diff = git(bare, "show", "--format=", "--unified=0", "main")
-    changed = [
-        line for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")
-    ]
-    assert changed == [f"+commentsUrl: {topic['url']}"]
+    assert changed_by_tip(bare) == [f"+commentsUrl: {topic['url']}"]
 
 
 def test_a_pull_request_not_opened_is_opened_by_the_next_try(

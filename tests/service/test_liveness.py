@@ -3,53 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-import pytest
+from collections.abc import Callable
 
 from heartbeat_bot.entrypoints.liveness import wait_until_live
-
-
-class Site:
-    """A site whose pages answer 200 once listed in ``up``; counts the checks."""
-
-    def __init__(self) -> None:
-        self.up: set[str] = set()
-        self.checks: list[str] = []
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_HEAD(self) -> None:
-                site.checks.append("HEAD")
-                if self.path == "/no-head":
-                    self.send_response(405)
-                else:
-                    self.send_response(200 if self.path in site.up else 404)
-                self.end_headers()
-
-            def do_GET(self) -> None:
-                site.checks.append("GET")
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    running = Site()
-    yield running
-    running.server.shutdown()
-    running.server.server_close()
+from tests.service.loopback_site import Site
 
 
 def wait(

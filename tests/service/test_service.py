@@ -10,11 +10,9 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,7 @@ import pytest
 from heartbeat_bot.sandbox import Sandbox
 from tests.announce_env import Blog, make_blog
 from tests.conftest import DVC_POSTS
+from tests.service.loopback_site import Site
 
 NEW_POST = "2023-12-11-dvc-git-lfs.md"
 
@@ -313,39 +312,6 @@ def test_json_logs_and_an_alert_for_a_failure(tmp_path: Path, sandbox: Sandbox) 
     lines = [json.loads(line) for line in running.text().splitlines() if line.strip()]
     assert {"time", "level", "logger", "message"} <= set(lines[0])
     assert "wrong-secret" not in running.text()
-
-
-class Site:
-    """The blog's public site on loopback: a page answers 200 once its path is in ``up``,
-    ``down_status`` before (404 not deployed yet, 503 a broken deploy)."""
-
-    def __init__(self) -> None:
-        self.up: set[str] = set()
-        self.down_status = 404
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_HEAD(self) -> None:
-                self.send_response(200 if self.path in site.up else site.down_status)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def post_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/blog/{{slug}}"
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    running = Site()
-    yield running
-    running.server.shutdown()
-    running.server.server_close()
 
 
 def live_blog(root: Path, sandbox: Sandbox, site: Site, channel: str, **settings: Any) -> Blog:
