@@ -1,18 +1,22 @@
-# heartbeat-bot as a service: `docker run -v ./config:/config:ro -v heartbeat-state:/data IMAGE`.
-FROM python:3.11-slim
+# heartbeat-bot as a service:
+#   docker run -v ./config:/config:ro -v ./blog:/blog -v heartbeat-state:/data IMAGE
+# Debian bookworm is named so that the pinned git below stays installable.
+FROM python:3.11-slim-bookworm
 
-# git: a posts folder is often a git checkout, kept up to date with `git pull`.
+# git: a posts folder is often a git checkout, or heartbeat-bot keeps a clone of its own.
+# Pinned to bookworm's 2.39 series; security updates within it still apply.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends git \
+    && apt-get install -y --no-install-recommends "git=1:2.39.*" \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
-COPY pyproject.toml README.md LICENSE ./
+COPY pyproject.toml README.md LICENSE CHANGELOG.md MANIFEST.in ./
+COPY config ./config
 COPY heartbeat_bot ./heartbeat_bot
 RUN pip install --no-cache-dir . \
     && useradd --create-home --uid 10001 --user-group heartbeat \
     && mkdir -p /data \
-    && chown heartbeat:heartbeat /data
+    && chown 10001:10001 /data
 
 # The ledger lives on a volume so a new container never announces a post twice.
 VOLUME /data
@@ -24,12 +28,14 @@ ENV HEARTBEAT_CONFIG=/config/heartbeat.toml \
     PYTHONUNBUFFERED=1
 EXPOSE 8080
 
-USER heartbeat
+# Numeric, so that Kubernetes' runAsNonRoot and the host can check it without /etc/passwd.
+USER 10001:10001
 WORKDIR /home/heartbeat
 
-# slim images have no curl: ask /healthz with the Python already there.
+# slim images have no curl: ask /healthz with the Python already there, on the port that
+# HEARTBEAT_SERVICE__HTTP names (a wildcard address is asked on loopback).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4).status == 200 else 1)"]
+    CMD ["python", "-m", "heartbeat_bot.healthcheck"]
 
 # SIGTERM (docker stop) lets in-flight requests finish, then the service exits 0.
 ENTRYPOINT ["heartbeat-bot"]
