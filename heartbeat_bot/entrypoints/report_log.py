@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 
 from heartbeat_bot.announcer import NOT_PUBLISHED, PostReport
@@ -13,6 +14,8 @@ log = logging.getLogger("heartbeat_bot.service")
 
 # Outcomes that did nothing worth a line: not selected, already done, another run's.
 _QUIET = frozenset({"skipped", "already", "busy", "deferred"})
+# Outcomes that made a pair done in this run: the ones whose delay since publishing counts.
+_DONE_NOW = frozenset({"sent", "adopted", "confirmed"})
 
 
 async def record(report: PostReport, metrics: Metrics, alerts: Alerts) -> None:
@@ -23,6 +26,10 @@ async def record(report: PostReport, metrics: Metrics, alerts: Alerts) -> None:
             continue
         metrics.announced(outcome.channel, outcome.state)
         if outcome.state == "done":
+            if outcome.action in _DONE_NOW:
+                metrics.published_to_done(
+                    outcome.channel, time.time() - post.published_at.timestamp()
+                )
             log.info("announced %s on %s: %s", post.slug, outcome.channel, outcome.url)
             if NOT_PUBLISHED in outcome.note:  # out, but not to the channel's followers
                 await alerts.pair_alert(

@@ -7,14 +7,16 @@ import re
 import shutil
 import socket
 import sqlite3
+import subprocess
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
 
 import httpx
 import pytest
 
+from heartbeat_bot import __version__
 from heartbeat_bot.entrypoints.health import HealthServer, ledger_writable_check, parse_address
-from heartbeat_bot.entrypoints.metrics import Metrics
+from heartbeat_bot.entrypoints.metrics import LATENCY_BUCKETS, Metrics
 from heartbeat_bot.ledger import Ledger
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-z_]+="(?:[^"\\]|\\.)*",?)*\})? (\S+)$')
@@ -160,40 +162,97 @@ def test_metrics_page_parses_and_counts(ledger_path: Path) -> None:
     metrics.scan_succeeded(1_700_000_000.5)
     metrics.set_queue_size(4)
     metrics.set_scheduled(2)
+    metrics.set_problem_posts(1)
+    metrics.set_pairs({("discord", "done"): 2, ("x", "failed"): 1})
+    metrics.published_to_done("discord", 3.5)
 
     async def scenario(client: httpx.AsyncClient) -> None:
         response = await client.get("/metrics")
         assert response.status_code == 200
         assert response.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
-        values: dict[str, str] = {}
+        values: dict[str, float] = {}
         for line in response.text.splitlines():
             if line.startswith("#"):
-                assert re.match(r"^# (HELP|TYPE) heartbeat_\w+ \S", line), line
+                assert re.match(r"^# (HELP|TYPE) (heartbeat|process|python)_\w+ \S", line), line
                 continue
             match = SAMPLE.match(line)
             assert match, line
-            float(match.group(3))
-            values[match.group(1) + (match.group(2) or "")] = match.group(3)
-        assert values == {
-            "heartbeat_up": "1",
-            "heartbeat_posts_seen_total": "3",
-            'heartbeat_announcements_total{channel="discord",outcome="done"}': "2",
-            'heartbeat_announcements_total{channel="x",outcome="failed"}': "1",
-            'heartbeat_retries_total{channel="discourse"}': "1",
-            "heartbeat_last_scan_success_timestamp_seconds": "1700000000.5",
-            "heartbeat_queue_size": "4",
-            "heartbeat_scheduled_posts": "2",
+            values[match.group(1) + (match.group(2) or "")] = float(match.group(3))
+        ours = {key: value for key, value in values.items() if key.startswith("heartbeat_")}
+        assert ours == {
+            f'heartbeat_build_info{{version="{__version__}"}}': 1,
+            "heartbeat_up": 1,
+            "heartbeat_posts_seen_total": 3,
+            'heartbeat_announcements_total{channel="discord",outcome="done"}': 2,
+            'heartbeat_announcements_total{channel="x",outcome="failed"}': 1,
+            'heartbeat_retries_total{channel="discourse"}': 1,
+            "heartbeat_last_scan_success_timestamp_seconds": 1_700_000_000.5,
+            "heartbeat_queue_size": 4,
+            "heartbeat_scheduled_posts": 2,
+            "heartbeat_posts_with_problems": 1,
+            'heartbeat_pairs{channel="discord",state="done"}': 2,
+            'heartbeat_pairs{channel="x",state="failed"}': 1,
+            **{
+                f'heartbeat_publish_to_done_seconds_bucket{{channel="discord",le="{le}"}}': (
+                    0 if le in ("1.0", "2.0") else 1
+                )
+                for le in [f"{float(b)}" for b in LATENCY_BUCKETS] + ["+Inf"]
+            },
+            'heartbeat_publish_to_done_seconds_count{channel="discord"}': 1,
+            'heartbeat_publish_to_done_seconds_sum{channel="discord"}': 3.5,
         }
+        assert values["process_resident_memory_bytes"] > 0
+        assert "process_cpu_seconds_total" in values
 
     _serve(metrics, scenario, ledger_writable=ledger_writable_check(ledger_path))
     assert metrics.last_scan == 1_700_000_000.5
+
+
+def test_no_scan_time_before_the_first_scan() -> None:
+    """Before any scan the last-scan gauge has no sample, rather than a made-up 1970."""
+    page = Metrics().render()
+    assert "# TYPE heartbeat_last_scan_success_timestamp_seconds gauge" in page
+    assert "\nheartbeat_last_scan_success_timestamp_seconds " not in page
+
+
+def test_pairs_gauge_drops_to_zero_for_a_state_left() -> None:
+    """A (channel, state) no longer in the ledger reads 0 instead of its last count."""
+    metrics = Metrics()
+    metrics.set_pairs({("discord", "waiting"): 2})
+    metrics.set_pairs({("discord", "done"): 2})
+    page = metrics.render()
+    assert 'heartbeat_pairs{channel="discord",state="waiting"} 0.0' in page
+    assert 'heartbeat_pairs{channel="discord",state="done"} 2.0' in page
+
+
+def test_metrics_page_passes_promtool(tmp_path: Path) -> None:
+    """promtool check metrics, Prometheus's own linter, finds nothing wrong with the page."""
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool comes with Debian's prometheus package (.ci/run installs it)"
+    metrics = Metrics()
+    metrics.announced("discord", "done")
+    metrics.retry("x")
+    metrics.scan_succeeded(1_700_000_000.0)
+    metrics.set_pairs({("discord", "done"): 1})
+    metrics.published_to_done("discord", 2.0)
+    done = subprocess.run(
+        [promtool, "check", "metrics"],
+        input=metrics.render(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0 and not (done.stdout + done.stderr).strip(), (
+        done.stdout + done.stderr
+    )
 
 
 def test_metrics_escapes_label_values() -> None:
     """A quote, backslash or newline in a label value is escaped, keeping one sample a line."""
     metrics = Metrics()
     metrics.retry('we"ird\\chan\nnel')
-    assert 'heartbeat_retries_total{channel="we\\"ird\\\\chan\\nnel"} 1\n' in metrics.render()
+    assert 'heartbeat_retries_total{channel="we\\"ird\\\\chan\\nnel"} 1.0\n' in metrics.render()
 
 
 def test_unknown_route_and_github_webhook_without_a_handler_are_404() -> None:

@@ -203,8 +203,10 @@ def test_health_metrics_and_clean_stop(tmp_path: Path, sandbox: Sandbox) -> None
             text = httpx.get(f"{base}/metrics").text
             return text if 'outcome="done"' in text else None
 
-        metrics = wait_for(done_metrics, what="metrics")
-        assert "heartbeat_last_scan_success_timestamp_seconds" in str(metrics)
+        metrics = str(wait_for(done_metrics, what="metrics"))
+        assert "heartbeat_last_scan_success_timestamp_seconds" in metrics
+        assert 'heartbeat_publish_to_done_seconds_count{channel="discord"} 1.0' in metrics
+        assert "process_resident_memory_bytes" in metrics
     finally:
         assert running.stop() == 0
     db = sqlite3.connect(blog.root / "state" / "heartbeat.sqlite3")
