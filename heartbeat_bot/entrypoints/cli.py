@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -20,6 +21,16 @@ EXIT_USAGE = 2
 log = logging.getLogger("heartbeat_bot")
 
 
+EXIT_CODES = """\
+exit codes:
+  0  done: every enabled pair is done or skipped (or nothing to do)
+  1  incomplete: a pair is left waiting, failed or unknown, or held by another process
+  2  usage, settings, post or ledger error (one line on standard error naming it)
+  130  interrupted"""
+
+SHELLS = ("bash", "zsh", "fish")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="heartbeat-bot",
@@ -27,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
             "Announce blog posts on Discourse, Discord and X, exactly once per post and "
             "channel, seconds after they go live."
         ),
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     parser.add_argument(
@@ -48,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="log lines for people (default) or one JSON object per line",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", help="what to do")
 
     preview = commands.add_parser(
         "preview", help="show the three payloads of a post exactly as they would be sent"
@@ -92,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.set_defaults(handler=_lazy("delivery", "cmd_status"))
 
     resolve = commands.add_parser("resolve", help="settle an unknown or failed pair by hand")
-    resolve.add_argument("post", metavar="POST")
+    resolve.add_argument("post", metavar="POST", help="a file path, a slug or a public URL")
     resolve.add_argument("channel", metavar="CHANNEL", help="discourse, discord or twitter")
     how = resolve.add_mutually_exclusive_group(required=True)
     how.add_argument("--done", metavar="URL", help="it was sent: record its URL")
@@ -108,8 +121,16 @@ def build_parser() -> argparse.ArgumentParser:
         "sandbox",
         help="run loopback Discourse, Discord, X and GitHub servers for trying things out",
     )
-    sandbox.add_argument("--fault-rate", type=float, default=0.0, metavar="R")
-    sandbox.add_argument("--seed", type=int, default=None, metavar="N")
+    sandbox.add_argument(
+        "--fault-rate",
+        type=float,
+        default=0.0,
+        metavar="R",
+        help="share of requests (0 to 1) answered with an injected fault (default 0)",
+    )
+    sandbox.add_argument(
+        "--seed", type=int, default=None, metavar="N", help="seed for the faults (repeatable runs)"
+    )
     sandbox.add_argument("--json", action="store_true", help="print the URLs as one JSON line")
     sandbox.set_defaults(handler=cmd_sandbox)
 
@@ -123,14 +144,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     # Also accepted after `run`, where people put them in service definitions.
     run.add_argument(
-        "--log-format", choices=["human", "json"], default=argparse.SUPPRESS, help="as above"
+        "--log-format",
+        choices=["human", "json"],
+        default=argparse.SUPPRESS,
+        help="log lines for people or one JSON object per line (same as before `run`)",
     )
     run.add_argument(
         "--log-level",
         type=str.upper,
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         default=argparse.SUPPRESS,
-        help="as above",
+        help="how much to log (same as before `run`; default INFO)",
     )
     run.set_defaults(handler=_lazy("serve", "cmd_run"))
 
@@ -141,6 +165,18 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", help="announce the example posts end to end against the sandbox (no accounts)"
     )
     demo.set_defaults(handler=_lazy("demo", "cmd_demo"))
+
+    completion = commands.add_parser(
+        "completion",
+        help="print the shell completion script for bash, zsh or fish",
+        description=(
+            "Print a completion script. bash: `eval \"$(heartbeat-bot completion bash)\"` in "
+            "~/.bashrc; zsh: the same with zsh in ~/.zshrc (after compinit); fish: "
+            "`heartbeat-bot completion fish > ~/.config/fish/completions/heartbeat-bot.fish`."
+        ),
+    )
+    completion.add_argument("shell", choices=SHELLS, help="the shell to complete in")
+    completion.set_defaults(handler=cmd_completion)
     return parser
 
 
@@ -177,8 +213,19 @@ def _example_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def cmd_completion(args: argparse.Namespace) -> int:
+    from argcomplete import shellcode
+
+    sys.stdout.write(shellcode(["heartbeat-bot"], shell=args.shell))
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    if "_ARGCOMPLETE" in os.environ:  # a shell asking for completions (see `completion`)
+        from argcomplete import autocomplete
+
+        autocomplete(parser)
     args = parser.parse_args(argv)
     if args.version:
         from heartbeat_bot import __version__
