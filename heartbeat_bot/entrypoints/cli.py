@@ -170,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
         "completion",
         help="print the shell completion script for bash, zsh or fish",
         description=(
-            "Print a completion script. bash: `eval \"$(heartbeat-bot completion bash)\"` in "
+            'Print a completion script. bash: `eval "$(heartbeat-bot completion bash)"` in '
             "~/.bashrc; zsh: the same with zsh in ~/.zshrc (after compinit); fish: "
             "`heartbeat-bot completion fish > ~/.config/fish/completions/heartbeat-bot.fish`."
         ),
