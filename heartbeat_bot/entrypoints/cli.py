@@ -214,7 +214,7 @@ def _example_flag(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_completion(args: argparse.Namespace) -> int:
-    from argcomplete import shellcode
+    from argcomplete.shell_integration import shellcode
 
     sys.stdout.write(shellcode(["heartbeat-bot"], shell=args.shell))
     return EXIT_OK
