@@ -248,16 +248,24 @@ class _NoVoiceNotice(logging.Filter):
         return "voice will NOT be supported" not in record.getMessage()
 
 
+# Fields a log call may attach with ``extra={...}``; JSON lines carry them as keys.
+LOG_FIELDS = ("event", "post", "channel", "state", "attempt", "wait", "url")
+
+
 class _JsonLines(logging.Formatter):
-    """One JSON object per log line, for log collectors."""
+    """One JSON object per log line, for log collectors, with the event's fields as keys."""
 
     def format(self, record: logging.LogRecord) -> str:
-        document = {
+        document: dict[str, Any] = {
             "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
         }
+        for field in LOG_FIELDS:
+            value = getattr(record, field, None)
+            if value is not None:
+                document[field] = value
         if record.exc_info:
             document["error"] = self.formatException(record.exc_info)
         return json.dumps(document, ensure_ascii=False)

@@ -7,6 +7,7 @@ import time
 from datetime import UTC, datetime
 
 from heartbeat_bot.announcer import NOT_PUBLISHED, PostReport
+from heartbeat_bot.announcer.outcome import Outcome
 from heartbeat_bot.entrypoints.alerts import Alerts
 from heartbeat_bot.entrypoints.metrics import Metrics
 
@@ -16,6 +17,22 @@ log = logging.getLogger("heartbeat_bot.service")
 _QUIET = frozenset({"skipped", "already", "busy", "deferred"})
 # Outcomes that made a pair done in this run: the ones whose delay since publishing counts.
 _DONE_NOW = frozenset({"sent", "adopted", "confirmed"})
+
+
+def fields(post: str, outcome: Outcome, event: str) -> dict[str, object]:
+    """The structured fields of a log line about one pair (JSON logs carry them as keys)."""
+    return {
+        "event": event,
+        "post": post,
+        "channel": outcome.channel,
+        "state": outcome.state,
+        "url": outcome.url,
+        "wait": (
+            None
+            if outcome.next_attempt_at is None
+            else round(max(0.0, outcome.next_attempt_at - time.time()), 3)
+        ),
+    }
 
 
 async def record(report: PostReport, metrics: Metrics, alerts: Alerts) -> None:
@@ -30,7 +47,13 @@ async def record(report: PostReport, metrics: Metrics, alerts: Alerts) -> None:
                 metrics.published_to_done(
                     outcome.channel, time.time() - post.published_at.timestamp()
                 )
-            log.info("announced %s on %s: %s", post.slug, outcome.channel, outcome.url)
+            log.info(
+                "announced %s on %s: %s",
+                post.slug,
+                outcome.channel,
+                outcome.url,
+                extra=fields(post.slug, outcome, "announced"),
+            )
             if NOT_PUBLISHED in outcome.note:  # out, but not to the channel's followers
                 await alerts.pair_alert(
                     post.slug, post.url, "discord publish", "failed", outcome.note
@@ -43,12 +66,20 @@ async def record(report: PostReport, metrics: Metrics, alerts: Alerts) -> None:
                 outcome.channel,
                 when.isoformat(timespec="seconds"),
                 outcome.note,
+                extra=fields(post.slug, outcome, "retry"),
             )
         else:
-            log.error("%s on %s: %s: %s", post.slug, outcome.channel, outcome.state, outcome.note)
+            log.error(
+                "%s on %s: %s: %s",
+                post.slug,
+                outcome.channel,
+                outcome.state,
+                outcome.note,
+                extra=fields(post.slug, outcome, outcome.action),
+            )
             if outcome.state in {"failed", "unknown"}:
                 await alerts.pair_alert(
                     post.slug, post.url, outcome.channel, outcome.state, outcome.note
                 )
     for note in report.notes:
-        log.warning("%s: %s", post.slug, note)
+        log.warning("%s: %s", post.slug, note, extra={"event": "note", "post": post.slug})

@@ -281,7 +281,8 @@ def test_baseline_is_shown_by_list(tmp_path: Path, sandbox: Sandbox) -> None:
 
 
 def test_json_logs_and_an_alert_for_a_failure(tmp_path: Path, sandbox: Sandbox) -> None:
-    """--log-format json writes one JSON object a line; a failed pair posts one alert."""
+    """--log-format json writes one JSON object a line, with the post, channel, state and URL
+    as fields; a failed pair posts one alert."""
     blog = make_blog(
         tmp_path,
         sandbox,
@@ -314,6 +315,11 @@ def test_json_logs_and_an_alert_for_a_failure(tmp_path: Path, sandbox: Sandbox) 
     lines = [json.loads(line) for line in running.text().splitlines() if line.strip()]
     assert {"time", "level", "logger", "message"} <= set(lines[0])
     assert "wrong-secret" not in running.text()
+    by_channel = {line.get("channel"): line for line in lines if line.get("post") == "fresh"}
+    assert by_channel["discord"]["event"] == "announced"
+    assert by_channel["discord"]["state"] == "done"
+    assert by_channel["discord"]["url"].startswith("http")
+    assert by_channel["twitter"]["state"] == "failed"
 
 
 def live_blog(root: Path, sandbox: Sandbox, site: Site, channel: str, **settings: Any) -> Blog:
