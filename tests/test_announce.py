@@ -452,7 +452,7 @@ def test_a_failed_write_back_is_kept_and_done_from_the_post_as_it_reads_now(
 
     def shown(ledger: Ledger) -> str | None:
         (row,) = rows = status_rows(ledger)
-        console = Console(record=True, width=200)
+        console = Console(record=True, width=200, force_terminal=True)
         show_status(rows, "ledger", console)
         printed = "commentsUrl not written yet" in console.export_text()
         assert printed == (row["comments_url_error"] is not None)

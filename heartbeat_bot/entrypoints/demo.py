@@ -15,11 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.panel import Panel
-from rich.text import Text
 
 from heartbeat_bot.entrypoints.app import App, examples_dir, now
-from heartbeat_bot.entrypoints.show import show_reports
+from heartbeat_bot.entrypoints.show import output_console, show_block, show_reports
 from heartbeat_bot.entrypoints.wiring import announcer_for, open_ledger
 from heartbeat_bot.models import Post
 
@@ -27,7 +25,7 @@ from heartbeat_bot.models import Post
 def cmd_demo(args: argparse.Namespace) -> int:
     from heartbeat_bot.sandbox import Sandbox
 
-    console = Console()
+    console = output_console()
     with tempfile.TemporaryDirectory(prefix="heartbeat-demo-") as tmp, Sandbox() as sandbox:
         config_path = _demo_blog(Path(tmp), sandbox.config_snippet())
         app = App.build(str(config_path))
@@ -73,29 +71,14 @@ async def _announce(app: App, posts: list[Post]) -> list[Any]:
 
 def _show_received(console: Console, sandbox: Any) -> None:
     for topic in sandbox.discourse.topics:
-        console.print(
-            Panel(
-                Text(f"{topic['title']}\n{topic['url']}\ntags: {', '.join(topic['tags'])}"),
-                title="Discourse received a topic",
-                title_align="left",
-            )
-        )
+        body = f"{topic['title']}\n{topic['url']}\ntags: {', '.join(topic['tags'])}"
+        show_block(console, "Discourse received a topic", body)
     for message in sandbox.discord.messages:
         embed = (message.get("embeds") or [{}])[0]
         pinged = ", ".join(message.get("pinged") or []) or "nobody"
-        console.print(
-            Panel(
-                Text(f"{embed.get('title', '')}\n{embed.get('url', '')}\npinged: {pinged}"),
-                title="Discord received a message",
-                title_align="left",
-            )
-        )
+        body = f"{embed.get('title', '')}\n{embed.get('url', '')}\npinged: {pinged}"
+        show_block(console, "Discord received a message", body)
     for tweet in sandbox.x.tweets:
         reply = tweet.get("in_reply_to_tweet_id")
-        console.print(
-            Panel(
-                Text(tweet["text"]),
-                title=f"X received tweet {tweet['id']}" + (f" (reply to {reply})" if reply else ""),
-                title_align="left",
-            )
-        )
+        title = f"X received tweet {tweet['id']}" + (f" (reply to {reply})" if reply else "")
+        show_block(console, title, tweet["text"])

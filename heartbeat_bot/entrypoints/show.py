@@ -1,7 +1,8 @@
-"""Human-readable output for the terminal (Rich)."""
+"""Human-readable output: Rich on a terminal, plain rows that keep every character when piped."""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from rich.console import Console, Group
@@ -14,8 +15,44 @@ from heartbeat_bot.render import Rendered
 from heartbeat_bot.render.twitter_text import weighted_length
 
 
+def output_console() -> Console:
+    """The console for standard output.
+
+    On a terminal: Rich's tables and panels at the terminal's width. Piped or redirected:
+    no colour and no wrapping, at any width, so ``list | cat`` or ``status > file`` keeps
+    every character of every URL (Rich would otherwise assume 80 columns and cut cells).
+    Markup is off either way: a post title such as "[WIP] tips" is text, not a style.
+    """
+    if sys.stdout.isatty():
+        return Console(markup=False, highlight=False)
+    return Console(markup=False, highlight=False, soft_wrap=True, no_color=True, width=_PIPED_WIDTH)
+
+
+# Wide enough that no panel or line is ever wrapped; piped output is read by programs.
+_PIPED_WIDTH = 100_000
+
+
+def _plain_rows(console: Console, header: list[str], rows: list[list[str]]) -> None:
+    """A table as tab-separated lines (the header first); a cell's lines joined by "; "."""
+    # Written past Rich, which would expand the tabs into spaces.
+    for row in [header, *rows]:
+        line = "\t".join(cell.replace("\n", "; ").replace("\t", " ") for cell in row)
+        console.file.write(line + "\n")
+
+
+def show_block(console: Console, title: str, body: str) -> None:
+    """A titled block of text: a panel on a terminal, a "== title" line and the text piped."""
+    if console.is_terminal:
+        console.print(Panel(Text(body), title=title, title_align="left"))
+    else:
+        console.print(f"== {title}\n{body}")
+
+
 def show_preview(post: Post, rendered: Rendered, console: Console | None = None) -> None:
-    console = console or Console()
+    console = console or output_console()
+    if not console.is_terminal:
+        _plain_preview(post, rendered, console)
+        return
     console.print(Text(post.title, style="bold"))
     console.print(f"{post.url}  ·  {post.published_at.isoformat()}  ·  {post.path}")
     for problem in post.problems:
@@ -58,18 +95,55 @@ def show_preview(post: Post, rendered: Rendered, console: Console | None = None)
         )
 
 
+def _plain_preview(post: Post, rendered: Rendered, console: Console) -> None:
+    """The preview as plain sections, one field a line, nothing wrapped or boxed."""
+    console.print(post.title)
+    console.print(f"{post.url}  ·  {post.published_at.isoformat()}  ·  {post.path}")
+    for problem in post.problems:
+        console.print(f"! {problem}")
+    topic = rendered.discourse
+    console.print("\n== Discourse topic")
+    console.print(f"Title: {topic.title}")
+    console.print(f"Category: {topic.category}  Tags: {', '.join(topic.tags) or '-'}")
+    console.print(f"external_id: {topic.external_id}  embed_url: {topic.embed_url}\n")
+    console.print(topic.raw)
+    embed: dict[str, Any] = rendered.discord.embeds[0]
+    console.print("\n== Discord message")
+    console.print(embed.get("title", ""))
+    console.print(embed.get("url", ""))
+    if "author" in embed:
+        console.print(f"by {embed['author']['name']}")
+    if embed.get("description"):
+        console.print(f"\n{embed['description']}")
+    for field in embed.get("fields", []):
+        console.print(f"\n{field['name']}: {field['value']}")
+    if "image" in embed:
+        console.print(f"\nimage: {embed['image']['url']}")
+    tweets = rendered.twitter.tweets
+    for number, tweet in enumerate(tweets, start=1):
+        console.print(f"\n== X tweet {number}/{len(tweets)} ({weighted_length(tweet)}/280)")
+        console.print(tweet)
+
+
 def show_list(rows: list[dict[str, Any]], console: Console | None = None) -> None:
-    console = console or Console()
-    table = Table("published", "state", "slug", "problems")
+    console = console or output_console()
+    header = ["published", "state", "slug", "problems"]
     styles = {"published": "green", "scheduled": "cyan", "draft": "dim", "error": "red"}
-    for row in rows:
-        state = row["state"] + (" (baseline)" if row.get("baseline") else "")
-        table.add_row(
+    cells = [
+        [
             row["published_at"] or "-",
-            Text(state, style=styles.get(row["state"], "")),
+            row["state"] + (" (baseline)" if row.get("baseline") else ""),
             row["slug"] or row["path"],
             "\n".join(row["problems"]),
-        )
+        ]
+        for row in rows
+    ]
+    if not console.is_terminal:
+        _plain_rows(console, header, cells)
+        return
+    table = Table(*header)
+    for row, (published, state, slug, problems) in zip(rows, cells, strict=True):
+        table.add_row(published, Text(state, style=styles.get(row["state"], "")), slug, problems)
     console.print(table)
 
 
@@ -88,7 +162,7 @@ def show_reports(reports: list[Any], *, dry_run: bool, console: Console | None =
     """One block per post: each channel's state, URL and what happened."""
     from datetime import datetime
 
-    console = console or Console(soft_wrap=True)  # long URLs stay whole and clickable
+    console = console or output_console()
     for report in reports:
         console.print(Text(f"{report.post.slug}  {report.post.url}", style="bold"))
         for outcome in report.outcomes.values():
@@ -110,11 +184,12 @@ def show_reports(reports: list[Any], *, dry_run: bool, console: Console | None =
 def show_status(
     rows: list[dict[str, Any]], state_path: Any, console: Console | None = None
 ) -> None:
-    console = console or Console()
+    console = console or output_console()
     if not rows:
         console.print(f"No announcements recorded yet (ledger: {state_path}).")
         return
-    table = Table("post", "channel", "state", "attempts", "link / next attempt / error")
+    header = ["post", "channel", "state", "attempts", "link / next attempt / error"]
+    cells: list[list[str]] = []
     for row in rows:
         detail = row["remote_url"] or ""
         if row["state"] == "waiting":
@@ -125,14 +200,16 @@ def show_status(
             line = f"commentsUrl not written yet: {row['comments_url_error']}"
             detail = f"{detail}\n{line}" if detail else line
         slug = row["slug"] + (" (baseline)" if row.get("baseline") else "")
-        table.add_row(
-            slug,
-            row["channel"],
-            Text(row["state"], style=_STATE_STYLES.get(row["state"], "")),
-            str(row["attempts"]),
-            detail,
-        )
-    console.print(table)
+        cells.append([slug, row["channel"], row["state"], str(row["attempts"]), detail])
+    if console.is_terminal:
+        table = Table(*header)
+        for slug, channel, state, attempts, detail in cells:
+            table.add_row(
+                slug, channel, Text(state, style=_STATE_STYLES.get(state, "")), attempts, detail
+            )
+        console.print(table)
+    else:
+        _plain_rows(console, header, cells)
     for row in rows:
         for event in row.get("history", []):
             console.print(
