@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
@@ -13,11 +14,12 @@ from heartbeat_bot.entrypoints.alerts import Alerts
 from heartbeat_bot.entrypoints.app import App
 from heartbeat_bot.entrypoints.metrics import Metrics
 from heartbeat_bot.entrypoints.service import Service
-from heartbeat_bot.errors import HeartbeatError
+from heartbeat_bot.errors import ConfigError, HeartbeatError
 from heartbeat_bot.ledger import Ledger
 
 if TYPE_CHECKING:
     from heartbeat_bot.entrypoints.bot_supervisor import BotSupervisor
+    from heartbeat_bot.entrypoints.health import HealthServer
 
 log = logging.getLogger("heartbeat_bot.service")
 
@@ -80,7 +82,7 @@ async def serve(app: App, backfill_since: date | None = None) -> int:
                     ledger_writable=ledger_writable_check(config.state_path),
                     webhook=webhook,
                 )
-                await health.start()
+                await _listen(health, config.service.http)
                 host = config.service.http.rsplit(":", 1)[0]
                 log.info("health and metrics on http://%s:%s/", host, health.port)
             bot = start_bot(app, ledger, announcer)
@@ -91,6 +93,20 @@ async def serve(app: App, backfill_since: date | None = None) -> int:
                     await bot.close()
                 if health is not None:
                     await health.stop()
+
+
+async def _listen(health: HealthServer, address: str) -> None:
+    """Start the listener; a port in use or an unknown host is a one-line settings error."""
+    try:
+        await health.start()
+    except OSError as exc:
+        # asyncio rewords bind errors; the system's own words are shorter.
+        reason = os.strerror(exc.errno) if exc.errno and exc.errno > 0 else exc.strerror
+        raise ConfigError(
+            f"service.http: cannot listen on {address} ({(reason or str(exc)).lower()}): "
+            'choose a free host:port, or set "" to turn the listener off',
+            key="service.http",
+        ) from exc
 
 
 def start_bot(app: App, ledger: Ledger, announcer: Announcer) -> BotSupervisor | None:

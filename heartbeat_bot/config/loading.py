@@ -1,0 +1,73 @@
+"""Reading the settings: which file, the file itself, the environment, one-line errors."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
+
+from heartbeat_bot.config.environment import CONFIG_ENV_VAR, read_environment
+from heartbeat_bot.config.messages import describe_validation_error
+from heartbeat_bot.config.settings import Config
+from heartbeat_bot.errors import ConfigError
+
+DEFAULT_CONFIG_PATH = Path("config/heartbeat.toml")
+
+
+def config_path(
+    explicit: str | os.PathLike[str] | None, environ: dict[str, str] | None = None
+) -> Path:
+    """The file to read: ``--config``, else ``$HEARTBEAT_CONFIG``, else the default path."""
+    env = os.environ if environ is None else environ
+    if explicit:
+        return Path(explicit)
+    if env.get(CONFIG_ENV_VAR):
+        return Path(env[CONFIG_ENV_VAR])
+    return DEFAULT_CONFIG_PATH
+
+
+def load_config(path: Path, *, required: bool = True) -> Config:
+    """Read ``path`` (TOML) and the environment into a Config, or raise one-line ConfigError.
+
+    With ``required=False`` a missing file means "defaults plus environment" (used by
+    commands such as ``preview FILE`` that can work without a config).
+    """
+    data: dict[str, Any] = {}
+    source: Path | None = None
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot be read ({exc})") from exc
+        source = path.resolve()
+    elif required:
+        raise ConfigError(
+            f"{path}: no such file (pass --config PATH or set {CONFIG_ENV_VAR}; "
+            "config/heartbeat.example.toml is a starting point)"
+        )
+    for name in data:
+        # BaseSettings takes "_env_file", "_cli_parse_args"... as options, not settings.
+        if name.startswith("_"):
+            raise ConfigError(f"{name} is not a known setting", key=name)
+    # Misnamed variables first, and which variable set what, for the messages below.
+    environment = read_environment(Config, os.environ)
+    try:
+        config = Config(**data)
+    except ValidationError as exc:
+        message = describe_validation_error(exc, environment.origins)
+        raise ConfigError(message, key=_first_key(exc)) from None
+    except SettingsError as exc:
+        # Not raised by our sources today; should one start to, it is still one line.
+        raise ConfigError(f"the environment: {exc}") from None
+    return config.read_from(source)
+
+
+def _first_key(exc: ValidationError) -> str | None:
+    errors = exc.errors()
+    return ".".join(str(p) for p in errors[0]["loc"]) if errors else None

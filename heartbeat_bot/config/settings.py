@@ -1,0 +1,137 @@
+"""All settings: one section per table of the file, and the checks that span sections."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+
+from pydantic import Field, PrivateAttr, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from heartbeat_bot.config.blog import BlogConfig
+from heartbeat_bot.config.discord import DiscordConfig
+from heartbeat_bot.config.discourse import DiscourseConfig
+from heartbeat_bot.config.environment import EnvironmentSource
+from heartbeat_bot.config.service import AlertsConfig, GitHubConfig, ServiceConfig, StateConfig
+from heartbeat_bot.config.twitter import TwitterConfig
+
+
+class Config(BaseSettings):
+    """All settings. Build it with :func:`~heartbeat_bot.config.load_config`, which also
+    records the file it was read from (relative paths resolve against its folder)."""
+
+    model_config = SettingsConfigDict(extra="forbid", frozen=True)
+
+    blog: BlogConfig = Field(default_factory=BlogConfig)
+    state: StateConfig = Field(default_factory=StateConfig)
+    discourse: DiscourseConfig = Field(default_factory=DiscourseConfig)
+    discord: DiscordConfig = Field(default_factory=DiscordConfig)
+    twitter: TwitterConfig = Field(default_factory=TwitterConfig)
+    service: ServiceConfig = Field(default_factory=ServiceConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    github: GitHubConfig = Field(default_factory=GitHubConfig)
+
+    # Where the file was read from: not a setting, so neither the file nor the environment
+    # can set it.
+    _source: Path | None = PrivateAttr(default=None)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment wins over the file, which arrives as init keyword arguments.
+        return (EnvironmentSource(settings_cls, os.environ), init_settings)
+
+    def read_from(self, source: Path | None) -> Config:
+        """This config, told which file it came from (done once, by load_config)."""
+        self._source = source
+        return self
+
+    @property
+    def source(self) -> Path | None:
+        """The settings file this was read from, if any."""
+        return self._source
+
+    def resolve(self, path: Path) -> Path:
+        """``path`` made absolute against the config file's folder (or the working one)."""
+        base = self.source.parent if self.source is not None else Path.cwd()
+        return path if path.is_absolute() else (base / path)
+
+    @property
+    def posts_dir(self) -> Path:
+        clone = self.git_clone_dir
+        if clone is not None:
+            return clone / self.blog.git_path
+        return self.resolve(self.blog.posts_dir)
+
+    @property
+    def authors_dir(self) -> Path | None:
+        if not self.blog.authors_dir:
+            return None
+        clone = self.git_clone_dir
+        return (
+            clone / self.blog.authors_dir
+            if clone is not None
+            else self.resolve(self.blog.authors_dir)
+        )
+
+    @property
+    def git_remote(self) -> str | None:
+        """blog.git_url: a URL as given, or a local path made absolute."""
+        url = self.blog.git_url
+        if not url or "://" in url or re.match(r"^[\w.-]+@[\w.-]+:", url):
+            return url
+        return str(self.resolve(Path(url)))
+
+    @property
+    def git_clone_dir(self) -> Path | None:
+        """heartbeat-bot's own clone of the blog, beside the ledger."""
+        remote = self.git_remote
+        if remote is None:
+            return None
+        digest = hashlib.sha256(remote.encode("utf-8")).hexdigest()[:12]
+        return self.state_path.parent / "git" / digest
+
+    @model_validator(mode="after")
+    def _write_back_needs_git(self) -> Config:
+        mode = self.blog.write_back
+        if mode in {"commit", "pull_request"} and not self.blog.git_url:
+            raise ValueError(f'blog.write_back = "{mode}" needs blog.git_url')
+        if mode == "file" and self.blog.git_url:
+            # The clone is reset to the branch at every fetch: an edit there would vanish.
+            raise ValueError(
+                'blog.write_back = "file" is for a plain folder; with blog.git_url use '
+                '"commit" or "pull_request"'
+            )
+        if mode == "pull_request" and (self.github.repository is None or self.github.token is None):
+            raise ValueError(
+                'blog.write_back = "pull_request" needs github.repository and github.token'
+            )
+        if mode == "pull_request" and self.github.pull_branch == self.blog.git_branch:
+            raise ValueError(
+                "github.pull_branch must differ from blog.git_branch (the pull request "
+                "proposes the links to that branch)"
+            )
+        return self
+
+    @property
+    def state_path(self) -> Path:
+        return self.resolve(self.state.path)
+
+    def enabled_channels(self) -> tuple[str, ...]:
+        return tuple(
+            name
+            for name, section in (
+                ("discourse", self.discourse),
+                ("discord", self.discord),
+                ("twitter", self.twitter),
+            )
+            if section.enabled
+        )
