@@ -80,9 +80,16 @@ class GitAuth:
         """The variables that hand the credentials to one git call for ``url``."""
         env: dict[str, str] = {}
         if self.token and url.lower().startswith(("https://", "http://")):
-            env = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "http.extraHeader"}
             basic = _b64(f"x-access-token:{self.token}")
-            env["GIT_CONFIG_VALUE_0"] = f"Authorization: Basic {basic}"
+            env = {
+                "GIT_CONFIG_COUNT": "2",
+                "GIT_CONFIG_KEY_0": "http.extraHeader",
+                "GIT_CONFIG_VALUE_0": f"Authorization: Basic {basic}",
+                # After a redirect git sends the header to the new host on every later
+                # request: with the token, a redirect is an error instead.
+                "GIT_CONFIG_KEY_1": "http.followRedirects",
+                "GIT_CONFIG_VALUE_1": "false",
+            }
         if self.ssh_key is not None:
             if not self.ssh_key.is_file():
                 raise ConfigError(f"the SSH key file {self.ssh_key} does not exist")
