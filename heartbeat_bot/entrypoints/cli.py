@@ -82,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=60.0,
         metavar="SECONDS",
-        help="sit out retry waits up to this long; longer waits are left for later (default 60)",
+        help="how long announce may take in all, retry waits and requests included; what "
+        "is left is retried or checked later (default 60)",
     )
     announce.set_defaults(handler=_lazy("delivery", "cmd_announce"))
 
