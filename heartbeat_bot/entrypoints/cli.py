@@ -212,14 +212,17 @@ class _JsonLines(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        if record.exc_info:
-            document["error"] = self.formatException(record.exc_info)
+        if record.exc_info:  # exc_text: as the redaction filter left it
+            document["error"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(document, ensure_ascii=False)
 
 
 def configure_logging(level: str, style: str = "human") -> None:
-    """One line per event on standard error."""
+    """One line per event on standard error, with every configured secret masked."""
+    from heartbeat_bot.entrypoints.redaction import RedactSecrets
+
     handler = logging.StreamHandler()
+    handler.addFilter(RedactSecrets())
     if style == "json":
         handler.setFormatter(_JsonLines())
     else:
@@ -227,7 +230,8 @@ def configure_logging(level: str, style: str = "human") -> None:
     logging.basicConfig(level=level, handlers=[handler], force=True)
     logging.getLogger("discord.client").addFilter(_NoVoiceNotice())
     # One line per event of ours: the libraries' per-request and per-job lines are noise.
-    for noisy in ("apscheduler", "httpx", "watchfiles"):
+    # oauthlib and requests_oauthlib print the X keys at DEBUG, in every signed request.
+    for noisy in ("apscheduler", "httpx", "watchfiles", "oauthlib", "requests_oauthlib"):
         logging.getLogger(noisy).setLevel(max(logging.getLevelName(level), logging.WARNING))
 
 
@@ -240,7 +244,9 @@ def run_guarded(handler: Callable[[argparse.Namespace], int], args: argparse.Nam
     except HeartbeatError as exc:
         if args.debug:
             raise
-        print(f"heartbeat-bot: {exc}", file=sys.stderr)
+        from heartbeat_bot.entrypoints.redaction import scrub
+
+        print(f"heartbeat-bot: {scrub(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("heartbeat-bot: interrupted", file=sys.stderr)
