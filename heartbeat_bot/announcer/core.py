@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -87,8 +87,16 @@ class Announcer:
         force: bool = False,
         max_wait: float = 60.0,
         dry_run: bool = False,
+        deadline: float | None = None,
     ) -> PostReport:
-        """Send every pair of ``post`` that is not done yet (or all of them with ``force``)."""
+        """Send every pair of ``post`` that is not done yet (or all of them with ``force``).
+
+        Waits the services ask for are sat out up to ``max_wait`` seconds. ``deadline`` (a
+        moment of the announcer's clock) bounds the whole call, requests included: what
+        is still in flight then is cut short and recorded to be checked with the service
+        before anything is sent again (``unknown``, due at once); what sits out a wait
+        stays ``waiting``; what has not started stays as it was.
+        """
         report = PostReport(post)
         post_id = self.ledger.upsert_post(post)
         selected: list[str] = []
@@ -98,9 +106,10 @@ class Announcer:
                 report.outcomes[channel] = Outcome(channel, "skipped", "skipped", note=reason)
             else:
                 selected.append(channel)
-        ctx = RunContext(
-            self.ledger, self.policy, self.clock() + max_wait, self.lease, self.sleep, self.clock
+        ends = (
+            self.clock() + max_wait if deadline is None else min(deadline, self.clock() + max_wait)
         )
+        ctx = RunContext(self.ledger, self.policy, ends, self.lease, self.sleep, self.clock)
         rows = {channel: self.ledger.ensure(post_id, channel) for channel in selected}
         if force and not dry_run:
             self._restart_done(rows, keep=("discourse",))
@@ -109,7 +118,33 @@ class Announcer:
             for name, row in rows.items():
                 report.outcomes[name] = _dry_run(row)
             return report
+        if deadline is None:
+            await self._send(ctx, post, post_id, rows, report, force=force)
+            return report
+        if deadline <= self.clock():  # no time left: claim nothing
+            self._cut_short(rows, report)
+            return report
+        limit = asyncio.timeout(deadline - self.clock())
+        try:
+            async with limit:
+                await self._send(ctx, post, post_id, rows, report, force=force)
+        except TimeoutError:
+            if not limit.expired():
+                raise
+            self._cut_short(rows, report)
+        return report
 
+    async def _send(
+        self,
+        ctx: RunContext,
+        post: Post,
+        post_id: int,
+        rows: dict[str, Delivery],
+        report: PostReport,
+        *,
+        force: bool,
+    ) -> None:
+        """Discourse, then Discord and X together, then the link into the post."""
         comments_url = post.comments_url or self.ledger.post(post_id).comments_url
         link: str | None = None  # the topic's URL, to write into the post at the end
         if "discourse" in rows:
@@ -129,23 +164,49 @@ class Announcer:
                             "deferred",
                             note="waits for the Discourse thread, to carry its link",
                         )
-                return report
+                return
             else:
                 report.notes.append("Discourse failed: announced without the discussion link")
                 comments_url = None if post.comments_url is None else comments_url
 
+        async def job(channel: str, outcome: Awaitable[Outcome]) -> None:
+            report.outcomes[channel] = await outcome  # kept even if the other is cut short
+
         jobs = []
         if "discord" in rows:
-            jobs.append(self._discord(ctx, post, rows["discord"], comments_url))
+            jobs.append(job("discord", self._discord(ctx, post, rows["discord"], comments_url)))
         if "twitter" in rows:
-            jobs.append(self._twitter(ctx, post, rows["twitter"], comments_url, forced=force))
-        for outcome in await asyncio.gather(*jobs):
-            report.outcomes[outcome.channel] = outcome
+            twitter = self._twitter(ctx, post, rows["twitter"], comments_url, forced=force)
+            jobs.append(job("twitter", twitter))
+        await asyncio.gather(*jobs)
         if link is not None:  # last: a slow push or GitHub call holds up no announcement
             note = await self.links.write(post, link)
             if note:
                 report.notes.append(note)
-        return report
+
+    def _cut_short(self, rows: dict[str, Delivery], report: PostReport) -> None:
+        """The outcomes of the pairs the deadline caught, as the ledger has them now."""
+        report.notes.append("the time limit ran out: what was in flight is checked next time")
+        for channel, row in rows.items():
+            if channel in report.outcomes:
+                continue
+            now = self.ledger.get(row.id)
+            note = now.last_error or ""
+            if now.state == "done":
+                outcome = Outcome(channel, "done", "sent", now.remote_url)
+            elif now.state == "waiting":
+                outcome = Outcome(
+                    channel, "waiting", "retry", note=note, next_attempt_at=now.next_attempt_at
+                )
+            elif now.state in ("unknown", "failed"):
+                outcome = Outcome(channel, now.state, now.state, now.remote_url, note)
+            elif now.state == "sending":  # another process holds it
+                outcome = Outcome(
+                    channel, "sending", "busy", note=f"being sent by {now.claimed_by}"
+                )
+            else:
+                outcome = Outcome(channel, now.state, "deferred", note="not started in time")
+            report.outcomes[channel] = outcome
 
     def _skip_reason(self, post: Post, channel: str, only: frozenset[str] | None) -> str | None:
         if channel not in self.enabled:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from heartbeat_bot.announcer.outcome import Outcome
@@ -25,6 +26,10 @@ Sleep = Callable[[float], Awaitable[None]]
 CLAIMABLE = ("pending", "waiting", "failed")
 # When an interrupted send could not be checked (the service was down), check again then.
 RECHECK_SECONDS = 60.0
+CUT_SHORT = (
+    "cut short by the time limit before the service answered; it may have been sent, so "
+    "it is checked with the service before anything is sent again"
+)
 
 
 @dataclass
@@ -37,6 +42,20 @@ class RunContext:
     lease: float = DEFAULT_LEASE
     sleep: Sleep = field(default=asyncio.sleep)
     clock: Callable[[], float] = field(default=time.time)
+
+
+@contextmanager
+def recorded_if_cut_short(ctx: RunContext, row_id: int) -> Iterator[None]:
+    """A pair this run holds in ``sending`` when its task is cancelled (a time limit, a
+    shutdown) becomes ``unknown``, due at once: the next announce (or the service) checks
+    with the service first, instead of waiting out the lease. What waits stays waiting."""
+    try:
+        yield
+    except asyncio.CancelledError:
+        row = ctx.ledger.get(row_id)
+        if row.state == "sending" and row.claimed_by == ctx.ledger.identity:
+            ctx.ledger.mark_unknown(row_id, CUT_SHORT, retry_at=ctx.clock())
+        raise
 
 
 async def acquire(
@@ -149,6 +168,18 @@ async def run_pair(
     reconcile: Reconcile | None,
 ) -> Outcome:
     """Send one pair, at most once per proof of absence, and settle it in the ledger."""
+    with recorded_if_cut_short(ctx, row.id):
+        return await _run_pair(ctx, row, payload, nonce, send, reconcile)
+
+
+async def _run_pair(
+    ctx: RunContext,
+    row: Delivery,
+    payload: str,
+    nonce: str | None,
+    send: Send,
+    reconcile: Reconcile | None,
+) -> Outcome:
     acquired = await acquire(ctx, row, payload, nonce, reconcile)
     if isinstance(acquired, Outcome):
         return acquired

@@ -12,7 +12,7 @@ import json
 import logging
 
 from heartbeat_bot.announcer.outcome import Outcome
-from heartbeat_bot.announcer.pairs import RunContext, acquire, back_off
+from heartbeat_bot.announcer.pairs import RunContext, acquire, back_off, recorded_if_cut_short
 from heartbeat_bot.announcer.protocols import TweetService
 from heartbeat_bot.errors import ChannelError, Duplicate, Permanent, Retryable, Uncertain
 from heartbeat_bot.ledger import Delivery, State, TweetRow
@@ -24,7 +24,17 @@ log = logging.getLogger("heartbeat_bot.announcer")
 async def run_thread(
     ctx: RunContext, row: Delivery, tweets: list[str], x: TweetService, *, forced: bool
 ) -> Outcome:
-    """Post the thread stored for this pair (rendered ``tweets`` on the first claim)."""
+    """Post the thread stored for this pair (rendered ``tweets`` on the first claim).
+
+    A thread cut short keeps its tweet in ``sending``: the next run looks it up first.
+    """
+    with recorded_if_cut_short(ctx, row.id):
+        return await _run_thread(ctx, row, tweets, x, forced=forced)
+
+
+async def _run_thread(
+    ctx: RunContext, row: Delivery, tweets: list[str], x: TweetService, *, forced: bool
+) -> Outcome:
     payload = json.dumps(tweets, ensure_ascii=False)
     acquired = await acquire(ctx, row, payload, None, None, item_by_item=True)
     if isinstance(acquired, Outcome):

@@ -5,7 +5,11 @@
   from sleeping on a 429 however long it asks.
 - :func:`answer_trace` keeps the last answer's status, headers and body, so an answer
   discord.py cannot parse (it raises ``TypeError``, ``KeyError``, ``JSONDecodeError``)
-  can still be classified by status instead of escaping as a crash.
+  can still be classified by status instead of escaping as a crash. It also holds every
+  answer to ``transport.MAX_ANSWER_BYTES`` (discord.py reads bodies whole:
+  :class:`~heartbeat_bot.transport.AnswerTooLarge` instead) and refuses every redirect
+  (:class:`~heartbeat_bot.transport.RedirectRefused`): each request carries the bot
+  token, or the webhook token in its path, and aiohttp would follow a redirect anywhere.
 - :func:`install_log_redaction` masks webhook tokens in discord.py's DEBUG logs.
 
 No discord import here: this is plain aiohttp, kept apart to keep each module small.
@@ -21,8 +25,10 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import aiohttp
+from yarl import URL
 
 from heartbeat_bot.channels.common import json_object, redact, seconds
+from heartbeat_bot.transport import MAX_ANSWER_BYTES, AnswerTooLarge, RedirectRefused
 
 _BODY_LIMIT = 8192  # bytes of an answer kept for error messages
 
@@ -49,7 +55,7 @@ def no_blind_retries(max_wait: float) -> aiohttp.ClientMiddlewareType:
         response = await handler(request)
         if response.status < 500 and response.status != 429:
             return response
-        body = (await response.read()).decode("utf-8", "replace")
+        body = (await read_capped(response)).decode("utf-8", "replace")
         if response.status == 429 and response.headers.get("Via"):
             wait = seconds((json_object(body) or {}).get("retry_after"))
             if wait is not None and wait <= max_wait:
@@ -91,30 +97,65 @@ def recording() -> Iterator[Answer]:
         _ANSWER.reset(token)
 
 
-def answer_trace() -> aiohttp.TraceConfig:
-    """Keeps the status, headers and body of the current task's last answer in _ANSWER."""
+def answer_trace(*, record: bool = True) -> aiohttp.TraceConfig:
+    """Bounds every answer and refuses redirects; with ``record``, keeps the current
+    task's last answer (status, headers, the start of its body) in _ANSWER."""
+
+    async def on_redirect(
+        _s: aiohttp.ClientSession,
+        _c: SimpleNamespace,
+        params: aiohttp.TraceRequestRedirectParams,
+    ) -> None:
+        response = params.response
+        location = response.headers.get("Location", "")
+        target = str(params.url.join(URL(location))) if location else "(no location)"
+        response.close()
+        raise RedirectRefused(response.status, target, "the request carries a Discord token")
 
     async def on_end(
         _s: aiohttp.ClientSession, _c: SimpleNamespace, params: aiohttp.TraceRequestEndParams
     ) -> None:
-        answer = _ANSWER.get()
+        response = params.response
+        answer = _ANSWER.get() if record else None
         if answer is not None:
-            answer.status, answer.body = params.response.status, b""
-            answer.headers = dict(params.response.headers)
-
-    async def on_chunk(
-        _s: aiohttp.ClientSession,
-        _c: SimpleNamespace,
-        params: aiohttp.TraceResponseChunkReceivedParams,
-    ) -> None:
-        answer = _ANSWER.get()
-        if answer is not None and len(answer.body) < _BODY_LIMIT:
-            answer.body += params.chunk[: _BODY_LIMIT - len(answer.body)]
+            answer.status, answer.body = response.status, b""
+            answer.headers = dict(response.headers)
+        if response.status == 101:  # the gateway's websocket: no body to read
+            return
+        body = await read_capped(response)
+        if answer is not None:
+            answer.body = body[:_BODY_LIMIT]
 
     trace = aiohttp.TraceConfig()
+    trace.on_request_redirect.append(on_redirect)
     trace.on_request_end.append(on_end)
-    trace.on_response_chunk_received.append(on_chunk)
     return trace
+
+
+async def read_capped(response: aiohttp.ClientResponse, limit: int = MAX_ANSWER_BYTES) -> bytes:
+    """The body of ``response``, read at most once and never past ``limit`` bytes.
+
+    discord.py then reads it with ``response.text()``, which returns what was read here.
+    """
+    if response._body is not None:  # read already (by the middleware)
+        return bytes(response._body)
+    if response.content_length is not None and response.content_length > limit:
+        response.close()
+        raise AnswerTooLarge(response.status, response.headers, limit)
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while chunk := await response.content.read(65536):
+            size += len(chunk)
+            if size > limit:
+                raise AnswerTooLarge(response.status, response.headers, limit)
+            chunks.append(chunk)
+    except BaseException:
+        response.close()
+        raise
+    body = b"".join(chunks)
+    response._body = body  # what response.read() returns from now on
+    return body
 
 
 class _RedactWebhooks(logging.Filter):

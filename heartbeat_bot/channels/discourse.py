@@ -21,6 +21,7 @@ from heartbeat_bot.channels.common import (
     join_messages,
     json_object,
     lower_keys,
+    safe_cause,
     seconds,
     unexpected,
     unreadable_success,
@@ -28,13 +29,18 @@ from heartbeat_bot.channels.common import (
 from heartbeat_bot.config import DiscourseConfig
 from heartbeat_bot.errors import ChannelError, ConfigError, Permanent, Retryable, Uncertain
 from heartbeat_bot.models import Sent
+from heartbeat_bot.transport import (
+    Answer,
+    AnswerTooLarge,
+    RedirectRefused,
+    Redirects,
+    fetch,
+    shown_url,
+)
 
 CHANNEL = "discourse"
 SERVICE = "Discourse"
 REFUSED = "discourse.api_key / discourse.api_username were refused"
-
-# Transport failures that happen before the request leaves: nothing was sent.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
 
 # 422 messages meaning "this topic probably exists already": adopt it instead of failing.
 _TITLE_TAKEN = "title has already been used"
@@ -93,8 +99,9 @@ def encode_tags(names: Sequence[str]) -> list[Any]:
 class DiscourseClient:
     """Creates and finds topics on one Discourse site, as ``discourse.api_username``.
 
-    ``http`` is built (with its timeouts and limits) by the caller; ``timeout`` is also
-    passed on every request, in seconds, so no call can hang on a client built without.
+    ``http`` is built (with its timeouts and limits) by the caller; ``timeout`` bounds
+    every request, its answer included, in seconds, so no call can hang on a client built
+    without. Answers are read up to ``transport.MAX_ANSWER_BYTES``.
     """
 
     def __init__(
@@ -106,7 +113,12 @@ class DiscourseClient:
                 key="discourse.url",
             )
         self._http = http
-        self._base = config.url.rstrip("/")
+        url = httpx.URL(config.url.rstrip("/"))
+        # A site behind HTTP Basic auth (https://user:pass@host): the pair goes in the
+        # Authorization header only; URLs shown, stored or posted never carry it.
+        self._auth = httpx.BasicAuth(url.username, url.password) if url.username else None
+        self._secrets = (url.password,) if url.password else ()
+        self._base = shown_url(str(url))
         self._headers = {
             "Api-Key": config.api_key.get_secret_value(),
             "Api-Username": config.api_username,
@@ -144,7 +156,7 @@ class DiscourseClient:
             raise unreadable_success(CHANNEL, SERVICE, response.text, response.status_code)
         return self._sent(topic_id, slug)
 
-    async def _adopt(self, response: httpx.Response, body: Mapping[str, Any]) -> Sent:
+    async def _adopt(self, response: Answer, body: Mapping[str, Any]) -> Sent:
         error = self._error(response)
         text = error.message.lower()
         if not any(phrase in text for phrase in _ADOPTABLE):
@@ -172,8 +184,9 @@ class DiscourseClient:
         if external_id:
             path = f"/t/external_id/{quote(external_id, safe='')}.json"
             # Discourse answers 301 to /t/{slug}/{id}.json; reading the target is
-            # simpler and survives sites installed under a sub-folder.
-            response = await self._request("GET", path, follow_redirects=True)
+            # simpler and survives sites installed under a sub-folder. Only redirects
+            # on discourse.url's own origin are followed: they carry the API key.
+            response = await self._request("GET", path, redirects="same-origin")
             if response.is_success:
                 data = json_object(response.text) or {}
                 topic_id, slug = _topic_id(data.get("id")), data.get("slug")
@@ -224,7 +237,7 @@ class DiscourseClient:
     def _sent(self, topic_id: int, slug: str) -> Sent:
         return Sent(remote_id=str(topic_id), url=f"{self._base}/t/{slug}/{topic_id}")
 
-    def _error(self, response: httpx.Response) -> ChannelError:
+    def _error(self, response: Answer) -> ChannelError:
         return classify_discourse(response.status_code, response.headers, response.text)
 
     async def _request(
@@ -235,23 +248,36 @@ class DiscourseClient:
         changes: bool = False,
         json: Any = None,
         params: Mapping[str, str] | None = None,
-        follow_redirects: bool = False,
-    ) -> httpx.Response:
-        """One request; transport failures become Retryable, or Uncertain when ``changes``.
+        redirects: Redirects = "none",
+    ) -> Answer:
+        """One request, its answer read whole within ``timeout`` and MAX_ANSWER_BYTES.
 
-        Only a request that may change something (a create) can leave us unsure: a read
-        that timed out is simply read again.
+        Transport failures become Retryable, or Uncertain when ``changes``: only a
+        request that may change something (a create) can leave us unsure; a read that
+        timed out is simply read again.
         """
         try:
-            return await self._http.request(
+            return await fetch(
+                self._http,
                 method,
                 self._base + path,
+                redirects=redirects,
+                total=self._timeout,
+                auth=self._auth,
                 json=json,
                 params=params,
                 headers=self._headers,
                 timeout=self._timeout,
-                follow_redirects=follow_redirects,
             )
+        except AnswerTooLarge as exc:
+            raise self._too_large(exc, changes) from None
+        except RedirectRefused as exc:
+            raise Permanent(
+                CHANNEL,
+                f"{SERVICE} answered with a redirect to {exc.host}, which was not followed "
+                f"({exc.reason}); check discourse.url",
+                status=exc.status,
+            ) from None
         except (
             httpx.ConnectError,
             httpx.ConnectTimeout,
@@ -259,20 +285,41 @@ class DiscourseClient:
             httpx.ProxyError,
         ) as exc:
             raise Retryable(
-                CHANNEL, f"could not connect to {self._base} ({describe(exc)}); nothing was sent"
-            ) from exc
+                CHANNEL,
+                f"could not connect to {self._base} ({self._describe(exc)}); nothing was sent",
+            ) from safe_cause(exc, *self._secrets)
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             if not changes:
-                raise Retryable(CHANNEL, f"no answer from {self._base} ({describe(exc)})") from exc
+                raise Retryable(
+                    CHANNEL, f"no answer from {self._base} ({self._describe(exc)})"
+                ) from safe_cause(exc, *self._secrets)
             raise Uncertain(
                 CHANNEL,
-                f"no answer from {self._base} after the request was sent ({describe(exc)}); "
-                "the topic may have been created",
-            ) from exc
+                f"no answer from {self._base} after the request was sent "
+                f"({self._describe(exc)}); the topic may have been created",
+            ) from safe_cause(exc, *self._secrets)
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-            raise Permanent(CHANNEL, f"discourse.url cannot be used: {describe(exc)}") from exc
+            raise Permanent(
+                CHANNEL, f"discourse.url cannot be used: {self._describe(exc)}"
+            ) from safe_cause(exc, *self._secrets)
         except httpx.HTTPError as exc:
-            raise Permanent(CHANNEL, f"request to {self._base} failed: {describe(exc)}") from exc
+            raise Permanent(
+                CHANNEL, f"request to {self._base} failed: {self._describe(exc)}"
+            ) from safe_cause(exc, *self._secrets)
+
+    def _too_large(self, exc: AnswerTooLarge, changes: bool) -> ChannelError:
+        """An answer past the size limit, judged by its status (a create's 2xx: Uncertain)."""
+        if 200 <= exc.status < 300:
+            if changes:
+                return unreadable_success(CHANNEL, SERVICE, exc.description, exc.status)
+            return unexpected(CHANNEL, SERVICE, exc.description, exc.status)
+        return classify_discourse(exc.status, exc.headers, exc.description)
+
+    def _describe(self, exc: Exception) -> str:
+        text = describe(exc)
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
 
 
 def _topic_id(value: object) -> int | None:

@@ -1,9 +1,10 @@
 """X (Twitter): post the summary thread one tweet at a time, and find a tweet posted before.
 
 tweepy 4.17 does the OAuth 1.0a signing and the status mapping; it is blocking, so every
-call runs in a worker thread (``asyncio.to_thread``). Its host is hard-coded, so a
-transport adapter on ``client.session`` sends requests to ``twitter.api_url`` (a sandbox,
-say) and adds the timeout tweepy never sets. The client asks tweepy for raw
+call runs in a thread of its own (``twitter_transport.in_daemon_thread``). Its host is
+hard-coded, so a transport adapter on ``client.session`` sends requests to
+``twitter.api_url`` (a sandbox, say), adds the timeout tweepy never sets, reads answers up
+to a size limit and follows no redirect. The client asks tweepy for raw
 ``requests.Response`` objects so the bodies are read by our own code, which never crashes
 on an odd answer. X has no idempotency key: see ``../shared/DESIGN.md`` ("Exactly once")
 for how a lost answer is reconciled with :meth:`TwitterClient.find_tweet`.
@@ -19,13 +20,10 @@ import time
 import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 import tweepy
 import urllib3
-from requests.adapters import HTTPAdapter
-from requests.utils import get_environ_proxies
 
 from heartbeat_bot.channels.common import (
     classify_status,
@@ -36,6 +34,7 @@ from heartbeat_bot.channels.common import (
     unexpected,
     unreadable_success,
 )
+from heartbeat_bot.channels.twitter_transport import RedirectAdapter, in_daemon_thread
 from heartbeat_bot.config import TwitterConfig
 from heartbeat_bot.errors import (
     ChannelError,
@@ -46,6 +45,7 @@ from heartbeat_bot.errors import (
     Uncertain,
 )
 from heartbeat_bot.models import Sent
+from heartbeat_bot.transport import AnswerTooLarge, RedirectRefused, shown_url
 
 CHANNEL = "twitter"
 SERVICE = "X"
@@ -137,54 +137,6 @@ def normalise(text: str, *, from_x: bool = False) -> str:
 _URLISH = re.compile(r"://|(?:^|[^\w@])[\w-]+(?:\.[\w-]+)*\.(?:[^\W\d_]{2,}|xn--[\w-]+)\b")
 
 
-class RedirectAdapter(HTTPAdapter):
-    """Sends what tweepy addresses to api.twitter.com to ``base`` instead, with a timeout.
-
-    The URL is rewritten in :meth:`send`, after tweepy built and OAuth-signed the
-    request, so tweepy's signing and error mapping still run. ``base=None`` keeps the URL
-    (the real X: its signature covers the host it was made for). tweepy sets no timeout:
-    ``timeout`` (connect, read seconds) applies when none is given. The last response of
-    each thread is kept so an answer tweepy cannot parse can still be described.
-    """
-
-    def __init__(self, base: str | None, timeout: tuple[float, float]) -> None:
-        super().__init__()
-        self._base = base
-        self._timeout = timeout
-        self._local = threading.local()
-
-    def send(
-        self,
-        request: requests.PreparedRequest,
-        stream: bool = False,
-        timeout: float | tuple[float, float] | tuple[float, None] | None = None,
-        verify: bool | str = True,
-        cert: bytes | str | tuple[bytes | str, bytes | str] | None = None,
-        proxies: Mapping[str, str] | None = None,
-    ) -> requests.Response:
-        self._local.last = None
-        if self._base is not None and request.url:
-            parts = urlsplit(request.url)
-            request.url = self._base + parts.path + (f"?{parts.query}" if parts.query else "")
-            # The session chose proxies for the original host; choose again for ours.
-            proxies = get_environ_proxies(request.url)
-        response = super().send(
-            request,
-            stream=stream,
-            timeout=timeout if timeout is not None else self._timeout,
-            verify=verify,
-            cert=cert,
-            proxies=proxies,
-        )
-        self._local.last = response
-        return response
-
-    def last_response(self) -> requests.Response | None:
-        """The response this thread received last, or None."""
-        last: requests.Response | None = getattr(self._local, "last", None)
-        return last
-
-
 class TwitterClient:
     """Posts tweets as the account the access token belongs to."""
 
@@ -214,10 +166,11 @@ class TwitterClient:
             wait_on_rate_limit=False,  # it resends at once when a 429 lacks a reset time
         )
         target = config.api_url.rstrip("/")
-        self._base = target
+        self._base = shown_url(target)
         real = any(target == host for host in _X_HOSTS)
         self._adapter = RedirectAdapter(None if real else target, timeout)
         self._serial = asyncio.Lock()
+        self._session_lock = threading.Lock()
         for prefix in _X_HOSTS:
             self._client.session.mount(prefix, self._adapter)
         self._me: str | None = None
@@ -310,13 +263,22 @@ class TwitterClient:
         threads, and one account posts one tweet at a time anyway.
         """
         async with self._serial:
-            return await asyncio.to_thread(self._blocking, call, changes, kwargs)
+            return await in_daemon_thread(lambda: self._blocking(call, changes, kwargs))
 
     def _blocking(
         self, call: Callable[..., Any], changes: bool, kwargs: dict[str, Any]
     ) -> requests.Response:
         try:
-            response = call(**kwargs)
+            with self._session_lock:  # held on by a call that was abandoned, if any
+                response = call(**kwargs)
+        except AnswerTooLarge as exc:
+            raise self._too_large(exc, changes) from None
+        except RedirectRefused as exc:
+            message = (
+                f"X answered with a redirect to {exc.host}, which was not followed "
+                f"({exc.reason}); check twitter.api_url"
+            )
+            raise Permanent(CHANNEL, message, status=exc.status) from None
         except tweepy.HTTPException as exc:
             raise self._classify(exc.response) from safe_cause(exc, *self._secrets)
         except requests.exceptions.JSONDecodeError as exc:
@@ -337,6 +299,14 @@ class TwitterClient:
         if not isinstance(response, requests.Response):
             raise Permanent(CHANNEL, f"tweepy returned {type(response).__name__}, not a response")
         return response
+
+    def _too_large(self, exc: AnswerTooLarge, changes: bool) -> ChannelError:
+        """An answer past the size limit, judged by its status (a create's 2xx: Uncertain)."""
+        if 200 <= exc.status < 300:
+            if changes:
+                return unreadable_success(CHANNEL, SERVICE, exc.description, exc.status)
+            return unexpected(CHANNEL, SERVICE, exc.description, exc.status)
+        return classify_twitter(exc.status, exc.headers, exc.description, now=time.time())
 
     def _classify(self, response: requests.Response) -> ChannelError:
         return classify_twitter(

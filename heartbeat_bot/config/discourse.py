@@ -33,11 +33,7 @@ class DiscourseConfig(Section):
     @field_validator("url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
-        return (
-            None
-            if value is None
-            else check_http_url(value, base=True, credentials="discourse.api_key")
-        )
+        return None if value is None else check_http_url(value, base=True, basic_auth=True)
 
     @field_validator("api_username")
     @classmethod

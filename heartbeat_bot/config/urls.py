@@ -69,16 +69,23 @@ def _split(
 
 
 def check_http_url(
-    value: str, *, base: bool = False, credentials: str | None = None, display: str | None = None
+    value: str,
+    *,
+    base: bool = False,
+    credentials: str | None = None,
+    display: str | None = None,
+    basic_auth: bool = False,
 ) -> str:
     """An absolute http(s) URL with a host.
 
     ``base``: a prefix that paths are added to, so no ``?query`` or ``#fragment``.
     ``credentials``: where the secret goes instead of the URL's user-info part; without
     it, user-info is refused because the URL is published.
+    ``basic_auth``: user-info is allowed, as HTTP Basic credentials the client sends in a
+    header and masks everywhere else (a service behind a password-protecting proxy).
     """
     parts = _split(value, ("http", "https"), display=display)
-    if "@" in parts.netloc:
+    if "@" in parts.netloc and not basic_auth:
         where = f"put the credentials in {credentials}" if credentials else "it is published"
         raise ValueError(f"must not hold a user name or password ({where})")
     if base and (parts.query or parts.fragment or value.endswith(("?", "#"))):

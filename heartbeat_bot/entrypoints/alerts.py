@@ -20,6 +20,7 @@ import httpx
 from pydantic import SecretStr
 
 from heartbeat_bot.channels.common import redact
+from heartbeat_bot.transport import AnswerTooLarge, fetch
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,9 @@ MAX_CONTENT = 2000
 MAX_DETAIL = 400
 """Keep one alert's detail short, so that several fit in one message."""
 SEND_TIMEOUT = 10.0
+"""Seconds one alert may take in all, its answer included."""
+ANSWER_LIMIT = 64 * 1024
+"""Bytes of the webhook's answer read at most (it answers 204, or a short error)."""
 
 _SPACE = re.compile(r"\s+")
 
@@ -142,7 +146,21 @@ class Alerts:
         payload = {"content": content, "allowed_mentions": {"parse": []}}
         try:
             url = httpx.URL(self._url).copy_merge_params({"wait": "false"})
-            response = await self._http.post(url, json=payload, timeout=SEND_TIMEOUT)
+            # The URL holds the webhook's token: no redirect is followed, and the answer
+            # is read up to a few kilobytes (only an error's first words are logged).
+            response = await fetch(
+                self._http, "POST", url, limit=ANSWER_LIMIT, total=SEND_TIMEOUT, json=payload
+            )
+        except AnswerTooLarge as exc:
+            delivered = 200 <= exc.status < 300
+            if not delivered:
+                log.warning(
+                    "alerts: the Discord webhook %s answered %d: %s",
+                    self._shown_url(),
+                    exc.status,
+                    exc.description,
+                )
+            return delivered
         except Exception as exc:  # alerting must never take the service down
             log.warning(
                 "alerts: could not reach the Discord webhook %s: %s: %s",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from heartbeat_bot.announcer.protocols import WriteBack
 from heartbeat_bot.config import Config, config_path, load_config
+from heartbeat_bot.entrypoints.redaction import register as register_secrets
 from heartbeat_bot.errors import ConfigError, HeartbeatError, PostError, RenderError
 from heartbeat_bot.models import Post
 from heartbeat_bot.posts import find_post
@@ -61,6 +62,7 @@ class App:
             config = load_config(examples_dir() / "heartbeat.toml")
         else:
             config = load_config(config_path(config_arg))
+        register_secrets(config)  # masked in every log line from now on
         repo = git_repo(config)
         if repo is not None:
             repo.sync()  # posts are read from the branch tip

@@ -20,6 +20,7 @@ import yarl
 from discord import app_commands
 
 from heartbeat_bot.announcer import Announcer
+from heartbeat_bot.channels.discord_transport import answer_trace
 from heartbeat_bot.entrypoints.app import App
 from heartbeat_bot.entrypoints.bot_replies import choices, preview_text, report_text, status_text
 from heartbeat_bot.entrypoints.delivery import status_rows
@@ -62,7 +63,12 @@ class HeartbeatBot:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(config.gateway_url)
         intents = discord.Intents.none()
         intents.guilds = True  # no privileged intent is needed
-        self.client = _Client(self._sync, intents=intents, allowed_mentions=NO_PINGS)
+        self.client = _Client(
+            self._sync,
+            intents=intents,
+            allowed_mentions=NO_PINGS,
+            http_trace=answer_trace(record=False),  # bounded answers, no redirects
+        )
         self.tree = app_commands.CommandTree(self.client)
         self.tree.error(self._on_error)
         self._add_commands(discord.Object(id=self.guild_id))

@@ -95,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=60.0,
         metavar="SECONDS",
-        help="sit out retry waits up to this long; longer waits are left for later (default 60)",
+        help="how long announce may take in all, retry waits and requests included; what "
+        "is left is retried or checked later (default 60)",
     )
     announce.set_defaults(handler=_lazy("delivery", "cmd_announce"))
 
@@ -266,14 +267,17 @@ class _JsonLines(logging.Formatter):
             value = getattr(record, field, None)
             if value is not None:
                 document[field] = value
-        if record.exc_info:
-            document["error"] = self.formatException(record.exc_info)
+        if record.exc_info:  # exc_text: as the redaction filter left it
+            document["error"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(document, ensure_ascii=False)
 
 
 def configure_logging(level: str, style: str = "human") -> None:
-    """One line per event on standard error."""
+    """One line per event on standard error, with every configured secret masked."""
+    from heartbeat_bot.entrypoints.redaction import RedactSecrets
+
     handler = logging.StreamHandler()
+    handler.addFilter(RedactSecrets())
     if style == "json":
         handler.setFormatter(_JsonLines())
     else:
@@ -281,7 +285,8 @@ def configure_logging(level: str, style: str = "human") -> None:
     logging.basicConfig(level=level, handlers=[handler], force=True)
     logging.getLogger("discord.client").addFilter(_NoVoiceNotice())
     # One line per event of ours: the libraries' per-request and per-job lines are noise.
-    for noisy in ("apscheduler", "httpx", "watchfiles"):
+    # oauthlib and requests_oauthlib print the X keys at DEBUG, in every signed request.
+    for noisy in ("apscheduler", "httpx", "watchfiles", "oauthlib", "requests_oauthlib"):
         logging.getLogger(noisy).setLevel(max(logging.getLevelName(level), logging.WARNING))
 
 
@@ -294,7 +299,9 @@ def run_guarded(handler: Callable[[argparse.Namespace], int], args: argparse.Nam
     except HeartbeatError as exc:
         if args.debug:
             raise
-        print(f"heartbeat-bot: {exc}", file=sys.stderr)
+        from heartbeat_bot.entrypoints.redaction import scrub
+
+        print(f"heartbeat-bot: {scrub(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("heartbeat-bot: interrupted", file=sys.stderr)

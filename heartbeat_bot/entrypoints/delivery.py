@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import sys
+import time
 from datetime import datetime
 from typing import Any
 
@@ -80,7 +81,12 @@ def cmd_announce(args: argparse.Namespace) -> int:
 async def _announce_all(
     app: App, posts: list[Post], only: frozenset[str] | None, args: argparse.Namespace
 ) -> list[PostReport]:
-    """Announce the posts, a few at a time; reports come back in the order asked."""
+    """Announce the posts, a few at a time; reports come back in the order asked.
+
+    ``--max-wait`` bounds the whole command, requests included: what is in flight when it
+    runs out is recorded to be checked with the service by the next announce.
+    """
+    deadline = time.time() + args.max_wait
     gate = asyncio.Semaphore(PARALLEL_POSTS)
     with open_ledger(app.config) as ledger:
         async with announcer_for(app, ledger) as announcer:
@@ -93,6 +99,7 @@ async def _announce_all(
                         force=args.force,
                         max_wait=args.max_wait,
                         dry_run=args.dry_run,
+                        deadline=deadline,
                     )
 
             return list(await asyncio.gather(*(one(post) for post in posts)))

@@ -13,8 +13,12 @@ import httpx
 from heartbeat_bot.config import BlogConfig
 from heartbeat_bot.entrypoints.alerts import Alerts
 from heartbeat_bot.models import Post
+from heartbeat_bot.transport import RedirectRefused, fetch
 
 log = logging.getLogger("heartbeat_bot.service")
+
+CHECK_TIMEOUT = 20.0
+"""Seconds one check of a page may take in all."""
 
 
 async def wait_until_live(
@@ -34,17 +38,19 @@ async def wait_until_live(
     """
     deadline = time.monotonic() + timeout
     delay = first_delay
-    async with httpx.AsyncClient(timeout=10.0, follow_redirects=True) as http:
+    async with httpx.AsyncClient(timeout=10.0) as http:
         while True:
             try:
-                answer = await http.head(url)
-                if answer.status_code in (405, 501):
-                    answer = await http.get(url)
-                if answer.status_code == 200:
+                status = await _check(http, url, "HEAD")
+                if status in (405, 501):
+                    status = await _check(http, url, "GET")
+                if status == 200:
                     return True
-                reason = f"HTTP {answer.status_code}"
+                reason = f"HTTP {status}"
             except httpx.HTTPError as exc:
                 reason = type(exc).__name__
+            except RedirectRefused as exc:
+                reason = str(exc)
             left = deadline - time.monotonic()
             if left <= 0 or not wanted():
                 return False
@@ -55,6 +61,13 @@ async def wait_until_live(
             except TimeoutError:
                 pass
             delay = min(delay * 2, max_delay)
+
+
+async def _check(http: httpx.AsyncClient, url: str, method: str) -> int:
+    """The status a page answers; redirects are followed (the check carries no credential),
+    a few at most, and no body is read."""
+    answer = await fetch(http, method, url, redirects="any", read_body=False, total=CHECK_TIMEOUT)
+    return answer.status_code
 
 
 async def wait_for_page(

@@ -202,6 +202,12 @@ class Sandbox:
             loop.run_until_complete(self.gateway.shutdown())
             for runner in self._runners:
                 loop.run_until_complete(runner.cleanup())
+            # A request still held (a "slow" fault longer than the test) is cancelled,
+            # not destroyed pending with the loop.
+            left = asyncio.all_tasks(loop)
+            for task in left:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
             loop.run_until_complete(loop.shutdown_asyncgens())
         finally:
             loop.close()

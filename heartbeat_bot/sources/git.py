@@ -80,9 +80,12 @@ class GitAuth:
         """The variables that hand the credentials to one git call for ``url``."""
         env: dict[str, str] = {}
         if self.token and url.lower().startswith(("https://", "http://")):
-            env = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "http.extraHeader"}
-            basic = _b64(f"x-access-token:{self.token}")
-            env["GIT_CONFIG_VALUE_0"] = f"Authorization: Basic {basic}"
+            # No redirects: git would send the header on to the new host's later requests.
+            header = f"Authorization: Basic {_b64(f'x-access-token:{self.token}')}"
+            pairs = [("http.extraHeader", header), ("http.followRedirects", "false")]
+            env = {"GIT_CONFIG_COUNT": str(len(pairs))}
+            for i, (key, value) in enumerate(pairs):
+                env |= {f"GIT_CONFIG_KEY_{i}": key, f"GIT_CONFIG_VALUE_{i}": value}
         if self.ssh_key is not None:
             if not self.ssh_key.is_file():
                 raise ConfigError(f"the SSH key file {self.ssh_key} does not exist")

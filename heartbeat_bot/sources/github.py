@@ -9,6 +9,8 @@ Errors are ``ChannelError``s on the ``github`` channel, one line each, naming th
 to fix (``github.token``, ``github.repository``). The token never appears in them: GitHub
 does not echo it, and every text we quote is scrubbed of it anyway. There is no retry
 loop: a 429 or 5xx is a :class:`~heartbeat_bot.errors.Retryable` the caller may act on.
+Answers are read up to ``transport.MAX_ANSWER_BYTES``; redirects are followed only on the
+API's own origin, since every request carries the token.
 """
 
 from __future__ import annotations
@@ -23,10 +25,13 @@ import httpx
 from pydantic import SecretStr
 
 from heartbeat_bot.errors import ConfigError, Permanent, Retryable, Uncertain
+from heartbeat_bot.transport import Answer, AnswerTooLarge, RedirectRefused, fetch
 
 CHANNEL = "github"
 API_VERSION = "2022-11-28"
 SNIPPET = 200
+TIMEOUT = 60.0
+"""Seconds one request may take in all, its answer included."""
 _ALREADY_EXISTS = "A pull request already exists"
 _REPOSITORY = re.compile(r"^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$")
 _SPACE = re.compile(r"\s+")
@@ -141,9 +146,39 @@ class GitHubClient:
             "X-GitHub-Api-Version": API_VERSION,
         }
         try:
-            response = await self._http.request(
-                method, url, params=params, json=payload, headers=headers
+            response = await fetch(
+                self._http,
+                method,
+                url,
+                redirects="same-origin",  # a renamed repository answers 301 on the API host
+                total=TIMEOUT,
+                params=params,
+                json=payload,
+                headers=headers,
             )
+        except AnswerTooLarge as exc:
+            response = Answer(
+                exc.status, httpx.Headers(exc.headers), exc.description.encode(), httpx.URL(url)
+            )
+            if response.is_success and method != "GET":
+                raise Uncertain(
+                    CHANNEL,
+                    f"GitHub accepted the request but its answer cannot be read "
+                    f"({exc.description}); it may have been carried out",
+                    status=exc.status,
+                ) from None
+            if response.is_success:
+                raise Permanent(
+                    CHANNEL, f"unexpected answer from GitHub: {exc.description}", status=exc.status
+                ) from None
+            raise self._error(response, None, subject or f"repository {self.repository}") from None
+        except RedirectRefused as exc:
+            raise Permanent(
+                CHANNEL,
+                f"GitHub answered with a redirect to {exc.host}, which was not followed "
+                f"({exc.reason}); check github.api_url",
+                status=exc.status,
+            ) from None
         except httpx.HTTPError as exc:
             reason = self._scrub(f"{type(exc).__name__}: {exc}".rstrip(": "))
             where = f"could not reach GitHub at {self._api} ({reason})"
@@ -160,7 +195,7 @@ class GitHubClient:
             return data
         raise self._error(response, data, subject or f"repository {self.repository}")
 
-    def _error(self, response: httpx.Response, data: Any, subject: str) -> Permanent | Retryable:
+    def _error(self, response: Answer, data: Any, subject: str) -> Permanent | Retryable:
         status = response.status_code
         detail = self._detail(data, response.text)
         headers = response.headers
