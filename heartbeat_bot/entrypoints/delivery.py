@@ -86,14 +86,19 @@ async def _announce_all(
     ``--max-wait`` bounds the whole command, requests included: what is in flight when it
     runs out is recorded to be checked with the service by the next announce.
     """
+    from heartbeat_bot.entrypoints.progress import StderrProgress
+
     deadline = time.time() + args.max_wait
     gate = asyncio.Semaphore(PARALLEL_POSTS)
-    with open_ledger(app.config) as ledger:
+    with (
+        open_ledger(app.config) as ledger,
+        StderrProgress("announcing", len(posts)) as progress,
+    ):
         async with announcer_for(app, ledger) as announcer:
 
             async def one(post: Post) -> PostReport:
                 async with gate:
-                    return await announcer.announce(
+                    report = await announcer.announce(
                         post,
                         only=only,
                         force=args.force,
@@ -101,6 +106,8 @@ async def _announce_all(
                         dry_run=args.dry_run,
                         deadline=deadline,
                     )
+                progress.advance()
+                return report
 
             return list(await asyncio.gather(*(one(post) for post in posts)))
 
