@@ -22,7 +22,6 @@ What discord.py does on its own, and what this client adds:
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -32,21 +31,18 @@ import aiohttp
 import discord
 
 from heartbeat_bot.channels.common import (
-    describe,
     safe_cause,
     unexpected,
-    unreadable_success,
 )
 from heartbeat_bot.channels.discord_answers import (
     CHANNEL,
     SERVICE,
     Mode,
     allowed_mentions,
-    classify_discord,
+    map_exception,
 )
 from heartbeat_bot.channels.discord_transport import (
     Answer,
-    Refusal,
     answer_trace,
     current_answer,
     install_log_redaction,
@@ -59,8 +55,6 @@ from heartbeat_bot.errors import (
     ChannelError,
     ConfigError,
     Permanent,
-    Retryable,
-    Uncertain,
 )
 from heartbeat_bot.models import Sent
 
@@ -331,64 +325,10 @@ class DiscordClient:
         except ChannelError:
             raise
         except Exception as exc:
-            error = self._map(exc, answer, changes)
+            error = map_exception(exc, answer, changes=changes, mode=self._mode)
             if error is None:
                 raise
             raise error from safe_cause(exc, *self._secrets)
-
-    def _map(self, exc: Exception, answer: Answer, changes: bool) -> ChannelError | None:
-        """The ChannelError for what discord.py or aiohttp raised (None: not ours to map)."""
-        if (
-            isinstance(exc, Refusal)
-            and changes
-            and self._mode == "webhook"
-            and exc.status >= 500
-            and exc.status != 503
-        ):
-            # A webhook takes no nonce and cannot be read back: after a server error the
-            # message may exist, and resending could post it twice (at most once).
-            return Uncertain(
-                CHANNEL, f"Discord answered {exc.status} to the webhook; it may have posted"
-            )
-        if isinstance(exc, Refusal):
-            return classify_discord(exc.status, exc.headers, exc.body, mode=self._mode)
-        if isinstance(exc, discord.RateLimited):
-            wait = exc.retry_after
-            message = f"Discord is rate limiting us for {wait:.1f} s"
-            return Retryable(CHANNEL, message, wait=wait, status=429)
-        if isinstance(exc, discord.LoginFailure):
-            return Permanent(CHANNEL, "discord.bot_token was refused (improper token)", status=401)
-        if isinstance(exc, discord.HTTPException):
-            if answer.status != exc.status:  # no trace on a session of the caller's
-                body = json.dumps({"code": exc.code, "message": exc.text}) if exc.code else exc.text
-                headers = getattr(exc.response, "headers", None) or {}
-                return classify_discord(exc.status, headers, body, mode=self._mode)
-            return self._classify_answer(answer)
-        if isinstance(exc, aiohttp.InvalidURL):
-            return Permanent(CHANNEL, f"discord.api_url cannot be used: {describe(exc)}")
-        if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
-            return Retryable(CHANNEL, f"could not connect to Discord ({describe(exc)})")
-        if isinstance(exc, TimeoutError | aiohttp.ClientError | OSError):
-            if not changes:
-                return Retryable(CHANNEL, f"no answer from Discord ({describe(exc)})")
-            return Uncertain(
-                CHANNEL,
-                f"no answer from Discord after the message was sent ({describe(exc)}); "
-                "it may have been posted",
-            )
-        if isinstance(exc, KeyError | TypeError | ValueError | AttributeError):
-            # discord.py could not read an answer: judge it by its status instead.
-            if changes and answer.status is not None and 200 <= answer.status < 300:
-                body = answer.body.decode("utf-8", "replace")
-                return unreadable_success(CHANNEL, SERVICE, body, answer.status)
-            if answer.status is not None:
-                return self._classify_answer(answer)
-            return Permanent(CHANNEL, f"unexpected answer from Discord ({describe(exc)})")
-        return None
-
-    def _classify_answer(self, answer: Answer) -> ChannelError:
-        body = answer.body.decode("utf-8", "replace")
-        return classify_discord(answer.status or 0, answer.headers, body, mode=self._mode)
 
 
 def _same_url(found: str | None, wanted: str) -> bool:

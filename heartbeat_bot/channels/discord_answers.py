@@ -1,4 +1,5 @@
-"""Discord, the pure part: what an unusable answer means, and which mentions a payload allows.
+"""Discord, the pure part: what an unusable answer or a library error means, and which
+mentions a payload allows.
 
 Kept apart from the client (``channels/discord.py``) so it can be table-tested without
 discord.py's HTTP machinery.
@@ -6,19 +7,24 @@ discord.py's HTTP machinery.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any, Literal
 
+import aiohttp
 import discord
 
 from heartbeat_bot.channels.common import (
     classify_status,
+    describe,
     join_messages,
     json_object,
     lower_keys,
     seconds,
+    unreadable_success,
 )
-from heartbeat_bot.errors import ChannelError
+from heartbeat_bot.channels.discord_transport import Answer, Refusal
+from heartbeat_bot.errors import ChannelError, Permanent, Retryable, Uncertain
 
 CHANNEL = "discord"
 SERVICE = "Discord"
@@ -64,6 +70,68 @@ def classify_discord(
         wait=wait,
         refused=refused,
     )
+
+
+def map_exception(
+    exc: Exception, answer: Answer, *, changes: bool, mode: Mode
+) -> ChannelError | None:
+    """The ChannelError for what discord.py or aiohttp raised (None: not ours to map).
+
+    ``answer`` is the last answer seen; ``changes`` says whether the operation may have
+    posted something, so that a lost answer is Uncertain.
+    """
+    if (
+        isinstance(exc, Refusal)
+        and changes
+        and mode == "webhook"
+        and exc.status >= 500
+        and exc.status != 503
+    ):
+        # A webhook takes no nonce and cannot be read back: after a server error the
+        # message may exist, and resending could post it twice (at most once).
+        return Uncertain(
+            CHANNEL, f"Discord answered {exc.status} to the webhook; it may have posted"
+        )
+    if isinstance(exc, Refusal):
+        return classify_discord(exc.status, exc.headers, exc.body, mode=mode)
+    if isinstance(exc, discord.RateLimited):
+        wait = exc.retry_after
+        message = f"Discord is rate limiting us for {wait:.1f} s"
+        return Retryable(CHANNEL, message, wait=wait, status=429)
+    if isinstance(exc, discord.LoginFailure):
+        return Permanent(CHANNEL, "discord.bot_token was refused (improper token)", status=401)
+    if isinstance(exc, discord.HTTPException):
+        if answer.status != exc.status:  # no trace on a session of the caller's
+            body = json.dumps({"code": exc.code, "message": exc.text}) if exc.code else exc.text
+            headers = getattr(exc.response, "headers", None) or {}
+            return classify_discord(exc.status, headers, body, mode=mode)
+        return _classify_answer(answer, mode)
+    if isinstance(exc, aiohttp.InvalidURL):
+        return Permanent(CHANNEL, f"discord.api_url cannot be used: {describe(exc)}")
+    if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
+        return Retryable(CHANNEL, f"could not connect to Discord ({describe(exc)})")
+    if isinstance(exc, TimeoutError | aiohttp.ClientError | OSError):
+        if not changes:
+            return Retryable(CHANNEL, f"no answer from Discord ({describe(exc)})")
+        return Uncertain(
+            CHANNEL,
+            f"no answer from Discord after the message was sent ({describe(exc)}); "
+            "it may have been posted",
+        )
+    if isinstance(exc, KeyError | TypeError | ValueError | AttributeError):
+        # discord.py could not read an answer: judge it by its status instead.
+        if changes and answer.status is not None and 200 <= answer.status < 300:
+            body = answer.body.decode("utf-8", "replace")
+            return unreadable_success(CHANNEL, SERVICE, body, answer.status)
+        if answer.status is not None:
+            return _classify_answer(answer, mode)
+        return Permanent(CHANNEL, f"unexpected answer from Discord ({describe(exc)})")
+    return None
+
+
+def _classify_answer(answer: Answer, mode: Mode) -> ChannelError:
+    body = answer.body.decode("utf-8", "replace")
+    return classify_discord(answer.status or 0, answer.headers, body, mode=mode)
 
 
 def _field_errors(errors: object, path: str = "") -> list[str]:
