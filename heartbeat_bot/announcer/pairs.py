@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from functools import partial
 
+from heartbeat_bot.announcer.context import RunContext, Sleep, look_up
 from heartbeat_bot.announcer.outcome import Outcome
-from heartbeat_bot.announcer.retry import RetryPolicy
 from heartbeat_bot.errors import CannotConfirm, ChannelError, Permanent, Retryable, Uncertain
-from heartbeat_bot.ledger import DEFAULT_LEASE, Delivery, Ledger
+from heartbeat_bot.ledger import Delivery
 from heartbeat_bot.models import Sent
 
 log = logging.getLogger("heartbeat_bot.announcer")
@@ -20,23 +18,9 @@ Send = Callable[[Delivery], Awaitable[Sent]]
 # Looks an interrupted send up at the service: what it created, or None when it proves
 # nothing was created. Raises ChannelError when it cannot tell.
 Reconcile = Callable[[Delivery], Awaitable[Sent | None]]
-Sleep = Callable[[float], Awaitable[None]]
 
 CLAIMABLE = ("pending", "waiting", "failed")
-# When an interrupted send could not be checked (the service was down), check again then.
-RECHECK_SECONDS = 60.0
-
-
-@dataclass
-class RunContext:
-    """What every pair of one announce run shares."""
-
-    ledger: Ledger
-    policy: RetryPolicy
-    deadline: float
-    lease: float = DEFAULT_LEASE
-    sleep: Sleep = field(default=asyncio.sleep)
-    clock: Callable[[], float] = field(default=time.time)
+__all__ = ["RunContext", "Sleep", "acquire", "back_off", "run_pair", "unconfirmed"]
 
 
 async def acquire(
@@ -92,6 +76,31 @@ def unknown_note(row: Delivery) -> str:
     )
 
 
+def unconfirmed(ctx: RunContext, row: Delivery, note: str, error: ChannelError | None) -> Outcome:
+    """Record the claimed pair ``unknown``: whether its send went out is not confirmed.
+
+    ``error`` is why the service could not be asked (None: it was asked and could not
+    tell). Then the service asks again later, backing off (``RetryPolicy.recheck_delay``),
+    until the pair has had ``max_attempts`` attempts; only the last ``unknown`` is left
+    for a person. Too much to read (``CannotConfirm``) would only end the same way: a
+    person looks.
+    """
+    retry_at: float | None = None
+    if error is not None and not isinstance(error, CannotConfirm):
+        attempts = ctx.ledger.get(row.id).attempts
+        if attempts < ctx.policy.max_attempts:
+            wait = error.wait if isinstance(error, Retryable) else None
+            retry_at = ctx.clock() + ctx.policy.recheck_delay(attempts, wait)
+        else:
+            note = f"{note} (gave up asking after {attempts} attempts)"
+    ctx.ledger.mark_unknown(row.id, note, retry_at=retry_at)
+    if retry_at is None:
+        return Outcome(row.channel, "unknown", "unknown", note=unknown_note(ctx.ledger.get(row.id)))
+    log.info("%s: %s; asking again later", row.channel, note)
+    later = f"{note}; {row.channel} is asked again later"
+    return Outcome(row.channel, "unknown", "unknown", note=later, next_attempt_at=retry_at)
+
+
 async def settle_uncertain(
     ctx: RunContext, row: Delivery, reconcile: Reconcile | None, why: str
 ) -> Outcome | None:
@@ -102,17 +111,11 @@ async def settle_uncertain(
     """
     if reconcile is None:
         note = f"{why}; {row.channel} cannot confirm whether it was sent (at most once)"
-        ctx.ledger.mark_unknown(row.id, note)
-        return Outcome(row.channel, "unknown", "unknown", note=unknown_note(ctx.ledger.get(row.id)))
+        return unconfirmed(ctx, row, note, None)
     try:
-        found = await reconcile(row)
+        found = await look_up(ctx, row, partial(reconcile, row))
     except ChannelError as exc:
-        note = f"{why}; could not confirm with {row.channel}: {exc}"
-        # A look-up changes nothing: try it again later rather than leave this for a person,
-        # unless it could only end the same way (too much history to read).
-        retry_at = None if isinstance(exc, CannotConfirm) else ctx.clock() + RECHECK_SECONDS
-        ctx.ledger.mark_unknown(row.id, note, retry_at=retry_at)
-        return Outcome(row.channel, "unknown", "unknown", note=unknown_note(ctx.ledger.get(row.id)))
+        return unconfirmed(ctx, row, f"{why}; could not confirm with {row.channel}: {exc}", exc)
     if found is not None:
         ctx.ledger.finish(row.id, found, event="confirmed")
         log.info("%s: confirmed an interrupted send: %s", row.channel, found.url)
