@@ -6,9 +6,24 @@ import logging
 from collections.abc import Awaitable, Callable
 from functools import partial
 
-from heartbeat_bot.announcer.context import RunContext, Sleep, look_up
+from heartbeat_bot.announcer.context import (
+    RunContext,
+    Sleep,
+    gate_note,
+    look_up,
+    rate_limited,
+    request,
+    through_gate,
+)
 from heartbeat_bot.announcer.outcome import Outcome
-from heartbeat_bot.errors import CannotConfirm, ChannelError, Permanent, Retryable, Uncertain
+from heartbeat_bot.errors import (
+    CannotConfirm,
+    ChannelError,
+    Permanent,
+    Retryable,
+    Uncertain,
+    WindowClosed,
+)
 from heartbeat_bot.ledger import Delivery
 from heartbeat_bot.models import Sent
 
@@ -37,7 +52,15 @@ async def acquire(
     Returns the claimed row (``sending``, with the stored payload) or the outcome to
     report when there is nothing to send now. With ``item_by_item`` (X threads) the
     caller reconciles each part itself, so an interrupted or unknown pair is just claimed.
+    While the channel's rate limit is used up the pair is put off to its turn, unclaimed.
     """
+    asks = reconcile is not None or item_by_item or row.state not in {"sending", "unknown"}
+    if row.state == "unknown" and not asks:
+        return Outcome(row.channel, "unknown", "unknown", row.remote_url, unknown_note(row))
+    if asks:
+        turn = await through_gate(ctx, row)
+        if turn is not None:
+            return _held_back(ctx, row, turn)
     if row.state == "sending":
         taken = ctx.ledger.take_over(row.id, lease=ctx.lease)
         if taken is None:
@@ -47,8 +70,6 @@ async def acquire(
         verdict = await settle_uncertain(ctx, taken, reconcile, "interrupted while sending")
         return verdict if verdict is not None else taken
     if row.state == "unknown":
-        if reconcile is None and not item_by_item:
-            return Outcome(row.channel, "unknown", "unknown", row.remote_url, unknown_note(row))
         claimed = ctx.ledger.claim(
             row.id, payload=payload, nonce=nonce, from_states=("unknown",), lease=ctx.lease
         )
@@ -62,6 +83,33 @@ async def acquire(
         row.id, payload=payload, nonce=nonce, from_states=CLAIMABLE, lease=ctx.lease
     )
     return claimed if claimed is not None else _busy(ctx, row)
+
+
+def _held_back(ctx: RunContext, row: Delivery, turn: float) -> Outcome:
+    """The channel's rate limit is used up past the deadline: the pair waits for its
+    ``turn``, unclaimed and with no attempt spent (an interrupted send is checked then)."""
+    note = gate_note(ctx, row.channel)
+    if row.state == "sending":
+        taken = ctx.ledger.take_over(row.id, lease=ctx.lease)
+        if taken is None:
+            return Outcome(row.channel, "sending", "busy", note=f"being sent by {row.claimed_by}")
+        ctx.ledger.mark_unknown(row.id, f"interrupted while sending; {note}", retry_at=turn)
+        return Outcome(row.channel, "unknown", "unknown", note=note, next_attempt_at=turn)
+    state = ctx.ledger.defer(row.id, note, turn)
+    if state is None:
+        return _busy(ctx, row)
+    if state == "unknown":
+        return Outcome(row.channel, state, "unknown", note=note, next_attempt_at=turn)
+    return Outcome(row.channel, state, "retry", note=note, next_attempt_at=turn)
+
+
+def held_back_claimed(ctx: RunContext, row: Delivery, turn: float) -> Outcome:
+    """Like :func:`_held_back`, for a pair this process has claimed and sent nothing for
+    since: it goes back to ``waiting`` and the claim's attempt is given back."""
+    note = gate_note(ctx, row.channel)
+    ctx.ledger.refund(row.id)
+    ctx.ledger.wait(row.id, note, turn)
+    return Outcome(row.channel, "waiting", "retry", note=note, next_attempt_at=turn)
 
 
 def _busy(ctx: RunContext, row: Delivery) -> Outcome:
@@ -82,11 +130,14 @@ def unconfirmed(ctx: RunContext, row: Delivery, note: str, error: ChannelError |
     ``error`` is why the service could not be asked (None: it was asked and could not
     tell). Then the service asks again later, backing off (``RetryPolicy.recheck_delay``),
     until the pair has had ``max_attempts`` attempts; only the last ``unknown`` is left
-    for a person. Too much to read (``CannotConfirm``) would only end the same way: a
-    person looks.
+    for a person. A used-up rate limit asks again at the pair's turn, spending nothing.
+    Too much to read (``CannotConfirm``) would only end the same way: a person looks.
     """
     retry_at: float | None = None
-    if error is not None and not isinstance(error, CannotConfirm):
+    if isinstance(error, WindowClosed):
+        ctx.ledger.refund(row.id)
+        retry_at = ctx.clock() + (error.wait or 0.0)
+    elif error is not None and not isinstance(error, CannotConfirm):
         attempts = ctx.ledger.get(row.id).attempts
         if attempts < ctx.policy.max_attempts:
             wait = error.wait if isinstance(error, Retryable) else None
@@ -125,18 +176,32 @@ async def settle_uncertain(
 
 
 async def back_off(ctx: RunContext, row: Delivery, error: Retryable) -> Delivery | Outcome:
-    """Commit ``waiting``; sit the wait out when it ends before the deadline, then re-claim."""
-    if row.attempts >= ctx.policy.max_attempts:
+    """Commit ``waiting``; sit the wait out when it ends before the deadline, then re-claim.
+
+    A refusal for the rate limit (``rate_limited``) waits for the pair's turn at the
+    channel's gate and never makes the pair fail (a ``WindowClosed``, which sent nothing,
+    spends no attempt either); after any other retryable error, a pair that had
+    ``max_attempts`` attempts has failed.
+    """
+    limited = rate_limited(error)
+    if not limited and row.attempts >= ctx.policy.max_attempts:
         note = f"gave up after {row.attempts} attempts: {error}"
         ctx.ledger.fail(row.id, note)
         return Outcome(row.channel, "failed", "failed", note=note)
-    delay = ctx.policy.delay(row.attempts, error.wait)
-    next_at = ctx.clock() + delay
+    if isinstance(error, WindowClosed):
+        ctx.ledger.refund(row.id)
+    turn = ctx.gates.turn(row.channel)
+    later = ctx.clock() + ctx.policy.delay(row.attempts, error.wait)
+    next_at = later if turn is None else turn if limited else max(later, turn)
     ctx.ledger.wait(row.id, str(error), next_at)
     if next_at > ctx.deadline:
         return Outcome(row.channel, "waiting", "retry", note=str(error), next_attempt_at=next_at)
+    delay = max(0.0, next_at - ctx.clock())
     log.info("%s: %s; retrying in %.1f s", row.channel, error, delay)
     await ctx.sleep(delay)
+    again = await through_gate(ctx, row)  # closed again meanwhile, by another pair's answer
+    if again is not None:
+        return _held_back(ctx, ctx.ledger.get(row.id), again)
     claimed = ctx.ledger.claim(
         row.id, payload=row.payload or "", from_states=("waiting",), lease=ctx.lease
     )
@@ -158,9 +223,12 @@ async def run_pair(
     row = acquired
     resends = 0
     while True:
+        turn = await through_gate(ctx, row)  # a look-up's answer may have closed it
+        if turn is not None:
+            return held_back_claimed(ctx, row, turn)
         ctx.ledger.renew(row.id, lease=ctx.lease)  # each attempt starts a full lease
         try:
-            sent = await send(row)
+            sent = await request(ctx, row.channel, partial(send, row))
         except Uncertain as exc:
             ctx.ledger.log(row.id, "uncertain", str(exc))
             verdict = await settle_uncertain(ctx, row, reconcile, f"no answer ({exc})")

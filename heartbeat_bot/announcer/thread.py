@@ -13,11 +13,24 @@ import logging
 from dataclasses import replace
 from functools import partial
 
-from heartbeat_bot.announcer.context import look_up
+from heartbeat_bot.announcer.context import look_up, request, through_gate
 from heartbeat_bot.announcer.outcome import Outcome
-from heartbeat_bot.announcer.pairs import RunContext, acquire, back_off, unconfirmed
+from heartbeat_bot.announcer.pairs import (
+    RunContext,
+    acquire,
+    back_off,
+    held_back_claimed,
+    unconfirmed,
+)
 from heartbeat_bot.announcer.protocols import TweetService
-from heartbeat_bot.errors import ChannelError, Duplicate, Permanent, Retryable, Uncertain
+from heartbeat_bot.errors import (
+    ChannelError,
+    Duplicate,
+    Permanent,
+    Retryable,
+    Uncertain,
+    WindowClosed,
+)
 from heartbeat_bot.ledger import Delivery, State, TweetRow
 from heartbeat_bot.models import Sent
 
@@ -88,10 +101,13 @@ async def _post_one(
             return _unknown(ctx, row, tweet, tweet.last_error or "not found on X", None)
     problem: Retryable | None = None  # why the last look-up could not be done
     for _ in range(ctx.policy.max_attempts):
+        turn = await through_gate(ctx, row)
+        if turn is not None:
+            return held_back_claimed(ctx, row, turn)
         ctx.ledger.renew(row.id, lease=ctx.lease)  # a long thread must not lose its claim
         ctx.ledger.set_tweet(row.id, tweet.position, "sending")
         try:
-            sent = await x.post_tweet(tweet.text, previous)
+            sent = await request(ctx, "twitter", partial(x.post_tweet, tweet.text, previous))
         except Duplicate as exc:
             try:
                 found = await _find(ctx, row, x, tweet.text, previous, earlier)
@@ -120,6 +136,8 @@ async def _post_one(
             if found is None:
                 continue  # resend the identical text: a duplicate refusal will tell
             sent = found
+        except WindowClosed:
+            continue  # the gate is closed now: its turn comes at the top of the loop
         except Retryable as exc:
             # After an unanswered attempt the tweet stays "sending": the next try must
             # still look for it first, and read a duplicate refusal as its own.

@@ -8,6 +8,7 @@ status mapping is the pure :func:`classify_discourse`. Facts it relies on are in
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -25,6 +26,7 @@ from heartbeat_bot.channels.common import (
     unexpected,
     unreadable_success,
 )
+from heartbeat_bot.channels.limits import Window
 from heartbeat_bot.config import DiscourseConfig
 from heartbeat_bot.errors import ChannelError, ConfigError, Permanent, Retryable, Uncertain
 from heartbeat_bot.models import Sent
@@ -95,6 +97,8 @@ class DiscourseClient:
 
     ``http`` is built (with its timeouts and limits) by the caller; ``timeout`` is also
     passed on every request, in seconds, so no call can hang on a client built without.
+    After a 429, nothing more is sent before its ``Retry-After`` has passed: calls raise
+    ``WindowClosed`` instead.
     """
 
     def __init__(
@@ -113,6 +117,12 @@ class DiscourseClient:
             "Accept": "application/json",
         }
         self._timeout = timeout
+        self._window = Window(CHANNEL, SERVICE)
+
+    @property
+    def exhausted_until(self) -> float | None:
+        """The epoch second Discourse takes requests again, after a 429."""
+        return self._window.until
 
     @property
     def base_url(self) -> str:
@@ -242,8 +252,9 @@ class DiscourseClient:
         Only a request that may change something (a create) can leave us unsure: a read
         that timed out is simply read again.
         """
+        self._window.check()
         try:
-            return await self._http.request(
+            response = await self._http.request(
                 method,
                 self._base + path,
                 json=json,
@@ -273,6 +284,11 @@ class DiscourseClient:
             raise Permanent(CHANNEL, f"discourse.url cannot be used: {describe(exc)}") from exc
         except httpx.HTTPError as exc:
             raise Permanent(CHANNEL, f"request to {self._base} failed: {describe(exc)}") from exc
+        if response.status_code == 429:
+            refusal = self._error(response)
+            if isinstance(refusal, Retryable) and refusal.wait:
+                self._window.used_up(time.time() + refusal.wait)
+        return response
 
 
 def _topic_id(value: object) -> int | None:

@@ -30,11 +30,13 @@ from heartbeat_bot.channels.common import (
     unexpected,
     unreadable_success,
 )
+from heartbeat_bot.channels.limits import Window
 from heartbeat_bot.channels.twitter_answers import (
     CHANNEL,
     SERVICE,
     classify_twitter,
     normalise,
+    used_up_until,
 )
 from heartbeat_bot.config import TwitterConfig
 from heartbeat_bot.errors import (
@@ -100,7 +102,12 @@ class RedirectAdapter(HTTPAdapter):
 
 
 class TwitterClient:
-    """Posts tweets as the account the access token belongs to."""
+    """Posts tweets as the account the access token belongs to.
+
+    Once X says a rate-limit window is used up (a 429, or a remaining count of 0 on any
+    answer, the 24-hour caps included), the client sends nothing more before its reset:
+    calls then raise ``WindowClosed`` without a request.
+    """
 
     def __init__(
         self, config: TwitterConfig, *, timeout: tuple[float, float] = (10.0, 30.0)
@@ -135,6 +142,12 @@ class TwitterClient:
         for prefix in _X_HOSTS:
             self._client.session.mount(prefix, self._adapter)
         self._me: str | None = None
+        self._window = Window(CHANNEL, SERVICE)
+
+    @property
+    def exhausted_until(self) -> float | None:
+        """The epoch second X takes requests again, when it said a window is used up."""
+        return self._window.until
 
     def close(self) -> None:
         """Close the connections of tweepy's session."""
@@ -224,6 +237,7 @@ class TwitterClient:
         threads, and one account posts one tweet at a time anyway.
         """
         async with self._serial:
+            self._window.check()  # the calls queued behind the one that used it up stop here
             return await asyncio.to_thread(self._blocking, call, changes, kwargs)
 
     def _blocking(
@@ -250,12 +264,16 @@ class TwitterClient:
             raise self._unreadable(exc) from safe_cause(exc, *self._secrets)
         if not isinstance(response, requests.Response):
             raise Permanent(CHANNEL, f"tweepy returned {type(response).__name__}, not a response")
+        self._window.used_up(used_up_until(response.headers))
         return response
 
     def _classify(self, response: requests.Response) -> ChannelError:
-        return classify_twitter(
-            response.status_code, response.headers, response.text, now=time.time()
-        )
+        now = time.time()
+        error = classify_twitter(response.status_code, response.headers, response.text, now=now)
+        self._window.used_up(used_up_until(response.headers))
+        if isinstance(error, Retryable) and error.status == 429 and error.wait:
+            self._window.used_up(now + error.wait)
+        return error
 
     def _unreadable(self, exc: Exception) -> ChannelError:
         response = self._adapter.last_response()

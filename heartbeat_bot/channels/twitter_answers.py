@@ -1,4 +1,5 @@
-"""X, the pure part: what an unusable answer means, and tweet text as X gives it back.
+"""X, the pure part: what an unusable answer means, when a used-up window reopens, and
+tweet text as X gives it back.
 
 Kept apart from the client (``channels/twitter.py``) so it can be table-tested without
 tweepy's HTTP machinery.
@@ -30,6 +31,8 @@ _FORBIDDEN = (
     "X refused the request: check the app has Read and Write permission, then regenerate "
     "twitter.access_token / twitter.access_token_secret"
 )
+# X's rate-limit windows, each announced as <prefix>-remaining and <prefix>-reset (epoch s).
+_WINDOWS = ("x-rate-limit", "x-user-limit-24hour", "x-app-limit-24hour")
 
 
 def classify_twitter(
@@ -105,3 +108,17 @@ def normalise(text: str, *, from_x: bool = False) -> str:
 
 
 _URLISH = re.compile(r"://|(?:^|[^\w@])[\w-]+(?:\.[\w-]+)*\.(?:[^\W\d_]{2,}|xn--[\w-]+)\b")
+
+
+def used_up_until(headers: Mapping[str, str]) -> float | None:
+    """When X takes requests again (epoch seconds), by an answer's headers: the latest
+    reset of the windows whose remaining count is 0 (the 15-minute window of the
+    endpoint, the user's and the app's 24-hour caps); None when none is used up."""
+    lowered = lower_keys(headers)
+    resets: list[float] = []
+    for prefix in _WINDOWS:
+        if lowered.get(f"{prefix}-remaining", "").strip() == "0":
+            reset = lowered.get(f"{prefix}-reset", "").strip()
+            if reset.isdigit():
+                resets.append(float(reset))
+    return max(resets) if resets else None

@@ -1,5 +1,5 @@
-"""The ledger's attempt log and its key-value markers (baseline, alerts sent, links to
-write), and the transactions every part of the ledger shares."""
+"""The ledger's attempt log and its key-value markers (baseline, alerts sent, links to write,
+rate-limit gates), and the transactions every part of the ledger shares."""
 
 from __future__ import annotations
 

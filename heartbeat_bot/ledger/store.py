@@ -263,6 +263,37 @@ class Ledger(Tweets):
             delivery_id, "unknown", "unknown", error, last_error=error, next_attempt_at=retry_at
         )
 
+    def defer(self, delivery_id: int, note: str, next_attempt_at: float) -> State | None:
+        """Put off a pair no process is sending, spending no attempt (a rate limit's wait).
+
+        It becomes ``waiting`` until ``next_attempt_at``; an ``unknown`` one stays unknown,
+        with its reason, and is checked then. Returns the new state, or None when the
+        pair is being sent or settled meanwhile.
+        """
+        now = self.clock()
+        with self._transaction():
+            cursor = self._db.execute(
+                """UPDATE deliveries SET
+                     state = CASE state WHEN 'unknown' THEN 'unknown' ELSE 'waiting' END,
+                     last_error = CASE state WHEN 'unknown' THEN last_error ELSE ? END,
+                     next_attempt_at = ?, updated_at = ?
+                   WHERE id = ? AND state IN ('pending', 'waiting', 'failed', 'unknown')""",
+                (note, next_attempt_at, now, delivery_id),
+            )
+            if cursor.rowcount != 1:
+                return None
+            self._log(delivery_id, "deferred", note, now)
+        return self.get(delivery_id).state
+
+    def refund(self, delivery_id: int) -> None:
+        """Give back the attempt this process's claim counted: it sent nothing the service
+        carried out (the service's rate limit was used up)."""
+        self._db.execute(
+            """UPDATE deliveries SET attempts = MAX(attempts - 1, 0)
+               WHERE id = ? AND state = 'sending' AND claimed_by = ?""",
+            (delivery_id, self.identity),
+        )
+
     def release(self, delivery_id: int, note: str) -> None:
         """Back to ``pending``, e.g. when reconciliation proved nothing was sent."""
         self._settle(delivery_id, "pending", "released", note)
