@@ -71,6 +71,13 @@ class Retryable(ChannelError):
         self.wait = wait
 
 
+class WindowClosed(Retryable):
+    """Not sent: the service said its rate-limit window is used up, for ``wait`` more seconds.
+
+    Raised before any request, so nothing reached the service and no attempt was spent.
+    """
+
+
 class Permanent(ChannelError):
     """The service refused for good: retrying the same request cannot succeed."""
 

@@ -28,3 +28,13 @@ def test_jitter_spreads_clients() -> None:
     policy = RetryPolicy(rng=random.Random(3))
     delays = {round(policy.delay(4, None), 6) for _ in range(20)}
     assert len(delays) > 10
+
+
+def test_rechecks_start_within_a_minute_double_and_cap() -> None:
+    """Checks of an unconfirmed send come within ``recheck``, then twice as far apart each
+    time, at most ``cap`` apart, and never before a wait the service asked for."""
+    policy = RetryPolicy(recheck=60.0, cap=900.0, rng=random.Random(4))
+    assert 30.0 <= policy.recheck_delay(1, None) <= 60.0
+    assert 120.0 <= policy.recheck_delay(3, None) <= 240.0
+    assert all(450.0 <= policy.recheck_delay(n, None) <= 900.0 for n in range(6, 30))
+    assert policy.recheck_delay(1, 300.0) >= 300.0

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from heartbeat_bot.announcer.gate import Gates
 from heartbeat_bot.announcer.links import Links
 from heartbeat_bot.announcer.outcome import Outcome, PostReport
 from heartbeat_bot.announcer.pairs import RunContext, Sleep, run_pair
@@ -70,6 +71,11 @@ class Announcer:
         self.policy = policy or RetryPolicy()
         self.publish_discord = publish_discord
         self.links = Links(ledger, write_back, clock)
+        # One gate per channel for every announcement of this announcer (and the ledger).
+        limited = {"discourse": discourse, "discord": discord, "twitter": twitter}
+        self.gates = Gates(
+            ledger, {name: c for name, c in limited.items() if c is not None}, clock=clock
+        )
         self.lease = lease
         self.sleep = sleep
         self.clock = clock
@@ -109,7 +115,9 @@ class Announcer:
         ends = (
             self.clock() + max_wait if deadline is None else min(deadline, self.clock() + max_wait)
         )
-        ctx = RunContext(self.ledger, self.policy, ends, self.lease, self.sleep, self.clock)
+        ctx = RunContext(
+            self.ledger, self.policy, self.gates, ends, self.lease, self.sleep, self.clock
+        )
         rows = {channel: self.ledger.ensure(post_id, channel) for channel in selected}
         if force and not dry_run:
             self._restart_done(rows, keep=("discourse",))

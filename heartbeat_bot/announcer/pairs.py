@@ -4,15 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from functools import partial
 
+from heartbeat_bot.announcer.context import (
+    RunContext,
+    Sleep,
+    gate_note,
+    look_up,
+    rate_limited,
+    request,
+    through_gate,
+)
 from heartbeat_bot.announcer.outcome import Outcome
-from heartbeat_bot.announcer.retry import RetryPolicy
-from heartbeat_bot.errors import CannotConfirm, ChannelError, Permanent, Retryable, Uncertain
-from heartbeat_bot.ledger import DEFAULT_LEASE, Delivery, Ledger
+from heartbeat_bot.errors import (
+    CannotConfirm,
+    ChannelError,
+    Permanent,
+    Retryable,
+    Uncertain,
+    WindowClosed,
+)
+from heartbeat_bot.ledger import Delivery
 from heartbeat_bot.models import Sent
 
 log = logging.getLogger("heartbeat_bot.announcer")
@@ -21,27 +35,21 @@ Send = Callable[[Delivery], Awaitable[Sent]]
 # Looks an interrupted send up at the service: what it created, or None when it proves
 # nothing was created. Raises ChannelError when it cannot tell.
 Reconcile = Callable[[Delivery], Awaitable[Sent | None]]
-Sleep = Callable[[float], Awaitable[None]]
 
 CLAIMABLE = ("pending", "waiting", "failed")
-# When an interrupted send could not be checked (the service was down), check again then.
-RECHECK_SECONDS = 60.0
 CUT_SHORT = (
     "cut short by the time limit before the service answered; it may have been sent, so "
     "it is checked with the service before anything is sent again"
 )
-
-
-@dataclass
-class RunContext:
-    """What every pair of one announce run shares."""
-
-    ledger: Ledger
-    policy: RetryPolicy
-    deadline: float
-    lease: float = DEFAULT_LEASE
-    sleep: Sleep = field(default=asyncio.sleep)
-    clock: Callable[[], float] = field(default=time.time)
+__all__ = [
+    "RunContext",
+    "Sleep",
+    "acquire",
+    "back_off",
+    "recorded_if_cut_short",
+    "run_pair",
+    "unconfirmed",
+]
 
 
 @contextmanager
@@ -72,7 +80,15 @@ async def acquire(
     Returns the claimed row (``sending``, with the stored payload) or the outcome to
     report when there is nothing to send now. With ``item_by_item`` (X threads) the
     caller reconciles each part itself, so an interrupted or unknown pair is just claimed.
+    While the channel's rate limit is used up the pair is put off to its turn, unclaimed.
     """
+    asks = reconcile is not None or item_by_item or row.state not in {"sending", "unknown"}
+    if row.state == "unknown" and not asks:
+        return Outcome(row.channel, "unknown", "unknown", row.remote_url, unknown_note(row))
+    if asks:
+        turn = await through_gate(ctx, row)
+        if turn is not None:
+            return _held_back(ctx, row, turn)
     if row.state == "sending":
         taken = ctx.ledger.take_over(row.id, lease=ctx.lease)
         if taken is None:
@@ -82,8 +98,6 @@ async def acquire(
         verdict = await settle_uncertain(ctx, taken, reconcile, "interrupted while sending")
         return verdict if verdict is not None else taken
     if row.state == "unknown":
-        if reconcile is None and not item_by_item:
-            return Outcome(row.channel, "unknown", "unknown", row.remote_url, unknown_note(row))
         claimed = ctx.ledger.claim(
             row.id, payload=payload, nonce=nonce, from_states=("unknown",), lease=ctx.lease
         )
@@ -99,6 +113,33 @@ async def acquire(
     return claimed if claimed is not None else _busy(ctx, row)
 
 
+def _held_back(ctx: RunContext, row: Delivery, turn: float) -> Outcome:
+    """The channel's rate limit is used up past the deadline: the pair waits for its
+    ``turn``, unclaimed and with no attempt spent (an interrupted send is checked then)."""
+    note = gate_note(ctx, row.channel)
+    if row.state == "sending":
+        taken = ctx.ledger.take_over(row.id, lease=ctx.lease)
+        if taken is None:
+            return Outcome(row.channel, "sending", "busy", note=f"being sent by {row.claimed_by}")
+        ctx.ledger.mark_unknown(row.id, f"interrupted while sending; {note}", retry_at=turn)
+        return Outcome(row.channel, "unknown", "unknown", note=note, next_attempt_at=turn)
+    state = ctx.ledger.defer(row.id, note, turn)
+    if state is None:
+        return _busy(ctx, row)
+    if state == "unknown":
+        return Outcome(row.channel, state, "unknown", note=note, next_attempt_at=turn)
+    return Outcome(row.channel, state, "retry", note=note, next_attempt_at=turn)
+
+
+def held_back_claimed(ctx: RunContext, row: Delivery, turn: float) -> Outcome:
+    """Like :func:`_held_back`, for a pair this process has claimed and sent nothing for
+    since: it goes back to ``waiting`` and the claim's attempt is given back."""
+    note = gate_note(ctx, row.channel)
+    ctx.ledger.refund(row.id)
+    ctx.ledger.wait(row.id, note, turn)
+    return Outcome(row.channel, "waiting", "retry", note=note, next_attempt_at=turn)
+
+
 def _busy(ctx: RunContext, row: Delivery) -> Outcome:
     current = ctx.ledger.get(row.id)
     return Outcome(row.channel, current.state, "busy", current.remote_url, "claimed by another run")
@@ -111,6 +152,34 @@ def unknown_note(row: Delivery) -> str:
     )
 
 
+def unconfirmed(ctx: RunContext, row: Delivery, note: str, error: ChannelError | None) -> Outcome:
+    """Record the claimed pair ``unknown``: whether its send went out is not confirmed.
+
+    ``error`` is why the service could not be asked (None: it was asked and could not
+    tell). Then the service asks again later, backing off (``RetryPolicy.recheck_delay``),
+    until the pair has had ``max_attempts`` attempts; only the last ``unknown`` is left
+    for a person. A used-up rate limit asks again at the pair's turn, spending nothing.
+    Too much to read (``CannotConfirm``) would only end the same way: a person looks.
+    """
+    retry_at: float | None = None
+    if isinstance(error, WindowClosed):
+        ctx.ledger.refund(row.id)
+        retry_at = ctx.clock() + (error.wait or 0.0)
+    elif error is not None and not isinstance(error, CannotConfirm):
+        attempts = ctx.ledger.get(row.id).attempts
+        if attempts < ctx.policy.max_attempts:
+            wait = error.wait if isinstance(error, Retryable) else None
+            retry_at = ctx.clock() + ctx.policy.recheck_delay(attempts, wait)
+        else:
+            note = f"{note} (gave up asking after {attempts} attempts)"
+    ctx.ledger.mark_unknown(row.id, note, retry_at=retry_at)
+    if retry_at is None:
+        return Outcome(row.channel, "unknown", "unknown", note=unknown_note(ctx.ledger.get(row.id)))
+    log.info("%s: %s; asking again later", row.channel, note)
+    later = f"{note}; {row.channel} is asked again later"
+    return Outcome(row.channel, "unknown", "unknown", note=later, next_attempt_at=retry_at)
+
+
 async def settle_uncertain(
     ctx: RunContext, row: Delivery, reconcile: Reconcile | None, why: str
 ) -> Outcome | None:
@@ -121,17 +190,11 @@ async def settle_uncertain(
     """
     if reconcile is None:
         note = f"{why}; {row.channel} cannot confirm whether it was sent (at most once)"
-        ctx.ledger.mark_unknown(row.id, note)
-        return Outcome(row.channel, "unknown", "unknown", note=unknown_note(ctx.ledger.get(row.id)))
+        return unconfirmed(ctx, row, note, None)
     try:
-        found = await reconcile(row)
+        found = await look_up(ctx, row, partial(reconcile, row))
     except ChannelError as exc:
-        note = f"{why}; could not confirm with {row.channel}: {exc}"
-        # A look-up changes nothing: try it again later rather than leave this for a person,
-        # unless it could only end the same way (too much history to read).
-        retry_at = None if isinstance(exc, CannotConfirm) else ctx.clock() + RECHECK_SECONDS
-        ctx.ledger.mark_unknown(row.id, note, retry_at=retry_at)
-        return Outcome(row.channel, "unknown", "unknown", note=unknown_note(ctx.ledger.get(row.id)))
+        return unconfirmed(ctx, row, f"{why}; could not confirm with {row.channel}: {exc}", exc)
     if found is not None:
         ctx.ledger.finish(row.id, found, event="confirmed")
         log.info("%s: confirmed an interrupted send: %s", row.channel, found.url)
@@ -141,18 +204,32 @@ async def settle_uncertain(
 
 
 async def back_off(ctx: RunContext, row: Delivery, error: Retryable) -> Delivery | Outcome:
-    """Commit ``waiting``; sit the wait out when it ends before the deadline, then re-claim."""
-    if row.attempts >= ctx.policy.max_attempts:
+    """Commit ``waiting``; sit the wait out when it ends before the deadline, then re-claim.
+
+    A refusal for the rate limit (``rate_limited``) waits for the pair's turn at the
+    channel's gate and never makes the pair fail (a ``WindowClosed``, which sent nothing,
+    spends no attempt either); after any other retryable error, a pair that had
+    ``max_attempts`` attempts has failed.
+    """
+    limited = rate_limited(error)
+    if not limited and row.attempts >= ctx.policy.max_attempts:
         note = f"gave up after {row.attempts} attempts: {error}"
         ctx.ledger.fail(row.id, note)
         return Outcome(row.channel, "failed", "failed", note=note)
-    delay = ctx.policy.delay(row.attempts, error.wait)
-    next_at = ctx.clock() + delay
+    if isinstance(error, WindowClosed):
+        ctx.ledger.refund(row.id)
+    turn = ctx.gates.turn(row.channel)
+    later = ctx.clock() + ctx.policy.delay(row.attempts, error.wait)
+    next_at = later if turn is None else turn if limited else max(later, turn)
     ctx.ledger.wait(row.id, str(error), next_at)
     if next_at > ctx.deadline:
         return Outcome(row.channel, "waiting", "retry", note=str(error), next_attempt_at=next_at)
+    delay = max(0.0, next_at - ctx.clock())
     log.info("%s: %s; retrying in %.1f s", row.channel, error, delay)
     await ctx.sleep(delay)
+    again = await through_gate(ctx, row)  # closed again meanwhile, by another pair's answer
+    if again is not None:
+        return _held_back(ctx, ctx.ledger.get(row.id), again)
     claimed = ctx.ledger.claim(
         row.id, payload=row.payload or "", from_states=("waiting",), lease=ctx.lease
     )
@@ -186,9 +263,12 @@ async def _run_pair(
     row = acquired
     resends = 0
     while True:
+        turn = await through_gate(ctx, row)  # a look-up's answer may have closed it
+        if turn is not None:
+            return held_back_claimed(ctx, row, turn)
         ctx.ledger.renew(row.id, lease=ctx.lease)  # each attempt starts a full lease
         try:
-            sent = await send(row)
+            sent = await request(ctx, row.channel, partial(send, row))
         except Uncertain as exc:
             ctx.ledger.log(row.id, "uncertain", str(exc))
             verdict = await settle_uncertain(ctx, row, reconcile, f"no answer ({exc})")

@@ -8,13 +8,22 @@ from typing import Any, Protocol
 from heartbeat_bot.models import Post, Sent
 
 
-class TopicService(Protocol):
+class Limited(Protocol):
+    """A client that says when its service's rate-limit window is used up."""
+
+    @property
+    def exhausted_until(self) -> float | None:
+        """The epoch second the service takes requests again; None while it does."""
+        ...
+
+
+class TopicService(Limited, Protocol):
     async def create_topic(self, body: dict[str, Any]) -> Sent: ...
 
     async def find_topic(self, external_id: str, embed_url: str) -> Sent | None: ...
 
 
-class MessageService(Protocol):
+class MessageService(Limited, Protocol):
     @property
     def can_confirm(self) -> bool: ...
 
@@ -27,7 +36,7 @@ class MessageService(Protocol):
     async def publish(self, message_id: str) -> None: ...
 
 
-class TweetService(Protocol):
+class TweetService(Limited, Protocol):
     async def post_tweet(self, text: str, reply_to: str | None) -> Sent: ...
 
     async def find_tweet(self, text: str, reply_to: str | None) -> Sent | None: ...

@@ -10,11 +10,28 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
+from functools import partial
 
+from heartbeat_bot.announcer.context import look_up, request, through_gate
 from heartbeat_bot.announcer.outcome import Outcome
-from heartbeat_bot.announcer.pairs import RunContext, acquire, back_off, recorded_if_cut_short
+from heartbeat_bot.announcer.pairs import (
+    RunContext,
+    acquire,
+    back_off,
+    held_back_claimed,
+    recorded_if_cut_short,
+    unconfirmed,
+)
 from heartbeat_bot.announcer.protocols import TweetService
-from heartbeat_bot.errors import ChannelError, Duplicate, Permanent, Retryable, Uncertain
+from heartbeat_bot.errors import (
+    ChannelError,
+    Duplicate,
+    Permanent,
+    Retryable,
+    Uncertain,
+    WindowClosed,
+)
 from heartbeat_bot.ledger import Delivery, State, TweetRow
 from heartbeat_bot.models import Sent
 
@@ -82,19 +99,32 @@ async def _post_one(
     # refusal may be of that attempt, not of an earlier thread.
     uncertain = tweet.state in {"sending", "unknown"}
     if uncertain:
-        found = await _find(x, tweet.text, previous, earlier)
+        try:
+            found = await _find(ctx, row, x, tweet.text, previous, earlier)
+        except Retryable as exc:
+            if tweet.state == "unknown":  # it went out: only a look-up can find its id
+                return _unknown(ctx, row, tweet, f"cannot look the tweet up: {exc}", exc)
+            found = None  # the identical resend below tells, by X's duplicate refusal
         if found is not None:
             ctx.ledger.set_tweet(row.id, tweet.position, "done", remote_id=found.remote_id)
             return found
         if tweet.state == "unknown":
-            return _unknown(ctx, row, tweet.position, tweet.last_error or "not found on X")
+            return _unknown(ctx, row, tweet, tweet.last_error or "not found on X", None)
+    problem: Retryable | None = None  # why the last look-up could not be done
     for _ in range(ctx.policy.max_attempts):
+        turn = await through_gate(ctx, row)
+        if turn is not None:
+            return held_back_claimed(ctx, row, turn)
         ctx.ledger.renew(row.id, lease=ctx.lease)  # a long thread must not lose its claim
         ctx.ledger.set_tweet(row.id, tweet.position, "sending")
         try:
-            sent = await x.post_tweet(tweet.text, previous)
+            sent = await request(ctx, "twitter", partial(x.post_tweet, tweet.text, previous))
         except Duplicate as exc:
-            found = await _find(x, tweet.text, previous, earlier)
+            try:
+                found = await _find(ctx, row, x, tweet.text, previous, earlier)
+            except Retryable as failed:
+                note = f"tweet {tweet.position + 1} went out (X refused a duplicate), but "
+                return _unknown(ctx, row, tweet, f"{note}looking it up failed: {failed}", failed)
             if found is None and resend and tweet.position == 0 and not uncertain:
                 # Not this thread's own tweet (none is found, and nothing was left
                 # unanswered): X refuses the resend as a copy of the earlier thread.
@@ -105,15 +135,20 @@ async def _post_one(
                     f"tweet {tweet.position + 1} went out earlier (X refused a duplicate), "
                     "but its id cannot be read back, so the thread cannot continue"
                 )
-                return _unknown(ctx, row, tweet.position, note)
+                return _unknown(ctx, row, tweet, note, None)
             sent = found
         except Uncertain as exc:
             ctx.ledger.log(row.id, "uncertain", f"tweet {tweet.position + 1}: {exc}")
             uncertain = True
-            found = await _find(x, tweet.text, previous, earlier)
+            try:
+                found = await _find(ctx, row, x, tweet.text, previous, earlier)
+            except Retryable as failed:
+                problem, found = failed, None
             if found is None:
                 continue  # resend the identical text: a duplicate refusal will tell
             sent = found
+        except WindowClosed:
+            continue  # the gate is closed now: its turn comes at the top of the loop
         except Retryable as exc:
             # After an unanswered attempt the tweet stays "sending": the next try must
             # still look for it first, and read a duplicate refusal as its own.
@@ -124,32 +159,56 @@ async def _post_one(
             return _fail(ctx, row, tweet.position, f"tweet {tweet.position + 1}: {exc}")
         ctx.ledger.set_tweet(row.id, tweet.position, "done", remote_id=sent.remote_id)
         return sent
-    return _unknown(ctx, row, tweet.position, "no answer from X after repeated attempts")
+    # X never answered: whether it went out is for a later look-up (or identical resend).
+    note = "no answer from X after repeated attempts"
+    return _unknown(ctx, row, tweet, note, problem or Retryable("twitter", note), resend=True)
 
 
 async def _find(
-    x: TweetService, text: str, previous: str | None, earlier: str | None
+    ctx: RunContext,
+    row: Delivery,
+    x: TweetService,
+    text: str,
+    previous: str | None,
+    earlier: str | None,
 ) -> Sent | None:
-    """The tweet with ``text`` replying to ``previous``, unless it is ``earlier``."""
+    """The tweet with ``text`` replying to ``previous``, unless it is ``earlier``.
+
+    None when it is not there, or when the account cannot read its timeline (a free
+    tier: the identical resend tells instead). Raises Retryable when X could not be asked
+    in time, its failures tried again with backoff (``look_up``).
+    """
     try:
-        found = await x.find_tweet(text, previous)
-    except ChannelError as exc:
+        found = await look_up(ctx, row, partial(x.find_tweet, text, previous))
+    except Permanent as exc:
         log.info("twitter: cannot look the tweet up: %s", exc)
         return None
     return None if found is not None and found.remote_id == earlier else found
 
 
-def _unknown(ctx: RunContext, row: Delivery, position: int, note: str) -> Outcome:
-    """The tweet at ``position`` is unknown, so the thread stops there: the pair is unknown.
+def _unknown(
+    ctx: RunContext,
+    row: Delivery,
+    tweet: TweetRow,
+    note: str,
+    error: ChannelError | None,
+    *,
+    resend: bool = False,
+) -> Outcome:
+    """The tweet is unknown, so the thread stops there: the pair is unknown.
 
-    The tweets after it were never sent and stay ``pending``: once the uncertain tweet is
+    ``error``: why X could not be asked; then it is asked again later (``unconfirmed``).
+    With ``resend`` the tweet may not have gone out and stays ``sending``, so the next
+    check may resend its identical text; otherwise only a look-up can settle it. The
+    tweets after it were never sent and stay ``pending``: once the uncertain tweet is
     found (or settled by hand), the thread goes on from it.
     """
-    ctx.ledger.set_tweet(row.id, position, "unknown", error=note)
-    ctx.ledger.mark_unknown(row.id, note)
-    return Outcome(
-        "twitter", "unknown", "unknown", note=f"{note}; settle it with `heartbeat-bot resolve`"
-    )
+    state: State = "sending" if resend else "unknown"
+    ctx.ledger.set_tweet(row.id, tweet.position, state, error=note)
+    outcome = unconfirmed(ctx, row, note, error)
+    if outcome.next_attempt_at is not None:
+        return outcome
+    return replace(outcome, note=f"{note}; settle it with `heartbeat-bot resolve`")
 
 
 def _fail(ctx: RunContext, row: Delivery, position: int, note: str) -> Outcome:

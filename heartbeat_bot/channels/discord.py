@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -37,6 +38,7 @@ from heartbeat_bot.channels.discord_answers import (
     Mode,
     allowed_mentions,
     map_error,
+    used_up_until,
 )
 from heartbeat_bot.channels.discord_transport import (
     Answer,
@@ -46,8 +48,15 @@ from heartbeat_bot.channels.discord_transport import (
     no_blind_retries,
     recording,
 )
+from heartbeat_bot.channels.limits import Window
 from heartbeat_bot.config import DiscordConfig
-from heartbeat_bot.errors import CannotConfirm, ChannelError, ConfigError, Permanent
+from heartbeat_bot.errors import (
+    CannotConfirm,
+    ChannelError,
+    ConfigError,
+    Permanent,
+    Retryable,
+)
 from heartbeat_bot.models import Sent
 
 # How many messages posted since an interrupted send find_sent reads before giving up.
@@ -88,6 +97,7 @@ class DiscordClient:
         self._login_lock = asyncio.Lock()
         self._secrets: tuple[str, ...] = ()
         self._webhook_ids: tuple[int, str] | None = None
+        self._window = Window(CHANNEL, SERVICE)
         if self._mode == "bot":
             if config.bot_token is None or config.channel_id is None:
                 raise ConfigError(
@@ -105,6 +115,16 @@ class DiscordClient:
                 self._webhook_ids = (int(found.group(1)), found.group(2))
                 self._secrets += (found.group(2),)
         install_log_redaction()
+
+    @property
+    def exhausted_until(self) -> float | None:
+        """The epoch second Discord takes messages again, when it said they are used up.
+
+        Read from the answers to sends and read-backs (a 429, or a bucket's remaining
+        count of 0); until then both raise ``WindowClosed`` without a request. Publishing
+        has a bucket of its own and is left out.
+        """
+        return self._window.until
 
     @property
     def can_confirm(self) -> bool:
@@ -157,7 +177,9 @@ class DiscordClient:
             )
             return self._sent(message)
 
-        return await self._call(bot if self._mode == "bot" else webhook, changes=True)
+        return await self._call(
+            bot if self._mode == "bot" else webhook, changes=True, windowed=True
+        )
 
     async def find_sent(self, post_url: str, *, since: datetime | int | None = None) -> Sent | None:
         """Our message in the channel whose first embed links to ``post_url``.
@@ -210,7 +232,7 @@ class DiscordClient:
             return None
 
         # The client's timeout bounds the whole scan, which keeps it inside the claim's lease.
-        return await self._call(find, changes=False)
+        return await self._call(find, changes=False, windowed=True)
 
     async def publish(self, message_id: str) -> None:
         """Publish our message to the servers following this announcement channel.
@@ -300,14 +322,27 @@ class DiscordClient:
         webhook_id, token = self._webhook_ids
         return discord.Webhook.partial(webhook_id, token, session=self._session)
 
-    async def _call(self, operation: Callable[[], Awaitable[T]], *, changes: bool) -> T:
+    async def _call(
+        self, operation: Callable[[], Awaitable[T]], *, changes: bool, windowed: bool = False
+    ) -> T:
         """Run one operation and map whatever it raises to a ChannelError.
 
         ``changes`` says whether it may post something: then a lost answer is Uncertain.
+        ``windowed``: it waits for, and its answers tell, the window of sends and reads.
         """
+        if windowed:
+            self._window.check()
         discord.http.Route.BASE = self._config.api_url.rstrip("/")
         with recording() as answer:
-            return await self._mapped(operation, answer, changes=changes)
+            try:
+                return await self._mapped(operation, answer, changes=changes)
+            except Retryable as exc:
+                if windowed and exc.status == 429 and exc.wait:  # discord.py's own refusal too
+                    self._window.used_up(time.time() + exc.wait)
+                raise
+            finally:
+                if windowed:
+                    self._window.used_up(used_up_until(answer, time.time()))
 
     async def _mapped(
         self, operation: Callable[[], Awaitable[T]], answer: Answer, *, changes: bool

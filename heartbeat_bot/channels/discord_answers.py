@@ -1,5 +1,5 @@
-"""Discord, the pure part: what an unusable answer or a library error means, and which
-mentions a payload allows.
+"""Discord, the pure part: what an unusable answer or a library error means, when a used-up
+rate limit reopens, and which mentions a payload allows.
 
 Kept apart from the client (``channels/discord.py``) so it can be table-tested without
 discord.py's HTTP machinery.
@@ -72,6 +72,21 @@ def classify_discord(
         wait=wait,
         refused=refused,
     )
+
+
+def used_up_until(answer: Answer, now: float) -> float | None:
+    """When Discord takes requests again (epoch seconds), by its last answer: a 429's wait
+    (the JSON ``retry_after``, else ``Retry-After``), or the reset of a bucket whose
+    ``X-RateLimit-Remaining`` is 0; None when nothing is used up."""
+    lowered = lower_keys(answer.headers)
+    waits: list[float | None] = []
+    if answer.status == 429:
+        body = json_object(answer.body.decode("utf-8", "replace")) or {}
+        waits.append(seconds(body.get("retry_after")) or seconds(lowered.get("retry-after")))
+    if lowered.get("x-ratelimit-remaining", "").strip() == "0":
+        waits.append(seconds(lowered.get("x-ratelimit-reset-after")))
+    found = [wait for wait in waits if wait is not None]
+    return now + max(found) if found else None
 
 
 def _field_errors(errors: object, path: str = "") -> list[str]:

@@ -8,6 +8,7 @@ status mapping is the pure :func:`classify_discourse`. Facts it relies on are in
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -26,6 +27,7 @@ from heartbeat_bot.channels.common import (
     unexpected,
     unreadable_success,
 )
+from heartbeat_bot.channels.limits import Window
 from heartbeat_bot.config import DiscourseConfig
 from heartbeat_bot.errors import ChannelError, ConfigError, Permanent, Retryable, Uncertain
 from heartbeat_bot.models import Sent
@@ -101,7 +103,8 @@ class DiscourseClient:
 
     ``http`` is built (with its timeouts and limits) by the caller; ``timeout`` bounds
     every request, its answer included, in seconds, so no call can hang on a client built
-    without. Answers are read up to ``transport.MAX_ANSWER_BYTES``.
+    without. Answers are read up to ``transport.MAX_ANSWER_BYTES``. After a 429, nothing
+    more is sent before its ``Retry-After`` has passed: calls raise ``WindowClosed`` instead.
     """
 
     def __init__(
@@ -125,6 +128,12 @@ class DiscourseClient:
             "Accept": "application/json",
         }
         self._timeout = timeout
+        self._window = Window(CHANNEL, SERVICE)
+
+    @property
+    def exhausted_until(self) -> float | None:
+        """The epoch second Discourse takes requests again, after a 429."""
+        return self._window.until
 
     @property
     def base_url(self) -> str:
@@ -256,8 +265,9 @@ class DiscourseClient:
         request that may change something (a create) can leave us unsure; a read that
         timed out is simply read again.
         """
+        self._window.check()
         try:
-            return await fetch(
+            answer = await fetch(
                 self._http,
                 method,
                 self._base + path,
@@ -306,6 +316,11 @@ class DiscourseClient:
             raise Permanent(
                 CHANNEL, f"request to {self._base} failed: {self._describe(exc)}"
             ) from safe_cause(exc, *self._secrets)
+        if answer.status_code == 429:
+            refusal = self._error(answer)
+            if isinstance(refusal, Retryable) and refusal.wait:
+                self._window.used_up(time.time() + refusal.wait)
+        return answer
 
     def _too_large(self, exc: AnswerTooLarge, changes: bool) -> ChannelError:
         """An answer past the size limit, judged by its status (a create's 2xx: Uncertain)."""

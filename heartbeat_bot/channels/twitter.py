@@ -13,11 +13,8 @@ for how a lost answer is reconciled with :meth:`TwitterClient.find_tweet`.
 from __future__ import annotations
 
 import asyncio
-import html
-import re
 import threading
 import time
-import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -26,20 +23,24 @@ import tweepy
 import urllib3
 
 from heartbeat_bot.channels.common import (
-    classify_status,
-    join_messages,
     json_object,
-    lower_keys,
     safe_cause,
     unexpected,
     unreadable_success,
+)
+from heartbeat_bot.channels.limits import Window
+from heartbeat_bot.channels.twitter_answers import (
+    CHANNEL,
+    SERVICE,
+    classify_twitter,
+    normalise,
+    used_up_until,
 )
 from heartbeat_bot.channels.twitter_transport import RedirectAdapter, in_daemon_thread
 from heartbeat_bot.config import TwitterConfig
 from heartbeat_bot.errors import (
     ChannelError,
     ConfigError,
-    Duplicate,
     Permanent,
     Retryable,
     Uncertain,
@@ -47,98 +48,18 @@ from heartbeat_bot.errors import (
 from heartbeat_bot.models import Sent
 from heartbeat_bot.transport import AnswerTooLarge, RedirectRefused, shown_url
 
-CHANNEL = "twitter"
-SERVICE = "X"
-_CREDENTIALS = (
-    "twitter.consumer_key / twitter.consumer_secret / twitter.access_token / "
-    "twitter.access_token_secret were refused"
-)
-_FORBIDDEN = (
-    "X refused the request: check the app has Read and Write permission, then regenerate "
-    "twitter.access_token / twitter.access_token_secret"
-)
 # tweepy's hard-coded host and X's new name for it; requests to both go to api_url.
 _X_HOSTS = ("https://api.twitter.com", "https://api.x.com")
 _TWEET_FIELDS = ["referenced_tweets", "created_at", "conversation_id"]
 
 
-def classify_twitter(
-    status: int, headers: Mapping[str, str], body: str, *, now: float
-) -> ChannelError:
-    """The error an unusable X answer stands for (pure; ``now`` is the epoch in seconds).
-
-    429 waits until ``x-rate-limit-reset`` (never negative), or the daily cap's reset when
-    that cap is what ran out; a 403 saying "duplicate content" is a Duplicate (the tweet
-    went out before); 401/403 name the credentials and the app permission to check.
-    """
-    data = json_object(body) or {}
-    detail = _messages(data)
-    if status == 403 and "duplicate content" in body.lower():
-        return Duplicate(CHANNEL, f"X refused a duplicate tweet ({detail})", status=403)
-    wait = None
-    if status == 429:
-        lowered = lower_keys(headers)
-        resets = [lowered.get("x-rate-limit-reset")]
-        for scope in ("user", "app"):
-            if lowered.get(f"x-{scope}-limit-24hour-remaining") == "0":
-                resets.append(lowered.get(f"x-{scope}-limit-24hour-reset"))
-        waits = [w for w in (_until(reset, now) for reset in resets) if w is not None]
-        wait = max(waits) if waits else None
-    return classify_status(
-        channel=CHANNEL,
-        service=SERVICE,
-        status=status,
-        body=body,
-        detail=detail,
-        wait=wait,
-        refused=_CREDENTIALS if status == 401 else _FORBIDDEN,
-    )
-
-
-def _until(reset: str | None, now: float) -> float | None:
-    try:
-        return max(0.0, int(reset or "") - now)
-    except ValueError:
-        return None
-
-
-def _messages(data: Mapping[str, Any]) -> str:
-    """X's v2 error bodies: ``errors[].message``/``detail``, a top-level ``detail``."""
-    found: list[object] = []
-    errors = data.get("errors")
-    for error in errors if isinstance(errors, list) else []:
-        if isinstance(error, dict):
-            found.append(error.get("message") or error.get("detail") or "")
-        elif isinstance(error, str):
-            found.append(error)
-    for key in ("detail", "error"):
-        if isinstance(data.get(key), str):
-            found.append(data[key])
-    if not any(found) and isinstance(data.get("title"), str):
-        found.append(data["title"])
-    if isinstance(data.get("reason"), str):
-        found.append(f"reason: {data['reason']}")
-    return join_messages(found)
-
-
-def normalise(text: str, *, from_x: bool = False) -> str:
-    """Tweet text comparable with what X returns.
-
-    X rewrites every link (even a bare ``example.com``) to a ``https://t.co/...`` link
-    and HTML-escapes ``&``, ``<`` and ``>`` in the text it returns. Each word that looks
-    like a link becomes a placeholder on both sides, and whitespace is collapsed.
-    """
-    if from_x:
-        text = html.unescape(text)
-    text = unicodedata.normalize("NFC", text)
-    return " ".join("<url>" if _URLISH.search(word) else word for word in text.split())
-
-
-_URLISH = re.compile(r"://|(?:^|[^\w@])[\w-]+(?:\.[\w-]+)*\.(?:[^\W\d_]{2,}|xn--[\w-]+)\b")
-
-
 class TwitterClient:
-    """Posts tweets as the account the access token belongs to."""
+    """Posts tweets as the account the access token belongs to.
+
+    Once X says a rate-limit window is used up (a 429, or a remaining count of 0 on any
+    answer, the 24-hour caps included), the client sends nothing more before its reset:
+    calls then raise ``WindowClosed`` without a request.
+    """
 
     def __init__(
         self, config: TwitterConfig, *, timeout: tuple[float, float] = (10.0, 30.0)
@@ -174,6 +95,12 @@ class TwitterClient:
         for prefix in _X_HOSTS:
             self._client.session.mount(prefix, self._adapter)
         self._me: str | None = None
+        self._window = Window(CHANNEL, SERVICE)
+
+    @property
+    def exhausted_until(self) -> float | None:
+        """The epoch second X takes requests again, when it said a window is used up."""
+        return self._window.until
 
     def close(self) -> None:
         """Close the connections of tweepy's session."""
@@ -263,6 +190,7 @@ class TwitterClient:
         threads, and one account posts one tweet at a time anyway.
         """
         async with self._serial:
+            self._window.check()  # the calls queued behind the one that used it up stop here
             return await in_daemon_thread(lambda: self._blocking(call, changes, kwargs))
 
     def _blocking(
@@ -298,6 +226,7 @@ class TwitterClient:
             raise self._unreadable(exc) from safe_cause(exc, *self._secrets)
         if not isinstance(response, requests.Response):
             raise Permanent(CHANNEL, f"tweepy returned {type(response).__name__}, not a response")
+        self._window.used_up(used_up_until(response.headers))
         return response
 
     def _too_large(self, exc: AnswerTooLarge, changes: bool) -> ChannelError:
@@ -309,9 +238,12 @@ class TwitterClient:
         return classify_twitter(exc.status, exc.headers, exc.description, now=time.time())
 
     def _classify(self, response: requests.Response) -> ChannelError:
-        return classify_twitter(
-            response.status_code, response.headers, response.text, now=time.time()
-        )
+        now = time.time()
+        error = classify_twitter(response.status_code, response.headers, response.text, now=now)
+        self._window.used_up(used_up_until(response.headers))
+        if isinstance(error, Retryable) and error.status == 429 and error.wait:
+            self._window.used_up(now + error.wait)
+        return error
 
     def _unreadable(self, exc: Exception) -> ChannelError:
         response = self._adapter.last_response()

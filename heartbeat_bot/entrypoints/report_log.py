@@ -58,12 +58,16 @@ async def record(report: PostReport, metrics: Metrics, alerts: Alerts) -> None:
                 await alerts.pair_alert(
                     post.slug, post.url, "discord publish", "failed", outcome.note
                 )
-        elif outcome.state == "waiting":
+        elif outcome.state == "waiting" or (
+            outcome.state == "unknown" and outcome.next_attempt_at is not None
+        ):
+            # An unknown to be checked again needs nobody yet: the last check alerts.
             when = datetime.fromtimestamp(outcome.next_attempt_at or 0, UTC)
             log.warning(
-                "%s on %s: retry at %s: %s",
+                "%s on %s: %s at %s: %s",
                 post.slug,
                 outcome.channel,
+                "retry" if outcome.state == "waiting" else "checked again",
                 when.isoformat(timespec="seconds"),
                 outcome.note,
                 extra=fields(post.slug, outcome, "retry"),

@@ -169,7 +169,8 @@ def show_reports(reports: list[Any], *, dry_run: bool, console: Console | None =
             detail = outcome.url or ""
             if outcome.next_attempt_at is not None:
                 when = datetime.fromtimestamp(outcome.next_attempt_at).astimezone()
-                detail = f"retry at {when.isoformat(timespec='seconds')}"
+                verb = "checked again" if outcome.state == "unknown" else "retry"
+                detail = f"{verb} at {when.isoformat(timespec='seconds')}"
             note = f"  ({outcome.note})" if outcome.note else ""
             line = Text(f"  {outcome.channel:<10} ")
             line.append(f"{outcome.state:<8}", style=_STATE_STYLES.get(outcome.state, ""))
@@ -194,6 +195,8 @@ def show_status(
         detail = row["remote_url"] or ""
         if row["state"] == "waiting":
             detail = f"next {row['next_attempt_at']}: {row['last_error']}"
+        elif row["state"] == "unknown" and row["next_attempt_at"]:
+            detail = f"checked again {row['next_attempt_at']}: {row['last_error']}"
         elif row["state"] in {"failed", "unknown"}:
             detail = row["last_error"] or ""
         if row.get("comments_url_error"):

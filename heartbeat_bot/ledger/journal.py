@@ -1,9 +1,11 @@
-"""The ledger's attempt log and its key-value markers (baseline, alerts sent, links to write)."""
+"""The ledger's attempt log and its key-value markers (baseline, alerts sent, links to write,
+rate-limit gates), and the transactions every part of the ledger shares."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 
@@ -16,6 +18,23 @@ class Journal:
     _db: sqlite3.Connection
     identity: str
     clock: Callable[[], float]
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Group several writes into one commit (all or nothing)."""
+        return self._transaction()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        if self._db.in_transaction:  # already inside one: join it
+            yield
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     def log(self, delivery_id: int, event: str, detail: str | None = None) -> None:
         self._log(delivery_id, event, detail, self.clock())

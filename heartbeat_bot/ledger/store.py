@@ -14,29 +14,27 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from heartbeat_bot.ledger.journal import Journal
 from heartbeat_bot.ledger.records import (
     DEFAULT_LEASE,
     Delivery,
     LedgerError,
     PostRow,
     State,
-    TweetRow,
     claimer_alive,
     process_identity,
 )
 from heartbeat_bot.ledger.schema import MIGRATIONS, SCHEMA_VERSION
+from heartbeat_bot.ledger.tweets import Tweets
 from heartbeat_bot.models import Post, Sent
 
 log = logging.getLogger("heartbeat_bot.ledger")
 
 
-class Ledger(Journal):
+class Ledger(Tweets):
     """One SQLite file, opened in WAL mode; safe to share between processes."""
 
     def __init__(
@@ -91,23 +89,6 @@ class Ledger(Journal):
                 for statement in _statements(MIGRATIONS[number]):
                     self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version = {number + 1}")
-
-    def transaction(self) -> AbstractContextManager[None]:
-        """Group several writes into one commit (all or nothing)."""
-        return self._transaction()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        if self._db.in_transaction:  # already inside one: join it
-            yield
-            return
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
 
     # -- posts ---------------------------------------------------------------------
 
@@ -282,6 +263,37 @@ class Ledger(Journal):
             delivery_id, "unknown", "unknown", error, last_error=error, next_attempt_at=retry_at
         )
 
+    def defer(self, delivery_id: int, note: str, next_attempt_at: float) -> State | None:
+        """Put off a pair no process is sending, spending no attempt (a rate limit's wait).
+
+        It becomes ``waiting`` until ``next_attempt_at``; an ``unknown`` one stays unknown,
+        with its reason, and is checked then. Returns the new state, or None when the
+        pair is being sent or settled meanwhile.
+        """
+        now = self.clock()
+        with self._transaction():
+            cursor = self._db.execute(
+                """UPDATE deliveries SET
+                     state = CASE state WHEN 'unknown' THEN 'unknown' ELSE 'waiting' END,
+                     last_error = CASE state WHEN 'unknown' THEN last_error ELSE ? END,
+                     next_attempt_at = ?, updated_at = ?
+                   WHERE id = ? AND state IN ('pending', 'waiting', 'failed', 'unknown')""",
+                (note, next_attempt_at, now, delivery_id),
+            )
+            if cursor.rowcount != 1:
+                return None
+            self._log(delivery_id, "deferred", note, now)
+        return self.get(delivery_id).state
+
+    def refund(self, delivery_id: int) -> None:
+        """Give back the attempt this process's claim counted: it sent nothing the service
+        carried out (the service's rate limit was used up)."""
+        self._db.execute(
+            """UPDATE deliveries SET attempts = MAX(attempts - 1, 0)
+               WHERE id = ? AND state = 'sending' AND claimed_by = ?""",
+            (delivery_id, self.identity),
+        )
+
     def release(self, delivery_id: int, note: str) -> None:
         """Back to ``pending``, e.g. when reconciliation proved nothing was sent."""
         self._settle(delivery_id, "pending", "released", note)
@@ -342,48 +354,6 @@ class Ledger(Journal):
                 )
                 return
             self._log(delivery_id, event, detail, now)
-
-    # -- tweets of a thread --------------------------------------------------------
-
-    def ensure_tweets(self, delivery_id: int, texts: list[str]) -> list[TweetRow]:
-        now = self.clock()
-        self._db.executemany(
-            """INSERT INTO tweets (delivery_id, position, text, updated_at) VALUES (?, ?, ?, ?)
-               ON CONFLICT (delivery_id, position) DO NOTHING""",
-            [(delivery_id, i, text, now) for i, text in enumerate(texts)],
-        )
-        return self.tweets(delivery_id)
-
-    def tweets(self, delivery_id: int) -> list[TweetRow]:
-        rows = self._db.execute(
-            "SELECT * FROM tweets WHERE delivery_id = ? ORDER BY position", (delivery_id,)
-        ).fetchall()
-        return [
-            TweetRow(r["position"], r["text"], r["state"], r["remote_id"], r["last_error"])
-            for r in rows
-        ]
-
-    def set_tweet(
-        self,
-        delivery_id: int,
-        position: int,
-        state: State,
-        *,
-        remote_id: str | None = None,
-        error: str | None = None,
-    ) -> None:
-        """Commit one tweet's state (``sending`` before its request, ``done`` after)."""
-        now = self.clock()
-        with self._transaction():
-            self._db.execute(
-                """UPDATE tweets SET state = ?, remote_id = COALESCE(?, remote_id),
-                     last_error = ?, updated_at = ? WHERE delivery_id = ? AND position = ?""",
-                (state, remote_id, error, now, delivery_id, position),
-            )
-            detail = f"tweet {position + 1}" + (
-                f": {remote_id or error}" if remote_id or error else ""
-            )
-            self._log(delivery_id, f"tweet-{state}", detail, now)
 
 
 def _statements(script: str) -> list[str]:

@@ -110,7 +110,12 @@ def endpoint(method: str, path: str) -> str:
 
 
 class XService(Service):
-    """One account (``user_id``) posting with one app's keys."""
+    """One account (``user_id``) posting with one app's keys.
+
+    ``daily_limit`` (settable) is the user's cap of tweets in 24 hours: every answer tells
+    what is left of it (``x-user-limit-24hour-*``), and once it is used up a post is
+    refused with X's 429.
+    """
 
     name = "x"
     items_key = "tweets"

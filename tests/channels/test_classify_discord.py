@@ -8,7 +8,13 @@ from typing import Any
 import pytest
 
 from heartbeat_bot.channels.common import redact
-from heartbeat_bot.channels.discord_answers import Mode, allowed_mentions, classify_discord
+from heartbeat_bot.channels.discord_answers import (
+    Mode,
+    allowed_mentions,
+    classify_discord,
+    used_up_until,
+)
+from heartbeat_bot.channels.discord_transport import Answer
 from heartbeat_bot.errors import ChannelError, Permanent, Retryable
 
 
@@ -226,3 +232,21 @@ def test_no_mentions_means_nobody_is_pinged() -> None:
         False,
         False,
     )
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "body", "wait"),
+    [
+        (200, {"X-RateLimit-Remaining": "4", "X-RateLimit-Reset-After": "1.000"}, b"{}", None),
+        (200, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset-After": "2.500"}, b"{}", 2.5),
+        (429, {"Retry-After": "3"}, _json({"retry_after": 7.25}).encode(), 7.25),
+        (429, {"Retry-After": "3"}, b"<html>", 3.0),
+        (None, {}, b"", None),
+    ],
+)
+def test_used_up_until_reads_a_429_or_an_empty_bucket(
+    status: int | None, headers: dict[str, str], body: bytes, wait: float | None
+) -> None:
+    """Discord is used up for a 429's wait, or until a bucket with 0 left refills."""
+    found = used_up_until(Answer(status, headers, body), 1000.0)
+    assert found == (None if wait is None else 1000.0 + wait)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from heartbeat_bot.channels.twitter import classify_twitter, normalise
+from heartbeat_bot.channels.twitter_answers import classify_twitter, normalise, used_up_until
 from heartbeat_bot.errors import ChannelError, Duplicate, Permanent, Retryable
 
 NOW = 1_700_000_000.0
@@ -137,3 +137,37 @@ def test_normalised_texts_still_tell_tweets_apart() -> None:
     """Texts that differ outside their links stay different."""
     assert normalise("Part 1 https://a.io") != normalise("Part 2 https://t.co/x", from_x=True)
     assert normalise("DVC 3.0 is out") == normalise("DVC 3.0 is out", from_x=True)
+
+
+@pytest.mark.parametrize(
+    ("headers", "until"),
+    [
+        ({"x-rate-limit-remaining": "5", "x-rate-limit-reset": "1700000900"}, None),
+        ({"x-rate-limit-remaining": "0", "x-rate-limit-reset": "1700000900"}, 1_700_000_900.0),
+        (
+            {
+                "X-Rate-Limit-Remaining": "40",
+                "x-rate-limit-reset": "1700000900",
+                "x-user-limit-24hour-remaining": "0",
+                "x-user-limit-24hour-reset": "1700086400",
+            },
+            1_700_086_400.0,
+        ),
+        (
+            {
+                "x-rate-limit-remaining": "0",
+                "x-rate-limit-reset": "1700000900",
+                "x-app-limit-24hour-remaining": "0",
+                "x-app-limit-24hour-reset": "1700050000",
+            },
+            1_700_050_000.0,
+        ),
+        ({"x-user-limit-24hour-remaining": "0", "x-user-limit-24hour-reset": "soon"}, None),
+        ({}, None),
+    ],
+)
+def test_used_up_until_reads_the_windows_with_none_left(
+    headers: dict[str, str], until: float | None
+) -> None:
+    """X's window reopens at the latest reset of the windows whose remaining count is 0."""
+    assert used_up_until(headers) == until

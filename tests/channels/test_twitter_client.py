@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -10,7 +11,14 @@ import pytest
 
 from heartbeat_bot.channels.twitter import TwitterClient
 from heartbeat_bot.config import TwitterConfig
-from heartbeat_bot.errors import ChannelError, Duplicate, Permanent, Retryable, Uncertain
+from heartbeat_bot.errors import (
+    ChannelError,
+    Duplicate,
+    Permanent,
+    Retryable,
+    Uncertain,
+    WindowClosed,
+)
 from heartbeat_bot.models import Sent
 from heartbeat_bot.sandbox import Sandbox
 from tests.channels.helpers import assert_clean, closed_port_url, twitter_config
@@ -183,3 +191,20 @@ def test_daily_cap_waits_for_the_daily_reset(sb: Sandbox) -> None:
     error = fails(twitter_config(sb), posts(FIRST))
     assert type(error) is Retryable and error.status == 429
     assert error.wait is not None and 86_000 < error.wait <= 86_401
+
+
+def test_nothing_is_sent_once_x_says_the_daily_cap_is_used_up(sb: Sandbox) -> None:
+    """After an answer saying no tweet is left today, the next call is refused before any
+    request, with the wait until the cap's reset."""
+    sb.x.daily_limit = 1
+
+    async def use(client: TwitterClient) -> ChannelError:
+        await client.post_tweet(FIRST, None)
+        assert client.exhausted_until is not None and client.exhausted_until > time.time()
+        with pytest.raises(WindowClosed) as caught:
+            await client.post_tweet(SECOND, None)
+        return caught.value
+
+    error = run(twitter_config(sb), use)
+    assert error.wait is not None and 86_000 < error.wait <= 86_401
+    assert [r["status"] for r in sb.x.requests] == [201]
