@@ -47,8 +47,9 @@ def wait_until(check: object, what: str, timeout: float = 10.0) -> None:
 
 
 def interrupt_x_send(app: App, sandbox: Sandbox) -> None:
-    """Start announcing, and stop the run while its tweet is on its way, as a kill would:
-    X posts the tweet, its answer is never read, and the pair is left ``sending``."""
+    """Start announcing, and stop the run while its tweet is on its way: X posts the tweet,
+    its answer is never read, and the pair is left to be checked (``unknown``, due at once,
+    as a run cut short records it; a kill leaves ``sending``, checked the same way)."""
     sandbox.faults.queue("x", "slow", path="/2/tweets")
 
     async def main() -> None:
@@ -79,7 +80,7 @@ def test_interrupted_tweet_is_found_through_a_brief_x_outage(
     blog = twitter_blog(tmp_path, sandbox)
     interrupt_x_send(blog.app(), sandbox)
     with blog.ledger() as ledger:
-        assert [d.state for d in ledger.deliveries(ledger.posts()[0].id)] == ["sending"]
+        assert [d.state for d in ledger.deliveries(ledger.posts()[0].id)] == ["unknown"]
 
     sandbox.faults.queue("x", "503", "500", path="/2/users")
     app = blog.app()
