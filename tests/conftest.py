@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
+
+from tests.oracle import Oracle, installed
 
 # Property tests draw the same examples on every run, so a run fails only when the code
 # changed; HYPOTHESIS_PROFILE=explore draws fresh ones to hunt for new failures.
@@ -40,3 +43,11 @@ def dvc_blog():  # type: ignore[no-untyped-def]
         publish_time="09:00",
         site_name="DVC",
     )
+
+
+@pytest.fixture(scope="session")
+def twitter_text() -> Iterator[Oracle]:
+    """The official twitter-text 3.1.0 in one Node.js process (npm-installed on first use)."""
+    oracle = Oracle(installed())
+    yield oracle
+    oracle.close()
