@@ -209,6 +209,7 @@ class TwitterConfig(Section):
     access_token: SecretStr | None = None
     access_token_secret: SecretStr | None = None
     max_tweets: Annotated[int, Field(ge=1, le=25)] = 4
+    hashtags: Annotated[int, Field(ge=0, le=10)] = 0
     template: Path | None = None
 
     @model_validator(mode="after")

@@ -113,8 +113,12 @@ class Oracle:
         return self._batched("parse", texts)
 
     def mentions(self, texts: list[str]) -> list[list[str]]:
-        """The screen names twitter-text's extractMentions finds in each text."""
+        """The screen names twitter-text's extractMentions finds in each text, outside URLs."""
         return self._batched("mentions", texts)
+
+    def hashtags(self, texts: list[str]) -> list[list[str]]:
+        """The hashtags (without "#") twitter-text's extractHashtags finds in each text."""
+        return self._batched("hashtags", texts)
 
     def emoji_regex(self) -> str:
         """The source of the emoji regex twitter-text's parseTweet counts with."""

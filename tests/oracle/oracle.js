@@ -2,7 +2,8 @@
 // line, one JSON answer a line, so thousands of strings cost one Node.js process.
 //
 //   {"op": "parse", "texts": [...]}     -> [{"weightedLength", "valid", "permillage", "nfc"}, ...]
-//   {"op": "mentions", "texts": [...]}  -> [[screen names twitter-text extracts], ...]
+//   {"op": "mentions", "texts": [...]}  -> [[screen names extractMentions finds outside URLs], ...]
+//   {"op": "hashtags", "texts": [...]}  -> [[hashtags twitter-text extracts], ...]
 //   {"op": "emoji_regex"}               -> the source of the emoji regex twitter-text counts with
 "use strict";
 
@@ -23,7 +24,17 @@ function answer(request) {
         };
       });
     case "mentions":
-      return request.texts.map((text) => twitterText.extractMentions(text));
+      // extractMentions, less what lies inside a URL: X links the URL there, as
+      // extractEntitiesWithIndices does when entities overlap.
+      return request.texts.map((text) => {
+        const urls = twitterText.extractUrlsWithIndices(text).map((u) => u.indices);
+        return twitterText
+          .extractMentionsWithIndices(text)
+          .filter((m) => !urls.some(([s, e]) => m.indices[0] < e && s < m.indices[1]))
+          .map((m) => m.screenName);
+      });
+    case "hashtags":
+      return request.texts.map((text) => twitterText.extractHashtags(text));
     case "emoji_regex":
       return { source: emojiRegex.source, flags: emojiRegex.flags };
     default:
