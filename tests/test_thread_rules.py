@@ -206,3 +206,19 @@ def _write(folder: Path, text: str) -> Path:
     path = folder / "heartbeat.toml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def test_sentence_without_commas_splits_before_a_clause_word() -> None:
+    """A sentence too long for a tweet, with no comma, breaks before "to", "with" or the like."""
+    words = " ".join(f"word{n}" for n in range(38))
+    sentence = f"{words} with focus on the rest of what is said, to the very end."
+    tweets = pack_thread("Title", sentence, "https://dvc.org/b/x", "", 3)
+    assert tweets[1:] == [words, "with focus on the rest of what is said, to the very end."]
+
+
+def test_short_question_stays_with_its_answer() -> None:
+    """A short question that sets up the next sentence moves with it to the next tweet."""
+    body = "A first sentence that is long enough" + " to fill the tweet" * 9 + ". The catch? "
+    body += "An answer that is long enough to need a tweet of its own" + " and more" * 20 + "."
+    tweets = pack_thread("Title", body, "https://dvc.org/b/x", "", 3)
+    assert tweets[1].startswith("The catch? An answer")

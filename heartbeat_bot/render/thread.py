@@ -4,12 +4,13 @@ The summary is cut into units: its lines (paragraphs, list items, headings), eac
 into sentences. Units are packed into tweets whole, so a tweet ends at a sentence end or a
 list item whenever one is in reach, and:
 
-- a sentence is split only when it is longer than a tweet of its own, after a clause
-  (``,`` ``;`` ``:`` or a dash) or between words, never leaving either part with six words
-  or fewer when it has enough words for that, and never around the post link: the first
-  tweet then carries no summary and the sentence starts in the second;
-- a tweet does not end on an intro (a unit ending with ``:``) when what it introduces goes
-  to the next tweet: the intro moves along with it;
+- a sentence is split only when it is longer than a tweet of its own, at a clause (after
+  ``,`` ``;`` ``:`` or a dash, or before "and", "with", "to"...) or else between words,
+  never leaving either part with six words or fewer when it has enough words for that,
+  and never around the post link: the first tweet then carries no summary and the
+  sentence starts in the second;
+- a tweet does not end on an intro (a unit ending with ``:``, or a question of four words
+  or fewer) when what it introduces goes to the next tweet: the intro moves along with it;
 - the discussion line goes in the last tweet, and when that tweet would hold nothing else,
   the last unit of the tweet before joins it when it fits (the tweet before keeps a unit,
   or, if it is the first tweet, at least the head and the post link);
@@ -44,6 +45,11 @@ _ABBREVIATIONS = frozenset(
 )
 _INITIAL = re.compile(r"[A-Z]\.\Z")
 _CLAUSE_END = re.compile(r"[,;:]\Z|\A[—–]\Z")
+# Words a clause often starts with: a sentence without commas is split before one of them.
+_CLAUSE_START = frozenset(
+    ("and", "or", "but", "with", "to", "for", "which", "that", "while", "so", "because")
+)
+_SHORT_QUESTION_WORDS = 4
 _SENTENCE_PUNCT = ".!?…"
 
 
@@ -58,7 +64,10 @@ class Unit:
 
     @property
     def intro(self) -> bool:
-        return self.text.endswith(":")
+        """A line that introduces what follows: "Plus:", or a short question ("The challenge?")."""
+        return self.text.endswith(":") or (
+            self.text.endswith("?") and len(self.text.split()) <= _SHORT_QUESTION_WORDS
+        )
 
 
 def units(body: str, measure: Measure) -> list[Unit]:
@@ -191,10 +200,16 @@ def _split(unit: Unit, room: int, measure: Measure) -> tuple[Unit, Unit | None]:
         return unit, None
     if len(words) >= 2 * MIN_TAIL_WORDS:
         fits = max(min(fits, len(words) - MIN_TAIL_WORDS), min(MIN_TAIL_WORDS, fits))
-    # End at a clause when one is in the second half of what fits.
-    for end in range(fits, max(fits // 2, MIN_TAIL_WORDS - 1), -1):
-        if _CLAUSE_END.search(words[end - 1]) and len(words) - end >= MIN_TAIL_WORDS:
-            fits = end
+    # End at a clause when one is in the second half of what fits: after a comma or the
+    # like, else before a word that starts a clause ("with", "to", "and").
+    ends = range(fits, max(fits // 2, MIN_TAIL_WORDS - 1), -1)
+    for clause in (
+        lambda end: bool(_CLAUSE_END.search(words[end - 1])),
+        lambda end: words[end].lower() in _CLAUSE_START,
+    ):
+        found = [end for end in ends if clause(end) and len(words) - end >= MIN_TAIL_WORDS]
+        if found:
+            fits = found[0]
             break
     head, tail = " ".join(words[:fits]), " ".join(words[fits:])
     head_weight = sum(weights[:fits]) + fits - 1

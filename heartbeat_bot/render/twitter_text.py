@@ -126,6 +126,8 @@ _BAD_BEFORE_BARE_DOMAIN = re.compile(r"[-_./]\Z")
 # Like twitter-text's own regex, the scan is quadratic in the length of one such run when it
 # is full of dots (a 6,000-character "a.a.a." takes seconds); words in prose are short.
 _RUN = re.compile(f"[^{_SPACES}]+")
+# Every TLD starts with a letter, so text without a dot before a letter holds no URL.
+_DOT_LETTER = re.compile(r"\.[^\W\d_]")
 _IDNA_DOTS = re.compile("[\u3002\uff0e\uff61]")
 # punycode.js encodes a label holding anything outside printable ASCII.
 _NOT_PRINTABLE_ASCII = re.compile(r"[^\x20-\x7e]")
@@ -155,12 +157,12 @@ def extract_urls(text: str) -> list[tuple[int, int]]:
     domain after `-_./`, nor one whose TLD is unknown or whose label exceeds 63 characters
     once punycode-encoded; trailing punctuation is left out.
     """
-    if "." not in text:
+    if not _DOT_LETTER.search(text):
         return []
     text = text.translate(_JS_CASE)
     spans: list[tuple[int, int]] = []
     for run in _RUN.finditer(text):
-        if "." in run.group():
+        if _DOT_LETTER.search(run.group()):
             # Start one character early: the regex consumes the character before a URL.
             for match in _URL.finditer(text, max(run.start() - 1, 0), run.end()):
                 spans.extend(_accept(match))
@@ -247,8 +249,10 @@ def _newer_masked(text: str) -> str:
     may hold, makes any URL end before it, so it is counted character by character: never
     less than X counts it. Same length as `text`; `text` itself when nothing is unknown.
     """
-    if text.isprintable() or all(
-        c.isprintable() or unicodedata.category(c) != "Cn" or _noncharacter(c) for c in text
+    if (
+        text.isascii()
+        or text.replace("\n", "").isprintable()
+        or all(c.isprintable() or unicodedata.category(c) != "Cn" or _noncharacter(c) for c in text)
     ):
         return text
     chars = list(text)
