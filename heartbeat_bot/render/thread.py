@@ -202,15 +202,14 @@ def _split(unit: Unit, room: int, measure: Measure) -> tuple[Unit, Unit | None]:
         fits = max(min(fits, len(words) - MIN_TAIL_WORDS), min(MIN_TAIL_WORDS, fits))
     # End at a clause when one is in the second half of what fits: after a comma or the
     # like, else before a word that starts a clause ("with", "to", "and").
-    ends = range(fits, max(fits // 2, MIN_TAIL_WORDS - 1), -1)
-    for clause in (
-        lambda end: bool(_CLAUSE_END.search(words[end - 1])),
-        lambda end: words[end].lower() in _CLAUSE_START,
-    ):
-        found = [end for end in ends if clause(end) and len(words) - end >= MIN_TAIL_WORDS]
-        if found:
-            fits = found[0]
-            break
+    ends = [
+        end
+        for end in range(fits, max(fits // 2, MIN_TAIL_WORDS - 1), -1)
+        if len(words) - end >= MIN_TAIL_WORDS
+    ]
+    after_punctuation = [end for end in ends if _CLAUSE_END.search(words[end - 1])]
+    before_clause_word = [end for end in ends if words[end].lower() in _CLAUSE_START]
+    fits = (after_punctuation or before_clause_word or [fits])[0]
     head, tail = " ".join(words[:fits]), " ".join(words[fits:])
     head_weight = sum(weights[:fits]) + fits - 1
     tail_weight = sum(weights[fits:]) + len(words) - fits - 1
