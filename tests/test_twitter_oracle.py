@@ -153,3 +153,39 @@ def test_hashtags_are_whole_for_twitter_text(
     assert hashtag("2024") is None and hashtag("!!!") is None
     found = twitter_text.hashtags(names)
     assert [f for n, f in zip(names, found, strict=True) if f != [n[1:]]] == []
+
+
+def test_characters_newer_than_python_never_count_short(twitter_text: Oracle) -> None:
+    """Where Node.js knows a combining mark Python does not, the count errs long, never short."""
+    newer = ["\u1ae6", "\U00016d67\U00016d67", "\ua7dc"]  # Unicode 16-17 additions
+    texts = [
+        f"{scheme}dvc.org/{path}{mark}{tail}"
+        for scheme in ("", "https://")
+        for path in ("a", "a\u030b", "\u0244\u030b", "x!y", "(b)")
+        for mark in newer
+        for tail in ("", "z", " end")
+    ]
+    assert all(_newer_than_python(t) for t in texts)
+    official = twitter_text.parse(texts)
+    short = [
+        (t, parse_tweet(t).weighted_length, o["weightedLength"])
+        for t, o in zip(texts, official, strict=True)
+        if parse_tweet(t).weighted_length < o["weightedLength"]
+    ]
+    assert short == []
+
+
+def test_hashtags_in_a_rendered_first_tweet_are_whole(
+    twitter_text: Oracle, corpus_posts: list[Post]
+) -> None:
+    """With twitter.hashtags = 3, twitter-text reads each added hashtag whole in the first tweet."""
+    checked = 0
+    for post in corpus_posts:
+        first = _render(post, None, 3)[0]
+        names = [hashtag(tag) for tag in post.tags]
+        added = first.rpartition("\n\n")[2].split() if first.count("#") else []
+        if added:
+            assert set(added) <= set(names)
+            assert twitter_text.hashtags([first]) == [[name[1:] for name in added]]
+            checked += 1
+    assert checked > 50
