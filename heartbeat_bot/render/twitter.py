@@ -29,7 +29,6 @@ from heartbeat_bot.render.twitter_text import MAX_TWEET_WEIGHT, weighted_length
 
 BLOCKS = ("head", "summary", "link", "discuss")
 ELLIPSIS = "…"
-BULLET = "•"
 GAP = "\n\n"
 # The link and discussion lines may take at most this much of a tweet each.
 _MAX_LINE_WEIGHT = 120
