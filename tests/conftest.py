@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
+
+from tests.oracle import Oracle, installed
 
 # Property tests draw the same examples on every run, so a run fails only when the code
 # changed; HYPOTHESIS_PROFILE=explore draws fresh ones to hunt for new failures.
@@ -40,3 +43,38 @@ def dvc_blog():  # type: ignore[no-untyped-def]
         publish_time="09:00",
         site_name="DVC",
     )
+
+
+@pytest.fixture(scope="session")
+def twitter_text() -> Iterator[Oracle]:
+    """The official twitter-text 3.1.0 in one Node.js process (npm-installed on first use)."""
+    oracle = Oracle(installed())
+    yield oracle
+    oracle.close()
+
+
+@pytest.fixture(scope="session")
+def corpus_posts():  # type: ignore[no-untyped-def]
+    """Every corpus post (dvc.org, the seed, the malformed ones), parsed as dvc.org does."""
+    from heartbeat_bot.config import BlogConfig
+    from heartbeat_bot.posts import parse_post
+    from heartbeat_bot.sources.folder import FolderSource
+
+    blog = BlogConfig(
+        posts_dir=DVC_POSTS,
+        post_url="https://dvc.org/blog/{slug}",
+        picture_url="https://dvc.org/blog/images/{picture}",
+        authors_dir=DVC_AUTHORS,
+        timezone="America/Los_Angeles",
+        publish_time="09:00",
+        site_name="DVC",
+    )
+    authors = FolderSource(DVC_POSTS, DVC_AUTHORS).authors()
+    paths = [
+        *DVC_POSTS.glob("*.md"),
+        *(CORPUS / "seed").glob("*.md"),
+        *(CORPUS / "malformed").rglob("*.md"),
+    ]
+    return [
+        parse_post(p, p.read_bytes(), blog, authors) for p in sorted(paths) if p.name != "README.md"
+    ]

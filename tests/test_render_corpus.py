@@ -68,7 +68,7 @@ def test_post_renders_within_limits(
 def test_longest_summary_respects_max_tweets(
     max_tweets: int, dvc_blog: BlogConfig, authors: dict[str, str]
 ) -> None:
-    """The longest descriptionLong is cut to max_tweets tweets ending with an ellipsis."""
+    """The longest descriptionLong is cut to max_tweets tweets, at a sentence or line end."""
     path = DVC_POSTS / "2022-05-05-end-to-end-computer-vision-api-part-2-local-experiments.md"
     post = load(path, dvc_blog, authors)
     settings = RenderSettings(
@@ -78,5 +78,9 @@ def test_longest_summary_respects_max_tweets(
     assert twitter_problems(tweets, max_tweets) == []
     assert post.url in tweets[0]
     assert tweets[-1].endswith("https://discuss.dvc.org/t/x/1178")
+    summary = " ".join((post.description_long or "").split())
+    kept = "".join(tweets)
     if max_tweets < 4:
-        assert "…" in tweets[-1]
+        assert "persistence of the most promising ones." in summary
+        assert "persistence of the most promising ones." not in kept
+        assert "…" not in kept, "whole sentences and lines were dropped, no word was cut"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -26,6 +27,8 @@ PIECES = st.one_of(
     st.sampled_from(["故人西辞黄鹤楼", "x" * 300, " ", "\n\n", "**bold** _it_"]),
 )
 TEXT = st.lists(PIECES, max_size=40).map("".join)
+# A mention as X reads one (twitter-text's validMentionOrList), outside URL paths.
+MENTION = re.compile(r"(?:^|(?<=[^A-Za-z0-9_!#$%&*@\uff20/]))[@\uff20][A-Za-z0-9_]")
 
 
 def make_post(title: str, summary: str, tags: list[str], comments: str | None) -> Post:
@@ -56,17 +59,24 @@ def make_post(title: str, summary: str, tags: list[str], comments: str | None) -
     tags=st.lists(TEXT, max_size=12),
     comments=st.sampled_from([None, "https://discuss.dvc.org/t/a/1"]),
     max_tweets=st.integers(1, 5),
+    hashtags=st.integers(0, 3),
     site=st.sampled_from(["DVC", "", "A very long site name " * 20]),
 )
 def test_no_input_breaks_a_limit(
-    title: str, summary: str, tags: list[str], comments: str | None, max_tweets: int, site: str
+    title: str,
+    summary: str,
+    tags: list[str],
+    comments: str | None,
+    max_tweets: int,
+    hashtags: int,
+    site: str,
 ) -> None:
     """Whatever the frontmatter holds, each payload stays within its platform's limits."""
     post = make_post(title, summary, tags, comments)
     render = RenderSettings(
         DiscourseOptions(category=1, site_name=site),
         DiscordOptions(site_name=site),
-        TwitterOptions(site_name=site, max_tweets=max_tweets),
+        TwitterOptions(site_name=site, max_tweets=max_tweets, hashtags=hashtags),
         Templates.defaults(),
     )
     rendered = render.render_all(post, comments)
@@ -77,6 +87,7 @@ def test_no_input_breaks_a_limit(
     assert body["content"] == ""
     assert twitter_problems(list(rendered.twitter.tweets), max_tweets) == []
     assert post.url in rendered.twitter.tweets[0]
+    assert [m.group() for t in rendered.twitter.tweets for m in MENTION.finditer(t)] == []
 
 
 def test_mention_role_is_the_only_ping() -> None:

@@ -250,3 +250,23 @@ def test_markdown_renderers_accept_any_text(text: str) -> None:
 def test_carriage_returns_break_lines_like_newlines() -> None:
     """Old-Mac line breaks (a lone CR) read as line breaks: paragraphs stay apart."""
     assert markdown_to_plain("First.\r\rSecond.") == markdown_to_plain("First.\n\nSecond.")
+
+
+def test_plain_keeps_the_url_of_a_link_the_sentence_points_at() -> None:
+    """ "this video", "here" and the like keep their URL; a link named for its target does not."""
+    md = (
+        "You might even have seen [this video from Andrej\nKarpathy](https://youtu.be/x). "
+        "Find [the repo here](/r) and [DVC](https://dvc.org), or [this one](mailto:a@b.c)."
+    )
+    assert markdown_to_plain(md, "https://dvc.org/blog/p") == (
+        "You might even have seen this video from Andrej Karpathy https://youtu.be/x. "
+        "Find the repo here https://dvc.org/r and DVC, or this one."
+    )
+
+
+def test_plain_keeps_emoji_led_lines_apart() -> None:
+    """Lines of a paragraph that each start with an emoji stay lines, like a list."""
+    md = "New features:\n🧪 Lightweight ML experiments\n📍 ML model checkpoints\nand more"
+    assert markdown_to_plain(md) == (
+        "New features:\n🧪 Lightweight ML experiments\n📍 ML model checkpoints and more"
+    )

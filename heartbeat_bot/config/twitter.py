@@ -19,6 +19,7 @@ class TwitterConfig(Section):
     access_token: SecretStr | None = None
     access_token_secret: SecretStr | None = None
     max_tweets: Annotated[int, NUMBER, Field(ge=1, le=25)] = 4
+    hashtags: Annotated[int, NUMBER, Field(ge=0, le=10)] = 0
     template: Path | None = None
 
     @field_validator("api_url")

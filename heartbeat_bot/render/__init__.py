@@ -40,7 +40,11 @@ class RenderSettings:
                 site_name=site,
             ),
             discord=DiscordOptions(site_name=site, mention_role_id=config.discord.mention_role_id),
-            twitter=TwitterOptions(site_name=site, max_tweets=config.twitter.max_tweets),
+            twitter=TwitterOptions(
+                site_name=site,
+                max_tweets=config.twitter.max_tweets,
+                hashtags=config.twitter.hashtags,
+            ),
             templates=templates,
         )
 

@@ -74,10 +74,17 @@ def topic_title(title: str, min_length: int, site_name: str) -> str:
 
 
 def clean_tag(tag: str, max_length: int) -> str:
-    """A tag as Discourse stores it (``DiscourseTagging.clean_tag``): lower-case, dashed."""
+    """A tag as Discourse stores it (``DiscourseTagging.clean_tag``): lower-case, dashed.
+
+    A tag longer than ``max_length`` keeps its whole words that fit ("Modular
+    Infrastructure" at 20 becomes "modular"), or is empty when its first word alone is
+    too long: Discourse would cut it mid-word.
+    """
     cleaned = _TAG_FILTER.sub("-", tag.strip().lower())
     cleaned = _DASHES.sub("-", cleaned).strip("-")
-    return cleaned[:max_length].strip("-")
+    if len(cleaned) <= max_length:
+        return cleaned
+    return cleaned[: max_length + 1].rpartition("-")[0].strip("-")
 
 
 def discourse_tags(tags: tuple[str, ...], max_tags: int, max_length: int = 20) -> tuple[str, ...]:

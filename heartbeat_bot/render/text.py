@@ -49,6 +49,11 @@ _HTML_TAG = re.compile(r"<!--.*?-->|<[^>]*>", re.DOTALL)
 _DISCORD_SPECIAL = re.compile(r"([\\*_`~|\[\]])")
 _BARE_URL = re.compile(r"https?://\S+")
 _WORD_END = re.compile(r"(?<=\S)\s")
+# Link texts that only point at their link: "here", "click here", "this video", "these".
+_POINTER = re.compile(
+    r"(?:.* )?here|(?:this|these|that|those)(?: \S+){0,5}|(?:the |this )?link",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -60,15 +65,19 @@ class _Style:
 _PLAIN = _Style(discord=False)
 
 
-def markdown_to_plain(md: str) -> str:
+def markdown_to_plain(md: str, base_url: str = "") -> str:
     """Plain text for a tweet: no markup, one paragraph, list item or heading per line.
 
-    Soft breaks become spaces and runs of spaces collapse; blocks the source separates by a
-    blank line are separated by one blank line, others (a list right under its intro) by
-    a newline. List items read "• item" ("1. item" if ordered), nested ones indented two
-    spaces per level. Links keep their text, images and HTML go, code keeps its text.
+    Soft breaks become spaces and runs of spaces collapse, except before an emoji, where
+    the source is a list of emoji-led lines and keeps its line breaks; blocks the source
+    separates by a blank line are separated by one blank line, others (a list right under
+    its intro) by a newline. List items read "• item" ("1. item" if ordered), nested ones
+    indented two spaces per level. Links keep their text; a link whose text only points at
+    it ("this video", "here", "this one") is followed by its URL, resolved against
+    `base_url`, so the sentence still leads somewhere. Images and HTML go, code keeps its
+    text.
     """
-    return _Renderer(_PLAIN).render(md)
+    return _Renderer(_Style(discord=False, base_url=base_url)).render(md)
 
 
 def markdown_to_discord(md: str, base_url: str) -> str:
@@ -154,7 +163,9 @@ class _Renderer:
             if kind == "text":
                 parts.append(self.escape(node.content))
             elif kind == "softbreak":
-                parts.append(" ")
+                following = node.next_sibling
+                emoji_led = following is not None and _starts_with_emoji(following.content)
+                parts.append("\n" if emoji_led else " ")
             elif kind == "hardbreak":
                 parts.append("\n")
             elif kind == "code_inline":
@@ -171,10 +182,11 @@ class _Renderer:
 
     def link(self, node: SyntaxTreeNode) -> str:
         text = _tidy(self.inline(node.children)).replace("\n", " ")
-        if not self.style.discord:
-            return text
         href = str(node.attrs.get("href", ""))
         url = urljoin(self.style.base_url, href)
+        if not self.style.discord:
+            pointer = _POINTER.fullmatch(text.strip(".,;:!? ")) and url.startswith("http")
+            return f"{text} {url}" if pointer else text
         plain = _tidy(_Renderer(_PLAIN).inline(node.children))
         if not text or plain in (href, url):
             return url
@@ -189,6 +201,10 @@ class _Renderer:
         urls = [*_BARE_URL.findall(text), ""]
         escaped = (_DISCORD_SPECIAL.sub(r"\\\1", p) + u for p, u in zip(pieces, urls, strict=True))
         return "".join(escaped)
+
+
+def _starts_with_emoji(text: str) -> bool:
+    return any(found["match_start"] == 0 for found in emoji.emoji_list(text[:16]))
 
 
 def _tidy(text: str) -> str:

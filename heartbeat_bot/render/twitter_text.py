@@ -1,14 +1,22 @@
-"""X's weighted tweet length (twitter-text config v3) and its URL extractor, ported by hand.
+"""X's weighted tweet length (twitter-text config v3) and its URL extractor.
 
-The PyPI port of twitter-text is unmaintained and no longer imports, so this module follows
-twitter/twitter-text (Apache-2.0; the JS `parseTweet` and `extractUrlsWithIndices` are the
-reference) closely enough to pass its conformance files in ../shared/specs/twitter-text/:
+The reference is the official npm `twitter-text` 3.1.0 (Apache-2.0): its `parseTweet`, its
+`extractUrlsWithIndices` and the emoji regex of the twemoji-parser 11.0.2 it bundles
+(generated into `_emoji.py`). tests/test_twitter_oracle.py runs that library under Node.js
+and checks this module against it on thousands of strings; the conformance files in
+../shared/specs/twitter-text/ are checked too. The rules:
 
 - text is NFC-normalised first, as X does before counting;
 - code points in U+0000-U+10FF, U+2000-U+200D, U+2010-U+201F, U+2032-U+2037 weigh 1,
   every other code point weighs 2;
-- an emoji sequence (ZWJ family, flag, skin tone, keycap) weighs 2 as a whole;
+- a match of twemoji-parser's regex weighs 2 as a whole. It knows the emoji of 2018
+  (Emoji 11): a newer sequence such as the technologist (U+1F9D1 U+200D U+1F4BB) weighs
+  what its code points weigh (2 + 1 + 2), and an emoji that takes U+FE0F weighs 2 with it;
 - a URL the extractor recognises weighs 23 whatever its length (X shortens it to t.co).
+
+Where the library's behaviour depends on the JavaScript engine's Unicode version (NFC of
+characters newer than Python's Unicode database, case-insensitive matching of them), this
+module counts such characters at their full weight, so it never says less than X.
 
 Lengths are in weighted units (the config's weights divided by its scale of 100). Indices are
 Python string indices (code points), not the UTF-16 indices twitter-text reports.
@@ -23,8 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypeAlias
 
-import emoji
-
+from heartbeat_bot.render._emoji import EMOJI_PATTERN
 from heartbeat_bot.render._tlds import COUNTRY_TLDS, GENERIC_TLDS
 
 MAX_TWEET_WEIGHT = 280
@@ -38,10 +45,8 @@ EMOJI_WEIGHT = 2
 _HEAVY = re.compile(r"[^\x00-\u10ff\u2000-\u200d\u2010-\u201f\u2032-\u2037]")
 # X refuses text holding these; a tweet with them is never valid.
 _INVALID = re.compile(r"[\ufffe\ufeff\uffff]")
-# Every emoji holds at least one of these, so text without any skips the emoji scan.
-_EMOJI_HINT = re.compile(r"[\u00a9\u00ae\u203c\u2049\u20e3\u2122-\U0010ffff]")
-# twemoji (which X uses) only treats (c) and (r) as emoji when followed by U+FE0F.
-_TEXT_STYLE_ONLY = frozenset({"\u00a9", "\u00ae"})
+# twemoji-parser's regex (no flags), matched left to right without overlaps as JS does.
+_EMOJI = re.compile(EMOJI_PATTERN)
 
 # --- The extractor's character classes (twitter-text js/src/regexp/*.js) -----------------
 _SPACES = r"\t-\r \x85\xa0\u1680\u180e\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
@@ -97,8 +102,14 @@ _PATH_CHAR = f"[a-z{_CYRILLIC}0-9!*';:=+,.$/%#\\[\\]\\-\u2013_~@|&{_LATIN_ACCENT
 # Up to two levels of balanced parentheses, as in /wiki/Primer_(film).
 _PARENS = f"\\((?:{_PATH_CHAR}+|(?:{_PATH_CHAR}*\\({_PATH_CHAR}+\\){_PATH_CHAR}*))\\)"
 # A path may not end in punctuation, so "see https://x.com/a." leaves the period out.
-_PATH_END = f"(?:[+\\-a-z{_CYRILLIC}0-9=_#/{_LATIN_ACCENTS}]|{_PARENS})"
-_PATH = f"(?:(?:{_PATH_CHAR}*(?:{_PARENS}{_PATH_CHAR}*)*{_PATH_END})|(?:@{_PATH_CHAR}+/))"
+_PATH_END_CHAR = f"[+\\-a-z{_CYRILLIC}0-9=_#/{_LATIN_ACCENTS}]"
+# twitter-text pastes its path-ending pattern "[...]|(?:parens)" into the path pattern
+# without a group, so a parenthesised group ends a path segment only on its own: in
+# "http://dvc.org/a!(b)" the URL stops after "/a". Kept as written, to count as X does.
+_PATH = (
+    f"(?:(?:{_PATH_CHAR}*(?:{_PARENS}{_PATH_CHAR}*)*{_PATH_END_CHAR}|(?:{_PARENS}))"
+    f"|(?:@{_PATH_CHAR}+/))"
+)
 _QUERY_CHAR = r"[a-z0-9!?*'@();:&=+$/%#\[\]\-_.,~|]"
 _QUERY_END = r"[a-z0-9\-_&=#/]"
 
@@ -115,7 +126,24 @@ _BAD_BEFORE_BARE_DOMAIN = re.compile(r"[-_./]\Z")
 # Like twitter-text's own regex, the scan is quadratic in the length of one such run when it
 # is full of dots (a 6,000-character "a.a.a." takes seconds); words in prose are short.
 _RUN = re.compile(f"[^{_SPACES}]+")
+# Every TLD starts with a letter, so text without a dot before a letter holds no URL.
+_DOT_LETTER = re.compile(r"\.[^\W\d_]")
 _IDNA_DOTS = re.compile("[\u3002\uff0e\uff61]")
+# punycode.js encodes a label holding anything outside printable ASCII.
+_NOT_PRINTABLE_ASCII = re.compile(r"[^\x20-\x7e]")
+# JavaScript's case-insensitive matching (without the u flag) never lets a non-ASCII
+# character match an ASCII letter; Python's lets these four (and the Angstrom sign) do.
+# Before matching they become characters that sit in exactly the same JavaScript classes
+# and fold to nothing: U+0138 (a Latin letter, like the first three), U+2129 (a symbol).
+_JS_CASE = str.maketrans(
+    {
+        "\u0130": "\u0138",
+        "\u0131": "\u0138",
+        "\u017f": "\u0138",
+        "\u212a": "\u2129",
+        "\u212b": "\u2129",
+    }
+)
 
 _MAX_URL_LENGTH = 4096
 _MAX_TCO_SLUG_LENGTH = 40
@@ -129,11 +157,12 @@ def extract_urls(text: str) -> list[tuple[int, int]]:
     domain after `-_./`, nor one whose TLD is unknown or whose label exceeds 63 characters
     once punycode-encoded; trailing punctuation is left out.
     """
-    if "." not in text:
+    if not _DOT_LETTER.search(text):
         return []
+    text = text.translate(_JS_CASE)
     spans: list[tuple[int, int]] = []
     for run in _RUN.finditer(text):
-        if "." in run.group():
+        if _DOT_LETTER.search(run.group()):
             # Start one character early: the regex consumes the character before a URL.
             for match in _URL.finditer(text, max(run.start() - 1, 0), run.end()):
                 spans.extend(_accept(match))
@@ -177,7 +206,9 @@ def _punycode_length(label: str) -> int:
     if len(label) > _MAX_LABEL_LENGTH:
         return len(label)  # encoding never shortens a label; skip the quadratic encoder
     parts = _IDNA_DOTS.split(label)
-    encoded = (len(p) if p.isascii() else 4 + len(p.encode("punycode")) for p in parts)
+    encoded = (
+        4 + len(p.encode("punycode")) if _NOT_PRINTABLE_ASCII.search(p) else len(p) for p in parts
+    )
     return sum(encoded) + len(parts) - 1
 
 
@@ -185,14 +216,11 @@ def _utf16_len(text: str) -> int:
     return len(text) + sum(1 for c in text if ord(c) > 0xFFFF)
 
 
-def _emoji_spans(text: str) -> list[tuple[int, int]]:
-    if not _EMOJI_HINT.search(text):
+def emoji_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) spans of what twitter-text weighs as one emoji in `text`, in order."""
+    if text.isascii():  # every emoji, keycaps included, holds a non-ASCII code point
         return []
-    return [
-        (found["match_start"], found["match_end"])
-        for found in emoji.emoji_list(text)
-        if found["emoji"] not in _TEXT_STYLE_ONLY
-    ]
+    return [match.span() for match in _EMOJI.finditer(text)]
 
 
 def _char_weight(text: str) -> int:
@@ -212,13 +240,54 @@ class TweetLength:
     """weighted_length as thousandths of MAX_TWEET_WEIGHT, rounded down."""
 
 
+def _newer_masked(text: str) -> str:
+    """`text` with every combining sequence that holds a character unknown to Python masked.
+
+    A JavaScript engine with a newer Unicode may compose or reorder such a sequence where
+    Python's NFC leaves it, so a URL could end earlier there for X than for us. Masking
+    the sequence (its base character included) with U+2129, which no URL path or query
+    may hold, makes any URL end before it, so it is counted character by character: never
+    less than X counts it. Same length as `text`; `text` itself when nothing is unknown.
+    """
+    if (
+        text.isascii()
+        or text.replace("\n", "").isprintable()
+        or all(c.isprintable() or unicodedata.category(c) != "Cn" or _noncharacter(c) for c in text)
+    ):
+        return text
+    chars = list(text)
+    for index, char in enumerate(text):
+        if unicodedata.category(char) != "Cn" or _noncharacter(char):
+            continue
+        start, end = index, index + 1
+        while start > 0 and _non_starter(text[start - 1]):
+            start -= 1
+        start = max(start - 1, 0)  # the base character the marks sit on
+        while end < len(text) and _non_starter(text[end]):
+            end += 1
+        chars[start:end] = "\u2129" * (end - start)
+    return "".join(chars)
+
+
+def _noncharacter(char: str) -> bool:
+    code = ord(char)
+    return 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
+
+
+def _non_starter(char: str) -> bool:
+    """A character that may combine with the one before it (or that Python does not know)."""
+    return unicodedata.combining(char) != 0 or (
+        unicodedata.category(char) == "Cn" and not _noncharacter(char)
+    )
+
+
 def parse_tweet(text: str) -> TweetLength:
     """Measure `text` as X does (twitter-text `parseTweet`, config v3)."""
     normalized = unicodedata.normalize("NFC", text)
     discounted: dict[int, tuple[int, int]] = {}
-    for start, end in _emoji_spans(normalized):
+    for start, end in emoji_spans(normalized):
         discounted[start] = (end, EMOJI_WEIGHT)
-    for start, end in extract_urls(normalized):
+    for start, end in extract_urls(_newer_masked(normalized)):
         discounted[start] = (end, URL_WEIGHT)  # a URL wins over an emoji at the same index
     weight, position = 0, 0
     for start in sorted(discounted):
