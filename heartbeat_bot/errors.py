@@ -43,6 +43,18 @@ class PostError(HeartbeatError):
         return f"{self.path}: {self.message}"
 
 
+class DuplicatePost(PostError):
+    """Two or more post files give the same slug or public URL: the ledger would take them
+    for one post, so none of them is announced until they differ. ``others`` are the
+    other files."""
+
+    def __init__(
+        self, path: Path | str, message: str, *, slug: str, url: str, others: tuple[Path, ...]
+    ) -> None:
+        super().__init__(path, message, field="slug")
+        self.slug, self.url, self.others = slug, url, others
+
+
 class RenderError(HeartbeatError):
     """A template could not be compiled or rendered (a bad override file, say)."""
 

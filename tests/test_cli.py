@@ -183,3 +183,70 @@ def test_config_from_environment_variable(tmp_path: Path) -> None:
     out = run("list", "--json", cwd=tmp_path, env={"HEARTBEAT_CONFIG": str(config)})
     assert out.returncode == 0, out.stderr
     assert [row["slug"] for row in json.loads(out.stdout)] == ["april-22-heartbeat"]
+
+
+@pytest.fixture
+def clashing_blog(tmp_path: Path) -> Path:
+    """A blog with a good post, a broken post and two posts that share a slug; its config."""
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    shutil.copy(DVC_POSTS / "2022-04-15-april-22-heartbeat.md", posts)
+    (posts / "2024-01-01-bad.md").write_text("---\ntitle: [unclosed\n---\n", encoding="utf-8")
+    for name in ("2024-02-01-first.md", "2024-02-02-second.md"):
+        text = f"---\ntitle: {name}\ndate: 2024-02-01\nslug: same\n---\nBody.\n"
+        (posts / name).write_text(text, encoding="utf-8")
+    return write_config(tmp_path, posts)
+
+
+def test_check_names_each_broken_post_on_its_own_line_and_exits_2(clashing_blog: Path) -> None:
+    """`check` exits 2 when a post is broken and names every broken file on a line of its
+    own, posts that share a slug included (each naming the other)."""
+    out = run("--config", str(clashing_blog), "check")
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "FAIL  posts: 1 readable, 3 with errors" in out.stdout
+    named = {line.split(": ", 1)[0].strip(): line for line in out.stdout.splitlines()}
+    posts = clashing_blog.parent / "posts"
+    assert "not valid YAML" in named[str(posts / "2024-01-01-bad.md")]
+    assert "also the slug of 2024-02-02-second.md" in named[str(posts / "2024-02-01-first.md")]
+    assert "also the slug of 2024-02-01-first.md" in named[str(posts / "2024-02-02-second.md")]
+
+
+def test_list_shows_posts_sharing_a_slug_as_errors(clashing_blog: Path) -> None:
+    """`list --json` gives both posts that share a slug as errors whose problem names the
+    other file, and the table shows it; `list` itself still exits 0."""
+    out = run("--config", str(clashing_blog), "list", "--json")
+    assert out.returncode == 0, out.stderr
+    rows = {Path(row["path"]).name: row for row in json.loads(out.stdout)}
+    for mine, other in (("first", "second"), ("second", "first")):
+        row = rows[f"2024-02-0{1 if mine == 'first' else 2}-{mine}.md"]
+        assert row["state"] == "error" and row["slug"] == "same"
+        (problem,) = row["problems"]
+        assert f"is also the slug of 2024-02-0{2 if mine == 'first' else 1}-{other}.md" in problem
+    table = run("--config", str(clashing_blog), "list", env={"COLUMNS": "400"})
+    assert table.returncode == 0 and "same" in table.stdout
+    assert "is also the slug of 2024-02-01-first.md" in table.stdout
+
+
+def test_a_post_sharing_its_slug_is_refused_by_name_and_by_path(clashing_blog: Path) -> None:
+    """Naming a held post, by slug or by file, is one line saying it shares its slug, exit 2."""
+    posts = clashing_blog.parent / "posts"
+    for ref in ("same", str(posts / "2024-02-02-second.md")):
+        out = run("--config", str(clashing_blog), "preview", ref)
+        assert out.returncode == 2 and out.stderr.count("\n") == 1, out.stderr
+        assert "is also the slug of" in out.stderr
+
+
+def test_a_date_past_year_9999_in_utc_is_a_clean_error(tmp_path: Path) -> None:
+    """A date-time that would be in year 10000 in UTC is one line naming the file and the
+    date, not a traceback from rendering."""
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    far = posts / "2024-01-01-far.md"
+    far.write_text("---\ntitle: Far\ndate: 9999-12-31T23:30:00\n---\nBody.\n", encoding="utf-8")
+    config = write_config(tmp_path, posts)
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("[blog]\n", '[blog]\ntimezone = "America/Los_Angeles"\n'))
+    out = run("--config", str(config), "preview", str(far))
+    assert out.returncode == 2, out.stderr
+    assert "Traceback" not in out.stderr and out.stderr.count("\n") == 1
+    assert "2024-01-01-far.md: date is out of range" in out.stderr

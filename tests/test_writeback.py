@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 from pathlib import Path
 
 import pytest
 
+from heartbeat_bot.posts import read_frontmatter
 from heartbeat_bot.sources.writeback import WriteBackError, with_comments_url, write_comments_url
 from tests.conftest import CORPUS, DVC_POSTS
 
@@ -85,3 +87,59 @@ def test_a_file_that_links_the_url_already_is_left_alone_even_if_it_changed(
     assert path.read_bytes() == linked
     with pytest.raises(WriteBackError, match="changed since it was read"):
         write_comments_url(path, url + "0", stale_hash)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://discuss.example/t/a: b/42",
+        "https://discuss.example/t/a #b/42",
+    ],
+)
+def test_a_url_yaml_would_misread_is_quoted_and_reads_back_exactly(
+    tmp_path: Path, url: str
+) -> None:
+    """A topic URL holding `: ` or ` #` is written quoted as YAML needs, so the post's
+    frontmatter still parses and gives back exactly that URL."""
+    path = tmp_path / "post.md"
+    raw = b"---\ntitle: A post\ndate: 2022-01-01\n---\nBody\n"
+    path.write_bytes(raw)
+    assert write_comments_url(path, url, hashlib.sha256(raw).hexdigest()) is True
+    meta, body = read_frontmatter(path, path.read_bytes())
+    assert meta == {"title": "A post", "date": date(2022, 1, 1), "commentsUrl": url}
+    assert body == "Body"
+    assert write_comments_url(path, url, "stale") is False, "it reads back as linked already"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"---\n{title: A post, date: 2022-01-01}\n---\nBody\n",
+        b'---\ntitle: "A long\ncommentsUrl: in the title"\n---\nBody\n',
+    ],
+    ids=["flow-mapping", "key-inside-a-quoted-title"],
+)
+def test_an_edit_that_would_not_read_back_is_refused(tmp_path: Path, raw: bytes) -> None:
+    """When the one-line edit would break the frontmatter or change another key, the file is
+    left byte for byte as it was and the error says why."""
+    path = tmp_path / "post.md"
+    path.write_bytes(raw)
+    with pytest.raises(WriteBackError, match=r"post\.md: commentsUrl .*the file is left as it is"):
+        write_comments_url(path, URL, hashlib.sha256(raw).hexdigest())
+    assert path.read_bytes() == raw
+    assert list(tmp_path.iterdir()) == [path], "no temporary file left behind"
+
+
+def test_a_symbolic_link_is_never_replaced(tmp_path: Path) -> None:
+    """A post file that is a symbolic link is refused: the link stays a link, and the file
+    it leads to is not edited either."""
+    target = tmp_path / "drafts" / "post.md"
+    target.parent.mkdir()
+    raw = b"---\ntitle: A post\n---\nBody\n"
+    target.write_bytes(raw)
+    link = tmp_path / "2024-01-01-post.md"
+    link.symlink_to(target)
+    with pytest.raises(WriteBackError, match="is a symbolic link"):
+        write_comments_url(link, URL, hashlib.sha256(raw).hexdigest())
+    assert link.is_symlink() and link.readlink() == target
+    assert target.read_bytes() == raw

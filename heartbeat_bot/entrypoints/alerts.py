@@ -1,7 +1,8 @@
 """Telling a person that something needs them: short messages to a Discord webhook.
 
 Alerts are for states the service cannot fix alone: a pair that ``failed`` or is
-``unknown`` (it may or may not have been posted), or a scheduler that stopped scanning.
+``unknown`` (it may or may not have been posted), posts held for sharing a slug, or a
+scheduler that stopped scanning.
 Each is sent once: a pair alert once per (post, channel, state) ever (the service keeps
 the keys in the ledger through ``already_sent``/``mark_sent``), a stall alert once per
 stall. Messages are rate-limited; alerts that come faster are merged into the next one.
@@ -94,6 +95,16 @@ class Alerts:
             f"{post_slug} <{post_url}> is published but its page has not answered 200 for "
             f"{waited:.0f} s; it will be announced as soon as it does"
         )
+        await self._raise(_Alert(text, key))
+
+    async def duplicate_alert(self, post_url: str, files: list[str], detail: str) -> None:
+        """Say that posts sharing a slug or public URL are held, once per set of files."""
+        key = f"alert:duplicate:{post_url}:{'|'.join(files)}"
+        if key in self._seen or self._sent_before(key):
+            return
+        self._seen.add(key)
+        detail = _one_line(self._scrub(detail), MAX_DETAIL)
+        text = f"{len(files)} posts are held (none announced) until each has its own slug: {detail}"
         await self._raise(_Alert(text, key))
 
     async def stall_alert(self, seconds_since_scan: float) -> None:

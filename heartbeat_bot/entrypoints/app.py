@@ -10,7 +10,13 @@ from pathlib import Path
 from heartbeat_bot.announcer.protocols import WriteBack
 from heartbeat_bot.config import Config, config_path, load_config
 from heartbeat_bot.entrypoints.redaction import register as register_secrets
-from heartbeat_bot.errors import ConfigError, HeartbeatError, PostError, RenderError
+from heartbeat_bot.errors import (
+    ConfigError,
+    DuplicatePost,
+    HeartbeatError,
+    PostError,
+    RenderError,
+)
 from heartbeat_bot.models import Post
 from heartbeat_bot.posts import find_post
 from heartbeat_bot.render import RenderSettings
@@ -79,12 +85,28 @@ class App:
         return self.source.scan(self.config.blog)
 
     def find(self, ref: str) -> Post:
-        """A post named by file path, slug or public URL; PostError/HeartbeatError otherwise."""
+        """A post named by file path, slug or public URL; PostError/HeartbeatError otherwise.
+
+        A file of the posts folder is read with all the others: a post that shares its
+        slug with another is its DuplicatePost, not a Post. A file elsewhere is read alone.
+        """
         candidate = Path(ref)
-        if candidate.suffix in {".md", ".mdx", ".markdown"} and candidate.is_file():
+        named = candidate.suffix in {".md", ".mdx", ".markdown"} and candidate.is_file()
+        if named and not _in_folder(candidate, self.config.posts_dir):
             return self.source.load(candidate, self.config.blog)
-        posts = [p for p in self.scan() if isinstance(p, Post)]
+        items = self.scan()
+        if named:
+            for item in items:
+                if item.path.name == candidate.name:
+                    if isinstance(item, PostError):
+                        raise item
+                    return item
+            return self.source.load(candidate, self.config.blog)  # a hidden file, say
+        posts = [p for p in items if isinstance(p, Post)]
         found = find_post(posts, ref)
+        held = [e for e in items if isinstance(e, DuplicatePost) and ref.strip() in (e.slug, e.url)]
+        if found is None and held:
+            raise held[0]
         if found is None:
             raise HeartbeatError(
                 f"no post matches {ref!r} in {self.config.posts_dir} (give a file path, "
@@ -123,6 +145,11 @@ class App:
 
         with Ledger(self.config.state_path) as ledger:
             return {row.url for row in ledger.posts() if row.baseline}
+
+
+def _in_folder(path: Path, folder: Path) -> bool:
+    """Whether ``path`` is directly in ``folder`` (both as they are, links not followed)."""
+    return path.absolute().parent.resolve() == folder.resolve()
 
 
 def git_repo(config: Config) -> GitRepo | None:

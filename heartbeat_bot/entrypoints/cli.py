@@ -337,6 +337,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     from heartbeat_bot.entrypoints.app import App, now
+    from heartbeat_bot.errors import DuplicatePost
     from heartbeat_bot.models import Post
 
     app = App.build(args.config, example=args.example)
@@ -359,7 +360,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         else:
             rows.append(
                 {
-                    "slug": None,
+                    "slug": item.slug if isinstance(item, DuplicatePost) else None,
                     "path": str(item.path),
                     "title": None,
                     "published_at": None,

@@ -203,15 +203,19 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    """Exit 2 when a post is broken (each named on a line of its own), 1 when an online
+    check failed, else 0."""
     app = App.build(args.config)
     ok = True
     posts = app.scan()
     broken = [p for p in posts if not isinstance(p, Post)]
     print(f"ok    config {app.config.source}")
     print(
-        f"{'ok   ' if not broken else 'warn '} posts: {len(posts) - len(broken)} readable, "
+        f"{'ok   ' if not broken else 'FAIL '} posts: {len(posts) - len(broken)} readable, "
         f"{len(broken)} with errors in {app.config.posts_dir}"
     )
+    for error in broken:
+        print(f"      {error}")
     with open_ledger(app.config) as ledger:
         print(f"ok    ledger {ledger.path} (schema {ledger.schema_version})")
     enabled = app.config.enabled_channels()
@@ -221,6 +225,8 @@ def cmd_check(args: argparse.Namespace) -> int:
             failed = isinstance(result, Exception)
             ok = ok and not failed
             print(f"{'FAIL ' if failed else 'ok   '} {name}: {result}")
+    if broken:
+        return EXIT_USAGE
     return EXIT_OK if ok else EXIT_INCOMPLETE
 
 

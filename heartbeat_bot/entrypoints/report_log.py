@@ -1,15 +1,18 @@
-"""What one announcement did, told to the log, the metrics and (when needed) the alerts."""
+"""What one announcement did, and which posts cannot be announced, told to the log, the
+metrics and (when needed) the alerts."""
 
 from __future__ import annotations
 
 import logging
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 from heartbeat_bot.announcer import NOT_PUBLISHED, PostReport
 from heartbeat_bot.announcer.outcome import Outcome
 from heartbeat_bot.entrypoints.alerts import Alerts
 from heartbeat_bot.entrypoints.metrics import Metrics
+from heartbeat_bot.errors import DuplicatePost, PostError
 
 log = logging.getLogger("heartbeat_bot.service")
 
@@ -87,3 +90,19 @@ async def record(report: PostReport, metrics: Metrics, alerts: Alerts) -> None:
                 )
     for note in report.notes:
         log.warning("%s: %s", post.slug, note, extra={"event": "note", "post": post.slug})
+
+
+async def report_post_errors(errors: list[PostError], alerts: Alerts) -> None:
+    """One log line per newly broken post; posts held for sharing a slug or public URL
+    get one line and one alert per group, not one per file."""
+    groups: set[frozenset[Path]] = set()
+    for error in errors:
+        if not isinstance(error, DuplicatePost):
+            log.warning("post skipped: %s", error, extra={"event": "post-error"})
+            continue
+        group = frozenset((error.path, *error.others))
+        if group in groups:
+            continue
+        groups.add(group)
+        log.warning("posts held: %s", error, extra={"event": "held", "url": error.url})
+        await alerts.duplicate_alert(error.url, sorted(path.name for path in group), str(error))

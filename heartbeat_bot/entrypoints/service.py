@@ -27,7 +27,7 @@ from heartbeat_bot.entrypoints.app import App
 from heartbeat_bot.entrypoints.link_retries import retry_links
 from heartbeat_bot.entrypoints.liveness import wait_for_page
 from heartbeat_bot.entrypoints.metrics import Metrics
-from heartbeat_bot.entrypoints.report_log import record
+from heartbeat_bot.entrypoints.report_log import record, report_post_errors
 from heartbeat_bot.errors import HeartbeatError
 from heartbeat_bot.ledger import Ledger
 from heartbeat_bot.models import Post
@@ -160,8 +160,9 @@ class Service:
                 return
             self.metrics.scan_succeeded(self.clock())
             self.alerts.scan_recovered()
-            for error in result.errors_new:
-                log.warning("post skipped: %s", error)
+            for error in result.errors_new:  # known before, broken or held now: dropped
+                self._forget(error.path, note=None)
+            await report_post_errors(result.errors_new, self.alerts)
             for path in result.removed:
                 self._forget(path)
             changed = set(result.changed)
@@ -235,14 +236,16 @@ class Service:
                 spacing,
             )
 
-    def _forget(self, path: Path) -> None:
+    def _forget(self, path: Path, note: str | None = "removed") -> None:
         url = self.by_path.pop(path, None)
         if url is None:
             return
-        self.posts.pop(url, None)
-        with contextlib.suppress(Exception):
-            self.scheduler.remove_job(f"publish:{url}")
-        log.info("post removed: %s", path.name)
+        if url in self.posts and self.posts[url].path == path:
+            self.posts.pop(url)
+            with contextlib.suppress(Exception):
+                self.scheduler.remove_job(f"publish:{url}")
+        if note is not None:
+            log.info("post %s: %s", note, path.name)
 
     def consider(self, post: Post) -> None:
         """Schedule, queue or leave alone one post, by its state and the ledger."""

@@ -14,9 +14,9 @@ from operator import itemgetter
 from pathlib import Path
 
 from heartbeat_bot.config import BlogConfig
-from heartbeat_bot.errors import ConfigError, PostError
+from heartbeat_bot.errors import ConfigError, DuplicatePost, PostError
 from heartbeat_bot.models import Post
-from heartbeat_bot.posts import parse_post, read_frontmatter
+from heartbeat_bot.posts import mark_duplicates, parse_post, read_frontmatter
 
 POST_SUFFIXES = (".md", ".mdx", ".markdown")
 
@@ -26,6 +26,9 @@ POST_SUFFIXES = (".md", ".mdx", ".markdown")
 RACY_NS = 2_000_000_000
 # What pathlib's is_file() takes for "not a file" (gone, a broken or looping link), not a failure.
 _NOT_A_FILE = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
+# Opening a symbolic link with O_NOFOLLOW fails with ELOOP (EMLINK on FreeBSD).
+_IS_A_LINK = frozenset({errno.ELOOP, errno.EMLINK})
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +36,10 @@ class ScanResult:
     """One :meth:`FolderSource.rescan`: everything, plus what differs from the previous one.
 
     ``items`` holds every current post file's Post or PostError, in file-name order.
-    ``changed`` lists files that are new or whose content changed since the previous
-    rescan; ``removed`` those that are gone. ``errors_new`` holds the PostErrors of the
-    files in ``changed`` only, so a malformed post is reported once, not at every rescan.
+    ``changed`` lists files that are new or whose result changed since the previous
+    rescan (their content, or another file now or no longer giving the same slug);
+    ``removed`` those that are gone. ``errors_new`` holds the PostErrors of the files in
+    ``changed`` only, so a malformed post is reported once, not at every rescan.
     """
 
     items: list[Post | PostError]
@@ -59,6 +63,9 @@ class FolderSource:
     """Post files directly inside ``posts_dir``; author files ``authors_dir/<id>.md``.
 
     The author map is read once, on first use, and kept for the life of the instance.
+    A symbolic link is read only when it leads to a file inside ``posts_dir``; one that
+    leads out is a PostError. Posts that share a slug or public URL are all PostErrors
+    (:func:`heartbeat_bot.posts.mark_duplicates`).
     """
 
     def __init__(self, posts_dir: Path, authors_dir: Path | None = None) -> None:
@@ -71,6 +78,7 @@ class FolderSource:
         # the settings the files were parsed with.
         self._entries: dict[str, _Entry] = {}
         self._entries_blog: BlogConfig | None = None
+        self._shown: dict[str, Post | PostError] = {}  # rescan()'s items, by file name
 
     def files(self) -> list[Path]:
         """The post files (``*.md``, ``*.mdx``, ``*.markdown``, not hidden), sorted by name."""
@@ -132,26 +140,49 @@ class FolderSource:
         return names
 
     def read(self, path: Path) -> bytes:
-        """The raw bytes of one post file."""
-        return path.read_bytes()
+        """The raw bytes of one post file; PostError for a link that leads out of the folder.
+
+        The file is opened without following a link, so a link put in its place after
+        the check is refused by the kernel, not read.
+        """
+        try:
+            handle = os.open(path, os.O_RDONLY | _NOFOLLOW)
+        except OSError as exc:
+            if exc.errno not in _IS_A_LINK or not path.is_symlink():
+                raise
+            handle = os.open(self._link_target(path), os.O_RDONLY | _NOFOLLOW)
+        with os.fdopen(handle, "rb") as stream:
+            return stream.read()
+
+    def _link_target(self, path: Path) -> Path:
+        """Where the link at ``path`` leads, if that is inside ``posts_dir``; else PostError."""
+        target = Path(os.path.realpath(path))
+        if not target.is_relative_to(os.path.realpath(self.posts_dir)):
+            raise PostError(
+                path,
+                f"is a symbolic link to {target}, outside blog.posts_dir; not read "
+                "(put the post itself in the folder)",
+            )
+        return target
 
     def load(self, path: Path, blog: BlogConfig) -> Post:
         """One post, read and parsed; any failure is a PostError naming the file."""
         try:
             raw = self.read(path)
         except OSError as exc:
-            raise PostError(path, f"cannot be read ({exc.strerror or exc})") from exc
+            raise _unreadable(path, exc) from exc
         return parse_post(path, raw, blog, self.authors())
 
     def scan(self, blog: BlogConfig) -> list[Post | PostError]:
-        """Every post file, parsed; a bad file gives its PostError in place of a Post."""
+        """Every post file, parsed; a bad file gives its PostError in place of a Post, and
+        so do posts that share a slug or public URL."""
         results: list[Post | PostError] = []
         for path in self.files():
             try:
                 results.append(self.load(path, blog))
             except PostError as exc:
                 results.append(exc)
-        return results
+        return mark_duplicates(results)
 
     def rescan(self, blog: BlogConfig) -> ScanResult:
         """Like :meth:`scan`, but a file whose stamp did not change is not read again.
@@ -172,28 +203,46 @@ class FolderSource:
         items: list[Post | PostError] = []
         changed: list[Path] = []
         errors_new: list[PostError] = []
-        for name, stamp in self._listing():
+        names: list[str] = []
+        reread = False
+        for name, stamp, link in self._listing():
             old = previous.get(name)
             if old is not None and old.settled and old.stamp == stamp:
                 entry = old
             else:
+                reread = True
                 path = old.path if old is not None else self.posts_dir / name
-                new = self._read_entry(path, stamp, old, blog, authors, started)
+                new = self._read_entry(path, stamp, link, old, blog, authors, started)
                 if new is None:  # vanished since the listing
                     continue
                 entry = new
-                if old is None or entry.result is not old.result:
-                    changed.append(path)
-                    if isinstance(entry.result, PostError):
-                        errors_new.append(entry.result)
             current[name] = entry
+            names.append(name)
             items.append(entry.result)
         self._entries = current
+        if not reread and len(current) == len(previous) == len(self._shown):
+            return ScanResult(list(self._shown.values()), [], [], [])  # nothing to compare
+        items = mark_duplicates(items)
+        shown_before = self._shown
+        for index, name in enumerate(names):
+            result, before = items[index], shown_before.get(name)
+            if (
+                isinstance(result, DuplicatePost)
+                and isinstance(before, DuplicatePost)
+                and str(result) == str(before)
+            ):  # the same clash as last time: not news
+                result = items[index] = before
+            if result is not before:
+                changed.append(current[name].path)
+                if isinstance(result, PostError):
+                    errors_new.append(result)
+        self._shown = dict(zip(names, items, strict=True))
         removed = [previous[name].path for name in sorted(previous.keys() - current.keys())]
         return ScanResult(items, changed, removed, errors_new)
 
-    def _listing(self) -> list[tuple[str, tuple[int, int, int]]]:
-        """The names of the post files :meth:`files` lists, sorted, each with its stamp."""
+    def _listing(self) -> list[tuple[str, tuple[int, int, int], bool]]:
+        """The names of the post files :meth:`files` lists, sorted, each with its stamp
+        and whether it is a symbolic link."""
         try:
             scanner = os.scandir(self.posts_dir)
         except OSError:
@@ -213,7 +262,8 @@ class FolderSource:
                     if exc.errno in _NOT_A_FILE:
                         continue
                     raise
-                found.append((name, (info.st_size, info.st_mtime_ns, info.st_ino)))
+                stamp = (info.st_size, info.st_mtime_ns, info.st_ino)
+                found.append((name, stamp, entry.is_symlink()))
         found.sort(key=itemgetter(0))
         return found
 
@@ -221,19 +271,23 @@ class FolderSource:
         self,
         path: Path,
         stamp: tuple[int, int, int],
+        link: bool,
         old: _Entry | None,
         blog: BlogConfig,
         authors: dict[str, str],
         started: int,
     ) -> _Entry | None:
-        """Read and parse one file; ``old`` is reused when the bytes are the same as before."""
-        settled = stamp[1] < started - RACY_NS
+        """Read and parse one file; ``old`` is reused when the bytes are the same as before.
+
+        A link is never settled: where it leads is checked again at every rescan.
+        """
+        settled = stamp[1] < started - RACY_NS and not link
         try:
             raw = self.read(path)
         except FileNotFoundError:
             return None
-        except OSError as exc:
-            error = PostError(path, f"cannot be read ({exc.strerror or exc})")
+        except (OSError, PostError) as exc:  # PostError: a link that leads out of the folder
+            error = exc if isinstance(exc, PostError) else _unreadable(path, exc)
             if old is not None and old.digest is None and str(old.result) == str(error):
                 return old  # the same failure as last time: retried, not reported again
             return _Entry(path, stamp, None, error, settled=False)
@@ -246,3 +300,7 @@ class FolderSource:
         except PostError as exc:
             return _Entry(path, stamp, hashlib.sha256(raw).hexdigest(), exc, settled)
         return _Entry(path, stamp, post.content_hash, post, settled)
+
+
+def _unreadable(path: Path, exc: OSError) -> PostError:
+    return PostError(path, f"cannot be read ({exc.strerror or exc})")

@@ -39,8 +39,15 @@ def message_for(post: Post) -> str:
 
 
 def _relative(repo: GitRepo, post: Post) -> Path:
+    """The post's path in the repository; a symbolic link is refused, never written through."""
+    if post.path.is_symlink():
+        raise WriteBackError(
+            f"{post.path.name} is a symbolic link; commentsUrl not written (add the line to "
+            "the file it leads to by hand)"
+        )
     try:
-        return post.path.resolve().relative_to(repo.worktree.resolve())
+        folder = post.path.parent.resolve()
+        return (folder / post.path.name).relative_to(repo.worktree.resolve())
     except ValueError:
         raise WriteBackError(f"{post.path} is not inside the clone of blog.git_url") from None
 
@@ -48,15 +55,26 @@ def _relative(repo: GitRepo, post: Post) -> Path:
 def _edited(repo: GitRepo, post: Post, url: str, current: bytes | None) -> bytes | None:
     """The new file content, or None when it already links ``url``."""
     if current is None:
-        raise WriteBackError(f"{post.path.name} is gone from the branch; commentsUrl not written")
-    updated = with_comments_url(current, url)
+        raise WriteBackError(
+            f"{post.path.name} is gone from the branch (or is not a regular file there); "
+            "commentsUrl not written"
+        )
+    changed = hashlib.sha256(current).hexdigest() != post.content_hash
+    try:
+        updated = with_comments_url(current, url)
+    except WriteBackError as exc:
+        raise _changed(post) if changed else WriteBackError(f"{post.path.name}: {exc}") from exc
     if updated == current:  # linked already (by another run, say), whatever else changed
         return None
-    if hashlib.sha256(current).hexdigest() != post.content_hash:
-        raise WriteBackError(
-            f"{post.path.name} changed on the branch since it was read; commentsUrl not written"
-        )
+    if changed:
+        raise _changed(post)
     return updated
+
+
+def _changed(post: Post) -> WriteBackError:
+    return WriteBackError(
+        f"{post.path.name} changed on the branch since it was read; commentsUrl not written"
+    )
 
 
 class CommitWriteBack:

@@ -4,35 +4,26 @@ No file, clock or environment is read: the caller hands in the bytes, the blog s
 and the author-id to display-name map. A file that cannot be a Post raises PostError
 naming the file and, when one is to blame, the frontmatter key; notes that do not stop
 the post (a malformed ``commentsUrl``, an unknown author id...) go to ``Post.problems``.
-Pitfalls handled: a byte-order mark before ``---``, CRLF, later ``---`` lines in the body,
-impossible YAML dates (PyYAML raises ValueError on ``2022-13-45``), alias bombs and huge
-values (echoed values are cut to 60 characters; containers are named, not printed).
+The frontmatter itself is read by :mod:`heartbeat_bot.posts.frontmatter`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
-
-import yaml
+from urllib.parse import unquote, urlsplit
 
 from heartbeat_bot.config import BlogConfig
 from heartbeat_bot.errors import PostError
 from heartbeat_bot.models import CHANNELS, Channel, Post
-
-try:  # libyaml: markedly faster than the pure-Python loader
-    from yaml import CSafeLoader as _SafeBase
-except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    from yaml import SafeLoader as _SafeBase  # type: ignore[assignment]
+from heartbeat_bot.posts.frontmatter import clip, kind, read_frontmatter, show
 
 MAX_TITLE = 1000  # characters, after folding whitespace
 MAX_DESCRIPTION = 64 * 1024  # characters, for description and descriptionLong
-SHOWN = 60  # at most this many characters of a value are echoed in a message
 
 _CHANNEL_NAMES: dict[str, Channel] = {**{name: name for name in CHANNELS}, "x": "twitter"}
 _POST_SUFFIX = re.compile(r"\.(md|mdx|markdown)$", re.IGNORECASE)
@@ -40,94 +31,9 @@ _DIGITS_PREFIX = re.compile(r"^[\d-]+")
 _DATE_PREFIX = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}-")
 _FILE_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?=[-.]|$)")
 _FOLD = re.compile(r"[ \t\n\r\f\v\x85\u2028\u2029]+")  # line breaks and ASCII blanks, not NBSP
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0 and C1 control characters, DEL
+_PLAIN_SEGMENT = re.compile(r"[^\x00-\x20\x7f-\x9f\s/\\?#%]+")  # no decoding, nothing to refuse
 _TOPIC_PATH = re.compile(r"/t/(?:(?P<slug>[^/]+)/)?(?P<id>\d+)(?:/\d+)?/?")
-# PyYAML's constructors leak these (not YAMLError) on bad explicit tags such as
-# `!!int abc` (ValueError), `!!int` alone (IndexError), `!!bool maybe` (KeyError).
-_YAML_LEAKS = (LookupError, ValueError, TypeError, AttributeError, ArithmeticError, RecursionError)
-
-
-class _Loader(_SafeBase):
-    """Safe YAML loader (libyaml when available) on which an impossible date stays a string."""
-
-
-def _lenient_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
-    try:
-        return loader.construct_yaml_timestamp(node)
-    except (ValueError, AttributeError, OverflowError):
-        return loader.construct_scalar(node)
-
-
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _lenient_timestamp)
-
-
-# A `---` line, exactly as python-frontmatter's YAMLHandler.FM_BOUNDARY finds it.
-_BOUNDARY = re.compile(r"^-{3,}\s*$", re.MULTILINE)
-
-
-def clip(value: object, limit: int = SHOWN) -> str:
-    """``value`` as one line of at most ``limit`` characters, for messages.
-
-    Containers are named, never printed: YAML aliases can make a tiny file expand to
-    millions of items when printed.
-    """
-    if isinstance(value, list | dict | set | tuple):
-        return _kind(value)
-    text = value if isinstance(value, str) else repr(value)
-    text = " ".join(text[: limit * 4].split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _show(value: object) -> str:
-    """A value for a message: a string quoted and clipped, a container by its kind."""
-    if isinstance(value, str):
-        return f'"{clip(value)}"'
-    return clip(value)
-
-
-def _kind(value: object) -> str:
-    names = {dict: "a mapping", list: "a list", bool: "true/false", type(None): "nothing"}
-    name = type(value).__name__
-    return names.get(type(value), f"{'an' if name[0] in 'aeiou' else 'a'} {name}")
-
-
-def read_frontmatter(path: Path, raw: bytes, *, body: bool = True) -> tuple[dict[str, Any], str]:
-    """The frontmatter mapping and the body, or a PostError; ``body=False`` skips copying
-    the body (giving ""), a good part of the cost of scanning a large blog."""
-    if b"\x00" in raw:
-        raise PostError(path, "contains NUL bytes; not a text file")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        where = f"byte 0x{raw[exc.start]:02x} at offset {exc.start}"
-        raise PostError(path, f"is not UTF-8 text ({where})") from exc
-    text = text.removeprefix("\ufeff")
-    if "\r" in text:  # rare; replace() would scan every file twice even when there is none
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    rest = text.lstrip()
-    skipped_lines = text[: len(text) - len(rest)].count("\n")
-    opening = _BOUNDARY.match(rest)
-    if opening is None:
-        raise PostError(path, "does not start with a '---' frontmatter block")
-    closing = _BOUNDARY.search(rest, opening.end())  # as python-frontmatter's split()
-    if closing is None:
-        raise PostError(path, "frontmatter has no closing '---' line")
-    fm = rest[opening.end() : closing.start()]
-    first_line = skipped_lines + rest[: opening.end()].count("\n")  # 0-based line of fm[0]
-    try:
-        data = yaml.load(fm, Loader=_Loader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {first_line + mark.line + 1}: " if mark is not None else ""
-        what = clip(exc.problem or exc.context or "syntax error", 120)
-        raise PostError(path, f"frontmatter is not valid YAML ({where}{what})") from exc
-    except (yaml.YAMLError, *_YAML_LEAKS) as exc:
-        what = "cannot build a value: " + clip(str(exc) or type(exc).__name__, 120)
-        raise PostError(path, f"frontmatter is not valid YAML ({what})") from exc
-    if data is None:
-        raise PostError(path, "frontmatter is empty")
-    if not isinstance(data, dict):
-        raise PostError(path, f"frontmatter must be a mapping of keys to values, got {_kind(data)}")
-    return data, rest[closing.end() :].strip() if body else ""
 
 
 def parse_post(path: Path, raw: bytes, blog: BlogConfig, authors: Mapping[str, str]) -> Post:
@@ -193,14 +99,23 @@ def _title(path: Path, meta: Mapping[str, Any]) -> str:
     if value is None:
         raise PostError(path, "title is missing; add a `title:` line", field="title")
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise PostError(path, f"title must be text, got {_kind(value)}", field="title")
+        raise PostError(path, f"title must be text, got {kind(value)}", field="title")
     title = _FOLD.sub(" ", str(value)).strip()
     if not title:
         raise PostError(path, "title is empty", field="title")
     if len(title) > MAX_TITLE:
         message = f"title is {len(title)} characters; at most {MAX_TITLE}"
         raise PostError(path, message, field="title")
+    control = _CONTROL.search(title)
+    if control is not None:
+        where = f"{_codepoint(control[0])} at character {control.start() + 1}"
+        message = f"title contains the control character {where}; remove it"
+        raise PostError(path, message, field="title")
     return title
+
+
+def _codepoint(char: str) -> str:
+    return f"U+{ord(char):04X}"
 
 
 def _published_at(path: Path, meta: Mapping[str, Any], blog: BlogConfig) -> datetime:
@@ -219,16 +134,20 @@ def _published_at(path: Path, meta: Mapping[str, Any], blog: BlogConfig) -> date
     elif isinstance(value, date):
         moment = value
     if moment is None:
-        raise PostError(path, f"date is not a valid date; {hint}; got {_show(value)}", field="date")
+        raise PostError(path, f"date is not a valid date; {hint}; got {show(value)}", field="date")
     tz = blog.tz
     try:
         if not isinstance(moment, datetime):
-            return datetime.combine(moment, blog.publish_clock, tzinfo=tz)
-        if moment.tzinfo is None or moment.utcoffset() is None:
-            return moment.replace(tzinfo=tz)
-        return moment.astimezone(tz)
+            published = datetime.combine(moment, blog.publish_clock, tzinfo=tz)
+        elif moment.tzinfo is None or moment.utcoffset() is None:
+            published = moment.replace(tzinfo=tz)
+        else:
+            published = moment.astimezone(tz)
+        published.astimezone(UTC)  # as the channels and the scheduler see it
     except (ValueError, OverflowError):
-        raise PostError(path, f"date is out of range; got {_show(value)}", field="date") from None
+        message = f"date is out of range (years 1 to 9999, in UTC too); got {show(value)}"
+        raise PostError(path, message, field="date") from None
+    return published
 
 
 def _slug(path: Path, meta: Mapping[str, Any], blog: BlogConfig) -> str:
@@ -241,12 +160,34 @@ def _slug(path: Path, meta: Mapping[str, Any], blog: BlogConfig) -> str:
         slug = str(value).strip().strip("/")
         origin = "set a non-empty `slug:`"
     else:
-        raise PostError(path, f"slug must be text, got {_kind(value)}", field="slug")
+        raise PostError(path, f"slug must be text, got {kind(value)}", field="slug")
     if not slug:
         raise PostError(path, f"slug is empty ({origin})", field="slug")
-    if re.search(r"[\s?#]", slug):
-        raise PostError(path, f'slug "{clip(slug)}" contains whitespace, "?" or "#"', field="slug")
+    unsafe = _unsafe_segment(slug)
+    if unsafe is not None:
+        where = " (taken from the file name)" if value is None else ""
+        message = f'slug "{clip(slug)}"{where} is not a safe URL path segment: it {unsafe}'
+        raise PostError(path, message, field="slug")
     return slug
+
+
+def _unsafe_segment(slug: str) -> str | None:
+    """Why ``slug`` cannot be one segment of a URL path (also once %-decoded), or None."""
+    if _PLAIN_SEGMENT.fullmatch(slug) and slug not in (".", ".."):
+        return None  # the usual slug, told apart in one pass
+    if re.search(r"[?#]", slug):
+        return 'contains "?" or "#"'
+    if re.search(r"\s", slug):
+        return "contains whitespace"
+    for text, decoded in ((slug, ""), (unquote(slug, errors="replace"), " once %-decoded")):
+        control = _CONTROL.search(text)
+        if control is not None:
+            return f"contains the control character {_codepoint(control[0])}{decoded}"
+        if "/" in text or "\\" in text:
+            return f'contains "/" or "\\"{decoded}'
+        if text in (".", ".."):
+            return f'is "{text}"{decoded}, a relative path'
+    return None
 
 
 def _picture_url(path: Path, meta: Mapping[str, Any], blog: BlogConfig) -> str | None:
@@ -254,7 +195,7 @@ def _picture_url(path: Path, meta: Mapping[str, Any], blog: BlogConfig) -> str |
     if value is None:
         return None
     if not isinstance(value, str):
-        raise PostError(path, f"picture must be text, got {_kind(value)}", field="picture")
+        raise PostError(path, f"picture must be text, got {kind(value)}", field="picture")
     picture = value.strip()
     if not picture:
         return None
@@ -279,7 +220,7 @@ def _strings(path: Path, value: object, key: str) -> tuple[str, ...]:
         if item is None:
             continue
         if isinstance(item, bool) or not isinstance(item, str | int | float):
-            shown = _kind(value) if item is value else f"an item that is {_kind(item)}"
+            shown = kind(value) if item is value else f"an item that is {kind(item)}"
             raise PostError(path, f"{key} must be text or a list of text, got {shown}", field=key)
         text = str(item).strip()
         if text:
@@ -292,7 +233,7 @@ def _text(path: Path, meta: Mapping[str, Any], key: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise PostError(path, f"{key} must be text, got {_kind(value)}", field=key)
+        raise PostError(path, f"{key} must be text, got {kind(value)}", field=key)
     text = value.strip()
     if len(text) > MAX_DESCRIPTION:
         message = f"{key} is {len(text)} characters; at most {MAX_DESCRIPTION}"
@@ -305,7 +246,7 @@ def _comments_url(value: object) -> tuple[str | None, str | None]:
     if value is None:
         return None, None
     if not isinstance(value, str):
-        return None, f"commentsUrl is {_kind(value)}, not a URL; ignored"
+        return None, f"commentsUrl is {kind(value)}, not a URL; ignored"
     url = value.strip().rstrip("?#")
     if not url:
         return None, None
@@ -332,7 +273,7 @@ def _flag(path: Path, meta: Mapping[str, Any], key: str, *, default: bool) -> bo
     if value is None:
         return default
     if not isinstance(value, bool):
-        raise PostError(path, f"{key} must be true or false; got {_show(value)}", field=key)
+        raise PostError(path, f"{key} must be true or false; got {show(value)}", field=key)
     return value
 
 
@@ -345,12 +286,12 @@ def _channels(path: Path, meta: Mapping[str, Any]) -> frozenset[Channel]:
     valid = "true, false or a list of discourse, discord, twitter (alias x)"
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list):
-        raise PostError(path, f"announce must be {valid}; got {_show(value)}", field="announce")
+        raise PostError(path, f"announce must be {valid}; got {show(value)}", field="announce")
     channels: set[Channel] = set()
     for item in items:
         name = item.strip().lower() if isinstance(item, str) else None
         if name not in _CHANNEL_NAMES:
-            raise PostError(path, f"announce must be {valid}; got {_show(item)}", field="announce")
+            raise PostError(path, f"announce must be {valid}; got {show(item)}", field="announce")
         channels.add(_CHANNEL_NAMES[name])
     return frozenset(channels)
 
@@ -363,39 +304,3 @@ def _file_name_date(path: Path) -> date | None:
         return date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError:
         return None
-
-
-def find_post(posts: Iterable[Post], ref: str) -> Post | None:
-    """The post ``ref`` names: by slug (exact, then any case), public URL, or file name/stem.
-
-    URLs match ignoring http/https, the case of the host and a trailing slash; a URL
-    without a scheme (``dvc.org/blog/x``) is read as https.
-    """
-    candidates = list(posts)
-    ref = ref.strip()
-    if not ref:
-        return None
-    lowered = ref.lower()
-    url_key = _url_key(ref if "://" in ref else f"https://{ref}")
-    name = Path(ref).name
-    tests = (
-        lambda post: post.slug == ref,
-        lambda post: post.slug.lower() == lowered,
-        lambda post: url_key is not None and _url_key(post.url) == url_key,
-        lambda post: name in (post.path.name, post.path.stem),
-    )
-    for test in tests:
-        for post in candidates:
-            if test(post):
-                return post
-    return None
-
-
-def _url_key(url: str) -> tuple[str, str] | None:
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    return parts.netloc.lower(), parts.path.rstrip("/")

@@ -1,0 +1,168 @@
+"""Pure: the YAML frontmatter of one post file, and short renderings of values for messages.
+
+Pitfalls handled: a byte-order mark before ``---``, CRLF, later ``---`` lines in the body,
+impossible YAML dates (PyYAML raises ValueError on ``2022-13-45``), a key given twice in
+one mapping (PyYAML silently keeps the last), alias bombs and huge values (echoed values
+are cut to 60 characters; containers are named, not printed).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from heartbeat_bot.errors import PostError
+
+try:  # libyaml: markedly faster than the pure-Python parser
+    from yaml import CSafeLoader as _SafeBase
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml import SafeLoader as _SafeBase  # type: ignore[assignment]
+
+SHOWN = 60  # at most this many characters of a value are echoed in a message
+
+# PyYAML's constructors leak these (not YAMLError) on bad explicit tags such as
+# `!!int abc` (ValueError), `!!int` alone (IndexError), `!!bool maybe` (KeyError).
+_YAML_LEAKS = (LookupError, ValueError, TypeError, AttributeError, ArithmeticError, RecursionError)
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # shown escaped: no terminal escapes in messages
+# A `---` line, exactly as python-frontmatter's YAMLHandler.FM_BOUNDARY finds it.
+_BOUNDARY = re.compile(r"^-{3,}\s*$", re.MULTILINE)
+
+
+class DuplicateKey(yaml.constructor.ConstructorError):
+    """A mapping names the same key twice; ``first`` and ``second`` are 0-based lines."""
+
+    def __init__(self, key: object, first: int, second: int, *, top_level: bool) -> None:
+        super().__init__(problem=f"found the key {show(key)} twice")
+        self.key, self.first, self.second, self.top_level = key, first, second, top_level
+
+
+class _Loader(_SafeBase):
+    """Safe YAML loader (libyaml's parser when available) on which an impossible date stays
+    a string and a key given twice in one mapping is an error (``<<`` merges may be
+    overridden, as YAML intends)."""
+
+    _root: yaml.Node | None = None
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        self._root = node
+        return super().construct_document(node)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        # flatten_mapping deletes `<<` entries from this very list and, when it merged
+        # anything, gives the node a new one: ``own`` stays the mapping's own pairs.
+        own = node.value
+        count = len(own)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        if node.value is own and len(mapping) == count:
+            return mapping  # no merge, as many keys as pairs: the usual case, at no cost
+        seen: dict[Any, yaml.Node] = {}
+        for key_node, _ in own:
+            key = self.construct_object(key_node)  # built already: a cache look-up
+            first = seen.setdefault(key, key_node)
+            if first is not key_node:
+                lines = (first.start_mark.line, key_node.start_mark.line)
+                raise DuplicateKey(key, *lines, top_level=node is self._root)
+        return mapping
+
+
+def _lenient_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except (ValueError, AttributeError, OverflowError):
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _lenient_timestamp)
+
+
+def clip(value: object, limit: int = SHOWN) -> str:
+    """``value`` as one line of at most ``limit`` characters, for messages.
+
+    Containers are named, never printed: YAML aliases can make a tiny file expand to
+    millions of items when printed. Dates and date-times are shown in ISO 8601, control
+    characters escaped (``\\x1b``).
+    """
+    if isinstance(value, list | dict | set | tuple):
+        return kind(value)
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, date):
+        text = value.isoformat()
+    else:
+        text = repr(value)
+    text = _CONTROL.sub(_escape, " ".join(text[: limit * 4].split()))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\x{ord(match[0]):02x}"
+
+
+def show(value: object) -> str:
+    """A value for a message: a string quoted and clipped, a container by its kind."""
+    if isinstance(value, str):
+        return f'"{clip(value)}"'
+    return clip(value)
+
+
+def kind(value: object) -> str:
+    names = {dict: "a mapping", list: "a list", bool: "true/false", type(None): "nothing"}
+    name = type(value).__name__
+    return names.get(type(value), f"{'an' if name[0] in 'aeiou' else 'a'} {name}")
+
+
+def read_frontmatter(path: Path, raw: bytes, *, body: bool = True) -> tuple[dict[str, Any], str]:
+    """The frontmatter mapping and the body, or a PostError; ``body=False`` skips copying
+    the body (giving ""), a good part of the cost of scanning a large blog."""
+    if b"\x00" in raw:
+        raise PostError(path, "contains NUL bytes; not a text file")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        where = f"byte 0x{raw[exc.start]:02x} at offset {exc.start}"
+        raise PostError(path, f"is not UTF-8 text ({where})") from exc
+    text = text.removeprefix("\ufeff")
+    if "\r" in text:  # rare; replace() would scan every file twice even when there is none
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    rest = text.lstrip()
+    skipped_lines = text[: len(text) - len(rest)].count("\n")
+    opening = _BOUNDARY.match(rest)
+    if opening is None:
+        raise PostError(path, "does not start with a '---' frontmatter block")
+    closing = _BOUNDARY.search(rest, opening.end())  # as python-frontmatter's split()
+    if closing is None:
+        raise PostError(path, "frontmatter has no closing '---' line")
+    fm = rest[opening.end() : closing.start()]
+    first_line = skipped_lines + rest[: opening.end()].count("\n")  # 0-based line of fm[0]
+    try:
+        data = yaml.load(fm, Loader=_Loader)
+    except DuplicateKey as exc:
+        raise _duplicate_error(path, exc, first_line) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {first_line + mark.line + 1}: " if mark is not None else ""
+        what = clip(exc.problem or exc.context or "syntax error", 120)
+        raise PostError(path, f"frontmatter is not valid YAML ({where}{what})") from exc
+    except (yaml.YAMLError, *_YAML_LEAKS) as exc:
+        what = "cannot build a value: " + clip(str(exc) or type(exc).__name__, 120)
+        raise PostError(path, f"frontmatter is not valid YAML ({what})") from exc
+    if data is None:
+        raise PostError(path, "frontmatter is empty")
+    if not isinstance(data, dict):
+        raise PostError(path, f"frontmatter must be a mapping of keys to values, got {kind(data)}")
+    return data, rest[closing.end() :].strip() if body else ""
+
+
+def _duplicate_error(path: Path, exc: DuplicateKey, first_line: int) -> PostError:
+    lines = f"lines {first_line + exc.first + 1} and {first_line + exc.second + 1}"
+    if exc.top_level and isinstance(exc.key, str):
+        name = clip(exc.key)
+        message = f"{name} is given twice in the frontmatter ({lines}); keep one"
+        return PostError(path, message, field=name)
+    message = f"frontmatter gives the key {show(exc.key)} twice in one mapping ({lines}); keep one"
+    return PostError(path, message)
