@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from typing import Any
+
+from heartbeat_bot.ledger.connection import Connection
 
 
 class Journal:
@@ -13,7 +14,7 @@ class Journal:
     A part of :class:`~heartbeat_bot.ledger.store.Ledger`, which opens the connection.
     """
 
-    _db: sqlite3.Connection
+    _db: Connection
     identity: str
     clock: Callable[[], float]
 
