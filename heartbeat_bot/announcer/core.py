@@ -139,8 +139,12 @@ class Announcer:
             jobs.append(self._discord(ctx, post, rows["discord"], comments_url))
         if "twitter" in rows:
             jobs.append(self._twitter(ctx, post, rows["twitter"], comments_url, forced=force))
-        for outcome in await asyncio.gather(*jobs):
-            report.outcomes[outcome.channel] = outcome
+        # Each channel finishes (and records) what it began, even when the other fails.
+        results = await asyncio.gather(*jobs, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+            report.outcomes[result.channel] = result
         if link is not None:  # last: a slow push or GitHub call holds up no announcement
             note = await self.links.write(post, link)
             if note:
