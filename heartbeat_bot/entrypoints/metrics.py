@@ -2,7 +2,7 @@
 
 Pure: the service updates a :class:`Metrics` as it works and the health server renders it
 on ``GET /metrics``. The format (version 0.0.4) is small enough to write by hand, which
-saves a dependency for seven metrics.
+saves a dependency for eight metrics.
 """
 
 from __future__ import annotations
@@ -25,6 +25,11 @@ _FAMILIES: tuple[tuple[str, str, str], ...] = (
     ),
     ("heartbeat_queue_size", "gauge", "Posts queued to be announced."),
     ("heartbeat_scheduled_posts", "gauge", "Posts scheduled to go live later."),
+    (
+        "heartbeat_git_fetches_total",
+        "counter",
+        "Fetches of the blog's git repository (before scans, including those after a push).",
+    ),
 )
 
 Labels = tuple[tuple[str, str], ...]
@@ -41,6 +46,7 @@ class Metrics:
         self.last_scan: float | None = None
         self.queue_size = 0
         self.scheduled = 0
+        self.git_fetches = 0
 
     def post_seen(self, n: int = 1) -> None:
         self.posts_seen += n
@@ -61,6 +67,9 @@ class Metrics:
     def set_scheduled(self, n: int) -> None:
         self.scheduled = n
 
+    def git_fetched(self) -> None:
+        self.git_fetches += 1
+
     def render(self) -> str:
         """The exposition text, families in a fixed order and samples sorted by label."""
         samples: dict[str, list[tuple[Labels, float]]] = {
@@ -79,6 +88,7 @@ class Metrics:
             ),
             "heartbeat_queue_size": [((), self.queue_size)],
             "heartbeat_scheduled_posts": [((), self.scheduled)],
+            "heartbeat_git_fetches_total": [((), self.git_fetches)],
         }
         lines: list[str] = []
         for name, kind, help_text in _FAMILIES:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import time
@@ -106,7 +107,9 @@ class Service:
                 self.retry_write_backs, "interval", seconds=poll, id="write-back"
             )
         self._spawn(self._heartbeat())
-        self._spawn(watch_folder(self.config.posts_dir, self.stopping, self.rescan))
+        # A git clone changes only by our own fetches: what the watcher sees needs no other.
+        changed = functools.partial(self.rescan, fetch=False)
+        self._spawn(watch_folder(self.config.posts_dir, self.stopping, changed))
         for _ in range(WORKERS):
             self._spawn(self._worker())
         log.info("watching %s (rescan every %s s)", self.config.posts_dir, poll)
@@ -150,12 +153,14 @@ class Service:
 
     # -- finding posts ----------------------------------------------------------------
 
-    async def rescan(self, *, first: bool = False, backfill_since: date | None = None) -> None:
+    async def rescan(
+        self, *, first: bool = False, backfill_since: date | None = None, fetch: bool = True
+    ) -> None:
         """Read what changed in the folder and decide, per post, what to do now."""
         if self.stopping.is_set():
             return
         async with self._scanning:
-            if self.app.repo is not None:
+            if self.app.repo is not None and fetch:
                 await self._fetch()
             try:
                 result = self.app.source.rescan(self.config.blog)
@@ -197,6 +202,7 @@ class Service:
 
         assert self.app.repo is not None
         async with git_lock(self.app.repo):
+            self.metrics.git_fetched()
             try:
                 await asyncio.to_thread(self.app.refresh)
             except HeartbeatError as exc:

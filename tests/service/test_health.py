@@ -213,6 +213,7 @@ def test_metrics_page_parses_and_counts(ledger_path: Path) -> None:
             "heartbeat_last_scan_success_timestamp_seconds": "1700000000.5",
             "heartbeat_queue_size": "4",
             "heartbeat_scheduled_posts": "2",
+            "heartbeat_git_fetches_total": "0",
         }
 
     _serve(metrics, scenario, ledger_writable=ledger_writable_check(ledger_path))
