@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import itertools
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterator
@@ -23,6 +24,8 @@ from heartbeat_bot.sources.github import GitHubClient, PullRequestExists
 SECRET = "s3cret-webhook-key-0123456789"
 HEAD = "heartbeat-bot/comments"
 PUSH = json.dumps({"ref": "refs/heads/main", "after": "abc123"}).encode()
+DELIVERY = "72d3162e-cc78-11e3-81ab-4c9367dc0958"
+_deliveries = itertools.count(1)
 
 # --- webhooks -----------------------------------------------------------------------------
 
@@ -31,8 +34,10 @@ def _sign(body: bytes, secret: str = SECRET) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def _headers(event: str, signature: str | None) -> dict[str, str]:
-    headers = {"X-GitHub-Event": event, "X-GitHub-Delivery": "72d3162e-cc78-11e3-81ab-4c9367dc0958"}
+def _headers(event: str, signature: str | None, delivery: str | None = None) -> dict[str, str]:
+    """GitHub's headers; each delivery has an id of its own unless ``delivery`` is given."""
+    delivery = delivery or f"72d3162e-cc78-11e3-81ab-{next(_deliveries):012x}"
+    headers = {"X-GitHub-Event": event, "X-GitHub-Delivery": delivery}
     if signature is not None:
         headers["X-Hub-Signature-256"] = signature
     return headers
@@ -99,15 +104,15 @@ def test_unsigned_or_forged_pushes_are_refused(caplog: pytest.LogCaptureFixture)
     forged = PUSH.replace(b"abc123", b"evil00")
 
     async def scenario(client: httpx.AsyncClient, hook: GitHubWebhook) -> None:
-        assert await _post(client, PUSH, _headers("push", None)) == 401
-        assert await _post(client, forged, _headers("push", _sign(PUSH))) == 401
-        assert await _post(client, PUSH, _headers("push", _sign(PUSH, "guess"))) == 401
-        assert await _post(client, PUSH, _headers("push", "sha256=nothex")) == 401
+        assert await _post(client, PUSH, _headers("push", None, DELIVERY)) == 401
+        assert await _post(client, forged, _headers("push", _sign(PUSH), DELIVERY)) == 401
+        assert await _post(client, PUSH, _headers("push", _sign(PUSH, "guess"), DELIVERY)) == 401
+        assert await _post(client, PUSH, _headers("push", "sha256=nothex", DELIVERY)) == 401
 
     assert _serve(scenario) == []
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 4
-    assert all("72d3162e-cc78-11e3-81ab-4c9367dc0958" in r.getMessage() for r in warnings)
+    assert all(DELIVERY in r.getMessage() for r in warnings)
     assert SECRET not in caplog.text
 
 
@@ -161,6 +166,44 @@ def test_failing_scan_is_logged_not_raised(caplog: pytest.LogCaptureFixture) -> 
 
     assert asyncio.run(main()) == 202
     assert "the scan after the push failed" in caplog.text
+
+
+def test_a_replayed_delivery_triggers_nothing() -> None:
+    """The same signed delivery sent again answers 200 and schedules no second scan; a
+    forged copy of a delivery id does not make the real one count as a replay."""
+
+    async def scenario(client: httpx.AsyncClient, hook: GitHubWebhook) -> None:
+        assert await _post(client, PUSH, _headers("push", _sign(PUSH, "guess"), DELIVERY)) == 401
+        assert await _post(client, PUSH, _headers("push", _sign(PUSH), DELIVERY)) == 202
+        await hook.drain()
+        for _ in range(50):
+            assert await _post(client, PUSH, _headers("push", _sign(PUSH), DELIVERY)) == 200
+
+    assert _serve(scenario) == ["refs/heads/main"]
+
+
+def test_a_burst_of_pushes_makes_one_scan_and_one_more_after_it() -> None:
+    """Pushes arriving while a scan runs coalesce into a single scan after it."""
+    release = asyncio.Event()
+    pushed: list[str] = []
+
+    async def slow_scan(ref: str) -> None:
+        pushed.append(ref)
+        await release.wait()
+
+    async def main() -> list[int]:
+        hook = GitHubWebhook(SecretStr(SECRET), slow_scan)
+        statuses = [await hook(PUSH, _headers("push", _sign(PUSH))) for _ in range(20)]
+        await asyncio.sleep(0.05)
+        assert pushed == ["refs/heads/main"], "one scan at a time"
+        release.set()
+        await hook.drain()
+        statuses.append(await hook(PUSH, _headers("push", _sign(PUSH))))
+        await hook.drain()
+        return statuses
+
+    assert asyncio.run(main()) == [202] * 21
+    assert pushed == ["refs/heads/main"] * 3
 
 
 # --- the pull request client against the sandbox -------------------------------------------

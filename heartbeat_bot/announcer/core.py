@@ -186,7 +186,10 @@ class Announcer:
         if "twitter" in rows:
             twitter = self._twitter(ctx, post, rows["twitter"], comments_url, forced=force)
             jobs.append(job("twitter", twitter))
-        await asyncio.gather(*jobs)
+        # Each channel finishes (and records) what it began, even when the other fails.
+        for result in await asyncio.gather(*jobs, return_exceptions=True):
+            if isinstance(result, BaseException):
+                raise result
         if link is not None:  # last: a slow push or GitHub call holds up no announcement
             note = await self.links.write(post, link)
             if note:

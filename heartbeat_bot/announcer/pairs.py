@@ -26,7 +26,7 @@ from heartbeat_bot.errors import (
     Uncertain,
     WindowClosed,
 )
-from heartbeat_bot.ledger import Delivery
+from heartbeat_bot.ledger import Delivery, LedgerError
 from heartbeat_bot.models import Sent
 
 log = logging.getLogger("heartbeat_bot.announcer")
@@ -290,6 +290,11 @@ async def _run_pair(
             ctx.ledger.fail(row.id, str(exc))
             log.warning("%s: failed: %s", row.channel, exc)
             return Outcome(row.channel, "failed", "failed", note=str(exc))
-        ctx.ledger.finish(row.id, sent)
+        try:
+            ctx.ledger.finish(row.id, sent)
+        except LedgerError:
+            # Still `sending` in the ledger: checked with the service before any resend.
+            log.error("%s: sent %s, but the ledger could not record it", row.channel, sent.url)
+            raise
         log.info("%s: sent %s", row.channel, sent.url or sent.remote_id)
         return Outcome(row.channel, "done", "sent", sent.url)

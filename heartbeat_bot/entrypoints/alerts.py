@@ -1,11 +1,12 @@
 """Telling a person that something needs them: short messages to a Discord webhook.
 
 Alerts are for states the service cannot fix alone: a pair that ``failed`` or is
-``unknown`` (it may or may not have been posted), posts held for sharing a slug, or a
-scheduler that stopped scanning.
-Each is sent once: a pair alert once per (post, channel, state) ever (the service keeps
-the keys in the ledger through ``already_sent``/``mark_sent``), a stall alert once per
-stall. Messages are rate-limited; alerts that come faster are merged into the next one.
+``unknown`` (it may or may not have been posted), posts held for sharing a slug, a
+scheduler that stopped scanning, or a ledger that cannot be used. Each is sent once: a
+pair alert once per (post, channel, state) ever (the service keeps the keys in the ledger
+through ``already_sent``/``mark_sent``), a stall or ledger alert once per episode (kept in
+memory: the ledger may be the very thing that is broken). Messages are rate-limited;
+alerts that come faster are merged into the next one.
 Sending never raises: an alert that cannot be delivered is logged at WARNING instead.
 """
 
@@ -40,7 +41,7 @@ _SPACE = re.compile(r"\s+")
 @dataclass(frozen=True)
 class _Alert:
     text: str
-    key: str | None  # the ledger key to mark once delivered; None for stall alerts
+    key: str | None  # the ledger key to mark once delivered; None for stall and ledger alerts
 
 
 class Alerts:
@@ -66,6 +67,7 @@ class Alerts:
         self._queue: list[_Alert] = []
         self._last_sent: float | None = None
         self._stalled = False
+        self._ledger_down = False
 
     @property
     def pending(self) -> int:
@@ -120,6 +122,18 @@ class Alerts:
 
     def scan_recovered(self) -> None:
         self._stalled = False
+
+    async def ledger_alert(self, reason: str) -> None:
+        """Say that the ledger cannot be used (sending paused); once until
+        :meth:`ledger_recovered`. Needs nothing from the ledger."""
+        if self._ledger_down:
+            return
+        self._ledger_down = True
+        text = f"heartbeat-bot paused sending: its ledger cannot be used: {self._scrub(reason)}"
+        await self._raise(_Alert(_one_line(text, MAX_CONTENT), None))
+
+    def ledger_recovered(self) -> None:
+        self._ledger_down = False
 
     async def flush(self, *, force: bool = False) -> None:
         """Send what is queued, as one message, if the rate limit allows (or ``force``).

@@ -14,7 +14,7 @@ from heartbeat_bot.announcer import WRITE_BACK_PENDING, PostReport
 from heartbeat_bot.entrypoints.app import App, now
 from heartbeat_bot.entrypoints.wiring import announcer_for, channel_clients, open_ledger
 from heartbeat_bot.errors import HeartbeatError
-from heartbeat_bot.ledger import Ledger
+from heartbeat_bot.ledger import Ledger, LedgerError
 from heartbeat_bot.models import CHANNELS, Post, Sent
 
 EXIT_OK, EXIT_INCOMPLETE, EXIT_USAGE = 0, 1, 2
@@ -216,8 +216,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     )
     for error in broken:
         print(f"      {error}")
-    with open_ledger(app.config) as ledger:
-        print(f"ok    ledger {ledger.path} (schema {ledger.schema_version})")
+    ledger_ok = True
+    try:  # opening runs PRAGMA quick_check; the probe commits a marker
+        with open_ledger(app.config) as ledger:
+            ledger.probe()
+            print(f"ok    ledger {ledger.path} (schema {ledger.schema_version})")
+    except LedgerError as exc:
+        ledger_ok = False
+        print(f"FAIL  ledger: {exc}")
     enabled = app.config.enabled_channels()
     print(f"ok    channels enabled: {', '.join(enabled) or 'none'}")
     if args.online:
@@ -225,7 +231,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             failed = isinstance(result, Exception)
             ok = ok and not failed
             print(f"{'FAIL ' if failed else 'ok   '} {name}: {result}")
-    if broken:
+    if broken or not ledger_ok:
         return EXIT_USAGE
     return EXIT_OK if ok else EXIT_INCOMPLETE
 

@@ -1,7 +1,7 @@
 """The service's small HTTP listener: ``/healthz``, ``/metrics`` and (later) GitHub webhooks.
 
 It runs on the service's own event loop (aiohttp), so it needs no thread and shares no
-state beyond the :class:`Metrics` it renders and the two liveness checks it is given.
+state beyond the :class:`Metrics` it renders and the health checks it is given.
 """
 
 from __future__ import annotations
@@ -42,8 +42,9 @@ def parse_address(address: str) -> tuple[str | None, int]:
 class HealthServer:
     """``GET /healthz``, ``GET /metrics`` and, when a handler is given, GitHub webhooks.
 
-    ``ledger_writable`` runs in a worker thread: it touches the disk and may wait up to a
-    second on SQLite's lock, which must not hold up the announcements on the loop.
+    ``ledger_problem`` is what the service found (why its ledger cannot be used, or None);
+    ``ledger_writable`` looks at the file itself, in a worker thread: it touches the disk
+    and may wait up to a second on SQLite's lock, which must not hold up the loop.
     """
 
     def __init__(
@@ -53,12 +54,14 @@ class HealthServer:
         *,
         loop_alive: Callable[[], bool],
         ledger_writable: Callable[[], bool],
+        ledger_problem: Callable[[], str | None] | None = None,
         webhook: Webhook | None = None,
     ) -> None:
         self.host, self._requested_port = parse_address(address)
         self.metrics = metrics
         self._loop_alive = loop_alive
         self._ledger_writable = ledger_writable
+        self._ledger_problem = ledger_problem
         self._webhook = webhook
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
@@ -114,6 +117,9 @@ class HealthServer:
         """The first reason the service is unhealthy, or None when it is fine."""
         if not _safely(self._loop_alive):
             return "scheduler loop stalled"
+        problem = self._ledger_problem() if self._ledger_problem is not None else None
+        if problem:
+            return " ".join(problem.split())  # one line, whatever the reason holds
         if not await asyncio.to_thread(_safely, self._ledger_writable):
             return "ledger not writable"
         return None

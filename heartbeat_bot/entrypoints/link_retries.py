@@ -8,6 +8,7 @@ from collections.abc import Container, Mapping
 
 from heartbeat_bot.announcer.links import Links
 from heartbeat_bot.entrypoints.alerts import Alerts
+from heartbeat_bot.ledger import LedgerError
 from heartbeat_bot.models import Post
 
 log = logging.getLogger("heartbeat_bot.service")
@@ -43,6 +44,8 @@ async def retry_links(
             continue
         try:
             note = await links.retry(post)
+        except LedgerError:  # the service pauses until the ledger is usable again
+            raise
         except Exception:  # one post's trouble never stops the others
             log.exception("%s: writing its comments URL failed unexpectedly", post.slug)
             continue

@@ -79,6 +79,11 @@ class Metrics:
             ["channel", "state"],
             registry=registry,
         )
+        self._git_fetches = Counter(
+            "heartbeat_git_fetches",
+            "Fetches of the blog's git repository (before scans, including those after a push).",
+            registry=registry,
+        )
         self._latency = Histogram(
             "heartbeat_publish_to_done_seconds",
             "From a post's publish moment to its announcement being done, by channel.",
@@ -127,6 +132,9 @@ class Metrics:
             for family in self._pairs.collect()
             for sample in family.samples
         ]
+
+    def git_fetched(self) -> None:
+        self._git_fetches.inc()
 
     def render(self) -> str:
         """The exposition text (format 0.0.4)."""

@@ -54,6 +54,7 @@ async def serve(app: App, backfill_since: date | None = None) -> int:
     config = app.config
     policy = RetryPolicy(max_attempts=config.service.max_attempts)
     with open_ledger(config) as ledger:
+        ledger.probe()  # an unusable ledger ends `run` here, in one line (exit 2)
         async with (
             announcer_for(app, ledger, policy=policy) as announcer,
             httpx.AsyncClient(timeout=10.0) as http,
@@ -80,6 +81,7 @@ async def serve(app: App, backfill_since: date | None = None) -> int:
                     metrics,
                     loop_alive=service.loop_alive,
                     ledger_writable=ledger_writable_check(config.state_path),
+                    ledger_problem=service.watch.reason,
                     webhook=webhook,
                 )
                 await _listen(health, config.service.http)

@@ -4,13 +4,15 @@ One asyncio event loop runs everything: a file watcher (sub-second reaction), a 
 rescan as a safety net, APScheduler date jobs that fire at the exact publish moment of
 future posts, a retry job for pairs left ``waiting``, a few workers that call the
 announcer, and the health listener. The first run records every published post as the
-baseline and sends nothing.
+baseline and sends nothing. While the ledger cannot be used, nothing is sent (see
+``ledger_watch``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import time
@@ -24,26 +26,25 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from heartbeat_bot.announcer import Announcer
 from heartbeat_bot.entrypoints.alerts import Alerts
 from heartbeat_bot.entrypoints.app import App
+from heartbeat_bot.entrypoints.ledger_watch import PROBE_SECONDS, LedgerWatch
 from heartbeat_bot.entrypoints.link_retries import retry_links
 from heartbeat_bot.entrypoints.liveness import wait_for_page
 from heartbeat_bot.entrypoints.metrics import Metrics
+from heartbeat_bot.entrypoints.post_ledger import begun, needs_work, take_baseline
 from heartbeat_bot.entrypoints.report_log import record, report_post_errors
+from heartbeat_bot.entrypoints.watcher import watch_folder
 from heartbeat_bot.errors import HeartbeatError
-from heartbeat_bot.ledger import Ledger
+from heartbeat_bot.ledger import Ledger, LedgerUnusable
 from heartbeat_bot.models import Post
 
 log = logging.getLogger("heartbeat_bot.service")
 
-BASELINE_KEY = "baseline"
 WORKERS = 3
 # Waits a service asks for are sat out in the worker up to this long; longer ones are
 # left to the retry job, which frees the worker for other posts.
 MAX_INLINE_WAIT = 30.0
 RETRY_CHECK_SECONDS = 5.0
 SHUTDOWN_GRACE = 10.0
-# The watcher reports a burst of writes once the folder is quiet this long (ms).
-WATCH_DEBOUNCE_MS = 50
-WATCH_RETRY = 5.0
 
 
 class Service:
@@ -66,6 +67,7 @@ class Service:
         self.metrics = metrics
         self.alerts = alerts
         self.clock = clock
+        self.watch = LedgerWatch(ledger, alerts, self._resume)
         self.scheduler = AsyncIOScheduler(
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
@@ -97,12 +99,17 @@ class Service:
         self.scheduler.add_job(self.rescan, "interval", seconds=poll, id="rescan")
         self.scheduler.add_job(self.retry_due, "interval", seconds=RETRY_CHECK_SECONDS, id="retry")
         self.scheduler.add_job(self.check_stall, "interval", seconds=poll, id="stall")
+        self.scheduler.add_job(
+            self.watch.probe, "interval", seconds=PROBE_SECONDS, id="ledger-probe"
+        )
         if self.announcer.links.write_back is not None:
             self.scheduler.add_job(
                 self.retry_write_backs, "interval", seconds=poll, id="write-back"
             )
         self._spawn(self._heartbeat())
-        self._spawn(self._watch())
+        # A git clone changes only by our own fetches: what the watcher sees needs no other.
+        changed = functools.partial(self.rescan, fetch=False)
+        self._spawn(watch_folder(self.config.posts_dir, self.stopping, changed))
         for _ in range(WORKERS):
             self._spawn(self._worker())
         log.info("watching %s (rescan every %s s)", self.config.posts_dir, poll)
@@ -146,12 +153,14 @@ class Service:
 
     # -- finding posts ----------------------------------------------------------------
 
-    async def rescan(self, *, first: bool = False, backfill_since: date | None = None) -> None:
+    async def rescan(
+        self, *, first: bool = False, backfill_since: date | None = None, fetch: bool = True
+    ) -> None:
         """Read what changed in the folder and decide, per post, what to do now."""
         if self.stopping.is_set():
             return
         async with self._scanning:
-            if self.app.repo is not None:
+            if self.app.repo is not None and fetch:
                 await self._fetch()
             try:
                 result = self.app.source.rescan(self.config.blog)
@@ -177,11 +186,16 @@ class Service:
                     if not first:
                         log.info("post found: %s (%s)", item.slug, item.path.name)
             current = [p for p in result.items if isinstance(p, Post)]
-            if first:
+            if first:  # at start-up an unusable ledger ends `run` (exit 2)
                 self._first_run(current, backfill_since)
-            for post in current:
-                if first or post.path in changed:
-                    self.consider(post)
+            elif not self.watch.usable:
+                return  # the posts are considered again once it is usable
+            try:
+                for post in current:
+                    if first or post.path in changed:
+                        self.consider(post)
+            except LedgerUnusable as exc:
+                await self.watch.lost(exc)
 
     async def _fetch(self) -> None:
         """Bring the clone to the branch tip (in a thread: git may take a while)."""
@@ -189,10 +203,21 @@ class Service:
 
         assert self.app.repo is not None
         async with git_lock(self.app.repo):
+            self.metrics.git_fetched()
             try:
                 await asyncio.to_thread(self.app.refresh)
             except HeartbeatError as exc:
                 log.error("fetching the blog failed: %s", exc)
+
+    async def _resume(self) -> None:
+        """The ledger is usable again: look at every post again, as after a pause."""
+        try:
+            for post in list(self.posts.values()):
+                self.consider(post)
+        except LedgerUnusable as exc:
+            await self.watch.lost(exc)
+            return
+        await self.retry_due()
 
     async def on_push(self, ref: str) -> None:
         """A signed push webhook: fetch and scan now instead of at the next poll."""
@@ -201,24 +226,10 @@ class Service:
 
     def _first_run(self, posts: list[Post], backfill_since: date | None) -> None:
         now = datetime.now(UTC)
-        published = [p for p in posts if p.state(now) == "published"]
-        backfill = [p for p in published if backfill_since and p.date >= backfill_since]
-        if self.ledger.get_meta(BASELINE_KEY) is None:
-            with self.ledger.transaction():  # one commit for thousands of posts
-                for post in published:
-                    if post not in backfill:
-                        self.ledger.mark_baseline(post)
-                self.ledger.set_meta(BASELINE_KEY, now.isoformat())
-            log.info(
-                "first run: %d published posts recorded as baseline; nothing sent for them",
-                len(published) - len(backfill),
-            )
-        backfill = [p for p in backfill if self._needs_work(p, include_baseline=True)]
-        backfill.sort(key=lambda p: p.published_at)
+        backfill = take_baseline(self.ledger, posts, backfill_since, now, self.announcer.enabled)
         spacing = self.config.service.backfill_interval
         for index, post in enumerate(backfill):
             self.backfilling.add(post.url)
-            self.ledger.mark_baseline(post, baseline=False)
             moment = now + timedelta(seconds=index * spacing)
             self.scheduler.add_job(
                 self.enqueue_job,
@@ -229,12 +240,8 @@ class Service:
                 replace_existing=True,
             )
         if backfill:
-            log.info(
-                "backfill: %d posts since %s, one every %s s",
-                len(backfill),
-                backfill_since,
-                spacing,
-            )
+            since, count = backfill_since, len(backfill)
+            log.info("backfill: %d posts since %s, one every %s s", count, since, spacing)
 
     def _forget(self, path: Path, note: str | None = "removed") -> None:
         url = self.by_path.pop(path, None)
@@ -254,7 +261,9 @@ class Service:
         if state != "scheduled":
             with contextlib.suppress(Exception):
                 self.scheduler.remove_job(job_id)
-        if state == "draft" or post.url in self.backfilling or not self._needs_work(post):
+        if state == "draft" or post.url in self.backfilling:
+            return
+        if not needs_work(self.ledger, post, self.announcer.enabled):
             return
         if state == "scheduled":
             self.scheduler.add_job(
@@ -271,42 +280,10 @@ class Service:
             return
         self.enqueue(post.url)
 
-    def _needs_work(self, post: Post, *, include_baseline: bool = False) -> bool:
-        """Whether some enabled channel of the post has nothing settled yet."""
-        row = self.ledger.find_post(post.url)
-        if row is None:
-            return not self._url_changed(post)
-        if row.baseline and not include_baseline:
-            return False
-        states = {d.channel: d.state for d in self.ledger.deliveries(row.id)}
-        wanted = [c for c in self.announcer.enabled if c in post.channels]
-        return any(states.get(c, "pending") in {"pending", "sending"} for c in wanted)
-
     async def enqueue_job(self, url: str) -> None:
         # A coroutine, so APScheduler runs it on the loop (a plain function would run in a
         # worker thread, where the queue must not be touched).
         self.enqueue(url)
-
-    def _url_changed(self, post: Post) -> bool:
-        """A file announced (or taken as baseline) under another URL: not a new post.
-
-        Its slug was edited; announcing it again would repeat it everywhere. A person
-        decides (``heartbeat-bot announce --force``).
-        """
-        for row in self.ledger.posts_at_path(str(post.path)):
-            if row.url != post.url and (
-                row.baseline or any(d.state == "done" for d in self.ledger.deliveries(row.id))
-            ):
-                log.warning(
-                    "%s: its URL changed from %s to %s; not announced again "
-                    "(`heartbeat-bot announce --force %s` would)",
-                    post.path.name,
-                    row.url,
-                    post.url,
-                    post.slug,
-                )
-                return True
-        return False
 
     def enqueue(self, url: str) -> None:
         if url in self.queued or self.stopping.is_set():
@@ -316,24 +293,34 @@ class Service:
         self.metrics.set_queue_size(self.queue.qsize())
 
     async def retry_due(self) -> None:
-        """Queue the posts whose waiting pairs are due again."""
-        for delivery in self.ledger.due():
-            url = self.ledger.post(delivery.post_id).url
-            if url in self.posts and url not in self.queued and url not in self.in_progress:
-                self.metrics.retry(delivery.channel)  # once a retry, not once a check
-                self.enqueue(url)
+        """Queue the posts whose waiting pairs are due again (also notices a lost ledger)."""
+        if not self.watch.usable:
+            return
+        try:
+            for delivery in self.ledger.due():
+                url = self.ledger.post(delivery.post_id).url
+                if url in self.posts and url not in self.queued and url not in self.in_progress:
+                    self.metrics.retry(delivery.channel)  # once a retry, not once a check
+                    self.enqueue(url)
+        except LedgerUnusable as exc:
+            await self.watch.lost(exc)
 
     async def retry_write_backs(self) -> None:
         """Write the comments URLs that could not be written into their posts, when due."""
-        await retry_links(
-            self.announcer.links,
-            self.posts,
-            busy=self.in_progress,
-            stopping=self.stopping,
-            limit=self.config.service.max_attempts,
-            alerts=self.alerts,
-            now=self.clock(),
-        )
+        if not self.watch.usable:
+            return
+        try:
+            await retry_links(
+                self.announcer.links,
+                self.posts,
+                busy=self.in_progress,
+                stopping=self.stopping,
+                limit=self.config.service.max_attempts,
+                alerts=self.alerts,
+                now=self.clock(),
+            )
+        except LedgerUnusable as exc:
+            await self.watch.lost(exc)
 
     async def check_stall(self) -> None:
         last = self.metrics.last_scan
@@ -344,25 +331,9 @@ class Service:
 
     # -- announcing -------------------------------------------------------------------
 
-    async def _watch(self) -> None:
-        from watchfiles import awatch
-
-        while not self.stopping.is_set():
-            try:
-                async for _ in awatch(
-                    self.config.posts_dir,
-                    debounce=WATCH_DEBOUNCE_MS,
-                    step=10,
-                    stop_event=self.stopping,
-                    recursive=False,
-                ):
-                    await self.rescan()
-            except Exception:  # the periodic rescan covers the gap; try watching again
-                log.exception("file watcher failed; watching again in %s s", WATCH_RETRY)
-                await asyncio.sleep(WATCH_RETRY)
-
     async def _worker(self) -> None:
         while True:
+            await self.watch.wait_usable()  # posts stay queued while the ledger is unusable
             url = await self.queue.get()
             self.queued.discard(url)
             self.backfilling.discard(url)
@@ -383,21 +354,30 @@ class Service:
                 self.in_progress.discard(url)
 
     async def _announce(self, post: Post) -> None:
+        try:
+            await self._announce_now(post)
+        except LedgerUnusable as exc:
+            # Nothing was sent without its claim committed; it goes on once usable again.
+            await self.watch.lost(exc)
+
+    async def _announce_now(self, post: Post) -> None:
         early = (post.published_at - datetime.now(UTC)).total_seconds()
         if 0 < early < 5:  # a date job may fire a hair before the moment
             await asyncio.sleep(early)
-        begun = self._begun(post.url)  # a retry: its page was seen, or it was forced
-        if not begun and not self._published(post.url):
+        started = begun(self.ledger, post.url)  # a retry: its page was seen, or it was forced
+        if not started and not self._published(post.url):
             # Turned back into a draft or moved to a later date since it was queued.
             log.info("%s: no longer published; not announced", post.slug)
             return
-        if self.config.blog.require_live and not begun and post.url not in self.live:
+        if self.config.blog.require_live and not started and post.url not in self.live:
             # Wait for the page outside the workers, so one slow deploy holds up no one.
             self._spawn(self._when_live(post))
             return
         self.live.discard(post.url)
         try:
             report = await self.announcer.announce(post, max_wait=MAX_INLINE_WAIT)
+        except LedgerUnusable:
+            raise
         except HeartbeatError as exc:
             log.error("%s: %s", post.slug, exc)
             return
@@ -407,12 +387,6 @@ class Service:
         """Whether the post at ``url``, as last read, is published now."""
         current = self.posts.get(url)
         return current is not None and current.state(datetime.now(UTC)) == "published"
-
-    def _begun(self, url: str) -> bool:
-        """Whether the post's announcement began (a forced draft, a post unpublished
-        halfway): what began is finished, rather than left due for ever."""
-        row = self.ledger.find_post(url)
-        return row is not None and any(d.state != "pending" for d in self.ledger.deliveries(row.id))
 
     async def _when_live(self, post: Post) -> None:
         if post.url in self.waiting_live:

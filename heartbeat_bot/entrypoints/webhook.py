@@ -8,6 +8,11 @@ Anyone can reach a public endpoint, so every delivery must carry GitHub's HMAC s
 (``X-Hub-Signature-256``) made with the shared secret; without a configured secret the
 endpoint refuses everything rather than trust unsigned requests. The scan runs as a task
 of its own: GitHub gives up on a delivery after 10 seconds, and a scan may take longer.
+
+A signed delivery can be replayed (by GitHub's "redeliver", or by anyone who saw it), and
+pushes come in bursts. Neither multiplies the work: a delivery id seen recently is
+answered 200 and does nothing, and pushes coalesce into one scan in progress plus at
+most one queued after it (which reads everything pushed meanwhile).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import hmac
 import json
 import logging
 import re
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 
 from pydantic import SecretStr
@@ -27,6 +33,8 @@ log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "x-hub-signature-256"
 _SIGNATURE = re.compile(r"sha256=([0-9a-fA-F]{64})")
 _DELIVERY = re.compile(r"[^A-Za-z0-9-]")
+# Delivery ids remembered to refuse replays (GitHub's are GUIDs: about 40 KB for these).
+RECENT_DELIVERIES = 1024
 
 OnPush = Callable[[str], Awaitable[None]]
 
@@ -55,10 +63,11 @@ def _delivery_id(headers: Mapping[str, str]) -> str:
 class GitHubWebhook:
     """The ``webhook`` callable of the health server: checks a delivery, schedules a scan.
 
-    ``on_push(ref)`` runs for each signed push (to ``branch`` only, when given), as a task
-    on the running loop; its failures are logged, never raised into the server. Statuses:
-    503 no secret configured, 401 bad signature, 400 unreadable push, 200 ping, 202 push
-    (scheduled or ignored), 204 any other event.
+    ``on_push(ref)`` runs for signed pushes (to ``branch`` only, when given), as a task on
+    the running loop, one at a time: pushes that arrive meanwhile make one more run after
+    it. Its failures are logged, never raised into the server. Statuses: 503 no secret
+    configured, 401 bad signature, 400 unreadable push, 200 ping or a delivery already
+    received, 202 push (scheduled, coalesced or ignored), 204 any other event.
     """
 
     def __init__(
@@ -67,7 +76,9 @@ class GitHubWebhook:
         self._secret = secret
         self._on_push = on_push
         self._branch = branch
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._recent: OrderedDict[str, None] = OrderedDict()
+        self._scan: asyncio.Task[None] | None = None
+        self._queued: tuple[str, str] | None = None  # (ref, delivery) to scan after it
 
     async def __call__(self, body: bytes, headers: Mapping[str, str]) -> int:
         # Header names are case-insensitive; a plain dict (in tests) is not.
@@ -80,6 +91,9 @@ class GitHubWebhook:
         if not verify_signature(secret, body, lowered.get(SIGNATURE_HEADER)):
             log.warning("GitHub delivery %s refused: missing or bad signature", delivery)
             return 401
+        if self._replayed(lowered.get("x-github-delivery", "")):
+            log.debug("GitHub delivery %s: already received; ignored", delivery)
+            return 200
         event = lowered.get("x-github-event", "")
         if event == "ping":
             log.info("GitHub delivery %s: ping", delivery)
@@ -97,19 +111,41 @@ class GitHubWebhook:
         if self._branch is not None and ref != f"refs/heads/{self._branch}":
             log.info("GitHub delivery %s: push to %s ignored", delivery, ref)
             return 202
+        if self._scan is not None and not self._scan.done():
+            log.info(
+                "GitHub delivery %s: push to %s, scanning after the scan in progress", delivery, ref
+            )
+            self._queued = (ref, delivery)
+            return 202
         log.info("GitHub delivery %s: push to %s, scanning", delivery, ref)
-        task = asyncio.get_running_loop().create_task(self._run(ref, delivery))
-        self._tasks.add(task)  # a reference, so the task is not garbage-collected mid-run
-        task.add_done_callback(self._tasks.discard)
+        self._scan = asyncio.get_running_loop().create_task(self._run(ref, delivery))
         return 202
 
+    def _replayed(self, delivery_id: str) -> bool:
+        """Whether this signed delivery id came before; remembers it either way."""
+        if not delivery_id:
+            return False  # GitHub always sends one; without it there is nothing to compare
+        key = delivery_id[:100]
+        if key in self._recent:
+            self._recent.move_to_end(key)
+            return True
+        self._recent[key] = None
+        if len(self._recent) > RECENT_DELIVERIES:
+            self._recent.popitem(last=False)
+        return False
+
     async def _run(self, ref: str, delivery: str) -> None:
-        try:
-            await self._on_push(ref)
-        except Exception:
-            log.exception("GitHub delivery %s: the scan after the push failed", delivery)
+        """``on_push``, then once more for the pushes that came while it ran, if any."""
+        while True:
+            try:
+                await self._on_push(ref)
+            except Exception:
+                log.exception("GitHub delivery %s: the scan after the push failed", delivery)
+            if self._queued is None:
+                return
+            (ref, delivery), self._queued = self._queued, None
 
     async def drain(self) -> None:
         """Wait for the scans already scheduled (at shutdown, and in tests)."""
-        while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._scan is not None:
+            await asyncio.gather(self._scan, return_exceptions=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from heartbeat_bot.ledger.connection import LedgerUnusable, recovery_hint
 from heartbeat_bot.ledger.records import (
     DEFAULT_LEASE,
     Delivery,
@@ -21,9 +22,11 @@ __all__ = [
     "Delivery",
     "Ledger",
     "LedgerError",
+    "LedgerUnusable",
     "PostRow",
     "State",
     "TweetRow",
     "claimer_alive",
     "process_identity",
+    "recovery_hint",
 ]

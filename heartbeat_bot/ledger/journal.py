@@ -3,10 +3,11 @@ rate-limit gates), and the transactions every part of the ledger shares."""
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
+
+from heartbeat_bot.ledger.connection import Connection
 
 
 class Journal:
@@ -15,26 +16,16 @@ class Journal:
     A part of :class:`~heartbeat_bot.ledger.store.Ledger`, which opens the connection.
     """
 
-    _db: sqlite3.Connection
+    _db: Connection
     identity: str
     clock: Callable[[], float]
 
     def transaction(self) -> AbstractContextManager[None]:
-        """Group several writes into one commit (all or nothing)."""
-        return self._transaction()
+        """Group several writes into one commit (all or nothing); joins one already open."""
+        return self._db.transaction()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        if self._db.in_transaction:  # already inside one: join it
-            yield
-            return
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+    def _transaction(self) -> AbstractContextManager[None]:
+        return self._db.transaction()
 
     def log(self, delivery_id: int, event: str, detail: str | None = None) -> None:
         self._log(delivery_id, event, detail, self.clock())

@@ -18,23 +18,23 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from heartbeat_bot.ledger.connection import Connection
 from heartbeat_bot.ledger.records import (
     DEFAULT_LEASE,
     Delivery,
-    LedgerError,
     PostRow,
     State,
     claimer_alive,
     process_identity,
 )
-from heartbeat_bot.ledger.schema import MIGRATIONS, SCHEMA_VERSION
 from heartbeat_bot.ledger.tweets import Tweets
+from heartbeat_bot.ledger.upkeep import Upkeep
 from heartbeat_bot.models import Post, Sent
 
 log = logging.getLogger("heartbeat_bot.ledger")
 
 
-class Ledger(Tweets):
+class Ledger(Tweets, Upkeep):
     """One SQLite file, opened in WAL mode; safe to share between processes."""
 
     def __init__(
@@ -47,17 +47,14 @@ class Ledger(Tweets):
         self.path = path
         self.identity = identity or process_identity()
         self.clock = clock
+        self._db = Connection(path)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, isolation_level=None, timeout=30.0)
-            self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            self._db.execute("PRAGMA busy_timeout=30000")
             self.migrate()
-        except (sqlite3.Error, OSError) as exc:
-            raise LedgerError(f"state.path: cannot open the ledger {path} ({exc})") from exc
+            self._db.quick_check()
+            self._stamp()
+        except BaseException:
+            self._db.close()
+            raise
 
     def close(self) -> None:
         self._db.close()
@@ -67,28 +64,6 @@ class Ledger(Tweets):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    # -- schema --------------------------------------------------------------------
-
-    @property
-    def schema_version(self) -> int:
-        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
-
-    def migrate(self) -> None:
-        """Apply the migrations this file lacks, each in its own transaction."""
-        version = self.schema_version
-        if version > SCHEMA_VERSION:
-            raise LedgerError(
-                f"{self.path} was written by a newer heartbeat-bot (schema {version}); "
-                "upgrade heartbeat-bot to use it"
-            )
-        for number in range(version, SCHEMA_VERSION):
-            with self._transaction():
-                if self.schema_version != number:  # another process migrated meanwhile
-                    continue
-                for statement in _statements(MIGRATIONS[number]):
-                    self._db.execute(statement)
-                self._db.execute(f"PRAGMA user_version = {number + 1}")
 
     # -- posts ---------------------------------------------------------------------
 
@@ -354,10 +329,6 @@ class Ledger(Tweets):
                 )
                 return
             self._log(delivery_id, event, detail, now)
-
-
-def _statements(script: str) -> list[str]:
-    return [s.strip() for s in script.split(";") if s.strip()]
 
 
 def _delivery(row: sqlite3.Row) -> Delivery:

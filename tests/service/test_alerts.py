@@ -265,3 +265,27 @@ def test_a_message_not_published_is_alerted_once() -> None:
     _run(hook, scenario)
     (content,) = hook.contents
     assert "discord publish" in content and "dvc-git-lfs" in content and "429" in content
+
+
+def test_ledger_alert_once_per_outage_without_the_ledger() -> None:
+    """The unusable-ledger alert goes out once until ledger_recovered(), with the ledger
+    look-ups of the pair alerts failing all along."""
+    hook = Hook()
+
+    def broken(key: str) -> bool:
+        raise OSError("the ledger is gone")
+
+    def broken_mark(key: str) -> None:
+        raise OSError("the ledger is gone")
+
+    async def scenario(alerts: Alerts, clock: Clock) -> None:
+        await alerts.ledger_alert("state.path: cannot use the ledger /s/l.sqlite3 (disk full)")
+        await alerts.ledger_alert("state.path: cannot use the ledger /s/l.sqlite3 (I/O error)")
+        alerts.ledger_recovered()
+        await alerts.ledger_alert("state.path: the ledger /s/l.sqlite3 was deleted")
+        await alerts.flush(force=True)
+
+    _run(hook, scenario, min_interval=0.0, already_sent=broken, mark_sent=broken_mark)
+    assert len(hook.posts) == 2
+    assert "paused sending" in hook.contents[0] and "disk full" in hook.contents[0]
+    assert "deleted" in hook.contents[1]

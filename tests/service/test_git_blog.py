@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -129,10 +130,10 @@ def topic_after(blog: Blog, meanwhile: Callable[[], None]) -> list[str]:
     return asyncio.run(announce())
 
 
-def hook(port: int, body: bytes, signature: str | None) -> int:
+def hook(port: int, body: bytes, signature: str | None, delivery: str = "d-1") -> int:
     headers = {
         "X-GitHub-Event": "push",
-        "X-GitHub-Delivery": "d-1",
+        "X-GitHub-Delivery": delivery,
         "Content-Type": "application/json",
     }
     if signature is not None:
@@ -309,3 +310,61 @@ def test_the_service_tries_a_link_again_then_alerts_once_at_the_limit(
     )
     assert running.text().count("commentsUrl not written: commentsUrl pushed") == 2
     assert sandbox.github.pulls == []
+
+
+def git_fetches(port: int) -> int:
+    """heartbeat_git_fetches_total, from /metrics."""
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+    found = re.search(r"^heartbeat_git_fetches_total (\d+)$", text, re.MULTILINE)
+    assert found, text
+    return int(found.group(1))
+
+
+def test_replayed_and_bursting_pushes_do_not_multiply_fetches(
+    tmp_path: Path, remote: tuple[Path, Path], sandbox: Sandbox
+) -> None:
+    """A push fetches once (the files it brings trigger no second fetch), 400 replays of
+    its signed delivery fetch nothing more (answered 200), and a burst of 20 distinct
+    pushes makes one fetch plus at most one queued after it (by the log and by
+    heartbeat_git_fetches_total)."""
+    bare, author = remote
+    blog = git_blog(tmp_path, sandbox, bare, "off")
+    running = Running(blog)
+    body = json.dumps({"ref": "refs/heads/main"}).encode()
+    try:
+        start = git_fetches(running.port)
+        push_post(author, NEW)
+        assert hook(running.port, body, signed(body), "first") == 202
+        wait_for(lambda: sandbox.x.tweets, what="the pushed post announced")
+        headers = {"X-GitHub-Event": "push", "X-GitHub-Delivery": "first"}
+        headers["X-Hub-Signature-256"] = signed(body)
+        url = f"http://127.0.0.1:{running.port}/webhooks/github"
+        with httpx.Client() as client:
+            replies = {
+                client.post(url, content=body, headers=headers).status_code for _ in range(400)
+            }
+        time.sleep(1.0)
+        assert running.text().count("fetching now") == 1
+        assert replies == {200}
+        assert git_fetches(running.port) == start + 1
+
+        async def burst() -> list[int]:
+            async with httpx.AsyncClient() as client:
+                answers = await asyncio.gather(
+                    *(
+                        client.post(
+                            url,
+                            content=body,
+                            headers={**headers, "X-GitHub-Delivery": f"burst-{n}"},
+                        )
+                        for n in range(20)
+                    )
+                )
+            return [answer.status_code for answer in answers]
+
+        assert asyncio.run(burst()) == [202] * 20
+        time.sleep(2.0)
+        assert 2 <= running.text().count("fetching now") <= 3
+        assert start + 2 <= git_fetches(running.port) <= start + 3
+    finally:
+        assert running.stop() == 0

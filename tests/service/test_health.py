@@ -111,6 +111,36 @@ def test_healthz_reports_a_ledger_whose_folder_was_replaced_by_a_file(ledger_pat
     assert not ledger_path.exists()
 
 
+def test_healthz_gives_the_reason_the_service_found_its_ledger_unusable(
+    ledger_path: Path,
+) -> None:
+    """/healthz answers 503 with the service's own reason (on one line) while it has one,
+    even though the file itself still looks writable."""
+    problem: list[str | None] = ["ledger unusable: state.path: cannot use the ledger\n(full)"]
+
+    async def scenario(client: httpx.AsyncClient) -> None:
+        response = await client.get("/healthz")
+        assert (response.status_code, response.text) == (
+            503,
+            "ledger unusable: state.path: cannot use the ledger (full)\n",
+        )
+        problem[0] = None
+        assert (await client.get("/healthz")).status_code == 200
+
+    async def main() -> None:
+        server = HealthServer(
+            "127.0.0.1:0",
+            Metrics(),
+            loop_alive=_always,
+            ledger_writable=ledger_writable_check(ledger_path),
+            ledger_problem=lambda: problem[0],
+        )
+        async with server, httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}") as c:
+            await scenario(c)
+
+    asyncio.run(main())
+
+
 def test_ledger_check_fails_when_the_file_is_replaced_by_a_folder(ledger_path: Path) -> None:
     """The check fails, and creates nothing, when a directory stands where the ledger was."""
     ledger_path.unlink()
@@ -155,6 +185,7 @@ def test_metrics_page_parses_and_counts(ledger_path: Path) -> None:
     """/metrics is Prometheus text whose every sample line parses and shows the counters."""
     metrics = Metrics()
     metrics.post_seen(3)
+    metrics.git_fetched()
     metrics.announced("discord", "done")
     metrics.announced("discord", "done")
     metrics.announced("x", "failed")
@@ -190,6 +221,7 @@ def test_metrics_page_parses_and_counts(ledger_path: Path) -> None:
             "heartbeat_queue_size": 4,
             "heartbeat_scheduled_posts": 2,
             "heartbeat_posts_with_problems": 1,
+            "heartbeat_git_fetches_total": 1,
             'heartbeat_pairs{channel="discord",state="done"}': 2,
             'heartbeat_pairs{channel="x",state="failed"}': 1,
             **{

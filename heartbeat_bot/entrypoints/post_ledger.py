@@ -1,0 +1,89 @@
+"""What the ledger says about a post, for the service: baseline, work left, a new URL."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+from datetime import date, datetime
+
+from heartbeat_bot.ledger import Ledger
+from heartbeat_bot.models import Post
+
+log = logging.getLogger("heartbeat_bot.service")
+
+# The ledger marker of the first run (its moment): a stored marker, not "the ledger is
+# empty", so an emptied table never reads as a first run.
+BASELINE_KEY = "baseline"
+
+
+def take_baseline(
+    ledger: Ledger,
+    posts: list[Post],
+    backfill_since: date | None,
+    now: datetime,
+    enabled: Collection[str],
+) -> list[Post]:
+    """On the very first run, record every published post not backfilled as baseline;
+    return the published posts dated ``backfill_since`` or later that still need work,
+    oldest first, no longer marked as baseline (on every run)."""
+    published = [p for p in posts if p.state(now) == "published"]
+    backfill = [p for p in published if backfill_since and p.date >= backfill_since]
+    if ledger.get_meta(BASELINE_KEY) is None:
+        with ledger.transaction():  # one commit for thousands of posts
+            for post in published:
+                if post not in backfill:
+                    ledger.mark_baseline(post)
+            ledger.set_meta(BASELINE_KEY, now.isoformat())
+        log.info(
+            "first run: %d published posts recorded as baseline; nothing sent for them",
+            len(published) - len(backfill),
+        )
+    backfill = [p for p in backfill if needs_work(ledger, p, enabled, baseline=True)]
+    backfill.sort(key=lambda p: p.published_at)
+    for post in backfill:
+        ledger.mark_baseline(post, baseline=False)
+    return backfill
+
+
+def needs_work(
+    ledger: Ledger, post: Post, enabled: Collection[str], *, baseline: bool = False
+) -> bool:
+    """Whether some enabled channel of the post has nothing settled yet (``baseline``:
+    even for a post taken as baseline, to be backfilled)."""
+    row = ledger.find_post(post.url)
+    if row is None:
+        return not url_changed(ledger, post)
+    if row.baseline and not baseline:
+        return False
+    states = {d.channel: d.state for d in ledger.deliveries(row.id)}
+    wanted = [c for c in enabled if c in post.channels]
+    return any(states.get(c, "pending") in {"pending", "sending"} for c in wanted)
+
+
+def url_changed(ledger: Ledger, post: Post) -> bool:
+    """A file announced (or taken as baseline) under another URL: not a new post.
+
+    Its slug was edited; announcing it again would repeat it everywhere. A person
+    decides (``heartbeat-bot announce --force``).
+    """
+    for row in ledger.posts_at_path(str(post.path)):
+        if row.url != post.url and (
+            row.baseline or any(d.state == "done" for d in ledger.deliveries(row.id))
+        ):
+            log.warning(
+                "%s: its URL changed from %s to %s; not announced again "
+                "(`heartbeat-bot announce --force %s` would)",
+                post.path.name,
+                row.url,
+                post.url,
+                post.slug,
+            )
+            return True
+    return False
+
+
+def begun(ledger: Ledger, url: str) -> bool:
+    """Whether the post's announcement began (a forced draft, a post unpublished
+    halfway): what began is finished, rather than left due for ever."""
+    row = ledger.find_post(url)
+    return row is not None and any(d.state != "pending" for d in ledger.deliveries(row.id))

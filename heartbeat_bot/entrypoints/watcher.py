@@ -1,0 +1,31 @@
+"""Watching the posts folder, so a saved or pulled file is scanned in under a second."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+log = logging.getLogger("heartbeat_bot.service")
+
+# The watcher reports a burst of writes once the folder is quiet this long (ms).
+WATCH_DEBOUNCE_MS = 50
+WATCH_RETRY = 5.0
+
+
+async def watch_folder(
+    folder: Path, stopping: asyncio.Event, on_change: Callable[[], Awaitable[None]]
+) -> None:
+    """Call ``on_change`` after each burst of changes in ``folder`` until ``stopping``."""
+    from watchfiles import awatch
+
+    while not stopping.is_set():
+        try:
+            async for _ in awatch(
+                folder, debounce=WATCH_DEBOUNCE_MS, step=10, stop_event=stopping, recursive=False
+            ):
+                await on_change()
+        except Exception:  # the periodic rescan covers the gap; try watching again
+            log.exception("file watcher failed; watching again in %s s", WATCH_RETRY)
+            await asyncio.sleep(WATCH_RETRY)
