@@ -35,7 +35,7 @@ WORKDIR /home/heartbeat
 # slim images have no curl: ask /healthz with the Python already there, on the port that
 # HEARTBEAT_SERVICE__HTTP names (a wildcard address is asked on loopback).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD ["python", "-m", "heartbeat_bot.healthcheck"]
+    CMD ["python", "-m", "heartbeat_bot.web.healthcheck"]
 
 # SIGTERM (docker stop) lets in-flight requests finish, then the service exits 0.
 ENTRYPOINT ["heartbeat-bot"]

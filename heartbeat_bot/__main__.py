@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from heartbeat_bot.entrypoints.cli import main
+from heartbeat_bot.cli.main import main
 
 raise SystemExit(main())

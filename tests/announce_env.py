@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from heartbeat_bot.announcer import PostReport
-from heartbeat_bot.entrypoints.app import App
-from heartbeat_bot.entrypoints.wiring import announcer_for, open_ledger
+from heartbeat_bot.app.application import App
+from heartbeat_bot.app.wiring import announcer_for, open_ledger
 from heartbeat_bot.ledger import Ledger
 from tests.conftest import DVC_AUTHORS, DVC_POSTS
 

@@ -12,9 +12,9 @@ import pytest
 from rich.console import Console
 
 from heartbeat_bot.announcer import PostReport
-from heartbeat_bot.entrypoints.delivery import status_rows
-from heartbeat_bot.entrypoints.show import show_status
-from heartbeat_bot.entrypoints.wiring import announcer_for, open_ledger
+from heartbeat_bot.app.wiring import announcer_for, open_ledger
+from heartbeat_bot.cli.delivery import status_rows
+from heartbeat_bot.cli.show import show_status
 from heartbeat_bot.ledger import Ledger
 from heartbeat_bot.sandbox import Sandbox
 from tests.announce_env import LINKED_POST, NEW_POST, make_blog

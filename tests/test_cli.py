@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from heartbeat_bot.entrypoints import cli
+from heartbeat_bot.cli import main as cli
 from tests.conftest import CORPUS, DVC_AUTHORS, DVC_POSTS
 from tests.render_limits import discord_problems, discourse_problems, twitter_problems
 
@@ -68,7 +68,7 @@ def test_version_and_help() -> None:
 def test_help_imports_nothing_heavy() -> None:
     """Building the CLI imports none of the heavy libraries, so --help answers at once."""
     code = (
-        "import sys; from heartbeat_bot.entrypoints import cli; cli.build_parser();"
+        "import sys; from heartbeat_bot.cli import main as cli; cli.build_parser();"
         "print([m for m in ('discord','tweepy','httpx','pydantic','jinja2','rich','yaml',"
         "'apscheduler','markdown_it') if m in sys.modules])"
     )

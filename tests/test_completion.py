@@ -105,7 +105,7 @@ def test_unknown_shell_is_a_usage_error() -> None:
 
 def test_every_command_and_option_has_help() -> None:
     """Every command, option and argument in --help carries a description; exit codes listed."""
-    from heartbeat_bot.entrypoints.cli import build_parser
+    from heartbeat_bot.cli.main import build_parser
 
     parser = build_parser()
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))

@@ -41,7 +41,7 @@ def test_healthcheck_uses_python_not_curl(instructions: list[tuple[str, str]]) -
     """HEALTHCHECK runs the package's own stdlib-only check, since slim images have no curl."""
     (check,) = args_of(instructions, "HEALTHCHECK")
     command = json.loads(check[check.index("CMD") + len("CMD") :].strip())
-    assert command == ["python", "-m", "heartbeat_bot.healthcheck"]
+    assert command == ["python", "-m", "heartbeat_bot.web.healthcheck"]
     assert "curl" not in check and "wget" not in check
 
 

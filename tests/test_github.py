@@ -14,12 +14,12 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from heartbeat_bot.entrypoints.health import HealthServer
-from heartbeat_bot.entrypoints.metrics import Metrics
-from heartbeat_bot.entrypoints.webhook import GitHubWebhook, verify_signature
 from heartbeat_bot.errors import ChannelError, ConfigError, Permanent, Retryable
 from heartbeat_bot.sandbox import Sandbox
 from heartbeat_bot.sources.github import GitHubClient, PullRequestExists
+from heartbeat_bot.web.health import HealthServer
+from heartbeat_bot.web.metrics import Metrics
+from heartbeat_bot.web.webhook import GitHubWebhook, verify_signature
 
 SECRET = "s3cret-webhook-key-0123456789"
 HEAD = "heartbeat-bot/comments"

@@ -44,10 +44,10 @@ def listener() -> Iterator[tuple[type[_Health], int]]:
 
 
 def check(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m heartbeat_bot.healthcheck`` with only these HEARTBEAT_* variables."""
+    """Run ``python -m heartbeat_bot.web.healthcheck`` with only these HEARTBEAT_* variables."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("HEARTBEAT_")}
     return subprocess.run(
-        [sys.executable, "-m", "heartbeat_bot.healthcheck"],
+        [sys.executable, "-m", "heartbeat_bot.web.healthcheck"],
         env={**base, **env},
         cwd=cwd,
         capture_output=True,

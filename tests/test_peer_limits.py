@@ -12,9 +12,9 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from heartbeat_bot.entrypoints.alerts import Alerts
-from heartbeat_bot.entrypoints.liveness import wait_until_live
 from heartbeat_bot.errors import ChannelError, Permanent
+from heartbeat_bot.service.alerts import Alerts
+from heartbeat_bot.service.liveness import wait_until_live
 from heartbeat_bot.sources.git import GitAuth, GitError, GitRepo
 from heartbeat_bot.sources.github import GitHubClient
 from heartbeat_bot.transport import MAX_ANSWER_BYTES, MAX_REDIRECTS

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from heartbeat_bot.entrypoints.app import App
-from heartbeat_bot.entrypoints.wiring import announcer_for, open_ledger
+from heartbeat_bot.app.application import App
+from heartbeat_bot.app.wiring import announcer_for, open_ledger
 from heartbeat_bot.ledger import Delivery
 from heartbeat_bot.models import Post
 from heartbeat_bot.sandbox import Sandbox

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from heartbeat_bot.app.application import load_templates
 from heartbeat_bot.config import load_config
-from heartbeat_bot.entrypoints.app import load_templates
 from heartbeat_bot.errors import ConfigError, RenderError
 from heartbeat_bot.render.templates import Templates, render_template
 from tests.render_limits import discord_problems, twitter_problems

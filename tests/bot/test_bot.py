@@ -14,9 +14,9 @@ from typing import Any
 import discord
 import pytest
 
-from heartbeat_bot.entrypoints.bot import HeartbeatBot
-from heartbeat_bot.entrypoints.bot_supervisor import BotSupervisor
-from heartbeat_bot.entrypoints.wiring import announcer_for, open_ledger
+from heartbeat_bot.app.wiring import announcer_for, open_ledger
+from heartbeat_bot.bot.commands import HeartbeatBot
+from heartbeat_bot.bot.supervisor import BotSupervisor
 from heartbeat_bot.sandbox import Sandbox
 from tests.announce_env import LINKED_POST, NEW_POST, Blog, make_blog
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from heartbeat_bot.entrypoints.bot_replies import status_text
+from heartbeat_bot.bot.replies import status_text
 
 
 def row(channel: str, state: str, **extra: Any) -> dict[str, Any]:

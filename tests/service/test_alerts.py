@@ -13,7 +13,7 @@ import pytest
 from aiohttp import web
 from pydantic import SecretStr
 
-from heartbeat_bot.entrypoints.alerts import MAX_CONTENT, Alerts
+from heartbeat_bot.service.alerts import MAX_CONTENT, Alerts
 
 TOKEN = "SECRET-webhook-token-abcdefghijklmnop"
 WEBHOOK_PATH = f"/api/webhooks/123456/{TOKEN}"
@@ -247,8 +247,8 @@ def test_a_message_not_published_is_alerted_once() -> None:
     """A done Discord message the channel would not publish raises one alert; a done one
     without that note raises none."""
     from heartbeat_bot.announcer import NOT_PUBLISHED, Outcome, PostReport
-    from heartbeat_bot.entrypoints.metrics import Metrics
-    from heartbeat_bot.entrypoints.report_log import record
+    from heartbeat_bot.service.report_log import record
+    from heartbeat_bot.web.metrics import Metrics
     from tests.test_posts import corpus
 
     hook = Hook()

@@ -19,8 +19,8 @@ import httpx
 import pytest
 
 from heartbeat_bot.announcer import PostReport
-from heartbeat_bot.entrypoints.app import App
-from heartbeat_bot.entrypoints.wiring import announcer_for, open_ledger
+from heartbeat_bot.app.application import App
+from heartbeat_bot.app.wiring import announcer_for, open_ledger
 from heartbeat_bot.sandbox import Sandbox
 from tests.announce_env import Blog, make_blog
 from tests.conftest import DVC_POSTS

@@ -15,9 +15,9 @@ import httpx
 import pytest
 
 from heartbeat_bot import __version__
-from heartbeat_bot.entrypoints.health import HealthServer, ledger_writable_check, parse_address
-from heartbeat_bot.entrypoints.metrics import LATENCY_BUCKETS, Metrics
 from heartbeat_bot.ledger import Ledger
+from heartbeat_bot.web.health import HealthServer, ledger_writable_check, parse_address
+from heartbeat_bot.web.metrics import LATENCY_BUCKETS, Metrics
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-z_]+="(?:[^"\\]|\\.)*",?)*\})? (\S+)$')
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from heartbeat_bot.entrypoints.liveness import wait_until_live
+from heartbeat_bot.service.liveness import wait_until_live
 from tests.service.loopback_site import Site
 
 

@@ -18,13 +18,13 @@ import httpx
 import pytest
 
 from heartbeat_bot.announcer import RetryPolicy
-from heartbeat_bot.entrypoints.alerts import Alerts
-from heartbeat_bot.entrypoints.app import App
-from heartbeat_bot.entrypoints.metrics import Metrics
-from heartbeat_bot.entrypoints.service import Service
-from heartbeat_bot.entrypoints.wiring import announcer_for, open_ledger
+from heartbeat_bot.app.application import App
+from heartbeat_bot.app.wiring import announcer_for, open_ledger
 from heartbeat_bot.ledger import Delivery, Ledger
 from heartbeat_bot.sandbox import Sandbox
+from heartbeat_bot.service.alerts import Alerts
+from heartbeat_bot.service.scheduler import Service
+from heartbeat_bot.web.metrics import Metrics
 from tests.announce_env import NEW_POST, Blog, make_blog
 from tests.conftest import DVC_POSTS
 

@@ -98,12 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long announce may take in all, retry waits and requests included; what "
         "is left is retried or checked later (default 60)",
     )
-    announce.set_defaults(handler=_lazy("delivery", "cmd_announce"))
+    announce.set_defaults(handler=_lazy("heartbeat_bot.cli.delivery", "cmd_announce"))
 
     status = commands.add_parser("status", help="what was sent where, per post and channel")
     status.add_argument("post", nargs="?", metavar="POST", help="one post, with its history")
     status.add_argument("--json", action="store_true", help="print machine-readable JSON")
-    status.set_defaults(handler=_lazy("delivery", "cmd_status"))
+    status.set_defaults(handler=_lazy("heartbeat_bot.cli.delivery", "cmd_status"))
 
     resolve = commands.add_parser("resolve", help="settle an unknown or failed pair by hand")
     resolve.add_argument("post", metavar="POST", help="a file path, a slug or a public URL")
@@ -112,11 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
     how.add_argument("--done", metavar="URL", help="it was sent: record its URL")
     how.add_argument("--retry", action="store_true", help="send it again on the next announce")
     how.add_argument("--skip", action="store_true", help="never send it")
-    resolve.set_defaults(handler=_lazy("delivery", "cmd_resolve"))
+    resolve.set_defaults(handler=_lazy("heartbeat_bot.cli.delivery", "cmd_resolve"))
 
     check = commands.add_parser("check", help="validate the settings (and, online, the accounts)")
     check.add_argument("--online", action="store_true", help="call each enabled service once")
-    check.set_defaults(handler=_lazy("delivery", "cmd_check"))
+    check.set_defaults(handler=_lazy("heartbeat_bot.cli.delivery", "cmd_check"))
 
     sandbox = commands.add_parser(
         "sandbox",
@@ -157,15 +157,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="how much to log (same as before `run`; default INFO)",
     )
-    run.set_defaults(handler=_lazy("serve", "cmd_run"))
+    run.set_defaults(handler=_lazy("heartbeat_bot.service.run", "cmd_run"))
 
     bot = commands.add_parser("bot", help="only the Discord slash commands (`run` starts them too)")
-    bot.set_defaults(handler=_lazy("serve", "cmd_bot"))
+    bot.set_defaults(handler=_lazy("heartbeat_bot.service.run", "cmd_bot"))
 
     demo = commands.add_parser(
         "demo", help="announce the example posts end to end against the sandbox (no accounts)"
     )
-    demo.set_defaults(handler=_lazy("demo", "cmd_demo"))
+    demo.set_defaults(handler=_lazy("heartbeat_bot.cli.demo", "cmd_demo"))
 
     completion = commands.add_parser(
         "completion",
@@ -188,7 +188,7 @@ def _lazy(module: str, name: str) -> Callable[[argparse.Namespace], int]:
         import importlib
 
         function: Callable[[argparse.Namespace], int] = getattr(
-            importlib.import_module(f"heartbeat_bot.entrypoints.{module}"), name
+            importlib.import_module(module), name
         )
         return function(args)
 
@@ -274,7 +274,7 @@ class _JsonLines(logging.Formatter):
 
 def configure_logging(level: str, style: str = "human") -> None:
     """One line per event on standard error, with every configured secret masked."""
-    from heartbeat_bot.entrypoints.redaction import RedactSecrets
+    from heartbeat_bot.app.redaction import RedactSecrets
 
     handler = logging.StreamHandler()
     handler.addFilter(RedactSecrets())
@@ -299,7 +299,7 @@ def run_guarded(handler: Callable[[argparse.Namespace], int], args: argparse.Nam
     except HeartbeatError as exc:
         if args.debug:
             raise
-        from heartbeat_bot.entrypoints.redaction import scrub
+        from heartbeat_bot.app.redaction import scrub
 
         print(f"heartbeat-bot: {scrub(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
@@ -315,7 +315,7 @@ def run_guarded(handler: Callable[[argparse.Namespace], int], args: argparse.Nam
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
-    from heartbeat_bot.entrypoints.app import App
+    from heartbeat_bot.app.application import App
 
     app = App.build(args.config, example=args.example)
     post = app.find(args.post)
@@ -329,14 +329,14 @@ def cmd_preview(args: argparse.Namespace) -> int:
         }
         print_json(document)
     else:
-        from heartbeat_bot.entrypoints.show import show_preview
+        from heartbeat_bot.cli.show import show_preview
 
         show_preview(post, rendered)
     return EXIT_OK
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from heartbeat_bot.entrypoints.app import App, now
+    from heartbeat_bot.app.application import App, now
     from heartbeat_bot.errors import DuplicatePost
     from heartbeat_bot.models import Post
 
@@ -373,7 +373,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         print_json(rows)
     else:
-        from heartbeat_bot.entrypoints.show import show_list
+        from heartbeat_bot.cli.show import show_list
 
         show_list(rows)
     return EXIT_OK

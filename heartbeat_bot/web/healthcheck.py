@@ -1,4 +1,4 @@
-"""``python -m heartbeat_bot.healthcheck``: exit 0 when the running service's /healthz is ok.
+"""``python -m heartbeat_bot.web.healthcheck``: exit 0 when the running service's /healthz is ok.
 
 The container image's HEALTHCHECK. It asks the listener the service was configured with:
 ``HEARTBEAT_SERVICE__HTTP`` when set, else ``service.http`` from the config file

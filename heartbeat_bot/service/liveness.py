@@ -11,8 +11,8 @@ from collections.abc import Callable
 import httpx
 
 from heartbeat_bot.config import BlogConfig
-from heartbeat_bot.entrypoints.alerts import Alerts
 from heartbeat_bot.models import Post
+from heartbeat_bot.service.alerts import Alerts
 from heartbeat_bot.transport import RedirectRefused, fetch
 
 log = logging.getLogger("heartbeat_bot.service")

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 
 from heartbeat_bot.announcer import Announcer, RetryPolicy
+from heartbeat_bot.app.application import App
 from heartbeat_bot.config import Config
-from heartbeat_bot.entrypoints.app import App
 from heartbeat_bot.ledger import Ledger
 
 # Generous for a create call, short enough that a hung service is noticed.

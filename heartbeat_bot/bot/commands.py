@@ -20,10 +20,10 @@ import yarl
 from discord import app_commands
 
 from heartbeat_bot.announcer import Announcer
+from heartbeat_bot.app.application import App
+from heartbeat_bot.bot.replies import choices, preview_text, report_text, status_text
 from heartbeat_bot.channels.discord_transport import answer_trace
-from heartbeat_bot.entrypoints.app import App
-from heartbeat_bot.entrypoints.bot_replies import choices, preview_text, report_text, status_text
-from heartbeat_bot.entrypoints.delivery import status_rows
+from heartbeat_bot.cli.delivery import status_rows
 from heartbeat_bot.errors import HeartbeatError
 from heartbeat_bot.ledger import Ledger
 from heartbeat_bot.models import Post

@@ -16,9 +16,9 @@ from typing import Any
 
 from rich.console import Console
 
-from heartbeat_bot.entrypoints.app import App, examples_dir, now
-from heartbeat_bot.entrypoints.show import output_console, show_block, show_reports
-from heartbeat_bot.entrypoints.wiring import announcer_for, open_ledger
+from heartbeat_bot.app.application import App, examples_dir, now
+from heartbeat_bot.app.wiring import announcer_for, open_ledger
+from heartbeat_bot.cli.show import output_console, show_block, show_reports
 from heartbeat_bot.models import Post
 
 

@@ -1,7 +1,7 @@
 """GitHub push webhooks: a push to the blog's repository triggers a scan at once.
 
 Polling finds new posts within a scan interval; a webhook makes it seconds. The handler
-plugs into :class:`~heartbeat_bot.entrypoints.health.HealthServer` (``webhook=``), which
+plugs into :class:`~heartbeat_bot.web.health.HealthServer` (``webhook=``), which
 hands it the raw body and headers and answers with the status it returns.
 
 Anyone can reach a public endpoint, so every delivery must carry GitHub's HMAC signature

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import discord
 
-from heartbeat_bot.entrypoints.bot import HeartbeatBot
+from heartbeat_bot.bot.commands import HeartbeatBot
 
 log = logging.getLogger("heartbeat_bot.service")
 

@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from heartbeat_bot.announcer import WRITE_BACK_PENDING, PostReport
-from heartbeat_bot.entrypoints.app import App, now
-from heartbeat_bot.entrypoints.wiring import announcer_for, channel_clients, open_ledger
+from heartbeat_bot.app.application import App, now
+from heartbeat_bot.app.wiring import announcer_for, channel_clients, open_ledger
 from heartbeat_bot.errors import HeartbeatError
 from heartbeat_bot.ledger import Ledger, LedgerError
 from heartbeat_bot.models import CHANNELS, Post, Sent
@@ -35,7 +35,7 @@ def parse_only(value: str | None) -> frozenset[str] | None:
 
 
 def cmd_announce(args: argparse.Namespace) -> int:
-    from heartbeat_bot.entrypoints.show import show_reports
+    from heartbeat_bot.cli.show import show_reports
 
     app = App.build(args.config)
     only = parse_only(args.only)
@@ -86,7 +86,7 @@ async def _announce_all(
     ``--max-wait`` bounds the whole command, requests included: what is in flight when it
     runs out is recorded to be checked with the service by the next announce.
     """
-    from heartbeat_bot.entrypoints.progress import StderrProgress
+    from heartbeat_bot.cli.progress import StderrProgress
 
     deadline = time.time() + args.max_wait
     gate = asyncio.Semaphore(PARALLEL_POSTS)
@@ -148,8 +148,8 @@ def _write_back_error(ledger: Ledger, url: str) -> str | None:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from heartbeat_bot.entrypoints.cli import print_json
-    from heartbeat_bot.entrypoints.show import show_status
+    from heartbeat_bot.cli.main import print_json
+    from heartbeat_bot.cli.show import show_status
 
     app = App.build(args.config)
     url = app.find(args.post).url if args.post else None

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from heartbeat_bot.announcer import NOT_PUBLISHED, PostReport
 from heartbeat_bot.announcer.outcome import Outcome
-from heartbeat_bot.entrypoints.alerts import Alerts
-from heartbeat_bot.entrypoints.metrics import Metrics
 from heartbeat_bot.errors import DuplicatePost, PostError
+from heartbeat_bot.service.alerts import Alerts
+from heartbeat_bot.web.metrics import Metrics
 
 log = logging.getLogger("heartbeat_bot.service")
 

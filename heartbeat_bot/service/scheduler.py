@@ -24,18 +24,18 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from heartbeat_bot.announcer import Announcer
-from heartbeat_bot.entrypoints.alerts import Alerts
-from heartbeat_bot.entrypoints.app import App
-from heartbeat_bot.entrypoints.ledger_watch import PROBE_SECONDS, LedgerWatch
-from heartbeat_bot.entrypoints.link_retries import retry_links
-from heartbeat_bot.entrypoints.liveness import wait_for_page
-from heartbeat_bot.entrypoints.metrics import Metrics
-from heartbeat_bot.entrypoints.post_ledger import begun, needs_work, take_baseline
-from heartbeat_bot.entrypoints.report_log import record, report_post_errors
-from heartbeat_bot.entrypoints.watcher import watch_folder
+from heartbeat_bot.app.application import App
 from heartbeat_bot.errors import HeartbeatError
 from heartbeat_bot.ledger import Ledger, LedgerUnusable
 from heartbeat_bot.models import Post
+from heartbeat_bot.service.alerts import Alerts
+from heartbeat_bot.service.ledger_watch import PROBE_SECONDS, LedgerWatch
+from heartbeat_bot.service.link_retries import retry_links
+from heartbeat_bot.service.liveness import wait_for_page
+from heartbeat_bot.service.post_ledger import begun, needs_work, take_baseline
+from heartbeat_bot.service.report_log import record, report_post_errors
+from heartbeat_bot.service.watcher import watch_folder
+from heartbeat_bot.web.metrics import Metrics
 
 log = logging.getLogger("heartbeat_bot.service")
 

@@ -10,16 +10,16 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from heartbeat_bot.announcer import Announcer
-from heartbeat_bot.entrypoints.alerts import Alerts
-from heartbeat_bot.entrypoints.app import App
-from heartbeat_bot.entrypoints.metrics import Metrics
-from heartbeat_bot.entrypoints.service import Service
+from heartbeat_bot.app.application import App
 from heartbeat_bot.errors import ConfigError, HeartbeatError
 from heartbeat_bot.ledger import Ledger
+from heartbeat_bot.service.alerts import Alerts
+from heartbeat_bot.service.scheduler import Service
+from heartbeat_bot.web.metrics import Metrics
 
 if TYPE_CHECKING:
-    from heartbeat_bot.entrypoints.bot_supervisor import BotSupervisor
-    from heartbeat_bot.entrypoints.health import HealthServer
+    from heartbeat_bot.bot.supervisor import BotSupervisor
+    from heartbeat_bot.web.health import HealthServer
 
 log = logging.getLogger("heartbeat_bot.service")
 
@@ -48,8 +48,8 @@ async def serve(app: App, backfill_since: date | None = None) -> int:
     import httpx
 
     from heartbeat_bot.announcer import RetryPolicy
-    from heartbeat_bot.entrypoints.health import HealthServer, ledger_writable_check
-    from heartbeat_bot.entrypoints.wiring import announcer_for, open_ledger
+    from heartbeat_bot.app.wiring import announcer_for, open_ledger
+    from heartbeat_bot.web.health import HealthServer, ledger_writable_check
 
     config = app.config
     policy = RetryPolicy(max_attempts=config.service.max_attempts)
@@ -71,7 +71,7 @@ async def serve(app: App, backfill_since: date | None = None) -> int:
             if config.service.http:
                 webhook = None
                 if config.blog.git_url:
-                    from heartbeat_bot.entrypoints.webhook import GitHubWebhook
+                    from heartbeat_bot.web.webhook import GitHubWebhook
 
                     webhook = GitHubWebhook(
                         config.github.webhook_secret, service.on_push, branch=config.blog.git_branch
@@ -120,8 +120,8 @@ def start_bot(app: App, ledger: Ledger, announcer: Announcer) -> BotSupervisor |
     discord_config = app.config.discord
     if discord_config.bot_token is None or discord_config.guild_id is None:
         return None
-    from heartbeat_bot.entrypoints.bot import HeartbeatBot
-    from heartbeat_bot.entrypoints.bot_supervisor import BotSupervisor
+    from heartbeat_bot.bot.commands import HeartbeatBot
+    from heartbeat_bot.bot.supervisor import BotSupervisor
 
     return BotSupervisor(lambda: HeartbeatBot(app, ledger, announcer))
 
@@ -135,7 +135,7 @@ def cmd_bot(args: object) -> int:
 
 
 async def _bot_alone(app: App) -> int:
-    from heartbeat_bot.entrypoints.wiring import announcer_for, open_ledger
+    from heartbeat_bot.app.wiring import announcer_for, open_ledger
 
     with open_ledger(app.config) as ledger:
         async with announcer_for(app, ledger) as announcer:

@@ -8,8 +8,8 @@ from importlib import resources
 from pathlib import Path
 
 from heartbeat_bot.announcer.protocols import WriteBack
+from heartbeat_bot.app.redaction import register as register_secrets
 from heartbeat_bot.config import Config, config_path, load_config
-from heartbeat_bot.entrypoints.redaction import register as register_secrets
 from heartbeat_bot.errors import (
     ConfigError,
     DuplicatePost,

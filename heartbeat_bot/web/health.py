@@ -17,7 +17,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from heartbeat_bot.entrypoints.metrics import Metrics
+from heartbeat_bot.web.metrics import Metrics
 
 log = logging.getLogger(__name__)
 

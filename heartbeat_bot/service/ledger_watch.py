@@ -15,8 +15,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from heartbeat_bot.entrypoints.alerts import Alerts
 from heartbeat_bot.ledger import Ledger, LedgerError
+from heartbeat_bot.service.alerts import Alerts
 
 log = logging.getLogger("heartbeat_bot.service")
 

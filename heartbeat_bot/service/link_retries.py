@@ -7,9 +7,9 @@ import logging
 from collections.abc import Container, Mapping
 
 from heartbeat_bot.announcer.links import Links
-from heartbeat_bot.entrypoints.alerts import Alerts
 from heartbeat_bot.ledger import LedgerError
 from heartbeat_bot.models import Post
+from heartbeat_bot.service.alerts import Alerts
 
 log = logging.getLogger("heartbeat_bot.service")
 

@@ -1,0 +1,1 @@
+"""The long-running service: scheduler, watcher, page checks, link retries, alerts."""
