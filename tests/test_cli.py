@@ -82,7 +82,7 @@ def test_preview_json_every_corpus_post(
     """preview --json renders every corpus post with every payload within limits."""
     listing = run("--config", str(corpus_config), "list", "--json")
     assert listing.returncode == 0, listing.stderr
-    rows = json.loads(listing.stdout)
+    rows = json.loads(listing.stdout)["items"]
     assert len(rows) == len(list(DVC_POSTS.glob("*.md")))
     capsys.readouterr()
     for row in rows:
@@ -90,7 +90,7 @@ def test_preview_json_every_corpus_post(
         # In-process for speed: the same main() the console script runs.
         assert cli.main(["--config", str(corpus_config), "preview", row["path"], "--json"]) == 0
         document = json.loads(capsys.readouterr().out)
-        assert set(document) == {"post", "discourse", "discord", "twitter"}
+        assert set(document) == {"version", "post", "discourse", "discord", "twitter"}
         assert set(document["post"]) == {
             "slug",
             "url",
@@ -137,7 +137,7 @@ def test_example_blog_works_from_anywhere(tmp_path: Path) -> None:
     assert document["post"]["url"] == "https://dvc.org/blog/april-22-heartbeat"
     assert document["post"]["authors"] == ["Jeny De Figueiredo"]
     listing = run("list", "--example", "--json", cwd=tmp_path)
-    assert len(json.loads(listing.stdout)) == 5
+    assert len(json.loads(listing.stdout)["items"]) == 5
 
 
 def test_bad_post_is_one_line_exit_2(tmp_path: Path) -> None:
@@ -153,7 +153,7 @@ def test_bad_post_is_one_line_exit_2(tmp_path: Path) -> None:
     assert out.stderr.count("\n") == 1
     assert "2024-01-01-bad.md" in out.stderr and "date" in out.stderr
     # One bad post never hides the others from `list`.
-    listing = json.loads(run("--config", str(config), "list", "--json").stdout)
+    listing = json.loads(run("--config", str(config), "list", "--json").stdout)["items"]
     states = sorted(row["state"] for row in listing)
     assert states == ["error", "published"]
 
@@ -182,7 +182,7 @@ def test_config_from_environment_variable(tmp_path: Path) -> None:
     config = write_config(tmp_path, CORPUS / "seed")
     out = run("list", "--json", cwd=tmp_path, env={"HEARTBEAT_CONFIG": str(config)})
     assert out.returncode == 0, out.stderr
-    assert [row["slug"] for row in json.loads(out.stdout)] == ["april-22-heartbeat"]
+    assert [row["slug"] for row in json.loads(out.stdout)["items"]] == ["april-22-heartbeat"]
 
 
 @pytest.fixture
@@ -216,7 +216,7 @@ def test_list_shows_posts_sharing_a_slug_as_errors(clashing_blog: Path) -> None:
     other file, and the table shows it; `list` itself still exits 0."""
     out = run("--config", str(clashing_blog), "list", "--json")
     assert out.returncode == 0, out.stderr
-    rows = {Path(row["path"]).name: row for row in json.loads(out.stdout)}
+    rows = {Path(row["path"]).name: row for row in json.loads(out.stdout)["items"]}
     for mine, other in (("first", "second"), ("second", "first")):
         row = rows[f"2024-02-0{1 if mine == 'first' else 2}-{mine}.md"]
         assert row["state"] == "error" and row["slug"] == "same"

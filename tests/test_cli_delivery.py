@@ -61,7 +61,7 @@ def test_waiting_pair_exits_1_and_shows_in_status(tmp_path: Path) -> None:
         assert out.returncode == 1, out.stdout + out.stderr
         assert "retry at" in out.stdout
         status = cli("--config", str(blog.config), "status", "--json")
-        (row,) = json.loads(status.stdout)
+        (row,) = json.loads(status.stdout)["items"]
         assert row["state"] == "waiting" and row["next_attempt_at"] and row["attempts"] == 1
         assert "429" in row["last_error"]
         assert set(row) >= {
@@ -117,7 +117,7 @@ def test_unknown_pair_is_resolved_by_hand(tmp_path: Path, sandbox: Sandbox) -> N
     link = "https://discord.com/channels/1/2/3"
     done = cli("--config", str(blog.config), "resolve", "dvc-git-lfs", "discord", "--done", link)
     assert done.returncode == 0, done.stderr
-    (row,) = json.loads(cli("--config", str(blog.config), "status", "--json").stdout)
+    (row,) = json.loads(cli("--config", str(blog.config), "status", "--json").stdout)["items"]
     assert (row["state"], row["remote_url"]) == ("done", link)
     wrong = cli("--config", str(blog.config), "resolve", "dvc-git-lfs", "discord", "--retry")
     assert wrong.returncode == 2 and "only unknown, failed or waiting" in wrong.stderr
@@ -126,7 +126,9 @@ def test_unknown_pair_is_resolved_by_hand(tmp_path: Path, sandbox: Sandbox) -> N
 def test_status_of_one_post_shows_its_history(blog: Blog) -> None:
     """status POST lists each attempt of each channel."""
     cli("--config", str(blog.config), "announce", "dvc-git-lfs")
-    rows = json.loads(cli("--config", str(blog.config), "status", "dvc-git-lfs", "--json").stdout)
+    rows = json.loads(
+        cli("--config", str(blog.config), "status", "dvc-git-lfs", "--json").stdout
+    )["items"]
     assert {r["channel"] for r in rows} == {"discourse", "discord", "twitter"}
     for row in rows:
         events = [e["event"] for e in row["history"]]

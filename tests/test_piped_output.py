@@ -14,7 +14,7 @@ from tests.test_cli_delivery import cli
 def test_list_piped_keeps_whole_moments_and_slugs(corpus_config: Path) -> None:  # noqa: F811
     """`list | cat` prints one tab-separated row per post with the full moment and slug."""
     plain = run("--config", str(corpus_config), "list")
-    rows = json.loads(run("--config", str(corpus_config), "list", "--json").stdout)
+    rows = json.loads(run("--config", str(corpus_config), "list", "--json").stdout)["items"]
     assert plain.returncode == 0, plain.stderr
     lines = plain.stdout.splitlines()
     assert lines[0].split("\t") == ["published", "state", "slug", "problems"]
@@ -33,7 +33,7 @@ def test_status_and_announce_piped_keep_whole_links(tmp_path: Path) -> None:
         announced = cli("--config", str(blog.config), "announce", "dvc-git-lfs")
         assert announced.returncode == 0, announced.stdout + announced.stderr
         status = cli("--config", str(blog.config), "status")
-        rows = json.loads(cli("--config", str(blog.config), "status", "--json").stdout)
+        rows = json.loads(cli("--config", str(blog.config), "status", "--json").stdout)["items"]
     assert len(rows) == 3
     for row in rows:
         assert len(row["remote_url"]) > 40

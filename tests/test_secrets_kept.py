@@ -54,7 +54,7 @@ def test_secrets_never_reach_logs_status_or_the_ledger(tmp_path: Path) -> None:
         leaked = [secret for secret in secrets if secret in text]
         assert not leaked, f"{name} holds {len(leaked)} secret(s) of {len(secrets)}"
         assert f"forum:{PASSWORD[:4]}" not in text, f"{name} shows the user-info of a URL"
-    rows = json.loads(status.stdout)
+    rows = json.loads(status.stdout)["items"]
     discourse = next(row for row in rows if row["channel"] == "discourse")
     assert discourse["remote_url"].startswith(sandbox.discourse_url + "/t/")
 

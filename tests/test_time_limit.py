@@ -28,7 +28,7 @@ def test_max_wait_bounds_announce_and_the_cut_pair_is_sent_once_later(tmp_path: 
         assert "Traceback" not in first.stderr
 
         status = cli("--config", str(blog.config), "status", "--json")
-        states = {row["channel"]: row for row in json.loads(status.stdout)}
+        states = {row["channel"]: row for row in json.loads(status.stdout)["items"]}
         assert states["discourse"]["state"] == "done"
         assert states["discord"]["state"] in {"unknown", "waiting", "sending"}
         assert "time limit" in (states["discord"]["last_error"] or "")

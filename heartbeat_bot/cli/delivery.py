@@ -44,23 +44,20 @@ def cmd_announce(args: argparse.Namespace) -> int:
             "no channel is enabled: set enabled = true in [discourse], [discord] or [twitter]"
         )
     posts: list[Post] = []
-    problems = 0
+    refused: list[str] = []
     moment = now()
     for ref in args.posts:
         try:
             post = app.find(ref)
         except HeartbeatError as exc:
+            refused.append(str(exc))
             print(f"heartbeat-bot: {exc}", file=sys.stderr)
-            problems += 1
             continue
         state = post.state(moment)
         if state != "published" and not args.force:
             when = f" (goes live {post.published_at.isoformat()})" if state == "scheduled" else ""
-            print(
-                f"heartbeat-bot: {post.slug} is {state}{when}; not announced (--force to override)",
-                file=sys.stderr,
-            )
-            problems += 1
+            refused.append(f"{post.slug} is {state}{when}; not announced (--force to override)")
+            print(f"heartbeat-bot: {refused[-1]}", file=sys.stderr)
             continue
         posts.append(post)
     if args.force and posts and not args.dry_run and not args.yes:
@@ -72,8 +69,14 @@ def cmd_announce(args: argparse.Namespace) -> int:
             print("Nothing sent.")
             return EXIT_OK
     reports = asyncio.run(_announce_all(app, posts, only, args))
-    show_reports(reports, dry_run=args.dry_run)
-    if problems:
+    if args.json:
+        from heartbeat_bot.cli.documents import document, report_item
+        from heartbeat_bot.cli.main import print_json
+
+        print_json(document(items=[report_item(r) for r in reports], refused=refused))
+    else:
+        show_reports(reports, dry_run=args.dry_run)
+    if refused:
         return EXIT_USAGE
     return EXIT_OK if all(r.ok for r in reports) else EXIT_INCOMPLETE
 
@@ -159,7 +162,12 @@ def cmd_status(args: argparse.Namespace) -> int:
         with open_ledger(app.config) as ledger:
             rows = status_rows(ledger, url)
     if args.json:
-        print_json(rows)
+        from heartbeat_bot.cli.documents import document
+
+        for row in rows:  # one shape for every row
+            row.setdefault("comments_url_error", None)
+            row.setdefault("history", None)
+        print_json(document(items=rows))
     else:
         show_status(rows, app.config.state_path)
     return EXIT_OK
@@ -203,12 +211,50 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """Exit 2 when a post is broken (each named on a line of its own), 1 when an online
-    check failed, else 0."""
+    """Exit 2 when a post is broken (each named on a line of its own) or the ledger cannot
+    be used, 1 when an online check failed, else 0."""
     app = App.build(args.config)
-    ok = True
     posts = app.scan()
     broken = [p for p in posts if not isinstance(p, Post)]
+    ledger: dict[str, Any] = {"ok": True, "path": str(app.config.state_path), "schema": None}
+    try:  # opening runs PRAGMA quick_check; the probe commits a marker
+        with open_ledger(app.config) as opened:
+            opened.probe()
+            ledger.update(path=str(opened.path), schema=opened.schema_version, error=None)
+    except LedgerError as exc:
+        ledger.update(ok=False, error=str(exc))
+    enabled = app.config.enabled_channels()
+    online = asyncio.run(_check_online(app)) if args.online else None
+    if broken or not ledger["ok"]:
+        code = EXIT_USAGE
+    elif online and any(isinstance(r, Exception) for r in online.values()):
+        code = EXIT_INCOMPLETE
+    else:
+        code = EXIT_OK
+    if args.json:
+        from heartbeat_bot.cli.documents import document
+        from heartbeat_bot.cli.main import print_json
+
+        print_json(
+            document(
+                ok=code == EXIT_OK,
+                config={"path": None if app.config.source is None else str(app.config.source)},
+                posts={
+                    "folder": str(app.config.posts_dir),
+                    "readable": len(posts) - len(broken),
+                    "broken": [{"path": str(e.path), "error": str(e)} for e in broken],
+                },
+                ledger=ledger,
+                channels={"enabled": list(enabled)},
+                online=None
+                if online is None
+                else {
+                    name: {"ok": not isinstance(r, Exception), "detail": str(r)}
+                    for name, r in online.items()
+                },
+            )
+        )
+        return code
     print(f"ok    config {app.config.source}")
     print(
         f"{'ok   ' if not broken else 'FAIL '} posts: {len(posts) - len(broken)} readable, "
@@ -216,24 +262,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     )
     for error in broken:
         print(f"      {error}")
-    ledger_ok = True
-    try:  # opening runs PRAGMA quick_check; the probe commits a marker
-        with open_ledger(app.config) as ledger:
-            ledger.probe()
-            print(f"ok    ledger {ledger.path} (schema {ledger.schema_version})")
-    except LedgerError as exc:
-        ledger_ok = False
-        print(f"FAIL  ledger: {exc}")
-    enabled = app.config.enabled_channels()
+    if ledger["ok"]:
+        print(f"ok    ledger {ledger['path']} (schema {ledger['schema']})")
+    else:
+        print(f"FAIL  ledger: {ledger['error']}")
     print(f"ok    channels enabled: {', '.join(enabled) or 'none'}")
-    if args.online:
-        for name, result in asyncio.run(_check_online(app)).items():
-            failed = isinstance(result, Exception)
-            ok = ok and not failed
-            print(f"{'FAIL ' if failed else 'ok   '} {name}: {result}")
-    if broken or not ledger_ok:
-        return EXIT_USAGE
-    return EXIT_OK if ok else EXIT_INCOMPLETE
+    for name, result in (online or {}).items():
+        print(f"{'FAIL ' if isinstance(result, Exception) else 'ok   '} {name}: {result}")
+    return code
 
 
 async def _check_online(app: App) -> dict[str, str | Exception]:

@@ -90,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="also send drafts and future posts, and send done pairs again",
     )
     announce.add_argument("--yes", action="store_true", help="do not ask before --force")
+    announce.add_argument("--json", action="store_true", help="print machine-readable JSON")
     announce.add_argument(
         "--max-wait",
         type=float,
@@ -116,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="validate the settings (and, online, the accounts)")
     check.add_argument("--online", action="store_true", help="call each enabled service once")
+    check.add_argument("--json", action="store_true", help="print machine-readable JSON")
     check.set_defaults(handler=_lazy("heartbeat_bot.cli.delivery", "cmd_check"))
 
     sandbox = commands.add_parser(
@@ -321,13 +323,16 @@ def cmd_preview(args: argparse.Namespace) -> int:
     post = app.find(args.post)
     rendered = app.render.render_all(post, app.comments_url(post))
     if args.json:
-        document = {
-            "post": post.summary(),
-            "discourse": rendered.discourse.body(),
-            "discord": rendered.discord.body(),
-            "twitter": rendered.twitter.body(),
-        }
-        print_json(document)
+        from heartbeat_bot.cli.documents import document
+
+        print_json(
+            document(
+                post=post.summary(),
+                discourse=rendered.discourse.body(),
+                discord=rendered.discord.body(),
+                twitter=rendered.twitter.body(),
+            )
+        )
     else:
         from heartbeat_bot.cli.show import show_preview
 
@@ -371,7 +376,9 @@ def cmd_list(args: argparse.Namespace) -> int:
             )
     rows.sort(key=lambda r: (r["published_at"] or "", r["path"]), reverse=True)
     if args.json:
-        print_json(rows)
+        from heartbeat_bot.cli.documents import document
+
+        print_json(document(items=rows))
     else:
         from heartbeat_bot.cli.show import show_list
 

@@ -118,7 +118,7 @@ def test_first_run_sends_nothing_then_a_new_post_goes_out(tmp_path: Path, sandbo
             text=True,
             check=True,
         ).stdout
-    )
+    )["items"]
     assert len(rows) == 51
 
 
@@ -276,7 +276,7 @@ def test_baseline_is_shown_by_list(tmp_path: Path, sandbox: Sandbox) -> None:
             text=True,
             check=True,
         ).stdout
-    )
+    )["items"]
     assert [(r["slug"], r["baseline"]) for r in rows] == [("dvc-git-lfs", True)]
 
 
