@@ -126,9 +126,9 @@ def test_unknown_pair_is_resolved_by_hand(tmp_path: Path, sandbox: Sandbox) -> N
 def test_status_of_one_post_shows_its_history(blog: Blog) -> None:
     """status POST lists each attempt of each channel."""
     cli("--config", str(blog.config), "announce", "dvc-git-lfs")
-    rows = json.loads(
-        cli("--config", str(blog.config), "status", "dvc-git-lfs", "--json").stdout
-    )["items"]
+    rows = json.loads(cli("--config", str(blog.config), "status", "dvc-git-lfs", "--json").stdout)[
+        "items"
+    ]
     assert {r["channel"] for r in rows} == {"discourse", "discord", "twitter"}
     for row in rows:
         events = [e["event"] for e in row["history"]]
