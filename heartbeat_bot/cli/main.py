@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -73,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     listing = commands.add_parser("list", help="list every post, its state and its problems")
     listing.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    listing.add_argument(
+        "--strict", action="store_true", help="exit 2 when a post is broken (naming each file)"
+    )
     _example_flag(listing)
     listing.set_defaults(handler=cmd_list)
 
@@ -93,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     announce.add_argument("--json", action="store_true", help="print machine-readable JSON")
     announce.add_argument(
         "--max-wait",
-        type=float,
+        type=_seconds,
         default=60.0,
         metavar="SECONDS",
         help="how long announce may take in all, retry waits and requests included; what "
@@ -126,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument(
         "--fault-rate",
-        type=float,
+        type=_fraction,
         default=0.0,
         metavar="R",
         help="share of requests (0 to 1) answered with an injected fault (default 0)",
@@ -143,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--backfill",
         metavar="DATE",
+        type=_date,
         help="also announce the published posts since DATE (YYYY-MM-DD), spaced out",
     )
     # Also accepted after `run`, where people put them in service definitions.
@@ -181,6 +186,39 @@ def build_parser() -> argparse.ArgumentParser:
     completion.add_argument("shell", choices=SHELLS, help="the shell to complete in")
     completion.set_defaults(handler=cmd_completion)
     return parser
+
+
+def _seconds(value: str) -> float:
+    """A finite, non-negative number of seconds."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number) or number < 0:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, 0 or more, got {value!r}")
+    return number
+
+
+def _fraction(value: str) -> float:
+    """A number from 0 to 1."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not 0 <= number <= 1:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 1, got {value!r}")
+    return number
+
+
+def _date(value: str) -> str:
+    """A YYYY-MM-DD date, kept as text for the command."""
+    from datetime import date
+
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a date (YYYY-MM-DD), got {value!r}") from None
+    return value
 
 
 def _lazy(module: str, name: str) -> Callable[[argparse.Namespace], int]:
@@ -383,6 +421,11 @@ def cmd_list(args: argparse.Namespace) -> int:
         from heartbeat_bot.cli.show import show_list
 
         show_list(rows)
+    broken = [row for row in rows if row["state"] == "error"]
+    if args.strict and broken:
+        for row in broken:
+            print(f"heartbeat-bot: {row['problems'][0]}", file=sys.stderr)
+        return EXIT_USAGE
     return EXIT_OK
 
 

@@ -183,6 +183,12 @@ class GitRepo:
                 stderr=subprocess.PIPE,
                 start_new_session=True,
             )
+        except FileNotFoundError as exc:
+            if Path(cwd).is_dir():  # the folder is there: the git command is not
+                raise self._fail(
+                    "the git command was not found: blog.git_url needs git installed on PATH"
+                ) from exc
+            raise self._fail(f"{what}: cannot run git in {cwd}: {exc.strerror}") from exc
         except OSError as exc:
             raise self._fail(f"{what}: cannot run git in {cwd}: {exc.strerror}") from exc
         try:
