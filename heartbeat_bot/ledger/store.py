@@ -126,6 +126,13 @@ class Ledger(Tweets, Upkeep):
         ).fetchall()
         return [_delivery(r) for r in rows]
 
+    def pair_counts(self) -> dict[tuple[str, str], int]:
+        """How many pairs each (channel, state) has, for the metrics."""
+        rows = self._db.execute(
+            "SELECT channel, state, COUNT(*) AS n FROM deliveries GROUP BY channel, state"
+        ).fetchall()
+        return {(row["channel"], row["state"]): int(row["n"]) for row in rows}
+
     def due(self, now: float | None = None) -> list[Delivery]:
         """Pairs to look at again now: waits that ended, unknowns to re-check, dead claims."""
         moment = self.clock() if now is None else now

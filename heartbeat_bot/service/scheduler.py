@@ -168,6 +168,7 @@ class Service:
                 log.error("scan failed: %s", exc)
                 return
             self.metrics.scan_succeeded(self.clock())
+            self.metrics.set_problem_posts(sum(not isinstance(i, Post) for i in result.items))
             self.alerts.scan_recovered()
             for error in result.errors_new:  # known before, broken or held now: dropped
                 self._forget(error.path, note=None)
@@ -302,6 +303,7 @@ class Service:
                 if url in self.posts and url not in self.queued and url not in self.in_progress:
                     self.metrics.retry(delivery.channel)  # once a retry, not once a check
                     self.enqueue(url)
+            self.metrics.set_pairs(self.ledger.pair_counts())
         except LedgerUnusable as exc:
             await self.watch.lost(exc)
 

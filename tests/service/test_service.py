@@ -190,23 +190,28 @@ def test_edits_deletions_and_broken_posts(tmp_path: Path, sandbox: Sandbox) -> N
 
 
 def test_health_metrics_and_clean_stop(tmp_path: Path, sandbox: Sandbox) -> None:
-    """/healthz and /metrics answer; SIGTERM exits 0 and leaves no pair in flight."""
+    """/healthz and /metrics answer (pairs by state, posts with problems, the publish-to-done
+    histogram); SIGTERM exits 0 and leaves no pair in flight."""
     blog = service_blog(tmp_path, sandbox, (NEW_POST,))
     running = Running(blog)
     try:
         base = f"http://127.0.0.1:{running.port}"
         assert httpx.get(f"{base}/healthz").status_code == 200
         shutil.copy(DVC_POSTS / "2022-04-15-april-22-heartbeat.md", blog.posts)
+        (blog.posts / "2024-01-01-broken.md").write_text("---\ntitle: [oops\n---\n")
         wait_for(lambda: sandbox.x.tweets, what="announce")
 
         def done_metrics() -> str | None:
             text = httpx.get(f"{base}/metrics").text
-            return text if 'outcome="done"' in text else None
+            done = 'heartbeat_pairs{channel="discord",state="done"} 1.0' in text
+            return text if 'outcome="done"' in text and done else None
 
         metrics = str(wait_for(done_metrics, what="metrics"))
         assert "heartbeat_last_scan_success_timestamp_seconds" in metrics
         assert 'heartbeat_publish_to_done_seconds_count{channel="discord"} 1.0' in metrics
         assert "process_resident_memory_bytes" in metrics
+        assert "\nheartbeat_posts_with_problems 1.0\n" in metrics
+        assert 'heartbeat_pairs{channel="twitter",state="done"} 1.0' in metrics
     finally:
         assert running.stop() == 0
     db = sqlite3.connect(blog.root / "state" / "heartbeat.sqlite3")
