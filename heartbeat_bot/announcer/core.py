@@ -8,6 +8,7 @@ or a second process never duplicates an announcement.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -29,7 +30,7 @@ from heartbeat_bot.announcer.protocols import (
 from heartbeat_bot.announcer.retry import RetryPolicy
 from heartbeat_bot.announcer.thread import run_thread
 from heartbeat_bot.errors import ChannelError
-from heartbeat_bot.ledger import DEFAULT_LEASE, Delivery, Ledger
+from heartbeat_bot.ledger import DEFAULT_LEASE, Delivery, Ledger, LedgerError
 from heartbeat_bot.models import CHANNELS, Post, Sent
 from heartbeat_bot.render import RenderSettings
 
@@ -128,18 +129,19 @@ class Announcer:
             return report
         if deadline is None:
             await self._send(ctx, post, post_id, rows, report, force=force)
-            return report
-        if deadline <= self.clock():  # no time left: claim nothing
+        elif deadline <= self.clock():  # no time left: claim nothing
             self._cut_short(rows, report)
-            return report
-        limit = asyncio.timeout(deadline - self.clock())
-        try:
-            async with limit:
-                await self._send(ctx, post, post_id, rows, report, force=force)
-        except TimeoutError:
-            if not limit.expired():
-                raise
-            self._cut_short(rows, report)
+        else:
+            limit = asyncio.timeout(deadline - self.clock())
+            try:
+                async with limit:
+                    await self._send(ctx, post, post_id, rows, report, force=force)
+            except TimeoutError:
+                if not limit.expired():
+                    raise
+                self._cut_short(rows, report)
+        with contextlib.suppress(LedgerError):  # only for the logs: never worth failing over
+            report.attempts = {n: self.ledger.get(row.id).attempts for n, row in rows.items()}
         return report
 
     async def _send(

@@ -45,6 +45,8 @@ class PostReport:
     post: Post
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # Attempts each pair has had so far, as the ledger counts them (for logs).
+    attempts: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

@@ -22,13 +22,14 @@ _QUIET = frozenset({"skipped", "already", "busy", "deferred"})
 _DONE_NOW = frozenset({"sent", "adopted", "confirmed"})
 
 
-def fields(post: str, outcome: Outcome, event: str) -> dict[str, object]:
+def fields(report: PostReport, outcome: Outcome, event: str) -> dict[str, object]:
     """The structured fields of a log line about one pair (JSON logs carry them as keys)."""
     return {
         "event": event,
-        "post": post,
+        "post": report.post.slug,
         "channel": outcome.channel,
         "state": outcome.state,
+        "attempt": report.attempts.get(outcome.channel),
         "url": outcome.url,
         "wait": (
             None
@@ -55,7 +56,7 @@ async def record(report: PostReport, metrics: Metrics, alerts: Alerts) -> None:
                 post.slug,
                 outcome.channel,
                 outcome.url,
-                extra=fields(post.slug, outcome, "announced"),
+                extra=fields(report, outcome, "announced"),
             )
             if NOT_PUBLISHED in outcome.note:  # out, but not to the channel's followers
                 await alerts.pair_alert(
@@ -73,7 +74,7 @@ async def record(report: PostReport, metrics: Metrics, alerts: Alerts) -> None:
                 "retry" if outcome.state == "waiting" else "checked again",
                 when.isoformat(timespec="seconds"),
                 outcome.note,
-                extra=fields(post.slug, outcome, "retry"),
+                extra=fields(report, outcome, "retry"),
             )
         else:
             log.error(
@@ -82,7 +83,7 @@ async def record(report: PostReport, metrics: Metrics, alerts: Alerts) -> None:
                 outcome.channel,
                 outcome.state,
                 outcome.note,
-                extra=fields(post.slug, outcome, outcome.action),
+                extra=fields(report, outcome, outcome.action),
             )
             if outcome.state in {"failed", "unknown"}:
                 await alerts.pair_alert(

@@ -286,8 +286,8 @@ def test_baseline_is_shown_by_list(tmp_path: Path, sandbox: Sandbox) -> None:
 
 
 def test_json_logs_and_an_alert_for_a_failure(tmp_path: Path, sandbox: Sandbox) -> None:
-    """--log-format json writes one JSON object a line, with the post, channel, state and URL
-    as fields; a failed pair posts one alert."""
+    """--log-format json writes one JSON object a line, with the post, channel, state,
+    attempt and URL as fields; a failed pair posts one alert."""
     blog = make_blog(
         tmp_path,
         sandbox,
@@ -324,6 +324,7 @@ def test_json_logs_and_an_alert_for_a_failure(tmp_path: Path, sandbox: Sandbox) 
     assert by_channel["discord"]["event"] == "announced"
     assert by_channel["discord"]["state"] == "done"
     assert by_channel["discord"]["url"].startswith("http")
+    assert by_channel["discord"]["attempt"] == 1
     assert by_channel["twitter"]["state"] == "failed"
 
 
