@@ -7,8 +7,12 @@ import pty
 import select
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
+
+from heartbeat_bot.cli.progress import StderrProgress
 from heartbeat_bot.sandbox import Sandbox
 from tests.announce_env import LINKED_POST, NEW_POST, make_blog
 
@@ -90,3 +94,37 @@ def test_no_progress_when_stderr_is_piped(tmp_path: Path) -> None:
         )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "announcing" not in done.stderr
+
+
+def test_uncounted_work_pulses_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Work that cannot be counted ahead (reading the posts) draws a bar with no total,
+    once it has taken longer than the delay, on a terminal standard error."""
+    master, slave = pty.openpty()
+    terminal = os.fdopen(slave, "w")
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with StderrProgress("reading posts", None, delay=0.05):
+        time.sleep(0.5)
+    terminal.flush()
+    seen = b""
+    while select.select([master], [], [], 0.5)[0]:
+        chunk = os.read(master, 4096)
+        if not chunk:
+            break
+        seen += chunk
+    terminal.close()
+    os.close(master)
+    assert b"reading posts" in seen
+
+
+def test_quick_work_draws_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Work over before the delay draws no bar even on a terminal."""
+    master, slave = pty.openpty()
+    terminal = os.fdopen(slave, "w")
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with StderrProgress("reading posts", None, delay=5.0):
+        pass
+    terminal.flush()
+    ready = select.select([master], [], [], 0.3)[0]
+    terminal.close()
+    os.close(master)
+    assert not ready

@@ -213,8 +213,11 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     """Exit 2 when a post is broken (each named on a line of its own) or the ledger cannot
     be used, 1 when an online check failed, else 0."""
+    from heartbeat_bot.cli.progress import StderrProgress
+
     app = App.build(args.config)
-    posts = app.scan()
+    with StderrProgress("reading posts", None):
+        posts = app.scan()
     broken = [p for p in posts if not isinstance(p, Post)]
     ledger: dict[str, Any] = {"ok": True, "path": str(app.config.state_path), "schema": None}
     try:  # opening runs PRAGMA quick_check; the probe commits a marker

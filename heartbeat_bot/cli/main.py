@@ -383,11 +383,15 @@ def cmd_list(args: argparse.Namespace) -> int:
     from heartbeat_bot.errors import DuplicatePost
     from heartbeat_bot.models import Post
 
+    from heartbeat_bot.cli.progress import StderrProgress
+
     app = App.build(args.config, example=args.example)
     moment = now()
     baseline = app.baseline_urls()
     rows: list[dict[str, Any]] = []
-    for item in app.scan():
+    with StderrProgress("reading posts", None):
+        items = app.scan()
+    for item in items:
         if isinstance(item, Post):
             rows.append(
                 {

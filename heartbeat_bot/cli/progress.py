@@ -27,11 +27,13 @@ SHOW_AFTER = 1.0
 class StderrProgress:
     """Counts finished items and, after :data:`SHOW_AFTER` seconds, shows them as a bar.
 
-    Use as a context manager around the work and call :meth:`advance` as each item ends.
-    Thread-safe: the bar is started from a timer thread and updated from the caller's.
+    Use as a context manager around the work and call :meth:`advance` as each item ends;
+    with ``total=None`` (work that cannot be counted ahead) the bar only pulses, with the
+    time elapsed. Thread-safe: the bar is started from a timer thread and updated from the
+    caller's.
     """
 
-    def __init__(self, description: str, total: int, *, delay: float = SHOW_AFTER) -> None:
+    def __init__(self, description: str, total: int | None, *, delay: float = SHOW_AFTER) -> None:
         self._description = description
         self._total = total
         self._done = 0
@@ -39,7 +41,7 @@ class StderrProgress:
         self._progress: Progress | None = None
         self._task: TaskID | None = None
         self._timer: threading.Timer | None = None
-        self._enabled = total > 0 and sys.stderr.isatty()
+        self._enabled = (total is None or total > 0) and sys.stderr.isatty()
         self._delay = delay
 
     def __enter__(self) -> StderrProgress:
@@ -71,7 +73,7 @@ class StderrProgress:
 
     def _show(self) -> None:
         with self._lock:
-            if self._done >= self._total:
+            if self._total is not None and self._done >= self._total:
                 return
             self._progress = Progress(
                 TextColumn("{task.description}"),
