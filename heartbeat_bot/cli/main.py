@@ -380,10 +380,9 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     from heartbeat_bot.app.application import App, now
+    from heartbeat_bot.cli.progress import StderrProgress
     from heartbeat_bot.errors import DuplicatePost
     from heartbeat_bot.models import Post
-
-    from heartbeat_bot.cli.progress import StderrProgress
 
     app = App.build(args.config, example=args.example)
     moment = now()
