@@ -82,6 +82,25 @@ def test_variables_that_are_not_settings_stay_valid(
     assert load_config(config_file).discourse.category == 9
 
 
+def test_kubernetes_service_links_are_not_settings(
+    config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What Kubernetes sets for a Service named "heartbeat" (HEARTBEAT_SERVICE_HOST and
+    _PORT, HEARTBEAT_PORT_8080_TCP...) does not stop heartbeat-bot in its pod."""
+    links = {
+        "HEARTBEAT_SERVICE_HOST": "10.0.0.7",
+        "HEARTBEAT_SERVICE_PORT": "8080",
+        "HEARTBEAT_SERVICE_PORT_HTTP": "8080",
+        "HEARTBEAT_PORT": "tcp://10.0.0.7:8080",
+        "HEARTBEAT_PORT_8080_TCP_ADDR": "10.0.0.7",
+    }
+    for name, value in links.items():
+        monkeypatch.setenv(name, value)
+    assert load_config(config_file).service.http == "127.0.0.1:8080"
+    monkeypatch.setenv("HEARTBEAT_SERVICE_HTTPS", "1")  # still a near miss of a setting
+    assert "HEARTBEAT_SERVICE__HTTP" in error_of(config_file)
+
+
 def test_variable_names_ignore_case(config_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """heartbeat_discourse__category sets discourse.category, as pydantic-settings reads it."""
     monkeypatch.setenv("heartbeat_discourse__category", "11")

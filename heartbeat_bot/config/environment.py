@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -30,6 +31,10 @@ CONFIG_ENV_VAR = "HEARTBEAT_CONFIG"
 # HEARTBEAT_ variables that are not settings: the settings file's path, and the test
 # suite's (where the shared corpus is; rewrite the snapshots).
 NOT_SETTINGS = frozenset({CONFIG_ENV_VAR, "HEARTBEAT_SHARED", "HEARTBEAT_UPDATE_SNAPSHOTS"})
+# What Kubernetes puts in every pod's environment for a Service named "heartbeat"
+# (HEARTBEAT_SERVICE_HOST, HEARTBEAT_SERVICE_PORT, HEARTBEAT_SERVICE_PORT_HTTP): not ours,
+# though shaped like the [service] section's settings.
+_SERVICE_LINKS = re.compile(r"HEARTBEAT_SERVICE_(?:HOST|PORT(?:_[A-Z0-9_]+)?)")
 
 
 @dataclass(frozen=True)
@@ -79,7 +84,7 @@ def read_environment(settings_cls: type[BaseModel], environ: Mapping[str, str]) 
 def _setting_of(name: str, sections: dict[str, type[BaseModel]]) -> tuple[str, str] | None:
     """The (section, key) that ``name`` sets, None if it is no setting's shape."""
     upper = name.upper()
-    if upper in NOT_SETTINGS or not upper.startswith(PREFIX):
+    if upper in NOT_SETTINGS or not upper.startswith(PREFIX) or _SERVICE_LINKS.fullmatch(upper):
         return None
     rest = upper[len(PREFIX) :].lower()
     section, delimiter, key = rest.partition(DELIMITER)
