@@ -31,6 +31,8 @@ from heartbeat_bot.announcer.retry import RetryPolicy
 from heartbeat_bot.announcer.thread import run_thread
 from heartbeat_bot.errors import ChannelError
 from heartbeat_bot.ledger import DEFAULT_LEASE, Delivery, Ledger, LedgerError
+from heartbeat_bot.ledger.identity import apply as apply_verdict
+from heartbeat_bot.ledger.identity import recognise
 from heartbeat_bot.models import CHANNELS, Post, Sent
 from heartbeat_bot.render import RenderSettings
 
@@ -105,7 +107,13 @@ class Announcer:
         stays ``waiting``; what has not started stays as it was.
         """
         report = PostReport(post)
-        post_id = self.ledger.upsert_post(post)
+        post_id = identify(self.ledger, post)
+        held = self.ledger.post(post_id)
+        if held.status == "held":
+            note = held.held_note or "held: settle it with `heartbeat-bot resolve`"
+            for channel in CHANNELS:
+                report.outcomes[channel] = Outcome(channel, "pending", "held", note=note)
+            return report
         selected: list[str] = []
         for channel in CHANNELS:
             reason = self._skip_reason(post, channel, only)
@@ -277,13 +285,14 @@ class Announcer:
         message = self.render.discord_message(post, comments_url)
         payload = json.dumps(message.body(), ensure_ascii=False, sort_keys=True)
         generation = sum(1 for e in self.ledger.history(row.id) if e["event"] == "forced")
-        nonce = hashlib.sha256(f"{post.url}#{generation}".encode()).hexdigest()[:25]
+        key = self.ledger.post(row.post_id).key  # the post's identity: the same after a rename
+        nonce = hashlib.sha256(f"{key}#{generation}".encode()).hexdigest()[:25]
 
         async def send(claimed: Delivery) -> Sent:
             return await discord.send(claimed.payload_json(), claimed.nonce)
 
         async def reconcile(claimed: Delivery) -> Sent | None:
-            return await discord.find_sent(post.url, since=self._since(claimed))
+            return await discord.find_sent(_linked(claimed, post.url), since=self._since(claimed))
 
         outcome = await run_pair(
             ctx, row, payload, nonce, send, reconcile if discord.can_confirm else None
@@ -348,6 +357,27 @@ class Announcer:
             return Outcome("twitter", "done", "already", row.remote_url)
         thread = self.render.tweet_thread(post, comments_url)
         return await run_thread(ctx, row, list(thread.tweets), self.twitter, forced=forced)
+
+
+def _linked(claimed: Delivery, url: str) -> str:
+    """The post URL the stored Discord message links to (the post's URL when it was sent)."""
+    body = claimed.payload_json()
+    embeds = body.get("embeds") if isinstance(body, dict) else None
+    first = embeds[0] if isinstance(embeds, list) and embeds else None
+    linked = first.get("url") if isinstance(first, dict) else None
+    return linked if isinstance(linked, str) and linked else url
+
+
+def identify(ledger: Ledger, post: Post) -> int:
+    """The post's id in the ledger: recorded now, or the post it is under an older name
+    (the same file whose slug or URL changed since it was announced)."""
+    if ledger.find_post(post.url) is None:
+        earlier = [r for r in ledger.posts_at_path(str(post.path)) if r.url != post.url]
+        verdict = recognise(ledger, post, gone=earlier)
+        if verdict is not None:
+            log.info("%s: the same post as %s (%s)", post.slug, verdict.row.url, verdict.how)
+            return apply_verdict(ledger, post, verdict)
+    return ledger.upsert_post(post)
 
 
 def _snowflake_at(moment: float) -> int:

@@ -19,6 +19,7 @@ Action = Literal[
     "busy",  # another process is sending it right now
     "skipped",  # not enabled, not selected, or excluded by the post
     "would-send",  # --dry-run
+    "held",  # the post may be a renamed one: a person decides (`resolve --same-as/--new`)
 ]
 # Pair states that need nothing more from anyone.
 SETTLED_STATES = frozenset({"done", "skipped"})

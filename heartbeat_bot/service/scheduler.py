@@ -30,6 +30,7 @@ from heartbeat_bot.ledger import Ledger, LedgerUnusable
 from heartbeat_bot.models import Post
 from heartbeat_bot.service.alerts import Alerts
 from heartbeat_bot.service.ledger_watch import PROBE_SECONDS, LedgerWatch
+from heartbeat_bot.service.life import PostLife
 from heartbeat_bot.service.link_retries import retry_links
 from heartbeat_bot.service.liveness import wait_for_page
 from heartbeat_bot.service.post_ledger import begun, needs_work, take_baseline
@@ -68,6 +69,7 @@ class Service:
         self.alerts = alerts
         self.clock = clock
         self.watch = LedgerWatch(ledger, alerts, self._resume)
+        self.life = PostLife(ledger, alerts, app.repo, app.config.blog.git_path)
         self.scheduler = AsyncIOScheduler(
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
@@ -94,6 +96,11 @@ class Service:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(signum, self.stop)
         self.scheduler.start()
+        # Armed before the first scan: a file landing at any moment from now on is seen.
+        armed = asyncio.Event()
+        changed = functools.partial(self.rescan, fetch=False)  # a clone changes by our fetches
+        self._spawn(watch_folder(self.config.posts_dir, self.stopping, changed, armed))
+        await armed.wait()
         await self.rescan(first=True, backfill_since=backfill_since)
         poll = self.config.blog.poll_interval
         self.scheduler.add_job(self.rescan, "interval", seconds=poll, id="rescan")
@@ -107,9 +114,6 @@ class Service:
                 self.retry_write_backs, "interval", seconds=poll, id="write-back"
             )
         self._spawn(self._heartbeat())
-        # A git clone changes only by our own fetches: what the watcher sees needs no other.
-        changed = functools.partial(self.rescan, fetch=False)
-        self._spawn(watch_folder(self.config.posts_dir, self.stopping, changed))
         for _ in range(WORKERS):
             self._spawn(self._worker())
         log.info("watching %s (rescan every %s s)", self.config.posts_dir, poll)
@@ -176,14 +180,16 @@ class Service:
             for path in result.removed:
                 self._forget(path)
             changed = set(result.changed)
+            before = set(self.posts)
             for item in result.items:
                 if isinstance(item, Post) and (first or item.path in changed):
                     previous = self.by_path.get(item.path)
                     if previous is not None and previous != item.url:
                         self._forget(item.path)  # its URL changed: drop the old one's job
+                    if item.url not in self.posts:
+                        self.metrics.post_seen()  # a post, once: not each change of it
                     self.posts[item.url] = item
                     self.by_path[item.path] = item.url
-                    self.metrics.post_seen()
                     if not first:
                         log.info("post found: %s (%s)", item.slug, item.path.name)
             current = [p for p in result.items if isinstance(p, Post)]
@@ -192,6 +198,7 @@ class Service:
             elif not self.watch.usable:
                 return  # the posts are considered again once it is usable
             try:
+                await self.life.after_scan(current, changed, before, first=first)
                 for post in current:
                     if first or post.path in changed:
                         self.consider(post)
@@ -207,6 +214,7 @@ class Service:
             self.metrics.git_fetched()
             try:
                 await asyncio.to_thread(self.app.refresh)
+                await self.life.fetched()
             except HeartbeatError as exc:
                 log.error("fetching the blog failed: %s", exc)
 

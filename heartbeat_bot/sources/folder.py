@@ -29,6 +29,7 @@ _NOT_A_FILE = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
 # Opening a symbolic link with O_NOFOLLOW fails with ELOOP (EMLINK on FreeBSD).
 _IS_A_LINK = frozenset({errno.ELOOP, errno.EMLINK})
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_UNREADABLE = ("unreadable",)  # the stamp of an authors folder that cannot be listed
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +63,9 @@ class _Entry:
 class FolderSource:
     """Post files directly inside ``posts_dir``; author files ``authors_dir/<id>.md``.
 
-    The author map is read once, on first use, and kept for the life of the instance.
+    The author map is read on first use and read again whenever a file of
+    ``authors_dir`` changes (its listing's stamps are compared at each use), so an author
+    added while the service runs is shown by name from the next scan on.
     A symbolic link is read only when it leads to a file inside ``posts_dir``; one that
     leads out is a PostError. Posts that share a slug or public URL are all PostErrors
     (:func:`heartbeat_bot.posts.mark_duplicates`).
@@ -72,6 +75,7 @@ class FolderSource:
         self.posts_dir = posts_dir
         self.authors_dir = authors_dir
         self._authors: dict[str, str] | None = None
+        self._authors_read: object = None  # the stamp of authors_dir when last read
         # Author files that could not be used, kept so `list` can show them.
         self.author_errors: list[PostError] = []
         # rescan()'s memory, by file name (cheaper than Path keys on a large folder), and
@@ -107,8 +111,11 @@ class FolderSource:
 
         A broken or nameless author file is skipped and recorded in ``author_errors``.
         """
-        if self._authors is not None:
-            return self._authors
+        stamp = self._authors_stamp()
+        if self._authors is not None and stamp in (self._authors_read, _UNREADABLE):
+            return self._authors  # unchanged, or gone meanwhile: the names last read stay
+        self._authors_read = stamp
+        self.author_errors = []
         if self.authors_dir is None:
             self._authors = {}
             return self._authors
@@ -139,6 +146,21 @@ class FolderSource:
         self._authors = names
         return names
 
+    def _authors_stamp(self) -> object:
+        """What changes when an author file is added, removed or edited."""
+        if self.authors_dir is None:
+            return None
+        try:
+            with os.scandir(self.authors_dir) as listing:
+                found = []
+                for entry in listing:
+                    if entry.name.endswith(".md"):
+                        info = entry.stat()
+                        found.append((entry.name, info.st_size, info.st_mtime_ns, info.st_ino))
+        except OSError:
+            return _UNREADABLE
+        return tuple(sorted(found))
+
     def read(self, path: Path) -> bytes:
         """The raw bytes of one post file; PostError for a link that leads out of the folder.
 
@@ -165,21 +187,22 @@ class FolderSource:
             )
         return target
 
-    def load(self, path: Path, blog: BlogConfig) -> Post:
+    def load(self, path: Path, blog: BlogConfig, authors: dict[str, str] | None = None) -> Post:
         """One post, read and parsed; any failure is a PostError naming the file."""
         try:
             raw = self.read(path)
         except OSError as exc:
             raise _unreadable(path, exc) from exc
-        return parse_post(path, raw, blog, self.authors())
+        return parse_post(path, raw, blog, self.authors() if authors is None else authors)
 
     def scan(self, blog: BlogConfig) -> list[Post | PostError]:
         """Every post file, parsed; a bad file gives its PostError in place of a Post, and
         so do posts that share a slug or public URL."""
         results: list[Post | PostError] = []
+        authors = self.authors()
         for path in self.files():
             try:
-                results.append(self.load(path, blog))
+                results.append(self.load(path, blog, authors))
             except PostError as exc:
                 results.append(exc)
         return mark_duplicates(results)
@@ -197,8 +220,16 @@ class FolderSource:
         if blog != self._entries_blog:
             self._entries, self._entries_blog = {}, blog
         started = time.time_ns()
+        before = self._authors
         authors = self.authors()
         previous = self._entries
+        if before is not None and authors is not before:  # an author file changed
+            renamed = {k for k in before.keys() | authors.keys() if before.get(k) != authors.get(k)}
+            previous = {
+                name: entry
+                for name, entry in previous.items()
+                if not (isinstance(entry.result, Post) and renamed & set(entry.result.author_ids))
+            }
         current: dict[str, _Entry] = {}
         items: list[Post | PostError] = []
         changed: list[Path] = []

@@ -222,6 +222,30 @@ class GitRepo:
         """The sha of the commit checked out in the clone."""
         return _text(self._run("rev-parse", "--verify", "HEAD").stdout).strip()
 
+    def renames(self, old: str, new: str, under: str) -> list[tuple[str, str]]:
+        """Files under ``under`` that git sees renamed between commits ``old`` and ``new``,
+        as (old, new) worktree-relative paths; none when ``old`` is unknown (a force push)."""
+        listing = self._run(
+            "diff",
+            "-M",
+            "--name-status",
+            "-z",
+            "--diff-filter=R",
+            old,
+            new,
+            "--",
+            under or ".",
+            check=False,
+        )
+        if listing.returncode != 0:
+            return []
+        fields = [_text(f) for f in listing.stdout.split(b"\0")]
+        found = []
+        for index, status in enumerate(fields):
+            if status.startswith("R") and index + 2 < len(fields):
+                found.append((fields[index + 1], fields[index + 2]))
+        return found
+
     def file_at_tip(self, relpath: Path) -> bytes | None:
         """The file's bytes at ``origin/<branch>`` as last fetched; None if it is not there.
 
@@ -341,24 +365,25 @@ class GitRepo:
     def push_with_rebase(self, *, attempts: int = 5) -> str:
         """Push HEAD to ``origin/<branch>``, rebasing over others' pushes; the pushed sha.
 
-        A rejected push (someone pushed meanwhile) is answered by fetching and rebasing
-        our commits on top, up to ``attempts`` pushes. When the rebase conflicts, our
+        A refused push of any kind (someone pushed meanwhile: not a fast-forward, the
+        remote's ``failed to update ref`` or a lease) is answered at once by fetching and
+        rebasing our commits on top, up to ``attempts`` pushes. When the rebase conflicts, our
         commits are dropped, the clone is reset to the remote and GitConflict names the
         files: the remote never receives a merge the bot could not check.
         """
+        last = ""
         for attempt in range(1, attempts + 1):
             pushed, status = self._push(self.branch)
             if pushed:
                 return self.head()
-            if "fetch first" not in status and "non-fast-forward" not in status:
-                raise self._fail(f"git push origin {self.branch} refused: {status}")
+            last = status
             if attempt == attempts:
                 break
             self._fetch(self.branch)
             self._rebase()
-        raise GitError(
-            f"git push origin {self.branch}: still rejected after {attempts} attempts "
-            "(the branch keeps moving); try again later"
+        raise self._fail(
+            f"git push origin {self.branch}: still refused after {attempts} attempts "
+            f"({last}); try again later"
         )
 
     def _rebase(self) -> None:
