@@ -18,7 +18,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from heartbeat_bot.announcer.gate import Gates
-from heartbeat_bot.announcer.links import Links
+from heartbeat_bot.announcer.links import NOT_WRITTEN, Links
 from heartbeat_bot.announcer.outcome import Outcome, PostReport
 from heartbeat_bot.announcer.pairs import RunContext, Sleep, run_pair
 from heartbeat_bot.announcer.protocols import (
@@ -35,6 +35,7 @@ from heartbeat_bot.ledger.identity import apply as apply_verdict
 from heartbeat_bot.ledger.identity import recognise
 from heartbeat_bot.models import CHANNELS, Post, Sent
 from heartbeat_bot.render import RenderSettings
+from heartbeat_bot.render.twitter import distinct_from
 
 log = logging.getLogger("heartbeat_bot.announcer")
 
@@ -204,6 +205,8 @@ class Announcer:
             note = await self.links.write(post, link)
             if note:
                 report.notes.append(note)
+                if not note.startswith(NOT_WRITTEN):
+                    report.informational.add(note)
 
     def _cut_short(self, rows: dict[str, Delivery], report: PostReport) -> None:
         """The outcomes of the pairs the deadline caught, as the ledger has them now."""
@@ -355,8 +358,18 @@ class Announcer:
         assert self.twitter is not None
         if row.state == "done":
             return Outcome("twitter", "done", "already", row.remote_url)
-        thread = self.render.tweet_thread(post, comments_url)
-        return await run_thread(ctx, row, list(thread.tweets), self.twitter, forced=forced)
+        tweets = list(self.render.tweet_thread(post, comments_url).tweets)
+        if row.payload is None:  # a first send: no tweet may repeat another post's
+            taken = self.ledger.tweet_texts_elsewhere(row.id)
+            if taken.intersection(tweets):
+                tweets = distinct_from(tweets, taken, post.title)
+
+        def reword(text: str) -> str:
+            return distinct_from(
+                [text], self.ledger.tweet_texts_elsewhere(row.id) | {text}, post.title
+            )[0]
+
+        return await run_thread(ctx, row, tweets, self.twitter, forced=forced, reword=reword)
 
 
 def _linked(claimed: Delivery, url: str) -> str:

@@ -46,6 +46,8 @@ class PostReport:
     post: Post
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # The notes that only inform (a link written into the post), not warn.
+    informational: set[str] = field(default_factory=set)
     # Attempts each pair has had so far, as the ledger counts them (for logs).
     attempts: dict[str, int] = field(default_factory=dict)
 

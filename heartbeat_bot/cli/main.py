@@ -110,13 +110,23 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="print machine-readable JSON")
     status.set_defaults(handler=_lazy("heartbeat_bot.cli.delivery", "cmd_status"))
 
-    resolve = commands.add_parser("resolve", help="settle an unknown or failed pair by hand")
+    resolve = commands.add_parser(
+        "resolve", help="settle an unknown or failed pair, or a held post, by hand"
+    )
     resolve.add_argument("post", metavar="POST", help="a file path, a slug or a public URL")
-    resolve.add_argument("channel", metavar="CHANNEL", help="discourse, discord or twitter")
+    resolve.add_argument(
+        "channel", nargs="?", metavar="CHANNEL", help="discourse, discord or twitter"
+    )
     how = resolve.add_mutually_exclusive_group(required=True)
     how.add_argument("--done", metavar="URL", help="it was sent: record its URL")
     how.add_argument("--retry", action="store_true", help="send it again on the next announce")
     how.add_argument("--skip", action="store_true", help="never send it")
+    how.add_argument(
+        "--same-as",
+        metavar="OTHER",
+        help="a held post is OTHER (slug or URL) renamed: continue its record",
+    )
+    how.add_argument("--new", action="store_true", help="a held post is new: announce it")
     resolve.set_defaults(handler=_lazy("heartbeat_bot.cli.delivery", "cmd_resolve"))
 
     check = commands.add_parser("check", help="validate the settings (and, online, the accounts)")
@@ -386,21 +396,36 @@ def cmd_list(args: argparse.Namespace) -> int:
 
     app = App.build(args.config, example=args.example)
     moment = now()
-    baseline = app.baseline_urls()
+    recorded = app.recorded()
     rows: list[dict[str, Any]] = []
     with StderrProgress("reading posts", None):
         items = app.scan()
+    threads: dict[str, list[str]] = {}
+    for item in items:
+        if isinstance(item, Post) and item.comments_url:
+            threads.setdefault(item.comments_url, []).append(item.slug)
     for item in items:
         if isinstance(item, Post):
+            known = recorded.get(item.url)
+            state: str = item.state(moment)
+            if known is not None and known.status == "held":
+                state = "held"
+            elif known is not None and known.status == "unpublished" and state == "draft":
+                state = "unpublished"
+            shared = [s for s in threads.get(item.comments_url or "", []) if s != item.slug]
             rows.append(
                 {
                     "slug": item.slug,
                     "path": str(item.path),
                     "title": item.title,
                     "published_at": item.published_at.isoformat(),
-                    "state": item.state(moment),
-                    "problems": list(item.problems),
-                    "baseline": item.url in baseline,
+                    "state": state,
+                    "problems": list(item.problems)
+                    + ([known.held_note] if known and state == "held" and known.held_note else []),
+                    "baseline": known is not None and known.baseline,
+                    "notes": (
+                        [f"shares its discussion thread with {', '.join(shared)}"] if shared else []
+                    ),
                 }
             )
         else:
@@ -413,6 +438,7 @@ def cmd_list(args: argparse.Namespace) -> int:
                     "state": "error",
                     "problems": [str(item)],
                     "baseline": False,
+                    "notes": [],
                 }
             )
     rows.sort(key=lambda r: (r["published_at"] or "", r["path"]), reverse=True)

@@ -128,13 +128,20 @@ def _plain_preview(post: Post, rendered: Rendered, console: Console) -> None:
 def show_list(rows: list[dict[str, Any]], console: Console | None = None) -> None:
     console = console or output_console()
     header = ["published", "state", "slug", "problems"]
-    styles = {"published": "green", "scheduled": "cyan", "draft": "dim", "error": "red"}
+    styles = {
+        "published": "green",
+        "scheduled": "cyan",
+        "draft": "dim",
+        "error": "red",
+        "held": "magenta",
+        "unpublished": "yellow",
+    }
     cells = [
         [
             row["published_at"] or "-",
             row["state"] + (" (baseline)" if row.get("baseline") else ""),
             row["slug"] or row["path"],
-            "\n".join(row["problems"]),
+            "\n".join([*row["problems"], *row.get("notes", [])]),
         ]
         for row in rows
     ]
@@ -202,19 +209,29 @@ def show_status(
         if row.get("comments_url_error"):
             line = f"commentsUrl not written yet: {row['comments_url_error']}"
             detail = f"{detail}\n{line}" if detail else line
+        if row.get("stale"):
+            detail = f"{detail}\nout of date: the post changed, and this is never edited"
+        if row.get("post_state"):
+            line = f"post {row['post_state']}: {row.get('post_note') or ''}".rstrip(": ")
+            detail = f"{detail}\n{line}" if detail else line
         slug = row["slug"] + (" (baseline)" if row.get("baseline") else "")
-        cells.append([slug, row["channel"], row["state"], str(row["attempts"]), detail])
+        state = row["state"] + (" (stale)" if row.get("stale") else "")
+        cells.append([slug, row["channel"], state, str(row["attempts"]), detail])
     if console.is_terminal:
         table = Table(*header)
         for slug, channel, state, attempts, detail in cells:
             table.add_row(
-                slug, channel, Text(state, style=_STATE_STYLES.get(state, "")), attempts, detail
+                slug,
+                channel,
+                Text(state, style=_STATE_STYLES.get(state.split()[0], "")),
+                attempts,
+                detail,
             )
         console.print(table)
     else:
         _plain_rows(console, header, cells)
     for row in rows:
-        for event in row.get("history", []):
+        for event in row.get("history") or []:
             console.print(
                 f"{event['at']}  {row['channel']:<9} {event['event']:<14} {event['detail'] or ''}"
             )

@@ -9,6 +9,7 @@ deliveries, the Discourse ``external_id``, Discord nonces) stays with it.
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 from heartbeat_bot.ledger.journal import Journal
 from heartbeat_bot.ledger.records import LedgerError, PostRow, PostStatus
@@ -17,6 +18,8 @@ from heartbeat_bot.models import Post
 
 class PostBook(Journal):
     """A part of :class:`~heartbeat_bot.ledger.store.Ledger`, which opens the connection."""
+
+    path: Path
 
     def upsert_post(self, post: Post) -> int:
         """Record the post (by its current public URL, or one it had) and return its id."""

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from heartbeat_bot.ledger.connection import Connection
+from heartbeat_bot.ledger.edits import Edits
 from heartbeat_bot.ledger.posts import PostBook
 from heartbeat_bot.ledger.records import (
     DEFAULT_LEASE,
@@ -34,7 +35,7 @@ from heartbeat_bot.models import Sent
 log = logging.getLogger("heartbeat_bot.ledger")
 
 
-class Ledger(PostBook, Tweets, Upkeep):
+class Ledger(PostBook, Edits, Tweets, Upkeep):
     """One SQLite file, opened in WAL mode; safe to share between processes."""
 
     def __init__(

@@ -152,6 +152,26 @@ def _fit(text: str, room: int) -> str:
     return truncate_words(text, room, weighted_length, ellipsis=ELLIPSIS)
 
 
+def distinct_from(tweets: list[str], taken: set[str], title: str) -> list[str]:
+    """The thread with every tweet that repeats one in ``taken`` made the post's own.
+
+    Posts of a series share a discussion thread, so their last tweets ("Join the
+    discussion: <URL>") can be identical; X refuses the second as a duplicate. The post's
+    title goes in front of such a tweet (cut to fit), then a number if that is not enough.
+    """
+    result = []
+    for position, tweet in enumerate(tweets, start=1):
+        if tweet in taken:
+            room = MAX_TWEET_WEIGHT - weighted_length(tweet) - len(GAP)
+            head = _fit(_one_line(neutralise_mentions(title)), room) if room > 8 else ""
+            tweet = GAP.join(p for p in (head, tweet) if p)
+            if tweet in taken or tweet in result:
+                mark = f" ({position}/{len(tweets)})"
+                tweet = _fit(tweet, MAX_TWEET_WEIGHT - weighted_length(mark)) + mark
+        result.append(tweet)
+    return result
+
+
 def _distinct(tweets: list[str]) -> list[str]:
     """X refuses a tweet identical to a recent one: number any repeat within the thread."""
     seen: set[str] = set()

@@ -37,6 +37,7 @@ class PostLife:
         self.git_path = git_path
         self.renames: dict[str, str] = {}  # new path -> old path, since the last scan
         self._tip: str | None = None
+        self.held: set[str] = set()  # URLs of posts held for a person, as last seen
 
     async def fetched(self) -> None:
         """After a fetch: the renames git reports since the last commit scanned."""
@@ -82,6 +83,7 @@ class PostLife:
                     verdict.how,
                 )
                 continue
+            self.held.add(post.url)
             text = f"{post.slug} <{post.url}> is held, not announced: it {verdict.how}"
             log.warning("post held: %s", text)
             await self.alerts.post_alert(post.url, "held", text)
@@ -89,6 +91,16 @@ class PostLife:
         await self._unpublished(current, gone_now, now)
         if self._tip is not None:
             self.ledger.set_meta(GIT_SCANNED_KEY, self._tip)
+
+    def settled(self) -> set[str]:
+        """URLs of held posts a person settled since the last scan (to be considered now)."""
+        done = set()
+        for url in self.held:
+            row = self.ledger.find_post(url)
+            if row is None or row.status != "held":
+                done.add(url)
+        self.held -= done
+        return done
 
     async def _unpublished(
         self, current: Sequence[Post], gone_now: Collection[str], now: datetime

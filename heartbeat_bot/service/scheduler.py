@@ -198,9 +198,10 @@ class Service:
             elif not self.watch.usable:
                 return  # the posts are considered again once it is usable
             try:
+                settled = self.life.settled()  # by `resolve --same-as/--new`
                 await self.life.after_scan(current, changed, before, first=first)
                 for post in current:
-                    if first or post.path in changed:
+                    if first or post.path in changed or post.url in settled:
                         self.consider(post)
             except LedgerUnusable as exc:
                 await self.watch.lost(exc)

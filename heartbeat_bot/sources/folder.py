@@ -220,11 +220,11 @@ class FolderSource:
         if blog != self._entries_blog:
             self._entries, self._entries_blog = {}, blog
         started = time.time_ns()
-        before = self._authors
+        known = self._authors
         authors = self.authors()
         previous = self._entries
-        if before is not None and authors is not before:  # an author file changed
-            renamed = {k for k in before.keys() | authors.keys() if before.get(k) != authors.get(k)}
+        if known is not None and authors is not known:  # an author file changed
+            renamed = {k for k in known.keys() | authors.keys() if known.get(k) != authors.get(k)}
             previous = {
                 name: entry
                 for name, entry in previous.items()

@@ -1,6 +1,7 @@
 """Write the Discourse topic URL back into the post's frontmatter (``commentsUrl``).
 
-Only the ``commentsUrl`` line changes (or is added as the frontmatter's last line); every
+Only the ``commentsUrl`` line is added, where the blog's other posts keep it
+(``writeback_position``), and only when the post has none of its own; every
 other byte of the file stays as it was, line endings and byte-order mark included. The
 value is written as PyYAML's emitter writes it, quoted when YAML needs it (a ``: `` or a
 `` #`` in a topic's slug), and the edited file is read back with the post parser's own
@@ -26,11 +27,11 @@ from heartbeat_bot.errors import HeartbeatError, PostError
 from heartbeat_bot.models import Post
 from heartbeat_bot.posts import read_frontmatter
 from heartbeat_bot.posts.frontmatter import clip
+from heartbeat_bot.sources.writeback_position import frontmatter_lines, insert_at, learn_from_folder
 
 _FIELD = "commentsUrl"
 _BOM = b"\xef\xbb\xbf"
 _FENCE = re.compile(rb"^---[ \t]*\r?$")
-_KEY = re.compile(rb"^commentsUrl[ \t]*:")
 _BREAKS = re.compile("[\n\r\x85\u2028\u2029]")  # what YAML takes for a line break
 
 
@@ -46,18 +47,25 @@ def comments_url_line(url: str) -> bytes:
     return text.rstrip("\n").encode("utf-8")
 
 
-def with_comments_url(raw: bytes, url: str) -> bytes:
-    """``raw`` with its frontmatter's ``commentsUrl`` set to ``url`` (pure).
+def with_comments_url(raw: bytes, url: str, position: str | None = None) -> bytes:
+    """``raw`` with a ``commentsUrl: <url>`` line added to its frontmatter (pure).
 
-    ``raw`` itself when it links ``url`` already, however it is written. WriteBackError
-    when the edited frontmatter would not read back with ``commentsUrl`` exactly ``url``
-    and every other key as it was.
+    The line goes after the key ``position`` (where the blog's other posts keep it), else
+    after ``author``, else last. ``raw`` itself when it links ``url`` already, however it
+    is written; WriteBackError when it has a ``commentsUrl`` of its own (a person's: never
+    overwritten), or when the edited frontmatter would not read back with ``commentsUrl``
+    exactly ``url`` and every other key as it was.
     """
     line = comments_url_line(url)
     before = _meta(raw, "the post's frontmatter cannot be read")
     if before.get(_FIELD) == url:
         return raw
-    updated = _edit(raw, line)
+    if _FIELD in before:
+        raise WriteBackError(
+            f"the post has its own {_FIELD} ({clip(str(before[_FIELD]))}); it is left as "
+            "written, never overwritten"
+        )
+    updated = _edit(raw, line, position)
     after = _meta(updated, f"{_FIELD} {clip(url)} would make the frontmatter unreadable")
     others_before = {k: v for k, v in before.items() if k != _FIELD}
     others_after = {k: v for k, v in after.items() if k != _FIELD}
@@ -77,32 +85,22 @@ def _meta(raw: bytes, problem: str) -> dict[str, Any]:
     return meta
 
 
-def _edit(raw: bytes, line: bytes) -> bytes:
-    """``raw`` with ``line`` in place of its ``commentsUrl`` line, or added last."""
-    body = raw[len(_BOM) :] if raw.startswith(_BOM) else raw
-    lines = body.splitlines(keepends=True)
-    if not lines or not _FENCE.match(lines[0].rstrip(b"\n")):
-        raise WriteBackError("the file does not start with a --- frontmatter block")
-    newline = b"\r\n" if lines[0].endswith(b"\r\n") else b"\n"
-    end = next((i for i in range(1, len(lines)) if _FENCE.match(lines[i].rstrip(b"\n"))), None)
-    if end is None:
+def _edit(raw: bytes, line: bytes, after: str | None) -> bytes:
+    """``raw`` with ``line`` added where :func:`insert_at` says."""
+    found = frontmatter_lines(raw)
+    if found is None:
+        body = raw[len(_BOM) :] if raw.startswith(_BOM) else raw
+        if not _FENCE.match(body.split(b"\n", 1)[0]):
+            raise WriteBackError("the file does not start with a --- frontmatter block")
         raise WriteBackError("the frontmatter block is not closed by ---")
-    for i in range(1, end):
-        if _KEY.match(lines[i]):
-            lines[i] = line + (newline if lines[i].endswith((b"\n", b"\r")) else b"")
-            # A value continued on indented lines below (a folded block) goes with it.
-            j = i + 1
-            while j < end and lines[j][:1] in (b" ", b"\t") and lines[j].strip():
-                del lines[j]
-                end -= 1
-            break
-    else:
-        lines.insert(end, line + newline)
+    lines, end = found
+    newline = b"\r\n" if lines[0].endswith(b"\r\n") else b"\n"
+    lines.insert(insert_at(lines, end, after), line + newline)
     prefix = _BOM if raw.startswith(_BOM) else b""
     return prefix + b"".join(lines)
 
 
-def write_comments_url(path: Path, url: str, expected_hash: str) -> bool:
+def write_comments_url(path: Path, url: str, expected_hash: str, after: str | None = None) -> bool:
     """Set ``commentsUrl`` in the file at ``path``; False when it already holds ``url``.
 
     ``expected_hash`` is the sha256 of the bytes the post was parsed from: if the file
@@ -116,7 +114,7 @@ def write_comments_url(path: Path, url: str, expected_hash: str) -> bool:
         raise WriteBackError(f"{path}: cannot read ({exc})") from exc
     changed = hashlib.sha256(raw).hexdigest() != expected_hash
     try:
-        updated = with_comments_url(raw, url)
+        updated = with_comments_url(raw, url, after)
     except WriteBackError as exc:
         raise _changed(path) if changed else WriteBackError(f"{path}: {exc}") from exc
     if updated == raw:  # linked already (by another run, say), whatever else changed
@@ -157,6 +155,7 @@ class FileWriteBack:
     """``blog.write_back = "file"``: edit the post file in place."""
 
     async def write(self, post: Post, url: str) -> str | None:
-        if write_comments_url(post.path, url, post.content_hash):
+        after = learn_from_folder(post.path.parent, skip=post.path)
+        if write_comments_url(post.path, url, post.content_hash, after):
             return f"commentsUrl written to {post.path}"
         return None

@@ -1,0 +1,63 @@
+"""The ledger's record of edits to messages already sent, by the hash of each payload.
+
+An edit is recorded ``sending`` (with the payload's hash) before its request and ``done``
+after, so a restart never repeats a finished edit; one interrupted is simply made again
+(an edit replaces the message's text, so making it twice changes nothing). A message that
+is out of date and cannot be edited (X, or edits turned off) is recorded ``stale``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from heartbeat_bot.ledger.journal import Journal
+
+EditState = str  # "sending", "done", "failed" or "stale"
+
+
+def payload_hash(payload: str) -> str:
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+class Edits(Journal):
+    """A part of :class:`~heartbeat_bot.ledger.store.Ledger`, which opens the connection."""
+
+    def edit_state(self, delivery_id: int, digest: str) -> EditState | None:
+        row = self._db.execute(
+            "SELECT state FROM edits WHERE delivery_id = ? AND payload_hash = ?",
+            (delivery_id, digest),
+        ).fetchone()
+        return str(row["state"]) if row else None
+
+    def record_edit(
+        self, delivery_id: int, digest: str, state: EditState, detail: str | None = None
+    ) -> None:
+        """Commit the edit's state (``sending`` before the request, then its outcome)."""
+        now = self.clock()
+        with self._transaction():
+            self._db.execute(
+                """INSERT INTO edits (delivery_id, payload_hash, state, detail, at)
+                   VALUES (?, ?, ?, ?, ?) ON CONFLICT (delivery_id, payload_hash)
+                   DO UPDATE SET state = excluded.state, detail = excluded.detail,
+                     at = excluded.at""",
+                (delivery_id, digest, state, detail, now),
+            )
+            self._log(delivery_id, f"edit-{state}", detail or digest[:12], now)
+
+    def current_hash(self, delivery_id: int) -> str | None:
+        """The hash of what the message holds now: its last edit done, else None (the
+        payload it was sent with)."""
+        row = self._db.execute(
+            """SELECT payload_hash FROM edits WHERE delivery_id = ? AND state = 'done'
+               ORDER BY at DESC, rowid DESC LIMIT 1""",
+            (delivery_id,),
+        ).fetchone()
+        return str(row["payload_hash"]) if row else None
+
+    def stale(self, delivery_id: int) -> bool:
+        """Whether the sent message is out of date and was not (or cannot be) edited."""
+        row = self._db.execute(
+            "SELECT state FROM edits WHERE delivery_id = ? ORDER BY at DESC, rowid DESC LIMIT 1",
+            (delivery_id,),
+        ).fetchone()
+        return bool(row and row["state"] == "stale")
