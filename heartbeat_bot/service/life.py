@@ -9,11 +9,13 @@ back into a draft is reported once (log, alert, ``status``).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from heartbeat_bot.announcer import WRITE_BACK_PENDING
 from heartbeat_bot.ledger import Ledger
 from heartbeat_bot.ledger.identity import gone_posts
 from heartbeat_bot.models import Post
@@ -38,6 +40,7 @@ class PostLife:
         self.renames: dict[str, str] = {}  # new path -> old path, since the last scan
         self._tip: str | None = None
         self.held: set[str] = set()  # URLs of posts held for a person, as last seen
+        self.links_moved = False  # a renamed post has a link to write: try it now
 
     async def fetched(self) -> None:
         """After a fetch: the renames git reports since the last commit scanned."""
@@ -76,6 +79,7 @@ class PostLife:
         )
         for post, verdict in found:
             if verdict.kind == "same":
+                self._move_link(verdict.row.url, post.url)
                 log.info(
                     "post renamed: %s is %s (%s); not announced again",
                     post.slug,
@@ -91,6 +95,18 @@ class PostLife:
         await self._unpublished(current, gone_now, now)
         if self._tip is not None:
             self.ledger.set_meta(GIT_SCANNED_KEY, self._tip)
+
+    def _move_link(self, old_url: str, new_url: str) -> None:
+        """A comments URL still to be written goes into the renamed post, at once."""
+        entry = self.ledger.get_meta(WRITE_BACK_PENDING + old_url)
+        if entry is None:
+            return
+        pending = json.loads(entry)
+        pending["next_at"] = 0
+        with self.ledger.transaction():
+            self.ledger.delete_meta(WRITE_BACK_PENDING + old_url)
+            self.ledger.set_meta(WRITE_BACK_PENDING + new_url, json.dumps(pending))
+        self.links_moved = True
 
     def settled(self) -> set[str]:
         """URLs of held posts a person settled since the last scan (to be considered now)."""

@@ -171,6 +171,7 @@ class Service:
             except HeartbeatError as exc:
                 log.error("scan failed: %s", exc)
                 return
+            before = set(self.posts)  # the posts the previous scan left
             self.metrics.scan_succeeded(self.clock())
             self.metrics.set_problem_posts(sum(not isinstance(i, Post) for i in result.items))
             self.alerts.scan_recovered()
@@ -180,7 +181,6 @@ class Service:
             for path in result.removed:
                 self._forget(path)
             changed = set(result.changed)
-            before = set(self.posts)
             for item in result.items:
                 if isinstance(item, Post) and (first or item.path in changed):
                     previous = self.by_path.get(item.path)
@@ -200,6 +200,9 @@ class Service:
             try:
                 settled = self.life.settled()  # by `resolve --same-as/--new`
                 await self.life.after_scan(current, changed, before, first=first)
+                if self.life.links_moved:  # into a renamed post: no need to wait for it
+                    self.life.links_moved = False
+                    self._spawn(self.retry_write_backs())
                 for post in current:
                     if first or post.path in changed or post.url in settled:
                         self.consider(post)
