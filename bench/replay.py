@@ -284,6 +284,12 @@ def _idle(log: Path, ledger: Path, number: int, timeout: float = 120.0) -> None:
     raise SystemExit(f"the service did not settle after push {number}\n{text[-3000:]}")
 
 
+def _linked_to(message: dict[str, object], urls: set[str]) -> bool:
+    embeds = message.get("embeds")
+    first = embeds[0] if isinstance(embeds, list) and embeds else None
+    return isinstance(first, dict) and first.get("url") in urls
+
+
 def report(
     upstream: Upstream,
     person: Person,

@@ -21,6 +21,8 @@ from tests.service.test_service import Running, wait_for
 
 FIRST = "content/2022-05-03-e2e-cv-pt1.md"
 RENAMED = "content/2022-05-03-end-to-end-computer-vision-api-part-1.md"
+RENAMED_SLUG = "end-to-end-computer-vision-api-part-1"
+CLI = (sys.executable, "-m", "heartbeat_bot", "--config")
 
 
 @pytest.fixture
@@ -37,11 +39,14 @@ def announced(history: History, title: str) -> bool:
     return bool(topics and messages and tweets)
 
 
+def counts(sandbox: Sandbox) -> tuple[int, int, int]:
+    return len(sandbox.discourse.topics), len(sandbox.discord.messages), len(sandbox.x.tweets)
+
+
 def status(history: History, *args: str) -> list[dict[str, object]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTBEAT_")}
     out = subprocess.run(
-        [sys.executable, "-m", "heartbeat_bot", "--config", str(history.blog.config)]
-        + ["status", "--json", *args],
+        [*CLI, str(history.blog.config), "status", "--json", *args],
         capture_output=True,
         text=True,
         env=env,
@@ -105,8 +110,7 @@ def test_a_rename_in_a_plain_folder_is_the_same_post(tmp_path: Path, sandbox: Sa
         wait_for(lambda: "post renamed" in running.text(), what="the rename")
     finally:
         assert running.stop() == 0
-    after = (len(sandbox.discourse.topics), len(sandbox.discord.messages), len(sandbox.x.tweets))
-    assert after == before
+    assert counts(sandbox) == before
 
 
 def test_a_rename_landing_before_the_link_commit_keeps_the_thread(
@@ -270,8 +274,7 @@ def test_weak_evidence_holds_the_post_until_a_person_resolves_it(
     assert history.counts() == counts
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTBEAT_")}
     resolved = subprocess.run(
-        [sys.executable, "-m", "heartbeat_bot", "--config", str(history.blog.config)]
-        + ["resolve", "end-to-end-computer-vision-api-part-1", "--same-as", "e2e-cv-pt1"],
+        [*CLI, str(history.blog.config), "resolve", RENAMED_SLUG, "--same-as", "e2e-cv-pt1"],
         capture_output=True,
         text=True,
         env=env,
