@@ -15,6 +15,7 @@ from heartbeat_bot.config.discord import DiscordConfig
 from heartbeat_bot.config.discourse import DiscourseConfig
 from heartbeat_bot.config.environment import EnvironmentSource
 from heartbeat_bot.config.service import AlertsConfig, GitHubConfig, ServiceConfig, StateConfig
+from heartbeat_bot.config.sync import SyncConfig
 from heartbeat_bot.config.twitter import TwitterConfig
 
 
@@ -32,6 +33,7 @@ class Config(BaseSettings):
     service: ServiceConfig = Field(default_factory=ServiceConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     github: GitHubConfig = Field(default_factory=GitHubConfig)
+    sync: SyncConfig = Field(default_factory=SyncConfig)
 
     # Where the file was read from: not a setting, so neither the file nor the environment
     # can set it.
