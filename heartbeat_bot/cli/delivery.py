@@ -280,6 +280,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     with StderrProgress("reading posts", None):
         posts = app.scan()
     broken = [p for p in posts if not isinstance(p, Post)]
+    unknown_authors = [
+        {"path": str(p.path), "problem": problem}
+        for p in posts
+        if isinstance(p, Post)
+        for problem in p.problems
+        if problem.startswith("unknown author id")
+    ]
     ledger: dict[str, Any] = {"ok": True, "path": str(app.config.state_path), "schema": None}
     try:  # opening runs PRAGMA quick_check; the probe commits a marker
         with open_ledger(app.config) as opened:
@@ -307,6 +314,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                     "folder": str(app.config.posts_dir),
                     "readable": len(posts) - len(broken),
                     "broken": [{"path": str(e.path), "error": str(e)} for e in broken],
+                    "unknown_authors": unknown_authors,
                 },
                 ledger=ledger,
                 channels={"enabled": list(enabled)},
@@ -326,6 +334,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     )
     for error in broken:
         print(f"      {error}")
+    for flagged in unknown_authors:
+        print(f"WARN  {flagged['path']}: {flagged['problem']} (shown as the id)")
     if ledger["ok"]:
         print(f"ok    ledger {ledger['path']} (schema {ledger['schema']})")
     else:

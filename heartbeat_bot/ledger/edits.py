@@ -49,7 +49,7 @@ class Edits(Journal):
         payload it was sent with)."""
         row = self._db.execute(
             """SELECT payload_hash FROM edits WHERE delivery_id = ? AND state = 'done'
-               ORDER BY at DESC, rowid DESC LIMIT 1""",
+               AND payload_hash != 'withdrawn' ORDER BY at DESC, rowid DESC LIMIT 1""",
             (delivery_id,),
         ).fetchone()
         return str(row["payload_hash"]) if row else None
@@ -57,7 +57,17 @@ class Edits(Journal):
     def stale(self, delivery_id: int) -> bool:
         """Whether the sent message is out of date and was not (or cannot be) edited."""
         row = self._db.execute(
-            "SELECT state FROM edits WHERE delivery_id = ? ORDER BY at DESC, rowid DESC LIMIT 1",
+            """SELECT state FROM edits WHERE delivery_id = ? AND payload_hash != 'withdrawn'
+               ORDER BY at DESC, rowid DESC LIMIT 1""",
             (delivery_id,),
         ).fetchone()
         return bool(row and row["state"] == "stale")
+
+    def edits_in_flight(self, post_id: int) -> bool:
+        """Whether an edit of one of the post's messages was cut short (to be made again)."""
+        row = self._db.execute(
+            """SELECT 1 FROM edits e JOIN deliveries d ON d.id = e.delivery_id
+               WHERE d.post_id = ? AND e.state = 'sending' LIMIT 1""",
+            (post_id,),
+        ).fetchone()
+        return row is not None

@@ -1,0 +1,136 @@
+"""Edits follow the post: what heartbeat-bot sent is changed in place when the post changes.
+
+For each channel whose client can edit (Discourse: the first post and the topic title;
+Discord: the message, in bot and webhook mode), the announcement as it would be rendered
+now is compared, by hash, with what the message holds (its last edit, else the payload it
+was sent with). A difference is recorded ``sending`` with the new payload's hash before the
+request and ``done`` after it, so a restart never repeats a finished edit, and one cut
+short by a crash is made again (an edit replaces the text: making it twice changes
+nothing). Messages people made (a topic adopted from a hand-set ``commentsUrl``, a pair
+settled by hand) are never edited. A channel that cannot edit (X), or whose edits are
+turned off, is recorded ``stale`` instead: ``status`` shows it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from heartbeat_bot.errors import ChannelError
+from heartbeat_bot.ledger import Delivery, Ledger
+from heartbeat_bot.ledger.edits import payload_hash
+
+log = logging.getLogger("heartbeat_bot.announcer")
+
+# Ledger events of a pair whose message heartbeat-bot itself created.
+OURS = frozenset({"done", "confirmed"})
+WITHDRAWN = "withdrawn"
+
+
+class Editable(Protocol):
+    """A client that can change or withdraw a message it sent."""
+
+    async def edit(self, remote_id: str, body: dict[str, Any]) -> None:
+        """Make the sent message ``remote_id`` read as ``body`` (the same shape it was
+        sent with, or the part of it the service lets change)."""
+        ...
+
+    async def withdraw(self, remote_id: str) -> None:
+        """Take the message out of sight (unlist a topic, delete a message)."""
+        ...
+
+
+def canonical(body: Mapping[str, Any]) -> str:
+    return json.dumps(body, ensure_ascii=False, sort_keys=True)
+
+
+class Editor:
+    """Edits and withdrawals of the messages of one ledger, per channel."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        clients: Mapping[str, Editable],
+        *,
+        edits_on: Callable[[str], bool],
+        compare: Mapping[str, Callable[[dict[str, Any]], dict[str, Any]]] | None = None,
+    ) -> None:
+        self.ledger = ledger
+        self.clients = clients
+        self.edits_on = edits_on
+        # The part of a payload an edit can change (Discourse: title and raw).
+        self.compare = compare or {}
+
+    def ours(self, row: Delivery) -> bool:
+        """Whether heartbeat-bot created the message (not adopted, not set by hand)."""
+        if row.state != "done" or not row.remote_id:
+            return False
+        events = [e["event"] for e in self.ledger.history(row.id)]
+        last = next((e for e in reversed(events) if e in OURS | {"adopted", "resolved:done"}), None)
+        return last in OURS
+
+    def _shape(self, channel: str, body: dict[str, Any]) -> dict[str, Any]:
+        shape = self.compare.get(channel)
+        return shape(body) if shape is not None else body
+
+    def current(self, row: Delivery) -> str | None:
+        """The hash of what the message holds now (its last edit, else its payload)."""
+        latest = self.ledger.current_hash(row.id)
+        if latest is not None:
+            return latest
+        sent = row.payload_json()
+        return payload_hash(canonical(self._shape(row.channel, sent))) if sent else None
+
+    async def follow(self, row: Delivery, body: dict[str, Any]) -> str | None:
+        """Bring one sent message in line with ``body``; a note when something was done
+        or could not be, else None."""
+        if not self.ours(row):
+            return None
+        wanted = canonical(self._shape(row.channel, body))
+        digest = payload_hash(wanted)
+        if digest == self.current(row):
+            return None
+        client = self.clients.get(row.channel)
+        if client is None or not self.edits_on(row.channel):
+            return self.stale(row, digest)
+        assert row.remote_id is not None
+        self.ledger.record_edit(row.id, digest, "sending")
+        try:
+            await client.edit(row.remote_id, json.loads(wanted))
+        except ChannelError as exc:
+            self.ledger.record_edit(row.id, digest, "failed", str(exc))
+            log.warning("%s: editing %s failed: %s", row.channel, row.remote_url, exc)
+            return f"{row.channel}: not edited ({exc}); tried again when the post changes"
+        self.ledger.record_edit(row.id, digest, "done", "edited to follow the post")
+        log.info("%s: edited %s to follow the post", row.channel, row.remote_url)
+        return f"{row.channel}: edited to follow the post"
+
+    def stale(self, row: Delivery, digest: str) -> str | None:
+        """Record that the sent message is out of date and is not edited (once per change)."""
+        if self.ledger.edit_state(row.id, digest) == "stale" and self.ledger.stale(row.id):
+            return None
+        self.ledger.record_edit(row.id, digest, "stale", "out of date; not edited")
+        return f"{row.channel}: out of date (the post changed); never edited"
+
+    def in_date(self, row: Delivery, digest: str) -> None:
+        """The post reads as sent again: the message is no longer stale."""
+        if self.ledger.stale(row.id):
+            self.ledger.record_edit(row.id, digest, "done", "in date again")
+
+    async def withdraw(self, row: Delivery) -> str | None:
+        """Unlist or delete one message heartbeat-bot created, once (``on_unpublish``)."""
+        client = self.clients.get(row.channel)
+        if client is None or not self.ours(row) or row.remote_id is None:
+            return None
+        if self.ledger.edit_state(row.id, WITHDRAWN) == "done":
+            return None
+        self.ledger.record_edit(row.id, WITHDRAWN, "sending", "withdrawing")
+        try:
+            await client.withdraw(row.remote_id)
+        except ChannelError as exc:
+            self.ledger.record_edit(row.id, WITHDRAWN, "failed", str(exc))
+            return f"{row.channel}: not withdrawn ({exc})"
+        self.ledger.record_edit(row.id, WITHDRAWN, "done", "withdrawn: the post was unpublished")
+        return f"{row.channel}: withdrawn ({row.remote_url})"
