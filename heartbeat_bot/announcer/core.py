@@ -17,7 +17,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from heartbeat_bot.announcer.edits import Editable, Editor, follow_post
 from heartbeat_bot.announcer.gate import Gates
+from heartbeat_bot.announcer.identity import identify, linked_url
 from heartbeat_bot.announcer.links import NOT_WRITTEN, Links
 from heartbeat_bot.announcer.outcome import Outcome, PostReport
 from heartbeat_bot.announcer.pairs import RunContext, Sleep, run_pair
@@ -31,8 +33,6 @@ from heartbeat_bot.announcer.retry import RetryPolicy
 from heartbeat_bot.announcer.thread import run_thread
 from heartbeat_bot.errors import ChannelError
 from heartbeat_bot.ledger import DEFAULT_LEASE, Delivery, Ledger, LedgerError
-from heartbeat_bot.ledger.identity import apply as apply_verdict
-from heartbeat_bot.ledger.identity import recognise
 from heartbeat_bot.models import CHANNELS, Post, Sent
 from heartbeat_bot.render import RenderSettings
 from heartbeat_bot.render.twitter import distinct_from
@@ -63,6 +63,7 @@ class Announcer:
         policy: RetryPolicy | None = None,
         write_back: WriteBack | None = None,
         publish_discord: bool = False,
+        edits_on: Callable[[str], bool] = lambda channel: False,
         lease: float = DEFAULT_LEASE,
         sleep: Sleep = asyncio.sleep,
         clock: Callable[[], float] = time.time,
@@ -83,6 +84,17 @@ class Announcer:
         self.lease = lease
         self.sleep = sleep
         self.clock = clock
+        editable: dict[str, Editable] = {}
+        for name, client in (("discourse", discourse), ("discord", discord)):
+            if isinstance(client, Editable):
+                editable[name] = client
+        self.editor = Editor(
+            ledger,
+            editable,
+            edits_on=edits_on,
+            compare={"discourse": lambda body: {k: body.get(k) for k in ("title", "raw")}},
+            sleep=sleep,
+        )
 
     @property
     def enabled(self) -> tuple[str, ...]:
@@ -138,6 +150,7 @@ class Announcer:
             return report
         if deadline is None:
             await self._send(ctx, post, post_id, rows, report, force=force)
+            await self._follow(post, post_id, rows, report)
         elif deadline <= self.clock():  # no time left: claim nothing
             self._cut_short(rows, report)
         else:
@@ -145,6 +158,7 @@ class Announcer:
             try:
                 async with limit:
                     await self._send(ctx, post, post_id, rows, report, force=force)
+                    await self._follow(post, post_id, rows, report)
             except TimeoutError:
                 if not limit.expired():
                     raise
@@ -207,6 +221,14 @@ class Announcer:
                 report.notes.append(note)
                 if not note.startswith(NOT_WRITTEN):
                     report.informational.add(note)
+
+    async def _follow(
+        self, post: Post, post_id: int, rows: dict[str, Delivery], report: PostReport
+    ) -> None:
+        """Edits follow the post: what was sent before is brought in line with it."""
+        report.edits_pending = True  # until they are through (a time limit may cut them)
+        report.notes.extend(await follow_post(self.editor, self.render, post, post_id, rows))
+        report.edits_pending = self.ledger.edits_in_flight(post_id)
 
     def _cut_short(self, rows: dict[str, Delivery], report: PostReport) -> None:
         """The outcomes of the pairs the deadline caught, as the ledger has them now."""
@@ -295,7 +317,9 @@ class Announcer:
             return await discord.send(claimed.payload_json(), claimed.nonce)
 
         async def reconcile(claimed: Delivery) -> Sent | None:
-            return await discord.find_sent(_linked(claimed, post.url), since=self._since(claimed))
+            return await discord.find_sent(
+                linked_url(claimed, post.url), since=self._since(claimed)
+            )
 
         outcome = await run_pair(
             ctx, row, payload, nonce, send, reconcile if discord.can_confirm else None
@@ -370,27 +394,6 @@ class Announcer:
             )[0]
 
         return await run_thread(ctx, row, tweets, self.twitter, forced=forced, reword=reword)
-
-
-def _linked(claimed: Delivery, url: str) -> str:
-    """The post URL the stored Discord message links to (the post's URL when it was sent)."""
-    body = claimed.payload_json()
-    embeds = body.get("embeds") if isinstance(body, dict) else None
-    first = embeds[0] if isinstance(embeds, list) and embeds else None
-    linked = first.get("url") if isinstance(first, dict) else None
-    return linked if isinstance(linked, str) and linked else url
-
-
-def identify(ledger: Ledger, post: Post) -> int:
-    """The post's id in the ledger: recorded now, or the post it is under an older name
-    (the same file whose slug or URL changed since it was announced)."""
-    if ledger.find_post(post.url) is None:
-        earlier = [r for r in ledger.posts_at_path(str(post.path)) if r.url != post.url]
-        verdict = recognise(ledger, post, gone=earlier)
-        if verdict is not None:
-            log.info("%s: the same post as %s (%s)", post.slug, verdict.row.url, verdict.how)
-            return apply_verdict(ledger, post, verdict)
-    return ledger.upsert_post(post)
 
 
 def _snowflake_at(moment: float) -> int:

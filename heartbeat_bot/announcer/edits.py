@@ -13,22 +13,36 @@ turned off, is recorded ``stale`` instead: ``status`` shows it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol, runtime_checkable
 
-from heartbeat_bot.errors import ChannelError
+from heartbeat_bot.errors import ChannelError, Retryable
 from heartbeat_bot.ledger import Delivery, Ledger
 from heartbeat_bot.ledger.edits import payload_hash
+from heartbeat_bot.models import Post
+from heartbeat_bot.render import RenderSettings
 
 log = logging.getLogger("heartbeat_bot.announcer")
 
 # Ledger events of a pair whose message heartbeat-bot itself created.
 OURS = frozenset({"done", "confirmed"})
+# An edit the service could not make (down, rate limiting) is tried this often, waiting
+# as it asks (at most EDIT_MAX_WAIT seconds) or backing off from 1 s.
+EDIT_ATTEMPTS = 5
+EDIT_MAX_WAIT = 10.0
 WITHDRAWN = "withdrawn"
 
 
+def thread_stale(rendered: list[str], sent: list[str]) -> bool:
+    """Whether the thread as rendered now says something the sent one does not (a tweet
+    reworded to differ from another post's still holds the text it was rendered with)."""
+    return any(not any(tweet in text for text in sent) for tweet in rendered)
+
+
+@runtime_checkable
 class Editable(Protocol):
     """A client that can change or withdraw a message it sent."""
 
@@ -56,7 +70,9 @@ class Editor:
         *,
         edits_on: Callable[[str], bool],
         compare: Mapping[str, Callable[[dict[str, Any]], dict[str, Any]]] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
+        self.sleep = sleep
         self.ledger = ledger
         self.clients = clients
         self.edits_on = edits_on
@@ -97,15 +113,24 @@ class Editor:
             return self.stale(row, digest)
         assert row.remote_id is not None
         self.ledger.record_edit(row.id, digest, "sending")
-        try:
-            await client.edit(row.remote_id, json.loads(wanted))
-        except ChannelError as exc:
-            self.ledger.record_edit(row.id, digest, "failed", str(exc))
-            log.warning("%s: editing %s failed: %s", row.channel, row.remote_url, exc)
-            return f"{row.channel}: not edited ({exc}); tried again when the post changes"
+        for attempt in range(1, EDIT_ATTEMPTS + 1):
+            try:
+                await client.edit(row.remote_id, json.loads(wanted))
+                break
+            except Retryable as exc:
+                if attempt == EDIT_ATTEMPTS:
+                    return self._failed(row, digest, exc)
+                await self.sleep(min(exc.wait or 2.0 ** (attempt - 1), EDIT_MAX_WAIT))
+            except ChannelError as exc:
+                return self._failed(row, digest, exc)
         self.ledger.record_edit(row.id, digest, "done", "edited to follow the post")
         log.info("%s: edited %s to follow the post", row.channel, row.remote_url)
         return f"{row.channel}: edited to follow the post"
+
+    def _failed(self, row: Delivery, digest: str, exc: ChannelError) -> str:
+        self.ledger.record_edit(row.id, digest, "failed", str(exc))
+        log.warning("%s: editing %s failed: %s", row.channel, row.remote_url, exc)
+        return f"{row.channel}: not edited ({exc}); tried again at the next announce"
 
     def stale(self, row: Delivery, digest: str) -> str | None:
         """Record that the sent message is out of date and is not edited (once per change)."""
@@ -134,3 +159,34 @@ class Editor:
             return f"{row.channel}: not withdrawn ({exc})"
         self.ledger.record_edit(row.id, WITHDRAWN, "done", "withdrawn: the post was unpublished")
         return f"{row.channel}: withdrawn ({row.remote_url})"
+
+
+async def follow_post(
+    editor: Editor, render: RenderSettings, post: Post, post_id: int, rows: dict[str, Delivery]
+) -> list[str]:
+    """Bring the post's sent messages in line with it: Discourse and Discord edited (when
+    they can be), X marked stale when its thread would read differently now."""
+    comments_url = post.comments_url or editor.ledger.post(post_id).comments_url
+    bodies = {}
+    if "discourse" in rows:
+        bodies["discourse"] = render.discourse_topic(post).body()
+    if "discord" in rows:
+        bodies["discord"] = render.discord_message(post, comments_url).body()
+    notes = []
+    for channel, body in bodies.items():
+        note = await editor.follow(editor.ledger.get(rows[channel].id), body)
+        if note:
+            notes.append(note)
+    if "twitter" in rows:
+        row = editor.ledger.get(rows["twitter"].id)
+        if row.state == "done" and editor.ours(row):
+            tweets = list(render.tweet_thread(post, comments_url).tweets)
+            digest = payload_hash(json.dumps(tweets, ensure_ascii=False))
+            sent = [t.text for t in editor.ledger.tweets(row.id)]
+            if thread_stale(tweets, sent):
+                note = editor.stale(row, digest)
+                if note:
+                    notes.append(note)
+            else:
+                editor.in_date(row, digest)
+    return notes

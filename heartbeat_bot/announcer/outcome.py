@@ -48,12 +48,14 @@ class PostReport:
     notes: list[str] = field(default_factory=list)
     # The notes that only inform (a link written into the post), not warn.
     informational: set[str] = field(default_factory=set)
+    # Edits of sent messages still to make (cut short, or refused for now).
+    edits_pending: bool = False
     # Attempts each pair has had so far, as the ledger counts them (for logs).
     attempts: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        return all(o.ok for o in self.outcomes.values())
+        return all(o.ok for o in self.outcomes.values()) and not self.edits_pending
 
     @property
     def sent_anything(self) -> bool:

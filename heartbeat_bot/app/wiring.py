@@ -59,6 +59,7 @@ async def announcer_for(
             policy=policy,
             write_back=app.write_back(),
             publish_discord=app.config.discord.publish,
+            edits_on=app.config.sync.edits_on,
         )
 
 

@@ -42,6 +42,12 @@ class Edits(Journal):
                      at = excluded.at""",
                 (delivery_id, digest, state, detail, now),
             )
+            if state == "done":  # what was cut short or refused before is superseded
+                self._db.execute(
+                    """DELETE FROM edits WHERE delivery_id = ? AND payload_hash != ?
+                       AND state IN ('sending', 'failed')""",
+                    (delivery_id, digest),
+                )
             self._log(delivery_id, f"edit-{state}", detail or digest[:12], now)
 
     def current_hash(self, delivery_id: int) -> str | None:
@@ -64,10 +70,11 @@ class Edits(Journal):
         return bool(row and row["state"] == "stale")
 
     def edits_in_flight(self, post_id: int) -> bool:
-        """Whether an edit of one of the post's messages was cut short (to be made again)."""
+        """Whether an edit of one of the post's messages was cut short or failed (to be
+        made again)."""
         row = self._db.execute(
             """SELECT 1 FROM edits e JOIN deliveries d ON d.id = e.delivery_id
-               WHERE d.post_id = ? AND e.state = 'sending' LIMIT 1""",
+               WHERE d.post_id = ? AND e.state IN ('sending', 'failed') LIMIT 1""",
             (post_id,),
         ).fetchone()
         return row is not None

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from heartbeat_bot.announcer import WRITE_BACK_PENDING
+from heartbeat_bot.announcer.edits import Editor
 from heartbeat_bot.ledger import Ledger
 from heartbeat_bot.ledger.identity import gone_posts
 from heartbeat_bot.models import Post
@@ -41,6 +42,7 @@ class PostLife:
         self._tip: str | None = None
         self.held: set[str] = set()  # URLs of posts held for a person, as last seen
         self.links_moved = False  # a renamed post has a link to write: try it now
+        self.editor: Editor | None = None  # set with sync.on_unpublish = "unlist"
 
     async def fetched(self) -> None:
         """After a fetch: the renames git reports since the last commit scanned."""
@@ -133,6 +135,10 @@ class PostLife:
             note = f"{why} after its announcement"
             self.ledger.set_status(row.id, "unpublished", note)
             text = f"{row.slug} <{url}> was {note}; its announcements were left as they are"
+            if self.editor is not None:
+                done = [await self.editor.withdraw(d) for d in self.ledger.deliveries(row.id)]
+                said = "; ".join(n for n in done if n)
+                text = f"{row.slug} <{url}> was {note}; " + (said or "nothing to withdraw")
             log.warning("post unpublished: %s", text)
             await self.alerts.post_alert(url, "unpublished", text)
         for url in live:

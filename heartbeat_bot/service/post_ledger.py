@@ -96,6 +96,17 @@ def identify_posts(
     return found
 
 
+def needs_edit(ledger: Ledger, post: Post) -> bool:
+    """Whether an announced post changed since it was last announced (or an edit of one of
+    its messages was cut short): its sent messages may have to follow it."""
+    row = ledger.find_post(post.url)
+    if row is None or row.status == "held" or row.baseline:
+        return False
+    if row.content_hash == post.content_hash and not ledger.edits_in_flight(row.id):
+        return False
+    return any(d.state == "done" for d in ledger.deliveries(row.id))
+
+
 def begun(ledger: Ledger, url: str) -> bool:
     """Whether the post's announcement began (a forced draft, a post unpublished
     halfway): what began is finished, rather than left due for ever."""

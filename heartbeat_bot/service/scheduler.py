@@ -33,7 +33,7 @@ from heartbeat_bot.service.ledger_watch import PROBE_SECONDS, LedgerWatch
 from heartbeat_bot.service.life import PostLife
 from heartbeat_bot.service.link_retries import retry_links
 from heartbeat_bot.service.liveness import wait_for_page
-from heartbeat_bot.service.post_ledger import begun, needs_work, take_baseline
+from heartbeat_bot.service.post_ledger import begun, needs_edit, needs_work, take_baseline
 from heartbeat_bot.service.report_log import record, report_post_errors
 from heartbeat_bot.service.watcher import watch_folder
 from heartbeat_bot.web.metrics import Metrics
@@ -70,6 +70,8 @@ class Service:
         self.clock = clock
         self.watch = LedgerWatch(ledger, alerts, self._resume)
         self.life = PostLife(ledger, alerts, app.repo, app.config.blog.git_path)
+        if app.config.sync.on_unpublish == "unlist":
+            self.life.editor = announcer.editor
         self.scheduler = AsyncIOScheduler(
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
@@ -277,6 +279,8 @@ class Service:
         if state == "draft" or post.url in self.backfilling:
             return
         if not needs_work(self.ledger, post, self.announcer.enabled):
+            if state == "published" and needs_edit(self.ledger, post):
+                self.enqueue(post.url)  # announced already: its messages follow the change
             return
         if state == "scheduled":
             self.scheduler.add_job(
