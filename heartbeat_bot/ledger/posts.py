@@ -8,6 +8,8 @@ deliveries, the Discourse ``external_id``, Discord nonces) stays with it.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sqlite3
 from pathlib import Path
 
@@ -32,11 +34,12 @@ class PostBook(Journal):
         with self._transaction():
             self._db.execute(
                 """INSERT INTO posts (url, key, slug, path, title, date, content_hash,
-                     first_seen, updated_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                     shown_hash, first_seen, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT (url) DO UPDATE SET slug = excluded.slug, path = excluded.path,
                      title = excluded.title, date = excluded.date,
-                     content_hash = excluded.content_hash, updated_at = excluded.updated_at""",
+                     content_hash = excluded.content_hash, shown_hash = excluded.shown_hash,
+                     updated_at = excluded.updated_at""",
                 (
                     post.url,
                     post.url,
@@ -45,6 +48,7 @@ class PostBook(Journal):
                     post.title,
                     post.date.isoformat(),
                     post.content_hash,
+                    shown_hash(post),
                     now,
                     now,
                 ),
@@ -103,6 +107,9 @@ class PostBook(Journal):
 
     def set_comments_url(self, post_id: int, url: str) -> None:
         self._db.execute("UPDATE posts SET comments_url = ? WHERE id = ?", (url, post_id))
+
+    def set_shown_hash(self, post_id: int, digest: str) -> None:
+        self._db.execute("UPDATE posts SET shown_hash = ? WHERE id = ?", (digest, post_id))
 
     def announced(self, post_id: int) -> bool:
         """Whether the post was sent anywhere, or taken as the first run's baseline."""
@@ -202,6 +209,22 @@ class PostBook(Journal):
         )
 
 
+def shown_hash(post: Post) -> str:
+    """A hash of what announcements show of the post (not its commentsUrl, which the bot
+    itself writes back): when it changes, the sent messages may have to follow."""
+    shown = [
+        post.url,
+        post.title,
+        post.description,
+        post.description_long,
+        post.picture_url,
+        list(post.authors),
+        list(post.tags),
+        post.published_at.isoformat(),
+    ]
+    return hashlib.sha256(json.dumps(shown, ensure_ascii=False).encode()).hexdigest()
+
+
 def post_row(row: sqlite3.Row) -> PostRow:
     return PostRow(
         id=row["id"],
@@ -217,4 +240,5 @@ def post_row(row: sqlite3.Row) -> PostRow:
         status=row["status"],
         held_note=row["held_note"],
         held_as=row["held_as"],
+        shown_hash=row["shown_hash"],
     )

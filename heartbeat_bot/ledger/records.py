@@ -70,6 +70,8 @@ class PostRow:
     held_note: str | None = None
     held_as: int | None = None
     """For a held post: the recorded post it may be (``resolve --same-as``)."""
+    shown_hash: str | None = None
+    """What the announcements show of the post, hashed, when it was last announced."""
 
 
 def process_identity() -> str:

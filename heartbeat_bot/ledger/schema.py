@@ -78,6 +78,7 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE posts ADD COLUMN status TEXT NOT NULL DEFAULT 'active';
     ALTER TABLE posts ADD COLUMN held_note TEXT;
     ALTER TABLE posts ADD COLUMN held_as INTEGER;
+    ALTER TABLE posts ADD COLUMN shown_hash TEXT;
     CREATE TABLE post_names (
         post_id INTEGER NOT NULL REFERENCES posts(id),
         url TEXT NOT NULL,

@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from heartbeat_bot.ledger import Ledger
 from heartbeat_bot.ledger.identity import Verdict, apply, gone_posts, recognise
+from heartbeat_bot.ledger.posts import shown_hash
 from heartbeat_bot.models import Post
 
 log = logging.getLogger("heartbeat_bot.service")
@@ -102,7 +103,10 @@ def needs_edit(ledger: Ledger, post: Post) -> bool:
     row = ledger.find_post(post.url)
     if row is None or row.status == "held" or row.baseline:
         return False
-    if row.content_hash == post.content_hash and not ledger.edits_in_flight(row.id):
+    if row.shown_hash is None:  # recorded before it was kept: what it showed is unknown
+        ledger.set_shown_hash(row.id, shown_hash(post))
+        return ledger.edits_in_flight(row.id)
+    if row.shown_hash == shown_hash(post) and not ledger.edits_in_flight(row.id):
         return False
     return any(d.state == "done" for d in ledger.deliveries(row.id))
 
