@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from heartbeat_bot.announcer.edits import Editable, Editor, follow_post
+from heartbeat_bot.announcer.edits import NOT_EDITED, Editable, Editor, follow_post
 from heartbeat_bot.announcer.gate import Gates
 from heartbeat_bot.announcer.identity import identify, linked_url
 from heartbeat_bot.announcer.links import NOT_WRITTEN, Links
@@ -227,7 +227,10 @@ class Announcer:
     ) -> None:
         """Edits follow the post: what was sent before is brought in line with it."""
         report.edits_pending = True  # until they are through (a time limit may cut them)
-        report.notes.extend(await follow_post(self.editor, self.render, post, post_id, rows))
+        for note in await follow_post(self.editor, self.render, post, post_id, rows):
+            report.notes.append(note)
+            if NOT_EDITED not in note:  # edited, or stale as documented: no warning
+                report.informational.add(note)
         report.edits_pending = self.ledger.edits_in_flight(post_id)
 
     def _cut_short(self, rows: dict[str, Delivery], report: PostReport) -> None:

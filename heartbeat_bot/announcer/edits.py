@@ -34,6 +34,7 @@ OURS = frozenset({"done", "confirmed"})
 EDIT_ATTEMPTS = 5
 EDIT_MAX_WAIT = 10.0
 WITHDRAWN = "withdrawn"
+NOT_EDITED = "not edited"  # how the note of a failed edit starts, after the channel
 
 
 def thread_stale(rendered: list[str], sent: list[str]) -> bool:
@@ -130,7 +131,7 @@ class Editor:
     def _failed(self, row: Delivery, digest: str, exc: ChannelError) -> str:
         self.ledger.record_edit(row.id, digest, "failed", str(exc))
         log.warning("%s: editing %s failed: %s", row.channel, row.remote_url, exc)
-        return f"{row.channel}: not edited ({exc}); tried again at the next announce"
+        return f"{row.channel}: {NOT_EDITED} ({exc}); tried again at the next announce"
 
     def stale(self, row: Delivery, digest: str) -> str | None:
         """Record that the sent message is out of date and is not edited (once per change)."""
