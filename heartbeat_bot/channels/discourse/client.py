@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import AsyncExitStack
 from typing import Any
 from urllib.parse import quote
 
@@ -27,8 +28,8 @@ from heartbeat_bot.channels.common import (
     unexpected,
     unreadable_success,
 )
+from heartbeat_bot.channels.discourse.settings import DiscourseConfig
 from heartbeat_bot.channels.limits import Window
-from heartbeat_bot.config import DiscourseConfig
 from heartbeat_bot.errors import ChannelError, ConfigError, Permanent, Retryable, Uncertain
 from heartbeat_bot.models import Sent
 from heartbeat_bot.transport import (
@@ -344,3 +345,17 @@ def _topic_id(value: object) -> int | None:
     if isinstance(value, str) and value.isdigit():
         return int(value)
     return None
+
+
+# Generous for a create call, short enough that a hung service is noticed.
+HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+
+async def open_client(
+    config: DiscourseConfig, stack: AsyncExitStack, agent: str
+) -> DiscourseClient:
+    """A client with its own HTTP connection pool (closed with ``stack``), as ``agent``."""
+    http = await stack.enter_async_context(
+        httpx.AsyncClient(timeout=HTTP_TIMEOUT, headers={"User-Agent": agent})
+    )
+    return DiscourseClient(http, config)

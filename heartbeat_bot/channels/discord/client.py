@@ -32,7 +32,7 @@ import aiohttp
 import discord
 
 from heartbeat_bot.channels.common import safe_cause, unexpected
-from heartbeat_bot.channels.discord_answers import (
+from heartbeat_bot.channels.discord.answers import (
     CHANNEL,
     SERVICE,
     Mode,
@@ -40,7 +40,8 @@ from heartbeat_bot.channels.discord_answers import (
     map_error,
     used_up_until,
 )
-from heartbeat_bot.channels.discord_transport import (
+from heartbeat_bot.channels.discord.settings import DiscordConfig
+from heartbeat_bot.channels.discord.transport import (
     Answer,
     answer_trace,
     current_answer,
@@ -49,7 +50,6 @@ from heartbeat_bot.channels.discord_transport import (
     recording,
 )
 from heartbeat_bot.channels.limits import Window
-from heartbeat_bot.config import DiscordConfig
 from heartbeat_bot.errors import (
     CannotConfirm,
     ChannelError,

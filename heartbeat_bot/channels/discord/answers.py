@@ -24,7 +24,7 @@ from heartbeat_bot.channels.common import (
     unexpected,
     unreadable_success,
 )
-from heartbeat_bot.channels.discord_transport import Answer, Refusal
+from heartbeat_bot.channels.discord.transport import Answer, Refusal
 from heartbeat_bot.errors import ChannelError, Permanent, Retryable, Uncertain
 from heartbeat_bot.transport import AnswerTooLarge, RedirectRefused
 

@@ -29,15 +29,15 @@ from heartbeat_bot.channels.common import (
     unreadable_success,
 )
 from heartbeat_bot.channels.limits import Window
-from heartbeat_bot.channels.twitter_answers import (
+from heartbeat_bot.channels.twitter.answers import (
     CHANNEL,
     SERVICE,
     classify_twitter,
     normalise,
     used_up_until,
 )
-from heartbeat_bot.channels.twitter_transport import RedirectAdapter, in_daemon_thread
-from heartbeat_bot.config import TwitterConfig
+from heartbeat_bot.channels.twitter.settings import TwitterConfig
+from heartbeat_bot.channels.twitter.transport import RedirectAdapter, in_daemon_thread
 from heartbeat_bot.errors import (
     ChannelError,
     ConfigError,
