@@ -19,7 +19,11 @@ from heartbeat_bot.render.templates import default_template
 
 def default_templates() -> dict[str, str]:
     """Each channel's packaged default template text."""
-    return {u.name: default_template(u.template_package) for u in registry.units()}
+    return {
+        u.name: default_template(u.template_package)
+        for u in registry.units()
+        if u.template_package is not None
+    }
 
 
 @dataclass(frozen=True)
@@ -40,9 +44,10 @@ class Renderers:
 
     def template(self, channel: str) -> str:
         found = self.templates.get(channel)
-        return (
-            found if found is not None else default_template(self._unit(channel).template_package)
-        )
+        if found is not None:
+            return found
+        package = self._unit(channel).template_package
+        return "" if package is None else default_template(package)
 
     def payload(self, channel: str, post: Post, comments_url: str | None = None) -> Any:
         """The payload of ``channel`` for ``post`` (with the thread's link, once known)."""

@@ -10,19 +10,26 @@ channel's section through its unit (``unit.section(config)``).
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from pydantic import Field, create_model
 
 from heartbeat_bot.channels import registry
+from heartbeat_bot.channels.unit import ChannelInfo
 from heartbeat_bot.config import BaseConfig, load_settings
 
 
-def _model() -> type[BaseConfig]:
+def config_model() -> type[BaseConfig]:
+    """The model for the channels registered now (built once for each set of them)."""
+    return _model(registry.units())
+
+
+@cache
+def _model(units: tuple[ChannelInfo, ...]) -> type[BaseConfig]:
     sections: dict[str, Any] = {
-        unit.name: (unit.settings(), Field(default_factory=unit.settings()))
-        for unit in registry.units()
+        unit.name: (unit.settings(), Field(default_factory=unit.settings())) for unit in units
     }
     model: type[BaseConfig] = create_model(
         "Config",
@@ -34,9 +41,11 @@ def _model() -> type[BaseConfig]:
     return model
 
 
-Config: type[BaseConfig] = _model()
+# The model of the built-in channels.
+Config: type[BaseConfig] = config_model()
 
 
 def load_config(path: Path, *, required: bool = True) -> BaseConfig:
-    """Read the settings file and the environment into :data:`Config` (one-line errors)."""
-    return load_settings(Config, path, required=required)
+    """Read the settings file and the environment into the model of the channels registered
+    now (one-line errors)."""
+    return load_settings(config_model(), path, required=required)

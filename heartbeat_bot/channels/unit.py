@@ -107,8 +107,9 @@ class ChannelInfo:
     ``options`` takes what the renderer needs from the section and the site's name;
     ``render`` is the pure renderer; ``preview`` and ``chat_lines`` show a payload to a
     person (``preview``, the slash command); ``template_package`` holds the default
-    ``template.j2``; ``aliases`` are other names the frontmatter and ``--only`` accept;
-    ``supports_edit`` says whether a sent announcement can be edited in place (none yet).
+    ``template.j2`` (None: the channel has no template); ``aliases`` are other names the
+    frontmatter accepts; ``supports_edit`` says whether a sent announcement can be edited
+    in place (none yet).
     """
 
     name: str
@@ -120,7 +121,7 @@ class ChannelInfo:
     render: Renderer
     preview: Callable[[Any], tuple[PreviewBlock, ...]]
     chat_lines: Callable[[Any], tuple[str, ...]]
-    template_package: str
+    template_package: str | None = None
     aliases: tuple[str, ...] = ()
     supports_edit: bool = False
 
