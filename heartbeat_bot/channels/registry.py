@@ -48,10 +48,11 @@ def vocabulary() -> dict[str, str]:
 
 def labels() -> str:
     """The services as people call them, in order: ``Discourse, Discord and X``."""
-    return _joined([u.label for u in units()], "and")
+    return joined([u.label for u in units()], "and")
 
 
-def _joined(items: list[str], word: str) -> str:
+def joined(items: list[str], word: str) -> str:
+    """``a, b and c`` (or ``or``)."""
     return ", ".join(items[:-1]) + f" {word} {items[-1]}" if len(items) > 1 else "".join(items)
 
 
@@ -78,7 +79,7 @@ def require_enabled(config: object) -> tuple[str, ...]:
     """:func:`enabled`, or a HeartbeatError naming every channel's section when none is."""
     found = enabled(config)
     if not found:
-        listed = _joined([f"[{name}]" for name in names()], "or")
+        listed = joined([f"[{name}]" for name in names()], "or")
         raise HeartbeatError(f"no channel is enabled: set enabled = true in {listed}")
     return found
 

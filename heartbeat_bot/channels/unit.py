@@ -12,8 +12,9 @@ Delivery seams are protocols, so a client is any object with the right methods:
 :class:`MessageDelivery` for one message per post, :class:`ThreadDelivery` for X-like
 threads (each part replies to the one before) and :class:`TopicDelivery` for the thread
 provider (Discourse), whose link the others carry. Capabilities a service may lack are
-optional and announced by a flag (``can_confirm``; an ``edit`` call would come with
-``supports_edit``), never guessed from the client's type.
+optional and announced by a flag, never guessed from the client's type: ``can_confirm``
+on a message client; ``supports_edit`` on the unit, for a channel whose client also
+implements an ``edit`` protocol (changing a sent announcement in place).
 """
 
 from __future__ import annotations
@@ -65,7 +66,15 @@ class Limited(Protocol):
         ...
 
 
-class TopicDelivery(Limited, Protocol):
+class Checked(Protocol):
+    """A client that can try its credentials once (``check --online``)."""
+
+    async def check(self) -> str:
+        """What works, in a few words; raises a ChannelError (with the service's message)."""
+        ...
+
+
+class TopicDelivery(Limited, Checked, Protocol):
     """The thread provider: opens the post's discussion, found again by its ids."""
 
     async def create_topic(self, body: dict[str, Any]) -> Sent: ...
@@ -73,7 +82,7 @@ class TopicDelivery(Limited, Protocol):
     async def find_topic(self, external_id: str, embed_url: str) -> Sent | None: ...
 
 
-class MessageDelivery(Limited, Protocol):
+class MessageDelivery(Limited, Checked, Protocol):
     """One message per post; ``can_confirm`` says whether ``find_sent`` can find it again."""
 
     @property
@@ -88,7 +97,7 @@ class MessageDelivery(Limited, Protocol):
     async def publish(self, message_id: str) -> None: ...
 
 
-class ThreadDelivery(Limited, Protocol):
+class ThreadDelivery(Limited, Checked, Protocol):
     """A thread of parts, each replying to the one before; found again by text and parent."""
 
     async def post_tweet(self, text: str, reply_to: str | None) -> Sent: ...

@@ -114,7 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     resolve = commands.add_parser("resolve", help="settle an unknown or failed pair by hand")
     resolve.add_argument("post", metavar="POST", help="a file path, a slug or a public URL")
-    resolve.add_argument("channel", metavar="CHANNEL", help=_either(registry.names()))
+    resolve.add_argument(
+        "channel", metavar="CHANNEL", help=registry.joined(list(registry.names()), "or")
+    )
     how = resolve.add_mutually_exclusive_group(required=True)
     how.add_argument("--done", metavar="URL", help="it was sent: record its URL")
     how.add_argument("--retry", action="store_true", help="send it again on the next announce")
@@ -354,11 +356,6 @@ def run_guarded(handler: Callable[[argparse.Namespace], int], args: argparse.Nam
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-
-
-def _either(names: tuple[str, ...]) -> str:
-    """``a, b or c``."""
-    return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
 
 
 def cmd_preview(args: argparse.Namespace) -> int:

@@ -12,10 +12,10 @@ What discord.py does on its own, and what this client adds:
   ``enforce_nonce`` (discord.py adds it: ``http.handle_message_parameters``).
 - The webhook adapter resends *every* 5xx and sleeps any 429 however long. A webhook takes
   no nonce, so a resend after a 500 that was in fact carried out posts twice. The session
-  this client builds for webhooks carries ``discord_transport.no_blind_retries``, which
+  this client builds for webhooks carries ``transport.no_blind_retries``, which
   turns those answers into errors the announcer decides about.
 - discord.py chokes on answers it cannot read (``TypeError``, ``KeyError``,
-  ``JSONDecodeError``). A trace hook (``discord_transport.answer_trace``) keeps the last
+  ``JSONDecodeError``). A trace hook (``transport.answer_trace``) keeps the last
   answer so such a failure is classified by its status instead of escaping as a crash.
 """
 
