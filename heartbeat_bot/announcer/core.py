@@ -45,7 +45,6 @@ PUBLISH_DUE = "publish-due"
 NOT_PUBLISHED = "not published to the channel's followers"
 # Seconds our clock may run ahead of Discord's when dating a message we may have sent.
 CLOCK_SKEW_MARGIN = 600
-DISCORD_EPOCH_MS = 1420070400000  # Discord ids count milliseconds from 2015-01-01
 # States in which Discourse has not settled yet, so the others wait for its link.
 _DISCOURSE_UNSETTLED = frozenset({"pending", "sending", "waiting", "unknown"})
 
@@ -295,7 +294,8 @@ class Announcer:
             return await messages.send(claimed.payload_json(), claimed.nonce)
 
         async def reconcile(claimed: Delivery) -> Sent | None:
-            return await messages.find_sent(post.url, since=self._since(claimed))
+            since, after = self._since(claimed)
+            return await messages.find_sent(post.url, since=since, after=after)
 
         outcome = await run_pair(
             ctx, row, payload, nonce, send, reconcile if messages.can_confirm else None
@@ -333,24 +333,22 @@ class Announcer:
         self.ledger.log(row_id, "published", message_id)
         return outcome
 
-    def _since(self, row: Delivery) -> datetime | int | None:
-        """Where a message of this pair's current generation can start, in the history.
+    def _since(self, row: Delivery) -> tuple[datetime | None, str | None]:
+        """Where a message of this pair's current generation can start, in the history: a
+        moment, and the earlier generation's message it must come after.
 
-        A forced resend starts after the earlier message (its id) and after the force less
-        a margin for our clock running ahead of Discord's; a first generation at its first
-        send less that margin. None before any send.
+        A forced resend starts after the earlier message and after the force less a margin
+        for our clock running ahead of the service's; a first generation at its first send
+        less that margin. (None, None) before any send.
         """
         history = self.ledger.history(row.id)
         forced = [e["at"] for e in history if e["event"] == "forced"]
         if forced:
             # After the earlier message, and no earlier than the force (less the skew
             # margin): the scan skips that message and stays short in a busy channel.
-            start = _snowflake_at(forced[-1] - CLOCK_SKEW_MARGIN)
-            if row.remote_id is not None and row.remote_id.isdigit():
-                start = max(start, int(row.remote_id))
-            return start
+            return _moment(forced[-1] - CLOCK_SKEW_MARGIN), row.remote_id
         sends = [e["at"] for e in history if e["event"] == "sending"]
-        return datetime.fromtimestamp(sends[0] - CLOCK_SKEW_MARGIN, UTC) if sends else None
+        return (_moment(sends[0] - CLOCK_SKEW_MARGIN) if sends else None), None
 
     async def _thread(
         self,
@@ -369,9 +367,8 @@ class Announcer:
         return await run_thread(ctx, row, list(thread.parts()), client, forced=forced)
 
 
-def _snowflake_at(moment: float) -> int:
-    """The smallest Discord id of a message created at ``moment`` (Unix seconds)."""
-    return max(0, int(moment * 1000) - DISCORD_EPOCH_MS) << 22
+def _moment(epoch: float) -> datetime:
+    return datetime.fromtimestamp(max(0.0, epoch), UTC)
 
 
 def _topic_id(url: str) -> str:

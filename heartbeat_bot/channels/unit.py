@@ -83,7 +83,12 @@ class TopicDelivery(Limited, Checked, Protocol):
 
 
 class MessageDelivery(Limited, Checked, Protocol):
-    """One message per post; ``can_confirm`` says whether ``find_sent`` can find it again."""
+    """One message per post; ``can_confirm`` says whether ``find_sent`` can find it again.
+
+    ``find_sent`` looks for our message linking to ``post_url`` posted after ``since`` (a
+    moment, already less a margin for clock skew) and after the message ``after`` (the
+    remote id of an earlier generation's message, on a forced resend).
+    """
 
     @property
     def can_confirm(self) -> bool: ...
@@ -91,7 +96,7 @@ class MessageDelivery(Limited, Checked, Protocol):
     async def send(self, body: dict[str, Any], nonce: str | None) -> Sent: ...
 
     async def find_sent(
-        self, post_url: str, *, since: datetime | int | None = None
+        self, post_url: str, *, since: datetime | None = None, after: str | None = None
     ) -> Sent | None: ...
 
     async def publish(self, message_id: str) -> None: ...

@@ -65,7 +65,9 @@ class PigeonClient:
         sent = answer.json()
         return Sent(str(sent["id"]), sent["url"])
 
-    async def find_sent(self, post_url: str, *, since: datetime | int | None = None) -> None:
+    async def find_sent(
+        self, post_url: str, *, since: datetime | None = None, after: str | None = None
+    ) -> None:
         return None
 
     async def publish(self, message_id: str) -> None:
