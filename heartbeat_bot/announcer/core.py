@@ -251,7 +251,7 @@ class Announcer:
         if post.comments_url:
             # The post names its thread already: adopt it, create nothing.
             if row.state != "done" or row.remote_url != post.comments_url:
-                sent = Sent(_topic_id(post.comments_url), post.comments_url)
+                sent = topics.adopted(post.comments_url)
                 self.ledger.finish(row.id, sent, event="adopted", owned=False)
             return Outcome(
                 unit.name, "done", "adopted", post.comments_url, "from the post's commentsUrl"
@@ -267,8 +267,7 @@ class Announcer:
             return await topics.create_topic(claimed.payload_json())
 
         async def reconcile(claimed: Delivery) -> Sent | None:
-            body = claimed.payload_json()
-            return await topics.find_topic(body["external_id"], body["embed_url"])
+            return await topics.find_created(claimed.payload_json())
 
         return await run_pair(ctx, row, payload, None, send, reconcile)
 
@@ -369,11 +368,6 @@ class Announcer:
 
 def _moment(epoch: float) -> datetime:
     return datetime.fromtimestamp(max(0.0, epoch), UTC)
-
-
-def _topic_id(url: str) -> str:
-    last = url.rstrip("/").rsplit("/", 1)[-1]
-    return last if last.isdigit() else url
 
 
 def _dry_run(row: Delivery) -> Outcome:

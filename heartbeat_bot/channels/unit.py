@@ -79,7 +79,13 @@ class TopicDelivery(Limited, Checked, Protocol):
 
     async def create_topic(self, body: dict[str, Any]) -> Sent: ...
 
-    async def find_topic(self, external_id: str, embed_url: str) -> Sent | None: ...
+    async def find_created(self, body: dict[str, Any]) -> Sent | None:
+        """The topic this payload created, found by the ids it carries; None if none."""
+        ...
+
+    def adopted(self, url: str) -> Sent:
+        """The topic at ``url`` (named by the post itself), without asking the service."""
+        ...
 
 
 class MessageDelivery(Limited, Checked, Protocol):

@@ -189,6 +189,16 @@ class DiscourseClient:
             )
         raise Permanent(CHANNEL, message, status=422)
 
+    async def find_created(self, body: dict[str, Any]) -> Sent | None:
+        """The topic ``body`` (a rendered ``DiscourseTopic.body()``) created, if it exists."""
+        return await self.find_topic(body["external_id"], body["embed_url"])
+
+    @staticmethod
+    def adopted(url: str) -> Sent:
+        """The topic at ``url`` (a post's ``commentsUrl``), taken as this post's thread."""
+        last = url.rstrip("/").rsplit("/", 1)[-1]
+        return Sent(last if last.isdigit() else url, url)
+
     async def find_topic(self, external_id: str, embed_url: str) -> Sent | None:
         """The topic created for this post, by ``external_id`` then ``embed_url``; else None."""
         if external_id:
