@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from heartbeat_bot.render.twitter import distinct_from
+from heartbeat_bot.channels.twitter.render import distinct_from
 from heartbeat_bot.render.twitter_text import MAX_TWEET_WEIGHT, weighted_length
 
 DISCUSS = "Join the discussion: https://discuss.example/t/the-series/7"

@@ -16,14 +16,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
+from heartbeat_bot.channels.rendering import Renderers
+from heartbeat_bot.channels.unit import ChannelInfo
+from heartbeat_bot.channels.unit import Editable as UnitEditable
 from heartbeat_bot.errors import ChannelError, Retryable
 from heartbeat_bot.ledger import Delivery, Ledger
 from heartbeat_bot.ledger.edits import payload_hash
 from heartbeat_bot.models import Post
-from heartbeat_bot.render import RenderSettings
 
 log = logging.getLogger("heartbeat_bot.announcer")
 
@@ -44,17 +46,8 @@ def thread_stale(rendered: list[str], sent: list[str]) -> bool:
 
 
 @runtime_checkable
-class Editable(Protocol):
-    """A client that can change or withdraw a message it sent."""
-
-    async def edit(self, remote_id: str, body: dict[str, Any]) -> None:
-        """Make the sent message ``remote_id`` read as ``body`` (the same shape it was
-        sent with, or the part of it the service lets change)."""
-        ...
-
-    async def withdraw(self, remote_id: str) -> None:
-        """Take the message out of sight (unlist a topic, delete a message)."""
-        ...
+class Editable(UnitEditable, Protocol):
+    """A client that can change or withdraw a message it sent (checked at run time)."""
 
 
 def canonical(body: Mapping[str, Any]) -> str:
@@ -163,31 +156,38 @@ class Editor:
 
 
 async def follow_post(
-    editor: Editor, render: RenderSettings, post: Post, post_id: int, rows: dict[str, Delivery]
+    editor: Editor,
+    render: Renderers,
+    units: Sequence[ChannelInfo],
+    post: Post,
+    post_id: int,
+    rows: Mapping[str, Delivery],
 ) -> list[str]:
-    """Bring the post's sent messages in line with it: Discourse and Discord edited (when
-    they can be), X marked stale when its thread would read differently now."""
+    """Bring the post's sent announcements in line with it: those that can be edited are
+    (the thread provider's without its own link), a thread is marked stale when it would
+    read differently now (threads are never edited)."""
     comments_url = post.comments_url or editor.ledger.post(post_id).comments_url
-    bodies = {}
-    if "discourse" in rows:
-        bodies["discourse"] = render.discourse_topic(post).body()
-    if "discord" in rows:
-        bodies["discord"] = render.discord_message(post, comments_url).body()
     notes = []
-    for channel, body in bodies.items():
-        note = await editor.follow(editor.ledger.get(rows[channel].id), body)
-        if note:
-            notes.append(note)
-    if "twitter" in rows:
-        row = editor.ledger.get(rows["twitter"].id)
-        if row.state == "done" and editor.ours(row):
-            tweets = list(render.tweet_thread(post, comments_url).tweets)
-            digest = payload_hash(json.dumps(tweets, ensure_ascii=False))
-            sent = [t.text for t in editor.ledger.tweets(row.id)]
-            if thread_stale(tweets, sent):
+    for unit in units:
+        if unit.name not in rows:
+            continue
+        row = editor.ledger.get(rows[unit.name].id)
+        if row.state != "done":
+            continue
+        link = None if unit.delivery == "topic" else comments_url
+        payload = render.payload(unit.name, post, link)
+        if unit.delivery == "thread":
+            if not editor.ours(row):
+                continue
+            parts = list(payload.parts())
+            digest = payload_hash(json.dumps(parts, ensure_ascii=False))
+            if thread_stale(parts, [t.text for t in editor.ledger.tweets(row.id)]):
                 note = editor.stale(row, digest)
-                if note:
-                    notes.append(note)
             else:
                 editor.in_date(row, digest)
+                note = None
+        else:
+            note = await editor.follow(row, payload.body())
+        if note:
+            notes.append(note)
     return notes

@@ -10,7 +10,7 @@ from typing import Any
 
 from heartbeat_bot.announcer import Announcer
 from heartbeat_bot.app.application import App
-from heartbeat_bot.config import Config
+from heartbeat_bot.config import BaseConfig
 from heartbeat_bot.errors import HeartbeatError
 from heartbeat_bot.ledger import Ledger, LedgerUnusable
 from heartbeat_bot.models import Post
@@ -32,7 +32,7 @@ class Workers:
     """A part of :class:`~heartbeat_bot.service.scheduler.Service`, which sets these up."""
 
     app: App
-    config: Config
+    config: BaseConfig
     ledger: Ledger
     announcer: Announcer
     metrics: Metrics

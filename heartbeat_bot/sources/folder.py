@@ -9,6 +9,7 @@ import errno
 import hashlib
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
@@ -71,9 +72,16 @@ class FolderSource:
     (:func:`heartbeat_bot.posts.mark_duplicates`).
     """
 
-    def __init__(self, posts_dir: Path, authors_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        posts_dir: Path,
+        authors_dir: Path | None = None,
+        channels: Mapping[str, str] | None = None,
+    ) -> None:
         self.posts_dir = posts_dir
         self.authors_dir = authors_dir
+        # The names the posts' `announce` key may list (see parse_post).
+        self.channels = channels
         self._authors: dict[str, str] | None = None
         self._authors_read: object = None  # the stamp of authors_dir when last read
         # Author files that could not be used, kept so `list` can show them.
@@ -193,7 +201,8 @@ class FolderSource:
             raw = self.read(path)
         except OSError as exc:
             raise _unreadable(path, exc) from exc
-        return parse_post(path, raw, blog, self.authors() if authors is None else authors)
+        chosen = self.authors() if authors is None else authors
+        return parse_post(path, raw, blog, chosen, self.channels)
 
     def scan(self, blog: BlogConfig) -> list[Post | PostError]:
         """Every post file, parsed; a bad file gives its PostError in place of a Post, and
@@ -327,7 +336,7 @@ class FolderSource:
             if digest == old.digest:
                 return _Entry(path, stamp, digest, old.result, settled)
         try:
-            post = parse_post(path, raw, blog, authors)
+            post = parse_post(path, raw, blog, authors, self.channels)
         except PostError as exc:
             return _Entry(path, stamp, hashlib.sha256(raw).hexdigest(), exc, settled)
         return _Entry(path, stamp, post.content_hash, post, settled)
