@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from heartbeat_bot.announcer.cut_short import cut_short, dry_run_outcome
 from heartbeat_bot.announcer.edits import NOT_EDITED, Editable, Editor, follow_post
 from heartbeat_bot.announcer.gate import Gates
 from heartbeat_bot.announcer.identity import identify, linked_url
@@ -151,13 +152,13 @@ class Announcer:
             rows = {channel: self.ledger.get(row.id) for channel, row in rows.items()}
         if dry_run:
             for name, row in rows.items():
-                report.outcomes[name] = _dry_run(row)
+                report.outcomes[name] = dry_run_outcome(row)
             return report
         if deadline is None:
             await self._send(ctx, post, post_id, rows, report, force=force)
             await self._follow(post, post_id, rows, report)
         elif deadline <= self.clock():  # no time left: claim nothing
-            self._cut_short(rows, report)
+            cut_short(self.ledger, rows, report)
         else:
             limit = asyncio.timeout(deadline - self.clock())
             try:
@@ -167,7 +168,7 @@ class Announcer:
             except TimeoutError:
                 if not limit.expired():
                     raise
-                self._cut_short(rows, report)
+                cut_short(self.ledger, rows, report)
         with contextlib.suppress(LedgerError):  # only for the logs: never worth failing over
             report.attempts = {n: self.ledger.get(row.id).attempts for n, row in rows.items()}
         return report
@@ -241,30 +242,6 @@ class Announcer:
             if NOT_EDITED not in note:  # edited, or stale as documented: no warning
                 report.informational.add(note)
         report.edits_pending = self.ledger.edits_in_flight(post_id)
-
-    def _cut_short(self, rows: dict[str, Delivery], report: PostReport) -> None:
-        """The outcomes of the pairs the deadline caught, as the ledger has them now."""
-        report.notes.append("the time limit ran out: what was in flight is checked next time")
-        for channel, row in rows.items():
-            if channel in report.outcomes:
-                continue
-            now = self.ledger.get(row.id)
-            note = now.last_error or ""
-            if now.state == "done":
-                outcome = Outcome(channel, "done", "sent", now.remote_url)
-            elif now.state == "waiting":
-                outcome = Outcome(
-                    channel, "waiting", "retry", note=note, next_attempt_at=now.next_attempt_at
-                )
-            elif now.state in ("unknown", "failed"):
-                outcome = Outcome(channel, now.state, now.state, now.remote_url, note)
-            elif now.state == "sending":  # another process holds it
-                outcome = Outcome(
-                    channel, "sending", "busy", note=f"being sent by {now.claimed_by}"
-                )
-            else:
-                outcome = Outcome(channel, now.state, "deferred", note="not started in time")
-            report.outcomes[channel] = outcome
 
     def _skip_reason(self, post: Post, channel: str, only: frozenset[str] | None) -> str | None:
         if channel not in self.enabled:
@@ -420,9 +397,3 @@ class Announcer:
 
 def _moment(epoch: float) -> datetime:
     return datetime.fromtimestamp(max(0.0, epoch), UTC)
-
-
-def _dry_run(row: Delivery) -> Outcome:
-    if row.state in {"done", "skipped"}:
-        return Outcome(row.channel, row.state, "already", row.remote_url)
-    return Outcome(row.channel, row.state, "would-send", note=f"would send (now {row.state})")

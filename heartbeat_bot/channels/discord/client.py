@@ -22,7 +22,6 @@ What discord.py does on its own, and what this client adds:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -41,6 +40,7 @@ from heartbeat_bot.channels.discord.answers import (
     map_error,
     used_up_until,
 )
+from heartbeat_bot.channels.discord.edits import MessageEdits
 from heartbeat_bot.channels.discord.settings import DiscordConfig
 from heartbeat_bot.channels.discord.transport import (
     Answer,
@@ -68,7 +68,7 @@ T = TypeVar("T")
 _WEBHOOK_URL = re.compile(r"/webhooks/(\d+)/([A-Za-z0-9_.-]+)/?(?:[?#].*)?$")
 
 
-class DiscordClient:
+class DiscordClient(MessageEdits):
     """Posts to one channel, as a bot (``discord.mode = "bot"``) or through a webhook.
 
     ``session`` is only used in webhook mode. Without one, the client builds its own with
@@ -262,44 +262,6 @@ class DiscordClient:
                     raise
 
         await self._call(publish, changes=False)
-
-    async def edit(self, remote_id: str, body: dict[str, Any]) -> None:
-        """Make our message ``remote_id`` read as ``body`` (bot or webhook: each edits its
-        own messages). The same edit made twice changes nothing."""
-        embeds = [discord.Embed.from_dict(e) for e in body.get("embeds") or []]
-        content = body.get("content") or None
-        mentions = allowed_mentions(body.get("allowed_mentions") or {"parse": []})
-
-        async def bot() -> None:
-            message = (
-                (await self._bot())
-                .get_partial_messageable(self._channel_id, guild_id=self._config.guild_id)
-                .get_partial_message(int(remote_id))
-            )
-            await message.edit(content=content, embeds=embeds, allowed_mentions=mentions)
-
-        async def webhook() -> None:
-            await self._webhook().edit_message(
-                int(remote_id), content=content, embeds=embeds, allowed_mentions=mentions
-            )
-
-        await self._call(bot if self._mode == "bot" else webhook, changes=False)
-
-    async def withdraw(self, remote_id: str) -> None:
-        """Delete our message ``remote_id``; one already gone counts as deleted."""
-
-        async def bot() -> None:
-            channel = (await self._bot()).get_partial_messageable(
-                self._channel_id, guild_id=self._config.guild_id
-            )
-            with contextlib.suppress(discord.NotFound):
-                await channel.get_partial_message(int(remote_id)).delete()
-
-        async def webhook() -> None:
-            with contextlib.suppress(discord.NotFound):
-                await self._webhook().delete_message(int(remote_id))
-
-        await self._call(bot if self._mode == "bot" else webhook, changes=False)
 
     async def check(self) -> str:
         """Whether the settings work: logs in and reads the channel, or reads the webhook."""
