@@ -144,6 +144,7 @@ def status_rows(ledger: Ledger, url: str | None = None) -> list[dict[str, Any]]:
             }
             if delivery.channel in topic_channels:
                 row["comments_url_error"] = _write_back_error(ledger, post.url)
+                row["embed_url"] = _old_embed_url(delivery, post.url)
             if url is not None:
                 row["names"] = ledger.names(post.id)
                 row["history"] = [
@@ -175,6 +176,16 @@ def _held_rows(post: PostRow) -> list[dict[str, Any]]:
     ]
 
 
+def _old_embed_url(delivery: Any, url: str) -> str | None:
+    """The URL a topic was created for, when the post has moved since: the forum keeps
+    its embedded comments under that URL (its API cannot change it)."""
+    body = delivery.payload_json() if delivery.state == "done" else None
+    embedded = body.get("embed_url") if isinstance(body, dict) else None
+    if isinstance(embedded, str) and embedded.rstrip("/").lower() != url.rstrip("/").lower():
+        return embedded
+    return None
+
+
 def _write_back_error(ledger: Ledger, url: str) -> str | None:
     """Why the topic's URL is not in the post yet (the service keeps trying), or None."""
     pending = ledger.get_meta(WRITE_BACK_PENDING + url)
@@ -199,6 +210,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             row.setdefault("comments_url_error", None)
             row.setdefault("history", None)
             row.setdefault("names", None)
+            row.setdefault("embed_url", None)
         print_json(document(items=rows))
     else:
         show_status(rows, app.config.state_path)

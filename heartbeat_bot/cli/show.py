@@ -170,6 +170,12 @@ def show_status(
         if row.get("comments_url_error"):
             line = f"commentsUrl not written yet: {row['comments_url_error']}"
             detail = f"{detail}\n{line}" if detail else line
+        if row.get("embed_url"):
+            line = (
+                f"embedded comments stay under {row['embed_url']} (the forum's API cannot "
+                "move them; the first post links the new URL)"
+            )
+            detail = f"{detail}\n{line}" if detail else line
         if row.get("stale"):
             detail = f"{detail}\nout of date: the post changed, and this is never edited"
         if row.get("post_state"):

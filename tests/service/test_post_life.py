@@ -81,6 +81,8 @@ def test_a_file_renamed_after_its_announcement_is_not_announced_again(
     assert history.counts() == counts, "nothing sent again"
     rows = status(history, "end-to-end-computer-vision-api-part-1")
     assert {r["state"] for r in rows} == {"done"}
+    (topic_row,) = [r for r in rows if r["channel"] == "discourse"]
+    assert topic_row["embed_url"] == "https://dvc.org/blog/e2e-cv-pt1", "comments stay there"
     names = rows[0]["names"]
     assert isinstance(names, list)
     assert [n["url"] for n in names] == [
