@@ -79,6 +79,8 @@ def identify_posts(
     if not unknown:
         return []
     gone = gone_posts(ledger, present)
+    if not gone and not renames:  # nothing announced went away: every unknown post is new
+        return []
     found = []
     for post in unknown:
         verdict = recognise(
