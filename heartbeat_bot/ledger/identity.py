@@ -36,11 +36,7 @@ class Verdict:
 
 def gone_posts(ledger: Ledger, present_urls: Collection[str]) -> list[PostRow]:
     """Announced posts whose current URL is not on the blog now."""
-    return [
-        row
-        for row in ledger.posts()
-        if row.status != "held" and row.url not in present_urls and ledger.announced(row.id)
-    ]
+    return [row for row in ledger.announced_posts() if row.url not in present_urls]
 
 
 def recognise(

@@ -111,6 +111,15 @@ class PostBook(Journal):
     def set_shown_hash(self, post_id: int, digest: str) -> None:
         self._db.execute("UPDATE posts SET shown_hash = ? WHERE id = ?", (digest, post_id))
 
+    def announced_posts(self) -> list[PostRow]:
+        """Posts sent somewhere or taken as baseline, and not held (one query)."""
+        rows = self._db.execute(
+            """SELECT p.* FROM posts p WHERE p.status != 'held' AND (p.baseline OR EXISTS
+                 (SELECT 1 FROM deliveries d WHERE d.post_id = p.id
+                  AND d.state IN ('done', 'sending', 'unknown'))) ORDER BY p.id"""
+        ).fetchall()
+        return [post_row(r) for r in rows]
+
     def announced(self, post_id: int) -> bool:
         """Whether the post was sent anywhere, or taken as the first run's baseline."""
         row = self._db.execute(
