@@ -348,13 +348,21 @@ def report(
         lines = [d for d in diff if d[:1] in "+-" and d[:3] not in ("+++", "---")]
         one_line += len(lines) == 1 and lines[0].startswith("+commentsUrl: ")
     renamed = db.execute("SELECT COUNT(*) FROM post_names WHERE how != 'first seen'").fetchone()[0]
-    edits = db.execute("SELECT COUNT(*) FROM edits WHERE state = 'done'").fetchone()[0]
+    edited = db.execute(
+        """SELECT d.channel, COUNT(*) FROM edits e JOIN deliveries d ON d.id = e.delivery_id
+           WHERE e.state = 'done' AND e.detail = 'edited to follow the post' GROUP BY 1"""
+    ).fetchall()
+    edits = ", ".join(f"{n} on {channel}" for channel, n in edited) or "none"
+    stale = db.execute(
+        "SELECT COUNT(DISTINCT delivery_id) FROM edits WHERE state = 'stale'"
+    ).fetchone()[0]
     print(f"replayed {len(upstream.commits)} commits of {upstream.repo} in {seconds:.0f} s")
     print(f"new posts announced: {len(posts)}; posts renamed and kept: {renamed}")
     print(
         f"sent: {len(topics)} Discourse topics created, {len(messages)} Discord messages, "
-        f"{len(firsts)} X threads ({len(tweets)} tweets); {edits} edits of sent messages"
+        f"{len(firsts)} X threads ({len(tweets)} tweets)"
     )
+    print(f"edits of sent messages: {edits}; X threads marked stale (never edited): {stale}")
     print(f"X tweets not done: {unfinished}; author ids shown raw: {raw_ids or 'none'}")
     print(
         f"link commits: {len(bot)}, one added line each: {one_line}; "
