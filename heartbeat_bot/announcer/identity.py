@@ -13,7 +13,8 @@ log = logging.getLogger("heartbeat_bot.announcer")
 
 
 def linked_url(claimed: Delivery, url: str) -> str:
-    """The post URL the stored Discord message links to (the post's URL when it was sent)."""
+    """The post URL a stored message payload links to (its first embed's, as the post's URL
+    was when it was sent), else ``url``."""
     body = claimed.payload_json()
     embeds = body.get("embeds") if isinstance(body, dict) else None
     first = embeds[0] if isinstance(embeds, list) and embeds else None

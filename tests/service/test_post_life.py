@@ -76,6 +76,12 @@ def test_a_file_renamed_after_its_announcement_is_not_announced_again(
         history.notify()
         assert history.running is not None
         history.settle(lambda: "post renamed" in history.running.text(), "the rename")  # type: ignore[union-attr]
+        new_url = f"https://dvc.org/blog/{RENAMED_SLUG}"
+        history.settle(
+            lambda: history.messages()[0]["embeds"][0]["url"] == new_url
+            and new_url in history.topics()[0]["raw"],
+            "the links edited to the new URL",
+        )
     finally:
         assert history.stop() == 0
     assert history.counts() == counts, "nothing sent again"
