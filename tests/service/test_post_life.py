@@ -78,8 +78,10 @@ def test_a_file_renamed_after_its_announcement_is_not_announced_again(
         history.settle(lambda: "post renamed" in history.running.text(), "the rename")  # type: ignore[union-attr]
         new_url = f"https://dvc.org/blog/{RENAMED_SLUG}"
         history.settle(
-            lambda: history.messages()[0]["embeds"][0]["url"] == new_url
-            and new_url in history.topics()[0]["raw"],
+            lambda: (
+                history.messages()[0]["embeds"][0]["url"] == new_url
+                and new_url in history.topics()[0]["raw"]
+            ),
             "the links edited to the new URL",
         )
     finally:
