@@ -106,7 +106,8 @@ class Editor:
         if client is None or not self.edits_on(row.channel):
             return self.stale(row, digest)
         assert row.remote_id is not None
-        self.ledger.record_edit(row.id, digest, "sending")
+        if not self.ledger.claim_edit(row.id, digest):
+            return f"{row.channel}: being edited by another run"
         for attempt in range(1, EDIT_ATTEMPTS + 1):
             try:
                 await client.edit(row.remote_id, json.loads(wanted))
@@ -145,7 +146,8 @@ class Editor:
             return None
         if self.ledger.edit_state(row.id, WITHDRAWN) == "done":
             return None
-        self.ledger.record_edit(row.id, WITHDRAWN, "sending", "withdrawing")
+        if not self.ledger.claim_edit(row.id, WITHDRAWN):
+            return None  # another run is withdrawing it
         try:
             await client.withdraw(row.remote_id)
         except ChannelError as exc:

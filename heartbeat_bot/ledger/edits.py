@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 
 from heartbeat_bot.ledger.journal import Journal
+from heartbeat_bot.ledger.records import DEFAULT_LEASE, claimer_alive
 
 EditState = str  # "sending", "done", "failed" or "stale"
 
@@ -28,6 +29,38 @@ class Edits(Journal):
             (delivery_id, digest),
         ).fetchone()
         return str(row["state"]) if row else None
+
+    def claim_edit(self, delivery_id: int, digest: str, *, lease: float = DEFAULT_LEASE) -> bool:
+        """Record the edit to ``digest`` as ``sending`` by this process, unless another
+        live process is making it (its claim younger than ``lease``); whether it is ours.
+
+        An edit cut short by a process that is gone (or whose lease ran out) is taken
+        over: an edit made twice changes nothing.
+        """
+        now = self.clock()
+        with self._transaction():
+            row = self._db.execute(
+                "SELECT state, process, at FROM edits WHERE delivery_id = ? AND payload_hash = ?",
+                (delivery_id, digest),
+            ).fetchone()
+            busy = (
+                row is not None
+                and row["state"] == "sending"
+                and row["process"] != self.identity
+                and row["at"] + lease > now
+                and claimer_alive(row["process"], self.identity)
+            )
+            if busy:
+                return False
+            self._db.execute(
+                """INSERT INTO edits (delivery_id, payload_hash, state, detail, at, process)
+                   VALUES (?, ?, 'sending', NULL, ?, ?) ON CONFLICT (delivery_id, payload_hash)
+                   DO UPDATE SET state = 'sending', detail = NULL, at = excluded.at,
+                     process = excluded.process""",
+                (delivery_id, digest, now, self.identity),
+            )
+            self._log(delivery_id, "edit-sending", digest[:12], now)
+        return True
 
     def record_edit(
         self, delivery_id: int, digest: str, state: EditState, detail: str | None = None

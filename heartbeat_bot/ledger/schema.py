@@ -97,6 +97,7 @@ MIGRATIONS: tuple[str, ...] = (
         state TEXT NOT NULL,
         detail TEXT,
         at REAL NOT NULL,
+        process TEXT,
         PRIMARY KEY (delivery_id, payload_hash)
     );
     """,
