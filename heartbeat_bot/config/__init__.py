@@ -17,11 +17,13 @@ from heartbeat_bot.config.discord import DiscordConfig
 from heartbeat_bot.config.discourse import DiscourseConfig
 from heartbeat_bot.config.environment import CONFIG_ENV_VAR, NOT_SETTINGS
 from heartbeat_bot.config.fields import Section, Snowflake
+from heartbeat_bot.config.mastodon import MastodonConfig
 from heartbeat_bot.config.loading import DEFAULT_CONFIG_PATH, config_path, load_config
 from heartbeat_bot.config.messages import describe_validation_error
 from heartbeat_bot.config.service import AlertsConfig, GitHubConfig, ServiceConfig, StateConfig
 from heartbeat_bot.config.settings import Config
 from heartbeat_bot.config.twitter import TwitterConfig
+from heartbeat_bot.config.webhook import WebhookConfig
 
 __all__ = [
     "CONFIG_ENV_VAR",
@@ -33,11 +35,13 @@ __all__ = [
     "DiscordConfig",
     "DiscourseConfig",
     "GitHubConfig",
+    "MastodonConfig",
     "Section",
     "ServiceConfig",
     "Snowflake",
     "StateConfig",
     "TwitterConfig",
+    "WebhookConfig",
     "config_path",
     "describe_validation_error",
     "load_config",

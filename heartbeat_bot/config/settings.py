@@ -14,8 +14,10 @@ from heartbeat_bot.config.blog import BlogConfig
 from heartbeat_bot.config.discord import DiscordConfig
 from heartbeat_bot.config.discourse import DiscourseConfig
 from heartbeat_bot.config.environment import EnvironmentSource
+from heartbeat_bot.config.mastodon import MastodonConfig
 from heartbeat_bot.config.service import AlertsConfig, GitHubConfig, ServiceConfig, StateConfig
 from heartbeat_bot.config.twitter import TwitterConfig
+from heartbeat_bot.config.webhook import WebhookConfig
 
 
 class Config(BaseSettings):
@@ -29,6 +31,8 @@ class Config(BaseSettings):
     discourse: DiscourseConfig = Field(default_factory=DiscourseConfig)
     discord: DiscordConfig = Field(default_factory=DiscordConfig)
     twitter: TwitterConfig = Field(default_factory=TwitterConfig)
+    mastodon: MastodonConfig = Field(default_factory=MastodonConfig)
+    webhook: WebhookConfig = Field(default_factory=WebhookConfig)
     service: ServiceConfig = Field(default_factory=ServiceConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     github: GitHubConfig = Field(default_factory=GitHubConfig)
