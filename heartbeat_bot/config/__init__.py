@@ -17,8 +17,8 @@ from heartbeat_bot.config.discord import DiscordConfig
 from heartbeat_bot.config.discourse import DiscourseConfig
 from heartbeat_bot.config.environment import CONFIG_ENV_VAR, NOT_SETTINGS
 from heartbeat_bot.config.fields import Section, Snowflake
-from heartbeat_bot.config.mastodon import MastodonConfig
 from heartbeat_bot.config.loading import DEFAULT_CONFIG_PATH, config_path, load_config
+from heartbeat_bot.config.mastodon import MastodonConfig
 from heartbeat_bot.config.messages import describe_validation_error
 from heartbeat_bot.config.service import AlertsConfig, GitHubConfig, ServiceConfig, StateConfig
 from heartbeat_bot.config.settings import Config

@@ -20,7 +20,10 @@ from heartbeat_bot.sandbox.runner import Sandbox
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m heartbeat_bot.sandbox",
-        description="Run loopback fakes of Discourse, Discord, X, GitHub, Mastodon and a webhook receiver until interrupted.",
+        description=(
+            "Run loopback fakes of Discourse, Discord, X, GitHub, Mastodon and a webhook "
+            "receiver until interrupted."
+        ),
     )
     parser.add_argument(
         "--fault-rate",

@@ -349,9 +349,7 @@ class MastodonService(Service):
 
     def _find(self, status_id: str) -> JSON | None:
         """A live status by id (called under the lock)."""
-        return next(
-            (s for s in self._statuses if s["id"] == status_id and not s["deleted"]), None
-        )
+        return next((s for s in self._statuses if s["id"] == status_id and not s["deleted"]), None)
 
     async def _show(self, request: web.Request) -> web.Response:
         refused = self._admit(request, READ_STATUSES | WRITE_STATUSES)
@@ -420,13 +418,12 @@ class MastodonService(Service):
             )
             if exclude_replies:
                 live = [s for s in live if s["in_reply_to_id"] is None]
-            for name, keep in (
-                ("max_id", lambda s, v: int(s["id"]) < v),
-                ("since_id", lambda s, v: int(s["id"]) > v),
-            ):
-                value = request.query.get(name, "")
-                if value.isdigit():
-                    live = [s for s in live if keep(s, int(value))]
+            max_id = request.query.get("max_id", "")
+            if max_id.isdigit():
+                live = [s for s in live if int(s["id"]) < int(max_id)]
+            since_id = request.query.get("since_id", "")
+            if since_id.isdigit():
+                live = [s for s in live if int(s["id"]) > int(since_id)]
             min_id = request.query.get("min_id", "")
             if min_id.isdigit():  # the page just after min_id, still newest first
                 live = [s for s in live if int(s["id"]) > int(min_id)][-limit:]

@@ -37,12 +37,10 @@ def urls(text: str) -> list[tuple[int, int]]:
         start, end = match.span()
         while end > start:
             last = text[end - 1]
-            if last in _TRAILING:
-                end -= 1
-            elif last == ")" and text[start:end].count("(") < text[start:end].count(")"):
-                end -= 1
-            else:
+            unbalanced = last == ")" and text[start:end].count("(") < text[start:end].count(")")
+            if last not in _TRAILING and not unbalanced:
                 break
+            end -= 1
         if end - start > len("https://"):
             spans.append((start, end))
     return spans
@@ -105,7 +103,7 @@ def _tags(escaped: str, base_url: str) -> str:
 def to_html(text: str, base_url: str) -> str:
     """The ``content`` Mastodon serves for a local status with this text."""
     paragraphs = [p for p in re.split(r"\n{2,}", text.strip()) if p.strip()]
-    rendered = ["<br />".join(_inline(line, base_url) for line in p.split("\n")) for p in paragraphs]
+    rendered = ["<br />".join(_inline(x, base_url) for x in p.split("\n")) for p in paragraphs]
     return "".join(f"<p>{p}</p>" for p in rendered)
 
 

@@ -66,7 +66,9 @@ class Credentials:
 
 
 class Sandbox:
-    """Fake Discourse, Discord, X, GitHub, Mastodon and a webhook receiver on 127.0.0.1; a context manager, or start/stop.
+    """Fake Discourse, Discord, X, GitHub, Mastodon and a webhook receiver on 127.0.0.1.
+
+    A context manager, or start/stop.
 
     ``fault_rate`` and ``seed`` set random faults (see ``faults.FAULT_KINDS``);
     ``timeline_access`` is whether the X app may read its timeline (a paid tier);

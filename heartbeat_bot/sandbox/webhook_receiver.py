@@ -33,9 +33,7 @@ class WebhookReceiver(Service):
     name = "webhook"
     items_key = "deliveries"
 
-    def __init__(
-        self, faults: Faults, log: RequestLog, settings: Settings, *, secret: str
-    ) -> None:
+    def __init__(self, faults: Faults, log: RequestLog, settings: Settings, *, secret: str) -> None:
         super().__init__(faults, log, settings)
         self.secret = secret
         self._deliveries: list[JSON] = []
