@@ -24,15 +24,15 @@ It answers as mastodon/mastodon does (``Api::V1::StatusesController``,
 
 from __future__ import annotations
 
-import threading
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
+from heartbeat_bot.sandbox import mastodon_entities as entities
 from heartbeat_bot.sandbox import mastodon_rules as rules
 from heartbeat_bot.sandbox.faults import Faults
+from heartbeat_bot.sandbox.mastodon_entities import Ids, iso_time
 from heartbeat_bot.sandbox.server import JSON, RequestLog, Service, Settings
 
 API_PERIOD = 300
@@ -53,25 +53,6 @@ _HTTP_NAMES = {
     502: "Bad Gateway",
     503: "Service Unavailable",
 }
-
-
-def iso_time(epoch: float, digits: int = 3) -> str:
-    """A UTC moment as Mastodon writes it (``iso8601(3)`` in JSON, ``(6)`` in headers)."""
-    moment = datetime.fromtimestamp(epoch, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[: 20 + digits] + "Z"
-
-
-class _Ids:
-    """Mastodon's status ids: milliseconds since 1970 shifted 16 bits, plus a sequence."""
-
-    def __init__(self) -> None:
-        self._last = 0
-        self._lock = threading.Lock()
-
-    def next(self) -> str:
-        with self._lock:
-            self._last = max(int(time.time() * 1000) << 16, self._last + 1)
-            return str(self._last)
 
 
 class MastodonService(Service):
@@ -106,7 +87,7 @@ class MastodonService(Service):
         self.api_limit = 300
         self.status_limit = 300
         self.idempotency_ttl = 3600.0
-        self._ids = _Ids()
+        self._ids = Ids()
         self._statuses: list[JSON] = []
         self._keys: dict[str, tuple[float, str]] = {}
         self._calls: list[float] = []
@@ -155,14 +136,20 @@ class MastodonService(Service):
     # --- routes ------------------------------------------------------------------------
 
     def routes(self) -> list[web.RouteDef]:
+        table = [
+            ("GET", "/api/v2/instance", self._instance),
+            ("GET", "/api/v1/accounts/verify_credentials", self._verify),
+            ("GET", "/api/v1/accounts/{account_id}/statuses", self._account_statuses),
+            ("POST", "/api/v1/statuses", self._create),
+            ("GET", "/api/v1/statuses/{status_id}", self._show),
+            ("PUT", "/api/v1/statuses/{status_id}", self._update),
+            ("DELETE", "/api/v1/statuses/{status_id}", self._delete),
+        ]
+        # Rails routes take a trailing slash too (Mastodon.py asks for /api/v2/instance/).
         return [
-            web.get("/api/v2/instance", self._instance),
-            web.get("/api/v1/accounts/verify_credentials", self._verify),
-            web.get("/api/v1/accounts/{account_id}/statuses", self._account_statuses),
-            web.post("/api/v1/statuses", self._create),
-            web.get("/api/v1/statuses/{status_id}", self._show),
-            web.put("/api/v1/statuses/{status_id}", self._update),
-            web.delete("/api/v1/statuses/{status_id}", self._delete),
+            web.route(method, path + tail, handler)
+            for method, path, handler in table
+            for tail in ("", "/")
         ]
 
     def _admit(self, request: web.Request, needs: frozenset[str]) -> web.Response | None:
@@ -185,44 +172,15 @@ class MastodonService(Service):
 
     async def _instance(self, request: web.Request) -> web.Response:
         host = self.base_url.split("://", 1)[-1]
-        return self.json(
-            {
-                "domain": host,
-                "title": "Heartbeat sandbox",
-                "version": "4.3.2",
-                "source_url": "https://github.com/mastodon/mastodon",
-                "description": "A loopback stand-in of a Mastodon instance.",
-                "languages": ["en"],
-                "configuration": {
-                    "urls": {"streaming": f"ws://{host}"},
-                    "accounts": {"max_featured_tags": 10, "max_pinned_statuses": 5},
-                    "statuses": {
-                        "max_characters": self.max_characters,
-                        "max_media_attachments": 4,
-                        "characters_reserved_per_url": self.url_chars,
-                    },
-                    "polls": {"max_options": 4, "max_characters_per_option": 50},
-                },
-                "registrations": {"enabled": False, "approval_required": False},
-                "contact": {"email": "admin@example.org"},
-                "rules": [],
-            }
-        )
+        return self.json(entities.instance(host, self.max_characters, self.url_chars))
 
     def _account(self) -> JSON:
         with self._lock:
             count = sum(1 for s in self._statuses if not s["deleted"])
-        return {
-            "id": self.account_id,
-            "username": self.username,
-            "acct": self.username,
-            "display_name": "Heartbeat",
-            "locked": False,
-            "bot": True,
-            "url": f"{self.base_url}/@{self.username}",
-            "statuses_count": count,
-            "created_at": "2022-11-14T00:00:00.000Z",
-        }
+        return entities.account(self.base_url, self.account_id, self.username, count)
+
+    def _public(self, status: JSON) -> JSON:
+        return entities.status(status, self.base_url, self._account())
 
     async def _verify(self, request: web.Request) -> web.Response:
         refused = self._admit(request, READ_ACCOUNT)
@@ -231,34 +189,6 @@ class MastodonService(Service):
         account = self._account()
         account["source"] = {"privacy": "public", "language": "en", "note": ""}
         return self.json(account)
-
-    def _public(self, status: JSON) -> JSON:
-        return {
-            "id": status["id"],
-            "created_at": status["created_at"],
-            "in_reply_to_id": status["in_reply_to_id"],
-            "in_reply_to_account_id": self.account_id if status["in_reply_to_id"] else None,
-            "sensitive": bool(status["spoiler_text"]),
-            "spoiler_text": status["spoiler_text"],
-            "visibility": status["visibility"],
-            "language": status["language"],
-            "uri": f"{self.base_url}/users/{self.username}/statuses/{status['id']}",
-            "url": f"{self.base_url}/@{self.username}/{status['id']}",
-            "replies_count": status["_replies"],
-            "reblogs_count": 0,
-            "favourites_count": 0,
-            "edited_at": status["edited_at"],
-            "content": status["content"],
-            "reblog": None,
-            "application": {"name": "heartbeat-bot", "website": None},
-            "account": self._account(),
-            "media_attachments": [],
-            "mentions": [],
-            "tags": rules.tags_of(status["text"], self.base_url),
-            "emojis": [],
-            "card": None,
-            "poll": None,
-        }
 
     async def _params(self, request: web.Request) -> JSON | None:
         """The request's parameters, from a JSON or a form body (Rails takes both)."""
