@@ -15,7 +15,8 @@ SCHEMA = json.loads((ROOT / "heartbeat_bot" / "schemas" / "webhook.schema.json")
 
 
 @cache
-def _seed_post() -> Any:
+def seed_post() -> Any:
+    """The seed post (April '22 Heartbeat), parsed as dvc.org does."""
     path = CORPUS / "seed" / "2022-04-15-april-22-heartbeat.md"
     blog = BlogConfig(posts_dir=path.parent, post_url="https://dvc.org/blog/{slug}")
     return parse_post(path, path.read_bytes(), blog, {})
@@ -25,5 +26,5 @@ def sample_body() -> dict[str, Any]:
     """The body for the seed post, with a Mastodon thread among its payloads."""
     payloads = {"mastodon": {"statuses": ["April '22 Heartbeat https://dvc.org/blog/x"]}}
     return webhook_body(
-        _seed_post(), comments_url="https://discuss.dvc.org/t/x/1", payloads=payloads
+        seed_post(), comments_url="https://discuss.dvc.org/t/x/1", payloads=payloads
     )

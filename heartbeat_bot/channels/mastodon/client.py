@@ -172,6 +172,24 @@ class MastodonClient:
             params = {"limit": str(PAGE), "max_id": str(page[-1]["id"])}
         return _sent(replies[0]) if replies and reply_to is not None else None
 
+    # The announcer's seam for threads sent with an idempotency key
+    # (``announcer.keyed_thread.KeyedThreadService``).
+
+    async def post_part(self, text: str, reply_to: str | None, *, key: str) -> Sent:
+        return await self.post_status(text, reply_to, key=key)
+
+    async def find_part(self, text: str, reply_to: str | None) -> Sent | None:
+        return await self.find_status(text, reply_to)
+
+    async def url_of(self, status_id: str) -> str | None:
+        """The public URL of our status ``status_id`` (None if the account cannot be read)."""
+        try:
+            account = await self._me()
+        except ChannelError:
+            return None
+        name = account.get("username") or account.get("acct")
+        return f"{self._base}/@{name}/{status_id}" if isinstance(name, str) else None
+
     async def check(self) -> str:
         """Whether the token works: "posting as @name on host (500 characters a status)"."""
         account = await self._me()
