@@ -59,6 +59,10 @@ class MastodonThread:
     def body(self) -> dict[str, Any]:
         return {"statuses": list(self.statuses)}
 
+    def parts(self) -> tuple[str, ...]:
+        """The texts of the thread, in order (what a thread delivery posts)."""
+        return self.statuses
+
 
 def render_mastodon_thread(
     post: Post, options: MastodonOptions, template: str, *, comments_url: str | None = None

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json as jsonlib
 import time
 from collections.abc import Mapping
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -322,3 +323,14 @@ def _status_list(answer: Answer) -> list[dict[str, Any]]:
             status=answer.status_code,
         )
     return [s for s in data if isinstance(s, dict) and _sent(s) is not None]
+
+
+HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+
+async def open_client(config: MastodonConfig, stack: AsyncExitStack, agent: str) -> MastodonClient:
+    """A client with its own HTTP connection pool (closed with ``stack``), as ``agent``."""
+    http = await stack.enter_async_context(
+        httpx.AsyncClient(timeout=HTTP_TIMEOUT, headers={"User-Agent": agent})
+    )
+    return MastodonClient(http, config)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Mapping
+from contextlib import AsyncExitStack
 from urllib.parse import urlsplit
 
 import httpx
@@ -137,3 +138,14 @@ class WebhookClient:
         for secret in (self._url, self._secret):
             text = text.replace(secret, "***")
         return text
+
+
+HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+
+async def open_client(config: WebhookConfig, stack: AsyncExitStack, agent: str) -> WebhookClient:
+    """A client with its own HTTP connection pool (closed with ``stack``)."""
+    http = await stack.enter_async_context(
+        httpx.AsyncClient(timeout=HTTP_TIMEOUT, headers={"User-Agent": agent})
+    )
+    return WebhookClient(http, config)
