@@ -17,7 +17,7 @@ from heartbeat_bot.announcer.keyed_thread import run_keyed_thread
 from heartbeat_bot.announcer.outcome import Outcome
 from heartbeat_bot.announcer.retry import RetryPolicy
 from heartbeat_bot.channels.mastodon.client import MastodonClient
-from heartbeat_bot.config import MastodonConfig
+from heartbeat_bot.channels.mastodon.settings import MastodonConfig
 from heartbeat_bot.ledger import Ledger
 from heartbeat_bot.sandbox import Sandbox
 from tests.webhook_bodies import seed_post

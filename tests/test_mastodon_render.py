@@ -10,16 +10,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from heartbeat_bot.channels.mastodon.render import MastodonOptions, render_mastodon_thread
+from heartbeat_bot.channels.mastodon.text import neutralise_mentions, status_length
 from heartbeat_bot.config import BlogConfig
 from heartbeat_bot.models import Post
 from heartbeat_bot.posts import parse_post
-from heartbeat_bot.render.mastodon import MastodonOptions, render_mastodon_thread
-from heartbeat_bot.render.mastodon_text import neutralise_mentions, status_length
 from heartbeat_bot.render.templates import default_template
 from heartbeat_bot.sandbox import mastodon_rules
 from tests.conftest import DVC_POSTS
 
-TEMPLATE = default_template("mastodon")
+TEMPLATE = default_template("heartbeat_bot.channels.mastodon")
 # (max_characters, characters_reserved_per_url): the default, a larger instance, a
 # different URL width, and a tight instance that forces long threads.
 INSTANCES = [(500, 23), (1000, 23), (500, 30), (200, 23)]

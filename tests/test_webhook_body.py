@@ -7,9 +7,9 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from heartbeat_bot.render.mastodon import MastodonOptions, render_mastodon_thread
+from heartbeat_bot.channels.mastodon.render import MastodonOptions, render_mastodon_thread
+from heartbeat_bot.channels.webhook.render import encode, webhook_body
 from heartbeat_bot.render.templates import default_template
-from heartbeat_bot.render.webhook import encode, webhook_body
 from tests.webhook_bodies import SCHEMA
 
 
@@ -22,7 +22,7 @@ def test_schema_is_a_valid_json_schema() -> None:
 def test_every_corpus_post_gives_a_valid_body(corpus_posts: list[Any]) -> None:
     """Flat text fields for Slack, the post, and the payloads validate for every post."""
     validator = Draft202012Validator(SCHEMA)
-    template, options = default_template("mastodon"), MastodonOptions()
+    template, options = default_template("heartbeat_bot.channels.mastodon"), MastodonOptions()
     for post in corpus_posts:
         for comments in (None, "https://discuss.dvc.org/t/topic/7"):
             thread = render_mastodon_thread(post, options, template, comments_url=comments)

@@ -6,9 +6,9 @@ import json
 from functools import cache
 from typing import Any
 
+from heartbeat_bot.channels.webhook.render import webhook_body
 from heartbeat_bot.config import BlogConfig
 from heartbeat_bot.posts import parse_post
-from heartbeat_bot.render.webhook import webhook_body
 from tests.conftest import CORPUS, ROOT
 
 SCHEMA = json.loads((ROOT / "heartbeat_bot" / "schemas" / "webhook.schema.json").read_text())

@@ -15,7 +15,7 @@ import json
 import logging
 from dataclasses import replace
 from functools import partial
-from typing import Protocol
+from typing import cast
 
 from heartbeat_bot.announcer.context import look_up, request, through_gate
 from heartbeat_bot.announcer.outcome import Outcome
@@ -28,24 +28,33 @@ from heartbeat_bot.announcer.pairs import (
     unconfirmed,
 )
 from heartbeat_bot.channels.common import idempotency_key
+from heartbeat_bot.channels.rendering import Renderers
+from heartbeat_bot.channels.unit import ChannelInfo, ThreadPayload
+from heartbeat_bot.channels.unit import KeyedThreadDelivery as KeyedThreadService
 from heartbeat_bot.errors import ChannelError, Permanent, Retryable, Uncertain, WindowClosed
 from heartbeat_bot.ledger import Delivery, State, TweetRow
-from heartbeat_bot.models import Sent
+from heartbeat_bot.models import Post, Sent
 
 log = logging.getLogger("heartbeat_bot.announcer")
 
 
-class KeyedThreadService(Protocol):
-    """A thread of parts, each sent with an idempotency key, found again by text and parent."""
-
-    @property
-    def exhausted_until(self) -> float | None: ...
-
-    async def post_part(self, text: str, reply_to: str | None, *, key: str) -> Sent: ...
-
-    async def find_part(self, text: str, reply_to: str | None) -> Sent | None: ...
-
-    async def url_of(self, remote_id: str) -> str | None: ...
+async def announce_keyed_thread(
+    ctx: RunContext,
+    unit: ChannelInfo,
+    render: Renderers,
+    service: object,
+    post: Post,
+    row: Delivery,
+    comments_url: str | None,
+) -> Outcome:
+    """The pair's thread, rendered within the service's own limits, sent part by part
+    (``service`` implements :class:`~heartbeat_bot.channels.unit.KeyedThreadDelivery`)."""
+    client = cast(KeyedThreadService, service)
+    if row.state == "done":
+        return Outcome(unit.name, "done", "already", row.remote_url)
+    options = await client.tuned(render.options_for(unit.name))
+    thread: ThreadPayload = unit.render(post, options, render.template(unit.name), comments_url)
+    return await run_keyed_thread(ctx, row, list(thread.parts()), client)
 
 
 def generation(ctx: RunContext, row: Delivery) -> int:
@@ -90,7 +99,7 @@ async def _run(
     assert first is not None  # a thread has at least one part
     ctx.ledger.finish(row.id, first)
     log.info("%s: thread of %d sent: %s", row.channel, len(rows), first.url)
-    return Outcome(row.channel, "done", "sent", first.url, f"{len(rows)} post(s)")
+    return Outcome(row.channel, "done", "sent", first.url, f"a thread of {len(rows)}")
 
 
 async def _post_one(

@@ -11,7 +11,7 @@ import pytest
 
 from heartbeat_bot.channels.common import idempotency_key
 from heartbeat_bot.channels.mastodon.client import MastodonClient
-from heartbeat_bot.config import MastodonConfig
+from heartbeat_bot.channels.mastodon.settings import MastodonConfig
 from heartbeat_bot.errors import Permanent, Retryable, Uncertain, WindowClosed
 from heartbeat_bot.sandbox import Sandbox
 

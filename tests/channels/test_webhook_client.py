@@ -12,10 +12,10 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from heartbeat_bot.channels.webhook.client import WebhookClient, sign
-from heartbeat_bot.config import WebhookConfig
+from heartbeat_bot.channels.webhook.render import encode
+from heartbeat_bot.channels.webhook.settings import WebhookConfig
 from heartbeat_bot.errors import Permanent, Retryable
 from heartbeat_bot.models import Sent
-from heartbeat_bot.render.webhook import encode
 from heartbeat_bot.sandbox import Sandbox
 from tests.webhook_bodies import SCHEMA, sample_body
 

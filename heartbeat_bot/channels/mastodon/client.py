@@ -19,10 +19,11 @@ reads the account's own statuses.
 from __future__ import annotations
 
 import json as jsonlib
+import logging
 import time
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
@@ -44,10 +45,12 @@ from heartbeat_bot.channels.mastodon.answers import (
     plain_text,
     used_up_until,
 )
-from heartbeat_bot.config.mastodon import MastodonConfig
+from heartbeat_bot.channels.mastodon.settings import MastodonConfig
 from heartbeat_bot.errors import ChannelError, ConfigError, Permanent, Retryable, Uncertain
 from heartbeat_bot.models import Sent
 from heartbeat_bot.transport import Answer, AnswerTooLarge, RedirectRefused, fetch, shown_url
+
+log = logging.getLogger("heartbeat_bot.channels.mastodon")
 
 IDEMPOTENCY_SECONDS = 3600.0
 """How long Mastodon remembers an ``Idempotency-Key`` (``PostStatusService``: one hour)."""
@@ -174,7 +177,18 @@ class MastodonClient:
         return _sent(replies[0]) if replies and reply_to is not None else None
 
     # The announcer's seam for threads sent with an idempotency key
-    # (``announcer.keyed_thread.KeyedThreadService``).
+    # (``channels.unit.KeyedThreadDelivery``).
+
+    async def tuned(self, options: Any) -> Any:
+        """The renderer's options with this instance's ``max_characters`` and
+        ``characters_reserved_per_url``; as given when the instance cannot be asked now
+        (its defaults are Mastodon's)."""
+        try:
+            limits = await self.limits()
+        except ChannelError as exc:
+            log.warning("mastodon: instance limits not read (%s); using 500 and 23", exc)
+            return options
+        return replace(options, max_characters=limits.max_characters, url_chars=limits.url_chars)
 
     async def post_part(self, text: str, reply_to: str | None, *, key: str) -> Sent:
         return await self.post_status(text, reply_to, key=key)

@@ -15,6 +15,8 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
+from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -22,7 +24,8 @@ import httpx
 from heartbeat_bot import __version__
 from heartbeat_bot.channels.common import classify_status, describe, json_object, lower_keys
 from heartbeat_bot.channels.common import seconds as as_seconds
-from heartbeat_bot.config.webhook import WebhookConfig
+from heartbeat_bot.channels.webhook.body import encode
+from heartbeat_bot.channels.webhook.settings import WebhookConfig
 from heartbeat_bot.errors import ChannelError, ConfigError, Permanent, Retryable
 from heartbeat_bot.models import Sent
 from heartbeat_bot.transport import AnswerTooLarge, RedirectRefused, fetch
@@ -128,6 +131,27 @@ class WebhookClient:
         if answer.is_success:
             return Sent(remote_id=key)
         raise classify_webhook(answer.status_code, answer.headers, answer.text)
+
+    # The announcer's seam for one message per post (``channels.unit.MessageDelivery``).
+
+    @property
+    def can_confirm(self) -> bool:
+        """A receiver cannot be asked what it got: an interrupted delivery is sent again
+        (the unit is ``at_least_once``), never looked up."""
+        return False
+
+    async def send(self, body: dict[str, Any], nonce: str | None) -> Sent:
+        """Deliver the rendered ``body``; ``nonce`` (the pair and its generation) makes the
+        ``Idempotency-Key``."""
+        return await self.deliver(encode(body), f"heartbeat-{nonce or 'none'}")
+
+    async def find_sent(
+        self, post_url: str, *, since: datetime | None = None, after: str | None = None
+    ) -> Sent | None:
+        return None
+
+    async def publish(self, message_id: str) -> None:
+        return None
 
     async def check(self) -> str:
         """What can be checked without delivering anything: where deliveries go."""

@@ -2,7 +2,7 @@
 
 The template gives the same four blocks as X's (``head``, ``summary``, ``link``,
 ``discuss``); they are fitted into statuses of at most the instance's ``max_characters``,
-counted as the instance counts them (``render.mastodon_text``: grapheme clusters, each
+counted as the instance counts them (``channels.mastodon.text``: grapheme clusters, each
 URL as ``characters_reserved_per_url``). The first status holds the head, the start of the
 summary and the post link; the discussion link goes in the last; the summary is split as
 a person would (``render.thread``). Every @ that would mention someone is neutralised.
@@ -14,14 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from heartbeat_bot.models import Post
-from heartbeat_bot.render.context import template_context
-from heartbeat_bot.render.mastodon_text import (
+from heartbeat_bot.channels.mastodon.text import (
     DEFAULT_MAX_CHARACTERS,
     DEFAULT_URL_CHARACTERS,
     neutralise_mentions,
     status_length,
 )
+from heartbeat_bot.models import Post
+from heartbeat_bot.render.context import template_context
+from heartbeat_bot.render.preview import Line, PreviewBlock
 from heartbeat_bot.render.templates import (
     default_template,
     has_block,
@@ -93,7 +94,7 @@ def _block(template: str, name: str, context: dict[str, Any]) -> str:
     if name == "summary" and not any(has_block(template, b) for b in BLOCKS):
         return render_template(template, **context)
     if not has_block(template, name):
-        template = default_template("mastodon")
+        template = default_template("heartbeat_bot.channels.mastodon")
     return render_block(template, name, **context)
 
 
@@ -156,3 +157,24 @@ def _fit(text: str, room: int, measure: Callable[[str], int]) -> str:
     if room <= 0:
         return ""
     return truncate_words(text, room, measure, ellipsis=ELLIPSIS)
+
+
+def preview(thread: MastodonThread) -> tuple[PreviewBlock, ...]:
+    """Each status as a person reads it in ``preview``, with its length at 500/23."""
+    count = len(thread.statuses)
+    return tuple(
+        PreviewBlock(
+            f"Mastodon status {number}/{count}",
+            (Line(status),),
+            subtitle=f"{status_length(status)}/{DEFAULT_MAX_CHARACTERS}",
+        )
+        for number, status in enumerate(thread.statuses, start=1)
+    )
+
+
+def chat_lines(thread: MastodonThread) -> tuple[str, ...]:
+    """The thread in the slash command's preview (Discord Markdown)."""
+    lines = [f"**Mastodon thread ({len(thread.statuses)} statuses):**"]
+    for number, status in enumerate(thread.statuses, start=1):
+        lines.append(f"> **{number}.** " + status.replace("\n", "\n> "))
+    return tuple(lines)
