@@ -13,8 +13,11 @@ It answers as mastodon/mastodon does (``Api::V1::StatusesController``,
   seen within ``idempotency_ttl`` seconds (Mastodon: 3600) returns the status it created
   instead of a new one.
 - ``PUT /api/v1/statuses/:id`` edits an own status (``edited_at``, a history entry).
-- ``GET /api/v1/accounts/verify_credentials`` and ``/api/v1/accounts/:id/statuses``
-  (``limit`` up to 40, ``max_id``/``since_id``/``min_id``, a ``Link`` header), newest first.
+- ``GET /api/v1/accounts/verify_credentials`` (scope ``read:accounts``) and
+  ``/api/v1/accounts/:id/statuses`` (``read:statuses``, as every status read with a token:
+  ``authorize_if_got_token! :read, :'read:statuses'``; ``limit`` up to 40,
+  ``max_id``/``since_id``/``min_id``, a ``Link`` header), newest first; a status and its
+  ``context`` (``read:statuses``).
 - ``GET /api/v2/instance``: ``configuration.statuses.max_characters`` and
   ``characters_reserved_per_url``.
 - Every authenticated answer carries ``X-RateLimit-Limit``/``-Remaining``/``-Reset`` (an
@@ -75,7 +78,7 @@ class MastodonService(Service):
         access_token: str,
         username: str = "heartbeat",
         account_id: str = "109348213648219873",
-        scopes: frozenset[str] = frozenset({"write:statuses", "read:accounts"}),
+        scopes: frozenset[str] = frozenset({"write:statuses", "read:accounts", "read:statuses"}),
     ) -> None:
         super().__init__(faults, log, settings)
         self.access_token = access_token
@@ -142,6 +145,7 @@ class MastodonService(Service):
             ("GET", "/api/v1/accounts/{account_id}/statuses", self._account_statuses),
             ("POST", "/api/v1/statuses", self._create),
             ("GET", "/api/v1/statuses/{status_id}", self._show),
+            ("GET", "/api/v1/statuses/{status_id}/context", self._context),
             ("PUT", "/api/v1/statuses/{status_id}", self._update),
             ("DELETE", "/api/v1/statuses/{status_id}", self._delete),
         ]
@@ -282,7 +286,7 @@ class MastodonService(Service):
         return next((s for s in self._statuses if s["id"] == status_id and not s["deleted"]), None)
 
     async def _show(self, request: web.Request) -> web.Response:
-        refused = self._admit(request, READ_STATUSES | WRITE_STATUSES)
+        refused = self._admit(request, READ_STATUSES)
         if refused is not None:
             return refused
         with self._lock:
@@ -290,6 +294,26 @@ class MastodonService(Service):
             if status is None:
                 return self.json(_NOT_FOUND, 404)
             return self.json(self._public(status))
+
+    async def _context(self, request: web.Request) -> web.Response:
+        """``GET /api/v1/statuses/:id/context``: the ancestors (oldest first) and the
+        descendants (depth first, in reply order) of a status."""
+        refused = self._admit(request, READ_STATUSES)
+        if refused is not None:
+            return refused
+        with self._lock:
+            status = self._find(request.match_info["status_id"])
+            if status is None:
+                return self.json(_NOT_FOUND, 404)
+            live = [s for s in self._statuses if not s["deleted"]]
+            ancestors = entities.ancestors(live, status)
+            descendants = entities.descendants(live, status)
+            return self.json(
+                {
+                    "ancestors": [self._public(s) for s in ancestors],
+                    "descendants": [self._public(s) for s in descendants],
+                }
+            )
 
     async def _update(self, request: web.Request) -> web.Response:
         refused = self._admit(request, WRITE_STATUSES)
@@ -331,7 +355,7 @@ class MastodonService(Service):
         return self.json(public)
 
     async def _account_statuses(self, request: web.Request) -> web.Response:
-        refused = self._admit(request, READ_STATUSES | READ_ACCOUNT)
+        refused = self._admit(request, READ_STATUSES)
         if refused is not None:
             return refused
         if request.match_info["account_id"] != self.account_id:

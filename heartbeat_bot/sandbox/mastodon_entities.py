@@ -102,3 +102,28 @@ def status(record: JSON, base_url: str, author: JSON) -> JSON:
         "card": None,
         "poll": None,
     }
+
+
+def ancestors(records: list[JSON], status: JSON) -> list[JSON]:
+    """The statuses ``status`` replies to, up the thread, oldest first."""
+    by_id = {r["id"]: r for r in records}
+    found: list[JSON] = []
+    parent = by_id.get(status["in_reply_to_id"] or "")
+    while parent is not None and parent not in found:
+        found.insert(0, parent)
+        parent = by_id.get(parent["in_reply_to_id"] or "")
+    return found
+
+
+def descendants(records: list[JSON], status: JSON) -> list[JSON]:
+    """The replies below ``status``, depth first, each branch in the order posted."""
+    found: list[JSON] = []
+
+    def walk(parent_id: str) -> None:
+        for child in (r for r in records if r["in_reply_to_id"] == parent_id):
+            if child not in found:
+                found.append(child)
+                walk(child["id"])
+
+    walk(status["id"])
+    return found

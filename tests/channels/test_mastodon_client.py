@@ -177,12 +177,14 @@ def test_an_unreadable_page_is_never_read_as_not_posted(sb: Sandbox) -> None:
     run(sb, go)
 
 
-def test_a_bad_token_and_a_missing_scope_are_named(sb: Sandbox) -> None:
-    """401 names mastodon.access_token; 403 names the scopes the application needs."""
+@pytest.mark.parametrize("missing", ["read:accounts", "read:statuses"])
+def test_a_bad_token_and_a_missing_scope_are_named(sb: Sandbox, missing: str) -> None:
+    """401 names mastodon.access_token; check's 403 for either read scope names the
+    scopes the application needs."""
     with pytest.raises(Permanent, match="access_token was refused"):
         run(sb, lambda client: client.check(), access_token="wrong")
-    sb.mastodon.scopes = frozenset({"write:statuses"})
-    with pytest.raises(Permanent, match="read:accounts"):
+    sb.mastodon.scopes = frozenset({"write:statuses", "read:accounts", "read:statuses"} - {missing})
+    with pytest.raises(Permanent, match="write:statuses, read:accounts and read:statuses"):
         run(sb, lambda client: client.check())
 
 
@@ -205,6 +207,27 @@ def test_edit_replaces_the_text(sb: Sandbox) -> None:
     status = sb.mastodon.statuses[0]
     assert before == after and status["text"] == "Updated text" and status["history"] == [TEXT]
     assert status["edited_at"] is not None
+
+
+def test_a_thread_is_edited_status_by_status(sb: Sandbox) -> None:
+    """edit_thread finds our replies through the status's context and edits each; a new
+    text of another length is refused, and nothing is changed."""
+
+    async def go(client: MastodonClient) -> list[str]:
+        first = await client.post_status("one", None, key=key(0))
+        second = await client.post_status("two", first.remote_id, key=key(1))
+        await client.post_status("a reply elsewhere", None, key="other")
+        edited = await client.edit_thread(first.remote_id, ["one!", "two!"])
+        again = await client.edit_thread(first.remote_id, ["one!", "two!"])
+        with pytest.raises(Permanent, match="cannot be edited in place"):
+            await client.edit_thread(first.remote_id, ["just one"])
+        assert [s.remote_id for s in again] == [first.remote_id, second.remote_id]
+        return [s.remote_id for s in edited]
+
+    ids = run(sb, go)
+    statuses = {s["id"]: s for s in sb.mastodon.statuses}
+    assert [statuses[i]["text"] for i in ids] == ["one!", "two!"]
+    assert [statuses[i]["history"] for i in ids] == [["one"], ["two"]]
 
 
 def test_a_refused_connection_says_nothing_was_sent() -> None:

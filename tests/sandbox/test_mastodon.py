@@ -108,7 +108,8 @@ def test_an_idempotency_key_is_remembered_for_its_time(sb: Sandbox, http: httpx.
 
 
 def test_tokens_and_scopes_are_checked(sb: Sandbox, http: httpx.Client) -> None:
-    """No or a wrong token is 401; a token without read:accounts is 403 on verify."""
+    """No or a wrong token is 401; a token without read:accounts is 403 on verify, and one
+    without read:statuses on the account's statuses."""
     url = f"{sb.mastodon_url}/api/v1/accounts/verify_credentials"
     assert http.get(url).status_code == 401
     assert http.get(url, headers={"Authorization": "Bearer nope"}).json() == {
@@ -118,6 +119,9 @@ def test_tokens_and_scopes_are_checked(sb: Sandbox, http: httpx.Client) -> None:
     forbidden = http.get(url, headers=headers(sb))
     assert forbidden.status_code == 403
     assert forbidden.json() == {"error": "This action is outside the authorized scopes"}
+    sb.mastodon.scopes = frozenset({"write:statuses", "read:accounts"})
+    listing = f"{sb.mastodon_url}/api/v1/accounts/{sb.mastodon.account_id}/statuses"
+    assert http.get(listing, headers=headers(sb)).status_code == 403
 
 
 def test_every_api_answer_has_rate_limit_headers(sb: Sandbox, http: httpx.Client) -> None:
@@ -143,6 +147,20 @@ def test_statuses_are_paged_newest_first(sb: Sandbox, http: httpx.Client) -> Non
     assert 'rel="next"' in page.headers["Link"]
     older = http.get(url, params={"limit": "2", "max_id": ids[3]}, headers=headers(sb))
     assert [s["id"] for s in older.json()] == [ids[2], ids[1]]
+
+
+def test_context_walks_the_thread(sb: Sandbox, http: httpx.Client) -> None:
+    """A status's context: its ancestors oldest first, its replies depth first."""
+    a = post(sb, http, status="a").json()["id"]
+    b = post(sb, http, status="b", in_reply_to_id=a).json()["id"]
+    c = post(sb, http, status="c", in_reply_to_id=b).json()["id"]
+    d = post(sb, http, status="d", in_reply_to_id=a).json()["id"]
+    url = f"{sb.mastodon_url}/api/v1/statuses/{b}/context"
+    context = http.get(url, headers=headers(sb)).json()
+    assert [s["id"] for s in context["ancestors"]] == [a]
+    assert [s["id"] for s in context["descendants"]] == [c]
+    top = http.get(f"{sb.mastodon_url}/api/v1/statuses/{a}/context", headers=headers(sb)).json()
+    assert [s["id"] for s in top["descendants"]] == [b, c, d]
 
 
 def test_content_is_html_like_mastodons(sb: Sandbox, http: httpx.Client) -> None:

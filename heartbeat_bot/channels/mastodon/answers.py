@@ -28,7 +28,8 @@ CHANNEL = "mastodon"
 SERVICE = "Mastodon"
 _REFUSED = "mastodon.access_token was refused (revoked, or of another instance than mastodon.url)"
 _SCOPES = (
-    "mastodon.access_token lacks a scope: its application needs write:statuses and read:accounts"
+    "mastodon.access_token lacks a scope: its application needs write:statuses, "
+    "read:accounts and read:statuses"
 )
 
 

@@ -205,9 +205,49 @@ class MastodonClient:
         name = account.get("username") or account.get("acct")
         return f"{self._base}/@{name}/{status_id}" if isinstance(name, str) else None
 
+    async def thread_of(self, first_id: str) -> list[str]:
+        """Our thread that starts at ``first_id``: its id, then each reply of ours to the
+        one before (``GET /api/v1/statuses/:id/context``)."""
+        me = str((await self._me())["id"])
+        path = f"/api/v1/statuses/{quote(first_id, safe='')}/context"
+        answer = await self._request("GET", path)
+        if not answer.is_success:
+            raise self._error(answer)
+        data = json_object(answer.text)
+        below = data.get("descendants") if data is not None else None
+        if not isinstance(below, list):
+            raise Retryable(CHANNEL, f"unusable answer from {SERVICE} for the thread; asking again")
+        ids = [first_id]
+        for status in below:
+            if not isinstance(status, dict):
+                continue
+            author = status.get("account")
+            ours = isinstance(author, dict) and str(author.get("id")) == me
+            if ours and str(status.get("in_reply_to_id")) == ids[-1] and _sent(status):
+                ids.append(str(status["id"]))
+        return ids
+
+    async def edit_thread(self, first_id: str, statuses: list[str]) -> list[Sent]:
+        """Give our thread starting at ``first_id`` the texts ``statuses``, status by
+        status (the same edit made twice changes nothing). A thread whose length differs
+        cannot be edited in place: Permanent."""
+        ids = await self.thread_of(first_id)
+        if len(ids) != len(statuses):
+            raise Permanent(
+                CHANNEL,
+                f"the thread has {len(ids)} statuses and the new text {len(statuses)}: "
+                "it cannot be edited in place",
+            )
+        return [await self.edit_status(i, text) for i, text in zip(ids, statuses, strict=True)]
+
     async def check(self) -> str:
-        """Whether the token works: "posting as @name on host (500 characters a status)"."""
+        """Whether the token works and may read the account's statuses (which finding an
+        interrupted status needs): "posting as @name on host (500 characters a status)"."""
         account = await self._me()
+        path = f"/api/v1/accounts/{quote(str(account['id']), safe='')}/statuses"
+        answer = await self._request("GET", path, params={"limit": "1"})
+        if not answer.is_success:
+            raise self._error(answer)
         limits = await self.limits()
         host = httpx.URL(self._base).host
         return (
