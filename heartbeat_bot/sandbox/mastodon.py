@@ -28,7 +28,6 @@ It answers as mastodon/mastodon does (``Api::V1::StatusesController``,
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from aiohttp import web
 
@@ -390,12 +389,3 @@ class MastodonService(Service):
                 f'<{path}?limit={limit}&min_id={page[0]["id"]}>; rel="prev"'
             )
         return self.json(page, headers=headers)
-
-    def settings_snapshot(self) -> dict[str, Any]:
-        """The instance's limits, as a test or ``--json`` shows them."""
-        return {
-            "max_characters": self.max_characters,
-            "characters_reserved_per_url": self.url_chars,
-            "api_limit": self.api_limit,
-            "status_limit": self.status_limit,
-        }
