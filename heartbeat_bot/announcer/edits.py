@@ -178,7 +178,7 @@ async def follow_post(
             continue
         link = None if unit.delivery == "topic" else comments_url
         payload = render.payload(unit.name, post, link)
-        if unit.delivery == "thread":
+        if unit.delivery in ("thread", "keyed_thread"):
             if not editor.ours(row):
                 continue
             parts = list(payload.parts())
