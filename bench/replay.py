@@ -353,16 +353,18 @@ def report(
            WHERE e.state = 'done' AND e.detail = 'edited to follow the post' GROUP BY 1"""
     ).fetchall()
     edits = ", ".join(f"{n} on {channel}" for channel, n in edited) or "none"
-    stale = db.execute(
-        "SELECT COUNT(DISTINCT delivery_id) FROM edits WHERE state = 'stale'"
-    ).fetchone()[0]
+    marked = db.execute(
+        """SELECT d.channel, COUNT(DISTINCT e.delivery_id) FROM edits e
+           JOIN deliveries d ON d.id = e.delivery_id WHERE e.state = 'stale' GROUP BY 1"""
+    ).fetchall()
+    stale = ", ".join(f"{n} on {channel}" for channel, n in marked) or "none"
     print(f"replayed {len(upstream.commits)} commits of {upstream.repo} in {seconds:.0f} s")
     print(f"new posts announced: {len(posts)}; posts renamed and kept: {renamed}")
     print(
         f"sent: {len(topics)} Discourse topics created, {len(messages)} Discord messages, "
         f"{len(firsts)} X threads ({len(tweets)} tweets)"
     )
-    print(f"edits of sent messages: {edits}; X threads marked stale (never edited): {stale}")
+    print(f"edits of sent messages: {edits}; marked stale (not edited): {stale}")
     print(f"X tweets not done: {unfinished}; author ids shown raw: {raw_ids or 'none'}")
     print(
         f"link commits: {len(bot)}, one added line each: {one_line}; "
