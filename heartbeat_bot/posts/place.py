@@ -1,0 +1,66 @@
+"""Pure: where a post file sits in the blog, as the source found it.
+
+The parser does no I/O, so the source hands it what only a listing can tell: the file's
+path below the posts folder, the posts folder's own name, and, for a page bundle
+(``name/index.md``), the names of the other files in the bundle's folder.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+_POST_SUFFIX = re.compile(r"\.(md|mdx|markdown)$", re.IGNORECASE)
+_BUNDLE_INDEX = re.compile(r"index\.(md|mdx|markdown)", re.IGNORECASE)
+_DATE_PREFIX = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[-_]|$)")
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """``relative``: the path below the posts folder; ``folder_name``: the posts folder's
+    own name; ``bundle_files``: a bundle's other file names (empty for a single file)."""
+
+    relative: PurePosixPath
+    folder_name: str = ""
+    bundle_files: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, path: Path) -> Place:
+        """A file read on its own: directly in its folder."""
+        return cls(PurePosixPath(path.name), path.parent.name)
+
+    @property
+    def is_bundle(self) -> bool:
+        """``name/index.md``: the post is its folder, named by the folder."""
+        return len(self.relative.parts) > 1 and bool(_BUNDLE_INDEX.fullmatch(self.relative.name))
+
+    @property
+    def name(self) -> str:
+        """The post's own name: the file without extension, or the bundle's folder."""
+        if self.is_bundle:
+            return self.relative.parent.name
+        return _POST_SUFFIX.sub("", self.relative.name)
+
+    @property
+    def folders(self) -> tuple[str, ...]:
+        """The folders between the posts folder and the post (a bundle's own excluded)."""
+        parts = self.relative.parts[:-1]
+        return parts[:-1] if self.is_bundle else parts
+
+    @property
+    def section(self) -> str:
+        """Hugo's section: the first folder under the posts folder, else the posts folder."""
+        return self.folders[0] if self.folders else self.folder_name
+
+
+def name_date(name: str) -> tuple[int, int, int] | None:
+    """The ``YYYY-MM-DD`` a file or folder name starts with, as numbers, or None."""
+    match = _DATE_PREFIX.match(name)
+    return None if match is None else (int(match[1]), int(match[2]), int(match[3]))
+
+
+def strip_date(name: str) -> str:
+    """``name`` without a leading ``YYYY-MM-DD-`` (or ``_``)."""
+    match = _DATE_PREFIX.match(name)
+    return name if match is None else name[match.end() :]
