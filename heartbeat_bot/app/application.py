@@ -31,6 +31,16 @@ def examples_dir() -> Path:
     return Path(str(resources.files("heartbeat_bot").joinpath("examples")))
 
 
+def folder_source(config: Config) -> FolderSource:
+    """A fresh source of the blog's posts, with its author and tag files."""
+    return FolderSource(
+        config.posts_dir,
+        config.authors_dir,
+        authors_file=config.blog_file(config.blog.authors_file),
+        tags_file=config.blog_file(config.blog.tags_file),
+    )
+
+
 def load_templates(config: Config) -> Templates:
     """Each channel's template: its ``template`` file when set, else the packaged default."""
     defaults = Templates.defaults()
@@ -72,7 +82,7 @@ class App:
         repo = git_repo(config)
         if repo is not None:
             repo.sync()  # posts are read from the branch tip
-        source = FolderSource(config.posts_dir, config.authors_dir)
+        source = folder_source(config)
         render = RenderSettings.from_config(config, load_templates(config))
         return cls(config, source, render, repo)
 
@@ -96,8 +106,9 @@ class App:
             return self.source.load(candidate, self.config.blog)
         items = self.scan()
         if named:
+            wanted = candidate.resolve()
             for item in items:
-                if item.path.name == candidate.name:
+                if item.path.name == candidate.name and item.path.resolve() == wanted:
                     if isinstance(item, PostError):
                         raise item
                     return item
@@ -118,11 +129,11 @@ class App:
         """Where a new topic's URL is recorded, by ``blog.write_back``."""
         mode = self.config.blog.write_back
         if mode == "file":
-            return FileWriteBack()
+            return FileWriteBack(self.config.blog.comments_key)
         if mode == "commit" and self.repo is not None:
             from heartbeat_bot.sources.git_writeback import CommitWriteBack
 
-            return CommitWriteBack(self.repo)
+            return CommitWriteBack(self.repo, self.config.blog.comments_key)
         if mode == "pull_request" and self.repo is not None:
             return _pull_request_write_back(self.config, self.repo)
         return None
@@ -179,6 +190,7 @@ def _pull_request_write_back(config: Config, repo: GitRepo) -> WriteBack:
         api_url=config.github.api_url,
         token=config.github.token,
         repository=config.github.repository,
+        key=config.blog.comments_key,
     )
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from heartbeat_bot.config.fields import (
     LongWaitSeconds,
@@ -181,6 +181,12 @@ class BlogConfig(Section):
     @classmethod
     def _author_email(cls, value: str) -> str:
         return check_email(value)
+
+    @model_validator(mode="after")
+    def _custom_needs_post_url(self) -> BlogConfig:
+        if self.engine == "custom" and self.post_url is None:
+            raise ValueError('post_url must be set when engine = "custom" (no preset gives one)')
+        return self
 
     @property
     def tz(self) -> ZoneInfo:

@@ -130,7 +130,7 @@ def kind(value: object) -> str:
 
 def frontmatter_format(raw: bytes) -> Format | None:
     """The frontmatter format of a post file's bytes by its opening line, or None."""
-    text = raw.lstrip(b"\xef\xbb\xbf \t\r\n")
+    text = raw[:512].lstrip(b"\xef\xbb\xbf \t\r\n")  # a slice: no copy of the whole file
     if text.startswith(b"+++"):
         return "toml"
     if text.startswith(b"{") or text.startswith(b"---json"):

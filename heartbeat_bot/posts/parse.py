@@ -74,7 +74,7 @@ def parse_post(
 
     title = _title(path, meta)
     slug, route_slug = _slug(path, meta, rules, place, title)
-    route_text = route(place, rules, slug, route_slug)
+    route_text = route(place, rules, slug, route_slug) if rules.routed else ""
     key = path_key(meta, rules)
     published_at, written = _published_at(path, meta, blog, rules, place)
     if published_at is None:  # blog.date_from_url: the date is in the post's own path

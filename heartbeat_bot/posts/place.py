@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 _POST_SUFFIX = re.compile(r"\.(md|mdx|markdown)$", re.IGNORECASE)
 _BUNDLE_INDEX = re.compile(r"index\.(md|mdx|markdown)", re.IGNORECASE)
@@ -18,34 +18,38 @@ _DATE_PREFIX = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[-_]|$)")
 
 @dataclass(frozen=True, slots=True)
 class Place:
-    """``relative``: the path below the posts folder; ``folder_name``: the posts folder's
-    own name; ``bundle_files``: a bundle's other file names (empty for a single file)."""
+    """``relative``: the path below the posts folder, ``/``-separated; ``folder_name``: the
+    posts folder's own name; ``bundle_files``: a bundle's other file names (empty for a
+    single file)."""
 
-    relative: PurePosixPath
+    relative: str
     folder_name: str = ""
     bundle_files: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, path: Path) -> Place:
         """A file read on its own: directly in its folder."""
-        return cls(PurePosixPath(path.name), path.parent.name)
+        return cls(path.name, path.parent.name)
 
     @property
     def is_bundle(self) -> bool:
         """``name/index.md``: the post is its folder, named by the folder."""
-        return len(self.relative.parts) > 1 and bool(_BUNDLE_INDEX.fullmatch(self.relative.name))
+        if "/" not in self.relative:
+            return False
+        return bool(_BUNDLE_INDEX.fullmatch(self.relative.rsplit("/", 1)[1]))
 
     @property
     def name(self) -> str:
         """The post's own name: the file without extension, or the bundle's folder."""
-        if self.is_bundle:
-            return self.relative.parent.name
-        return _POST_SUFFIX.sub("", self.relative.name)
+        if "/" not in self.relative:
+            return _POST_SUFFIX.sub("", self.relative)
+        parts = self.relative.split("/")
+        return parts[-2] if self.is_bundle else _POST_SUFFIX.sub("", parts[-1])
 
     @property
     def folders(self) -> tuple[str, ...]:
         """The folders between the posts folder and the post (a bundle's own excluded)."""
-        parts = self.relative.parts[:-1]
+        parts = tuple(self.relative.split("/")[:-1])
         return parts[:-1] if self.is_bundle else parts
 
     @property

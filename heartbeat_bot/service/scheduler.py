@@ -27,7 +27,7 @@ from heartbeat_bot.announcer import Announcer
 from heartbeat_bot.app.application import App
 from heartbeat_bot.errors import HeartbeatError
 from heartbeat_bot.ledger import Ledger, LedgerUnusable
-from heartbeat_bot.models import Post
+from heartbeat_bot.models import HIDDEN_STATES, Post
 from heartbeat_bot.service.alerts import Alerts
 from heartbeat_bot.service.ledger_watch import PROBE_SECONDS, LedgerWatch
 from heartbeat_bot.service.link_retries import retry_links
@@ -262,7 +262,7 @@ class Service:
         if state != "scheduled":
             with contextlib.suppress(Exception):
                 self.scheduler.remove_job(job_id)
-        if state == "draft" or post.url in self.backfilling:
+        if state in HIDDEN_STATES or post.url in self.backfilling:
             return
         if not needs_work(self.ledger, post, self.announcer.enabled):
             return

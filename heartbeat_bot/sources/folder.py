@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from operator import itemgetter
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from heartbeat_bot.config import BlogConfig
 from heartbeat_bot.errors import ConfigError, DuplicatePost, PostError
@@ -183,7 +183,7 @@ class FolderSource:
             relative = path.relative_to(self.posts_dir)
         except ValueError:
             return Place.of(path)
-        place = Place(PurePosixPath(relative.as_posix()), self.posts_dir.name)
+        place = Place(relative.as_posix(), self.posts_dir.name)
         if not place.is_bundle:
             return place
         try:
@@ -270,7 +270,7 @@ class FolderSource:
             else:
                 reread = True
                 path = old.path if old is not None else self.posts_dir / name
-                place = Place(PurePosixPath(name), folder_name, bundle)
+                place = Place(name, folder_name, bundle)
                 new = self._read_entry(
                     path, place, stamp, link, old, blog, authors, labels, started
                 )

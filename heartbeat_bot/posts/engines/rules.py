@@ -80,6 +80,11 @@ class Rules:
     summary_words: int
     placeholders: frozenset[str]
 
+    @property
+    def routed(self) -> bool:
+        """Whether a post's ``{route}`` is needed (in the pattern, or as a Docusaurus slug)."""
+        return "route" in self.placeholders or self.preset.slug_is_route
+
     def data_file(self, blog: BlogConfig, which: str) -> Path | None:
         """``blog.authors_file`` / ``blog.tags_file``, else the preset's, under posts_dir."""
         explicit: Path | None = getattr(blog, which)
