@@ -16,7 +16,7 @@ import re
 from functools import lru_cache
 
 _NOISE = re.compile(
-    r"<!--.*?-->|\{\{[<%].*?[%>]\}\}|\{%.*?%\}|\{/\*.*?\*/\}|^(?:import|export)\s.*$",
+    r"<!--.*?-->|\{\{[<%].*?[%>]\}\}|\{%.*?%\}|\{/\*.*?\*/\}|^(?:import|export)\s[^\n]*$",
     re.DOTALL | re.MULTILINE,
 )
 _HEADING = re.compile(r"^#{1,6}\s+", re.MULTILINE)
