@@ -127,7 +127,7 @@ def test_toml_frontmatter() -> None:
 
 def test_toml_refused_where_the_engine_does_not_read_it() -> None:
     """Gatsby (dvc.org) reads YAML only: a TOML post is an error naming the setting."""
-    with pytest.raises(PostError, match="blog.frontmatter_formats"):
+    with pytest.raises(PostError, match=r"blog\.frontmatter_formats"):
         parse(TOML_POST, "rust-2.md")
 
 
