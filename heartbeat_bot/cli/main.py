@@ -169,6 +169,10 @@ def build_parser() -> argparse.ArgumentParser:
     bot = commands.add_parser("bot", help="only the Discord slash commands (`run` starts them too)")
     bot.set_defaults(handler=_lazy("heartbeat_bot.service.run", "cmd_bot"))
 
+    from heartbeat_bot.cli.init import add_parser as add_init
+
+    add_init(commands)
+
     demo = commands.add_parser(
         "demo", help="announce the example posts end to end against the sandbox (no accounts)"
     )

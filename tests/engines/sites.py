@@ -3,10 +3,12 @@ settings a person sets by hand because the rule lives outside the generator's fi
 
 Per-site settings beyond ``init``'s output, and why:
 
-- Flux: ``site_url = "https://fluxcd.io"`` (its hugo.yaml says ``baseURL: /``).
+- Flux: ``site_url = "https://fluxcd.io"`` (its hugo.yaml says ``baseURL: /``; ``init
+  --site-url``), as for Electron and pnpm, whose docusaurus.config.ts (code) is not copied.
 - OpenTelemetry: ``author_links = true`` (Docsy shows the names its Markdown links carry).
 - Zola (Rust blog): ``date_from_url = true`` (no date key: its templates read the date
-  from the ``path``) and ``default_picture`` (a fixed og:image in ``templates/headers.html``).
+  from the ``path``; ``init`` finds this by itself) and ``default_picture`` (a fixed
+  og:image in ``templates/headers.html``).
 - Electron: ``default_picture = "{url}/og-image.png"`` (a site plugin renders one per post).
 - pnpm: ``default_picture`` (``themeConfig.image`` in docusaurus.config.ts).
 - V8 (Eleventy): ``post_url`` without the trailing slash (its host serves clean URLs).
@@ -43,6 +45,8 @@ class Site:
     by_hand: dict[str, Any] = field(default_factory=dict)  # beyond init's output
     config_from: str | None = None  # another folder holding the site config
     images: tuple[str, ...] = ()  # bundle images the corpus left out (text only)
+    init_at: str = ""  # the site's own folder (where its config is), for `init`
+    site_url: str | None = None  # `init --site-url`, where the site's config gives none
 
     @property
     def folder(self) -> Path:
@@ -63,6 +67,7 @@ SITES = (
         "fluxcd-website",
         "content/en/blog",
         {"site_url": "https://fluxcd.io"},
+        site_url="https://fluxcd.io",
         images=(
             "2020-12-01-december-update/featured-image.png",
             "2022-03-25-putting-the-git-into-gitops/featured-git.png",
@@ -79,7 +84,7 @@ SITES = (
         {"author_links": True},
         config_from="opentelemetry.io",
     ),
-    Site("jekyll", "jekyll", "jekyll", "docs/_posts"),
+    Site("jekyll", "jekyll", "jekyll", "docs/_posts", init_at="docs"),
     Site(
         "rust",
         "zola",
@@ -96,6 +101,7 @@ SITES = (
         "electron-website",
         "blog",
         {"site_url": "https://electronjs.org", "default_picture": "{url}/og-image.png"},
+        site_url="https://electronjs.org",
     ),
     Site(
         "pnpm",
@@ -103,6 +109,7 @@ SITES = (
         "pnpm.io",
         "blog",
         {"site_url": "https://pnpm.io", "default_picture": "https://pnpm.io/img/ogimage.png"},
+        site_url="https://pnpm.io",
     ),
     Site("v8", "eleventy", "v8.dev", "src/blog", {"post_url": "https://v8.dev/blog/{route}"}),
 )
