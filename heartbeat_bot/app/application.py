@@ -18,7 +18,9 @@ from heartbeat_bot.errors import (
     RenderError,
 )
 from heartbeat_bot.models import Post
-from heartbeat_bot.posts import find_post
+from heartbeat_bot.posts import find_post, read_frontmatter
+from heartbeat_bot.posts.engines import rules_for
+from heartbeat_bot.posts.links import LinkMismatch, cross_check
 from heartbeat_bot.render import RenderSettings
 from heartbeat_bot.render.templates import Templates, check_template
 from heartbeat_bot.sources.folder import FolderSource
@@ -93,6 +95,17 @@ class App:
 
     def scan(self) -> list[Post | PostError]:
         return self.source.scan(self.config.blog)
+
+    def link_mismatches(self, items: list[Post | PostError]) -> list[LinkMismatch]:
+        """Links between the blog's posts that are not the URLs computed for their targets."""
+        posts = [item for item in items if isinstance(item, Post)]
+        bodies: dict[Path, str] = {}
+        for post in posts:
+            try:
+                _, bodies[post.path] = read_frontmatter(post.path, self.source.read(post.path))
+            except (OSError, PostError):
+                continue  # changed since it was read: the next check sees it
+        return cross_check(posts, bodies, rules_for(self.config.blog).site_url)
 
     def find(self, ref: str) -> Post:
         """A post named by file path, slug or public URL; PostError/HeartbeatError otherwise.

@@ -53,18 +53,6 @@ enabled = false
 """
 
 
-def add_parser(commands: Any) -> None:
-    """The ``init`` command's arguments."""
-    init = commands.add_parser(
-        "init", help="write a first config/heartbeat.toml for the site in PATH"
-    )
-    init.add_argument("path", metavar="PATH", nargs="?", default=".", help="the site's folder")
-    init.add_argument(
-        "--site-url", metavar="URL", help="the public base URL, when the site config has none"
-    )
-    init.set_defaults(handler=cmd_init)
-
-
 def cmd_init(args: argparse.Namespace) -> int:
     root = Path(args.path)
     target = Path(args.config) if args.config else root / "config" / "heartbeat.toml"
