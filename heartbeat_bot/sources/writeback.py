@@ -33,6 +33,7 @@ from heartbeat_bot.posts.frontmatter import Format, clip, frontmatter_format
 
 _FIELD = "commentsUrl"
 _BOM = b"\xef\xbb\xbf"
+_TABLE = re.compile(rb"^[ \t]*\[")
 _BREAKS = re.compile("[\n\r\x85\u2028\u2029]")  # what YAML takes for a line break
 
 
@@ -131,6 +132,10 @@ def _edit(raw: bytes, line: bytes, fmt: Format, key: str) -> bytes:
     if start is None or not layout.opening.match(lines[start].rstrip(b"\n")):
         raise WriteBackError(f"the file does not start with a {fmt.upper()} frontmatter block")
     newline = b"\r\n" if lines[start].endswith(b"\r\n") else b"\n"
+    if fmt == "json" and lines[start].startswith(b"---") and start + 1 < len(lines):
+        start += 1  # Eleventy's ---json: the object opens on the next line
+        if lines[start].strip() != b"{":
+            raise WriteBackError("the JSON frontmatter does not open with a '{' line")
     end = next(
         (i for i in range(start + 1, len(lines)) if layout.closing.match(lines[i].rstrip(b"\n"))),
         None,
@@ -150,7 +155,9 @@ def _edit(raw: bytes, line: bytes, fmt: Format, key: str) -> bytes:
                 end -= 1
             break
     else:
-        at = insert_at(lines, start, end, first=layout.first)
+        # A TOML key after a [table] header would belong to that table.
+        tables = (i for i in range(start + 1, end) if fmt == "toml" and _TABLE.match(lines[i]))
+        at = insert_at(lines, start, next(tables, end), first=layout.first)
         indent = b""
         if fmt == "json" and at < end:
             indent = lines[at][: len(lines[at]) - len(lines[at].lstrip())]
