@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,11 @@ from heartbeat_bot.config.settings import Config
 from heartbeat_bot.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = Path("config/heartbeat.toml")
+
+
+def example_path() -> Path:
+    """The documented example settings, shipped inside the package."""
+    return Path(str(resources.files("heartbeat_bot").joinpath("examples/heartbeat.example.toml")))
 
 
 def config_path(
@@ -48,8 +54,9 @@ def load_config(path: Path, *, required: bool = True) -> Config:
         source = path.resolve()
     elif required:
         raise ConfigError(
-            f"{path}: no such file (pass --config PATH or set {CONFIG_ENV_VAR}; "
-            "config/heartbeat.example.toml is a starting point)"
+            f"{path}: no such file (run `heartbeat-bot init SITE_FOLDER` to write one for "
+            f"your site, or copy {example_path()}; or pass --config PATH or set "
+            f"{CONFIG_ENV_VAR})"
         )
     for name in data:
         # BaseSettings takes "_env_file", "_cli_parse_args"... as options, not settings.
