@@ -109,7 +109,8 @@ def test_astro_and_gatsby_configs(tmp_path: Path) -> None:
     gatsby = files(
         tmp_path / "gatsby",
         **{
-            "gatsby-config.js": "module.exports = { siteMetadata: { siteUrl: `https://g.example` } }\n"
+            "gatsby-config.js": "module.exports = {\n"
+            "  siteMetadata: { siteUrl: `https://g.example` },\n}\n"
         },
     )
     site = detect(gatsby)
@@ -121,7 +122,8 @@ def test_eleventy_input_folder(tmp_path: Path) -> None:
     files(
         tmp_path,
         **{
-            "eleventy.config.js": 'export default function () { return { dir: { input: "site" } }; }\n',
+            "eleventy.config.js": "export default function () {\n"
+            '  return { dir: { input: "site" } };\n}\n',
             "site___data__metadata.json": '{"url": "https://e.example/"}',
             "site__posts__x.md": "---\ntitle: X\n---\n",
         },
