@@ -6,14 +6,11 @@ The only place that touches the files; parsing itself is :func:`heartbeat_bot.po
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import hashlib
 import os
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
-from operator import itemgetter
 from pathlib import Path
 
 from heartbeat_bot.config import BlogConfig
@@ -22,17 +19,13 @@ from heartbeat_bot.models import Post
 from heartbeat_bot.posts import mark_duplicates, parse_post, read_frontmatter
 from heartbeat_bot.posts.engines import rules_for
 from heartbeat_bot.posts.place import Place
+from heartbeat_bot.sources.listing import Listed, list_posts
 from heartbeat_bot.sources.sitedata import read_authors_file, read_tags_file
-
-POST_SUFFIXES = (".md", ".mdx", ".markdown")
-_BUNDLE_INDEXES = frozenset(f"index{suffix}" for suffix in POST_SUFFIXES)
 
 # A file written this close to (or after) the moment a rescan starts may be written again
 # within the same mtime tick (coarse kernel clock, 2 s on FAT) without its stamp changing,
 # as git's "racy clean" problem; such a file is checked by content at the next rescan.
 RACY_NS = 2_000_000_000
-# What pathlib's is_file() takes for "not a file" (gone, a broken or looping link), not a failure.
-_NOT_A_FILE = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
 # Opening a symbolic link with O_NOFOLLOW fails with ELOOP (EMLINK on FreeBSD).
 _IS_A_LINK = frozenset({errno.ELOOP, errno.EMLINK})
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -301,69 +294,13 @@ class FolderSource:
         removed = [previous[name].path for name in sorted(previous.keys() - current.keys())]
         return ScanResult(items, changed, removed, errors_new)
 
-    def _listing(self) -> list[tuple[str, tuple[int, int, int], bool, tuple[str, ...]]]:
-        """The post files :meth:`files` lists, by their path below the folder, sorted, each
-        with its stamp, whether it is a symbolic link, and a bundle's other file names."""
+    def _listing(self) -> list[Listed]:
+        """The post files :meth:`files` lists, by their path below the folder, sorted."""
         try:
-            scanner = os.scandir(self.posts_dir)
+            return list_posts(self.posts_dir, recursive=self._recursive)
         except OSError:
             self._check_posts_dir()  # the one-line ConfigError for a missing folder
             raise
-        found: list[tuple[str, tuple[int, int, int], bool, tuple[str, ...]]] = []
-        self._list_into(scanner, "", found, top=True)
-        found.sort(key=itemgetter(0))
-        return found
-
-    def _list_into(
-        self,
-        scanner: Iterator[os.DirEntry[str]],
-        prefix: str,
-        found: list[tuple[str, tuple[int, int, int], bool, tuple[str, ...]]],
-        *,
-        top: bool,
-    ) -> None:
-        folders: list[str] = []
-        posts: list[tuple[str, tuple[int, int, int], bool]] = []
-        others: list[str] = []
-        with contextlib.closing(scanner):  # type: ignore[type-var]
-            for entry in scanner:
-                name = entry.name
-                if name.startswith("."):
-                    continue
-                if not name.lower().endswith(POST_SUFFIXES):
-                    if self._recursive and not name.startswith("_"):
-                        try:
-                            if entry.is_dir(follow_symlinks=False):
-                                folders.append(name)
-                            else:
-                                others.append(name)
-                        except OSError:
-                            continue
-                    continue
-                if name.startswith("_") and self._recursive:
-                    continue  # Hugo's and Zola's _index.md: a section, not a post
-                try:
-                    if not entry.is_file():
-                        continue
-                    info = entry.stat()
-                except OSError as exc:
-                    if exc.errno in _NOT_A_FILE:
-                        continue
-                    raise
-                stamp = (info.st_size, info.st_mtime_ns, info.st_ino)
-                posts.append((name, stamp, entry.is_symlink()))
-        index = next((p for p in posts if p[0].lower() in _BUNDLE_INDEXES), None)
-        if index is not None and not top:  # a page bundle: its index is the post
-            rest = tuple(sorted(others + [p[0] for p in posts if p is not index]))
-            found.append((prefix + index[0], index[1], index[2], rest))
-            return
-        found += [(prefix + name, stamp, link, ()) for name, stamp, link in posts]
-        for folder in folders:
-            try:
-                inner = os.scandir(self.posts_dir / prefix / folder)
-            except OSError:
-                continue
-            self._list_into(inner, f"{prefix}{folder}/", found, top=False)
 
     def _read_entry(
         self,
