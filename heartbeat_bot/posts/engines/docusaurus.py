@@ -13,7 +13,8 @@ documentation and source state the rules:
 - Summary: ``description``, else the text before ``<!-- truncate -->`` (``{/* truncate
   */}`` in MDX), else the first text line (``createExcerpt``).
 - ``authors``: keys of ``blog/authors.yml`` (shown by ``name``) or inline objects;
-  ``tags``: keys of ``blog/tags.yml`` (shown by ``label``) or free text; picture ``image``.
+  ``tags``: keys of ``blog/tags.yml`` (shown by ``label``) or free text, then the
+  ``keywords`` meta list; picture ``image``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ PRESET = Preset(
     date_from_file=True,
     excerpt_separators=TRUNCATE,
     excerpt="first-line",
+    tag_keys=("tags", "keywords"),
     authors_file="authors.yml",
     tags_file="tags.yml",
     picture_keys=("image", "picture", "images", "cover", "heroImage"),

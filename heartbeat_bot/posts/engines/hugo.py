@@ -14,9 +14,10 @@
 - Drafts: ``draft: true`` (``buildDrafts`` is false).
 - Summary (content-management/summaries): ``summary`` front matter, else the text
   before ``<!--more-->``, else whole blocks until ``summaryLength`` (70) words.
-- Taxonomies ``tags`` and ``categories``; the Open Graph template's picture is
-  ``images[0]``, else a bundle image matching ``*feature*``, then ``*cover*`` or
-  ``*thumbnail*``, else the site's ``params.images`` (``blog.default_picture``).
+- Taxonomies ``tags`` and ``categories``, then the ``keywords`` meta list; the Open
+  Graph template's picture is ``images[0]``, else a bundle image matching ``*feature*``,
+  then ``*cover*`` or ``*thumbnail*``, else the site's ``params.images``
+  (``blog.default_picture``).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ PRESET = Preset(
     summary_fields=SUMMARY_FIELDS,
     excerpt_separators=("<!--more-->",),
     excerpt="blocks",
-    tag_keys=("tags", "categories"),
+    tag_keys=("tags", "categories", "keywords"),
     picture_keys=("images", "image", "picture", "cover", "heroImage"),
     bundle_pictures=("*feature*", "*cover*", "*thumbnail*"),
 )
