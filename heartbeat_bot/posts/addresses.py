@@ -58,9 +58,9 @@ def route(place: Place, rules: Rules, slug: str, route_slug: str | None) -> str:
     if route_slug is not None:
         return route_slug.strip("/")
     parts = list(place.folders)
-    date = name_date(place.name) if rules.preset.slug_is_route else None
-    if date is not None:
-        parts += [f"{date[0]:04d}", f"{date[1]:02d}", f"{date[2]:02d}"]
+    day = name_date(place.name) if rules.preset.slug_is_route else None
+    if day is not None:
+        parts += [f"{day.year:04d}", f"{day.month:02d}", f"{day.day:02d}"]
     parts.append(slug)
     return "/".join(parts)
 

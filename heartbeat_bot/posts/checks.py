@@ -16,6 +16,11 @@ from heartbeat_bot.posts.frontmatter import clip, kind, show
 _CHANNEL_NAMES: dict[str, Channel] = {**{name: name for name in CHANNELS}, "x": "twitter"}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0 and C1 control characters, DEL
 _PLAIN_SEGMENT = re.compile(r"[^\x00-\x20\x7f-\x9f\s/\\?#%]+")  # no decoding, nothing to refuse
+# A topic URL with a plain host and nothing after the path: what urlsplit would accept.
+_PLAIN_TOPIC = re.compile(
+    r"(?P<scheme>[Hh][Tt][Tt][Pp][Ss]?)://(?P<host>[A-Za-z0-9.-]+(?::\d+)?)"
+    r"/t/(?:(?P<slug>[^/?#\s\x00-\x1f\x7f]+)/)?(?P<id>\d+)(?:/\d+)?/?"
+)
 _TOPIC_PATH = re.compile(r"/t/(?:(?P<slug>[^/]+)/)?(?P<id>\d+)(?:/\d+)?/?")
 
 
@@ -51,20 +56,13 @@ def comments_url(value: object, key: str) -> tuple[str | None, str | None]:
     url = value.strip().rstrip("?#")
     if not url:
         return None, None
-    reason = "not an http(s) URL"
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        parts = None
-    if parts is not None and parts.scheme.lower() in ("http", "https"):
-        match = _TOPIC_PATH.fullmatch(parts.path)
-        if not parts.hostname:
-            reason = "no host"
-        elif match is None:
-            reason = "no topic id" if parts.path.startswith("/t/") else "path is not /t/<slug>/<id>"
-        else:
-            slug = f"{match['slug']}/" if match["slug"] else ""
-            return f"{parts.scheme.lower()}://{parts.netloc.lower()}/t/{slug}{match['id']}", None
+    plain = _PLAIN_TOPIC.fullmatch(url)
+    if plain is not None:  # the usual form, told apart without splitting the URL
+        slug = f"{plain['slug']}/" if plain["slug"] else ""
+        return f"{plain['scheme'].lower()}://{plain['host'].lower()}/t/{slug}{plain['id']}", None
+    found, reason = split_topic(url)
+    if found is not None:
+        return found, None
     shown = clip(value.strip())
     return None, f'{key} "{shown}" is not a Discourse topic URL ({reason}); ignored'
 
@@ -95,3 +93,22 @@ def channels(path: Path, meta: Mapping[str, Any]) -> frozenset[Channel]:
             raise PostError(path, f"announce must be {valid}; got {show(item)}", field="announce")
         channels.add(_CHANNEL_NAMES[name])
     return frozenset(channels)
+
+
+def split_topic(url: str) -> tuple[str | None, str]:
+    """``url`` normalized as a Discourse topic URL by splitting it, or None and why not."""
+    reason = "not an http(s) URL"
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        parts = None
+    if parts is not None and parts.scheme.lower() in ("http", "https"):
+        match = _TOPIC_PATH.fullmatch(parts.path)
+        if not parts.hostname:
+            reason = "no host"
+        elif match is None:
+            reason = "no topic id" if parts.path.startswith("/t/") else "path is not /t/<slug>/<id>"
+        else:
+            slug = f"{match['slug']}/" if match["slug"] else ""
+            return f"{parts.scheme.lower()}://{parts.netloc.lower()}/t/{slug}{match['id']}", ""
+    return None, reason

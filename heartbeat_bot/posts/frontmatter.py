@@ -141,6 +141,14 @@ def frontmatter_format(raw: bytes) -> Format | None:
 def read_frontmatter(path: Path, raw: bytes, *, body: bool = True) -> tuple[dict[str, Any], str]:
     """The frontmatter mapping and the body, or a PostError; ``body=False`` skips copying
     the body (giving ""), a good part of the cost of scanning a large blog."""
+    meta, text, _format = read_frontmatter_as(path, raw, body=body)
+    return meta, text
+
+
+def read_frontmatter_as(
+    path: Path, raw: bytes, *, body: bool = True
+) -> tuple[dict[str, Any], str, Format]:
+    """:func:`read_frontmatter`, and the format the frontmatter was written in."""
     if b"\x00" in raw:
         raise PostError(path, "contains NUL bytes; not a text file")
     try:
@@ -154,9 +162,9 @@ def read_frontmatter(path: Path, raw: bytes, *, body: bool = True) -> tuple[dict
     rest = text.lstrip()
     skipped_lines = text[: len(text) - len(rest)].count("\n")
     if rest.startswith("+++"):
-        return _read_toml(path, rest, body)
-    if rest.startswith("{") or _JSON_OPENING.match(rest):
-        return _read_json(path, rest, body)
+        return (*_read_toml(path, rest, body), "toml")
+    if rest.startswith("{") or (rest.startswith("---j") and _JSON_OPENING.match(rest)):
+        return (*_read_json(path, rest, body), "json")
     opening = _YAML_OPENING.match(rest)
     if opening is None:
         raise PostError(
@@ -179,7 +187,7 @@ def read_frontmatter(path: Path, raw: bytes, *, body: bool = True) -> tuple[dict
     except (yaml.YAMLError, *_YAML_LEAKS) as exc:
         what = "cannot build a value: " + clip(str(exc) or type(exc).__name__, 120)
         raise PostError(path, f"frontmatter is not valid YAML ({what})") from exc
-    return _mapping(path, data), rest[closing.end() :].strip() if body else ""
+    return _mapping(path, data), rest[closing.end() :].strip() if body else "", "yaml"
 
 
 def _mapping(path: Path, data: object) -> dict[str, Any]:

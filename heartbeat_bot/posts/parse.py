@@ -26,9 +26,8 @@ from heartbeat_bot.posts.addresses import build_url, file_slug, path_key, route,
 from heartbeat_bot.posts.engines import Rules, rules_for
 from heartbeat_bot.posts.frontmatter import (
     clip,
-    frontmatter_format,
     kind,
-    read_frontmatter,
+    read_frontmatter_as,
     show,
 )
 from heartbeat_bot.posts.place import Place, name_date
@@ -60,16 +59,14 @@ def parse_post(
     """
     rules = rules_for(blog)
     place = place or Place.of(path)
-    form = frontmatter_format(raw)
-    if form is not None and form not in rules.frontmatter_formats:
+    meta, body, form = read_frontmatter_as(path, raw, body=rules.wants_body)
+    if form not in rules.frontmatter_formats:
         allowed = ", ".join(rules.frontmatter_formats)
         message = (
             f"has {form.upper()} frontmatter, which blog.engine {blog.engine!r} does not "
             f"read (it reads {allowed}; set blog.frontmatter_formats to allow it)"
         )
         raise PostError(path, message)
-    wants_body = rules.excerpt != "none" or bool(rules.excerpt_separators)
-    meta, body = read_frontmatter(path, raw, body=wants_body)
     problems: list[str] = []
 
     title = _title(path, meta)
@@ -103,9 +100,8 @@ def parse_post(
         problems.append(comments_problem)
 
     file_date = name_date(place.name)
-    if file_date is not None and written is not None and file_date != written.timetuple()[:3]:
-        shown = "-".join(f"{n:02d}" for n in file_date)
-        problems.append(f"file name says {shown} but date is {written}")
+    if file_date is not None and file_date != written:
+        problems.append(f"file name says {file_date} but date is {written}")
 
     draft = checks.flag(path, meta, "draft", default=False)
     draft = not checks.flag(path, meta, "published", default=True) or draft
@@ -147,6 +143,8 @@ def _url(
 ) -> str:
     if key is not None:
         return url_from_key(rules, key[1])
+    if rules.plain:  # post_url with {slug} alone: no other work
+        return rules.post_url.replace("{slug}", slug)
     if route_text.startswith("/"):  # a Docusaurus slug from the site root
         return rules.site_url + route_text
     if moment is None and rules.placeholders & {"year", "month", "day"}:
@@ -199,14 +197,9 @@ def _published_at(
         if value is not None and value != "":
             return _moment(path, key, value, blog)
     if rules.date_from_file:
-        numbers = name_date(place.name)
-        if numbers is not None:
-            try:
-                day = date(*numbers)
-            except ValueError:
-                day = None
-            if day is not None:
-                return datetime.combine(day, blog.publish_clock, tzinfo=blog.tz), day
+        day = name_date(place.name)
+        if day is not None:
+            return datetime.combine(day, blog.publish_clock, tzinfo=blog.tz), day
     if blog.date_from_url:
         return None, None
     hint = "use YYYY-MM-DD or an ISO 8601 date-time"

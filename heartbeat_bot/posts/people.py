@@ -29,7 +29,7 @@ def nested(meta: Mapping[str, Any], key: str) -> Any:
         return meta.get(key)
     value: Any = meta
     for part in key.split("."):
-        if not isinstance(value, Mapping):
+        if not isinstance(value, dict):
             return None
         value = value.get(part)
     return value
@@ -38,10 +38,19 @@ def nested(meta: Mapping[str, Any], key: str) -> Any:
 def texts(path: Path, value: object, key: str, names: tuple[str, ...] = ()) -> list[str]:
     """A text or a list of texts (numbers allowed; mappings by their first key of
     ``names``), stripped, empties dropped; PostError for other values."""
+    if value is None:
+        return []
+    if type(value) is str:  # the usual case, at no cost
+        text = value.strip()
+        return [text] if text else []
     items = value if isinstance(value, list) else [value]
     out: list[str] = []
     for item in items:
-        if isinstance(item, Mapping) and names:
+        if type(item) is str:
+            if text := item.strip():
+                out.append(text)
+            continue
+        if isinstance(item, dict) and names:
             item = next((item[n] for n in names if isinstance(item.get(n), str)), item)
         if item is None:
             continue
@@ -75,6 +84,8 @@ def tags(
     split: bool,
 ) -> tuple[str, ...]:  # fmt: skip
     """Every tag of ``keys``, in order, each once; ``split``: text splits on spaces (Jekyll)."""
+    if len(keys) == 1 and not labels and not split:  # the common case, at less cost
+        return tuple(dict.fromkeys(texts(path, nested(meta, keys[0]), keys[0], ("label",))))
     found: dict[str, None] = {}
     for key in keys:
         value = nested(meta, key)
@@ -91,7 +102,7 @@ def picture_value(path: Path, meta: Mapping[str, Any], keys: tuple[str, ...]) ->
         value = meta.get(key)
         if isinstance(value, list):
             value = value[0] if value else None
-        if isinstance(value, Mapping):
+        if isinstance(value, dict):
             value = next((value[k] for k in ("path", "url", "src") if k in value), value)
         if value is None:
             continue

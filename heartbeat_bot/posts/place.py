@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
 from pathlib import Path
 
 _POST_SUFFIX = re.compile(r"\.(md|mdx|markdown)$", re.IGNORECASE)
@@ -16,7 +18,7 @@ _BUNDLE_INDEX = re.compile(r"index\.(md|mdx|markdown)", re.IGNORECASE)
 _DATE_PREFIX = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[-_]|$)")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Place:
     """``relative``: the path below the posts folder, ``/``-separated; ``folder_name``: the
     posts folder's own name; ``bundle_files``: a bundle's other file names (empty for a
@@ -31,14 +33,14 @@ class Place:
         """A file read on its own: directly in its folder."""
         return cls(path.name, path.parent.name)
 
-    @property
+    @cached_property
     def is_bundle(self) -> bool:
         """``name/index.md``: the post is its folder, named by the folder."""
         if "/" not in self.relative:
             return False
         return bool(_BUNDLE_INDEX.fullmatch(self.relative.rsplit("/", 1)[1]))
 
-    @property
+    @cached_property
     def name(self) -> str:
         """The post's own name: the file without extension, or the bundle's folder."""
         if "/" not in self.relative:
@@ -58,10 +60,15 @@ class Place:
         return self.folders[0] if self.folders else self.folder_name
 
 
-def name_date(name: str) -> tuple[int, int, int] | None:
-    """The ``YYYY-MM-DD`` a file or folder name starts with, as numbers, or None."""
+def name_date(name: str) -> date | None:
+    """The ``YYYY-MM-DD`` a file or folder name starts with, or None (also for 2024-13-45)."""
     match = _DATE_PREFIX.match(name)
-    return None if match is None else (int(match[1]), int(match[2]), int(match[3]))
+    if match is None:
+        return None
+    try:
+        return date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return None
 
 
 def strip_date(name: str) -> str:

@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from heartbeat_bot.config import BlogConfig
 from heartbeat_bot.errors import ConfigError, PostError
 from heartbeat_bot.models import Post
-from heartbeat_bot.posts import parse_post
+from heartbeat_bot.posts import checks, parse_post
 from heartbeat_bot.posts.place import Place
 from heartbeat_bot.sources.folder import FolderSource
 
@@ -259,3 +261,10 @@ def test_tags_and_authors_from_data_files(tmp_path: Path) -> None:
     assert isinstance(post, Post)
     assert post.authors == ("Ada Lovelace", "Bo Inline")
     assert post.tags == ("Project News", "other")
+
+
+@settings(max_examples=300)
+@given(st.from_regex(checks._PLAIN_TOPIC, fullmatch=True))
+def test_plain_topic_urls_read_as_splitting_reads_them(url: str) -> None:
+    """The fast reading of a plain topic URL gives exactly what splitting the URL gives."""
+    assert checks.comments_url(url, "commentsUrl") == (checks.split_topic(url)[0], None)

@@ -79,11 +79,9 @@ class Rules:
     bundle_pictures: tuple[str, ...]
     summary_words: int
     placeholders: frozenset[str]
-
-    @property
-    def routed(self) -> bool:
-        """Whether a post's ``{route}`` is needed (in the pattern, or as a Docusaurus slug)."""
-        return "route" in self.placeholders or self.preset.slug_is_route
+    plain: bool  # post_url holds {slug} alone and nothing is lower-cased
+    routed: bool  # a post's {route} is needed (in post_url, or as a Docusaurus slug)
+    wants_body: bool  # an excerpt rule needs the body
 
     def data_file(self, blog: BlogConfig, which: str) -> Path | None:
         """``blog.authors_file`` / ``blog.tags_file``, else the preset's, under posts_dir."""
@@ -99,9 +97,23 @@ def _site_of(post_url: str) -> str:
     return f"{scheme}://{rest.split('/', 1)[0]}"
 
 
-@lru_cache(maxsize=32)
 def rules_for(blog: BlogConfig) -> Rules:
     """The rules ``blog`` asks for: its engine's preset, overridden key by key."""
+    known = _BY_ID.get(id(blog))
+    if known is not None and known[0] is blog:  # settings are read once, parsed with often
+        return known[1]
+    rules = _rules(blog)
+    if len(_BY_ID) > 64:
+        _BY_ID.clear()
+    _BY_ID[id(blog)] = (blog, rules)
+    return rules
+
+
+_BY_ID: dict[int, tuple[BlogConfig, Rules]] = {}
+
+
+@lru_cache(maxsize=32)
+def _rules(blog: BlogConfig) -> Rules:
     from heartbeat_bot.posts.engines import PRESETS
 
     preset = PRESETS[blog.engine]
@@ -109,6 +121,7 @@ def rules_for(blog: BlogConfig) -> Rules:
     post_url = blog.post_url or site + preset.post_path
 
     b = blog
+    preset_lower = _or(b.lowercase_urls, preset.lowercase_urls)
     return Rules(
         preset=preset,
         site_url=site.rstrip("/"),
@@ -129,6 +142,10 @@ def rules_for(blog: BlogConfig) -> Rules:
         bundle_pictures=_or(b.bundle_pictures, preset.bundle_pictures),
         summary_words=b.summary_words,
         placeholders=frozenset(_PLACEHOLDER.findall(post_url)),
+        plain=set(_PLACEHOLDER.findall(post_url)) == {"slug"} and not preset_lower,
+        routed="{route}" in post_url or preset.slug_is_route,
+        wants_body=_or(b.excerpt, preset.excerpt) != "none"
+        or bool(_or(b.excerpt_separators, preset.excerpt_separators)),
     )
 
 
