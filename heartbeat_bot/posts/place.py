@@ -8,9 +8,8 @@ path below the posts folder, the posts folder's own name, and, for a page bundle
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
 from pathlib import Path
 
 _POST_SUFFIX = re.compile(r"\.(md|mdx|markdown)$", re.IGNORECASE)
@@ -18,35 +17,30 @@ _BUNDLE_INDEX = re.compile(r"index\.(md|mdx|markdown)", re.IGNORECASE)
 _DATE_PREFIX = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[-_]|$)")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Place:
     """``relative``: the path below the posts folder, ``/``-separated; ``folder_name``: the
     posts folder's own name; ``bundle_files``: a bundle's other file names (empty for a
-    single file)."""
+    single file). ``is_bundle``: ``name/index.md``, a post named by its folder; ``name``:
+    the post's own name, the file without extension or the bundle's folder."""
 
     relative: str
     folder_name: str = ""
     bundle_files: tuple[str, ...] = ()
+    is_bundle: bool = field(init=False, compare=False)
+    name: str = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        head, _, last = self.relative.rpartition("/")
+        bundle = bool(head) and bool(_BUNDLE_INDEX.fullmatch(last))
+        object.__setattr__(self, "is_bundle", bundle)
+        name = head.rpartition("/")[2] if bundle else _POST_SUFFIX.sub("", last)
+        object.__setattr__(self, "name", name)
 
     @classmethod
     def of(cls, path: Path) -> Place:
         """A file read on its own: directly in its folder."""
         return cls(path.name, path.parent.name)
-
-    @cached_property
-    def is_bundle(self) -> bool:
-        """``name/index.md``: the post is its folder, named by the folder."""
-        if "/" not in self.relative:
-            return False
-        return bool(_BUNDLE_INDEX.fullmatch(self.relative.rsplit("/", 1)[1]))
-
-    @cached_property
-    def name(self) -> str:
-        """The post's own name: the file without extension, or the bundle's folder."""
-        if "/" not in self.relative:
-            return _POST_SUFFIX.sub("", self.relative)
-        parts = self.relative.split("/")
-        return parts[-2] if self.is_bundle else _POST_SUFFIX.sub("", parts[-1])
 
     @property
     def folders(self) -> tuple[str, ...]:

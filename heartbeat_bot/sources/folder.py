@@ -53,7 +53,7 @@ class _Entry:
     """What the previous rescan learnt about one file."""
 
     path: Path
-    place: Place
+    bundle: tuple[str, ...]  # a page bundle's other files, when they were listed
     stamp: tuple[int, int, int]  # size, mtime_ns, inode
     digest: str | None  # sha256 hex of the bytes read; None when they could not be read
     result: Post | PostError
@@ -327,16 +327,17 @@ class FolderSource:
             error = exc if isinstance(exc, PostError) else _unreadable(path, exc)
             if old is not None and old.digest is None and str(old.result) == str(error):
                 return old  # the same failure as last time: retried, not reported again
-            return _Entry(path, place, stamp, None, error, settled=False)
-        if old is not None and old.digest is not None and old.place == place:
+            return _Entry(path, place.bundle_files, stamp, None, error, settled=False)
+        bundle = place.bundle_files
+        if old is not None and old.digest is not None and old.bundle == bundle:
             digest = hashlib.sha256(raw).hexdigest()
             if digest == old.digest:
-                return _Entry(path, place, stamp, digest, old.result, settled)
+                return _Entry(path, bundle, stamp, digest, old.result, settled)
         try:
             post = parse_post(path, raw, blog, authors, place=place, tag_labels=labels)
         except PostError as exc:
-            return _Entry(path, place, stamp, hashlib.sha256(raw).hexdigest(), exc, settled)
-        return _Entry(path, place, stamp, post.content_hash, post, settled)
+            return _Entry(path, bundle, stamp, hashlib.sha256(raw).hexdigest(), exc, settled)
+        return _Entry(path, bundle, stamp, post.content_hash, post, settled)
 
 
 def _unreadable(path: Path, exc: OSError) -> PostError:

@@ -59,8 +59,8 @@ def _walk(folder: Path, prefix: str, found: list[Listed], *, recursive: bool, to
                     continue
                 raise
             posts.append((name, (info.st_size, info.st_mtime_ns, info.st_ino), entry.is_symlink()))
-    index = next((p for p in posts if p[0].lower() in _BUNDLE_INDEXES), None)
-    if index is not None and not top:  # a page bundle: its index is the post
+    index = None if top else next((p for p in posts if p[0].lower() in _BUNDLE_INDEXES), None)
+    if index is not None:  # a page bundle: its index is the post
         rest = tuple(sorted(others + [p[0] for p in posts if p is not index]))
         found.append((prefix + index[0], index[1], index[2], rest))
         return
