@@ -10,10 +10,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from heartbeat_bot.errors import PostError
-from heartbeat_bot.models import CHANNELS, Channel
 from heartbeat_bot.posts.frontmatter import clip, kind, show
 
-_CHANNEL_NAMES: dict[str, Channel] = {**{name: name for name in CHANNELS}, "x": "twitter"}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0 and C1 control characters, DEL
 _PLAIN_SEGMENT = re.compile(r"[^\x00-\x20\x7f-\x9f\s/\\?#%]+")  # no decoding, nothing to refuse
 # A topic URL with a plain host and nothing after the path: what urlsplit would accept.
@@ -76,23 +74,27 @@ def flag(path: Path, meta: Mapping[str, Any], key: str, *, default: bool) -> boo
     return value
 
 
-def channels(path: Path, meta: Mapping[str, Any]) -> frozenset[Channel]:
+def channels(path: Path, meta: Mapping[str, Any], known: Mapping[str, str]) -> frozenset[str]:
+    """The channels the ``announce`` key allows; ``known`` maps names and aliases to channels."""
     value = meta.get("announce")
     if value is None or value is True:
-        return frozenset(CHANNELS)
+        return frozenset(known.values())
     if value is False:
         return frozenset()
-    valid = "true, false or a list of discourse, discord, twitter (alias x)"
+    names = list(dict.fromkeys(known.values()))
+    aliases = [f"{alias}" for alias, name in known.items() if alias != name]
+    listed = ", ".join(names) + (f" (alias {', '.join(aliases)})" if aliases else "")
+    valid = f"true, false or a list of {listed}"
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list):
         raise PostError(path, f"announce must be {valid}; got {show(value)}", field="announce")
-    channels: set[Channel] = set()
+    found: set[str] = set()
     for item in items:
         name = item.strip().lower() if isinstance(item, str) else None
-        if name not in _CHANNEL_NAMES:
+        if name is None or name not in known:
             raise PostError(path, f"announce must be {valid}; got {show(item)}", field="announce")
-        channels.add(_CHANNEL_NAMES[name])
-    return frozenset(channels)
+        found.add(known[name])
+    return frozenset(found)
 
 
 def split_topic(url: str) -> tuple[str | None, str]:

@@ -36,6 +36,14 @@ from heartbeat_bot.posts.summary import excerpt
 MAX_TITLE = 1000  # characters, after folding whitespace
 MAX_DESCRIPTION = 64 * 1024  # characters, for description and descriptionLong
 
+# The names the frontmatter's ``announce`` key accepts (name or alias -> channel) when the
+# caller gives none; the application passes the channel registry's own.
+DEFAULT_CHANNEL_NAMES: Mapping[str, str] = {
+    "discourse": "discourse",
+    "discord": "discord",
+    "twitter": "twitter",
+    "x": "twitter",
+}
 _URL_DATE = re.compile(r"/(\d{4})/(\d{2})/(\d{2})(?:/|$)")
 _IMAGES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg")
 _FOLD = re.compile(r"[ \t\n\r\f\v\x85\u2028\u2029]+")  # line breaks and ASCII blanks, not NBSP
@@ -47,15 +55,18 @@ def parse_post(
     raw: bytes,
     blog: BlogConfig,
     authors: Mapping[str, str],
+    channels: Mapping[str, str] | None = None,
     *,
     place: Place | None = None,
     tag_labels: Mapping[str, str] | None = None,
 ) -> Post:
     """Parse one post file's bytes into a Post, or raise PostError naming the file and field.
 
-    ``authors`` maps author ids to display names (empty when the blog has no author
-    files), ``tag_labels`` tag keys to labels; ``place`` says where the file sits in the
-    blog (by default: directly in its folder).
+    ``authors`` maps author ids to display names (empty when the blog has no author files);
+    ``channels`` maps every name (and alias) of a channel the ``announce`` key may list to
+    the channel, in announcement order (default :data:`DEFAULT_CHANNEL_NAMES`);
+    ``tag_labels`` maps tag keys to labels; ``place`` says where the file sits in the blog
+    (by default: directly in its folder).
     """
     rules = rules_for(blog)
     place = place or Place.of(path)
@@ -122,7 +133,9 @@ def parse_post(
         description_long=summary or description,
         comments_url=comments_url,
         draft=draft,
-        channels=checks.channels(path, meta),
+        channels=checks.channels(
+            path, meta, DEFAULT_CHANNEL_NAMES if channels is None else channels
+        ),
         content_hash=hashlib.sha256(raw).hexdigest(),
         problems=tuple(problems),
         expires_at=expires_at,

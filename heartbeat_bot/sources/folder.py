@@ -10,6 +10,7 @@ import errno
 import hashlib
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,12 +79,15 @@ class FolderSource:
         self,
         posts_dir: Path,
         authors_dir: Path | None = None,
+        channels: Mapping[str, str] | None = None,
         *,
         authors_file: Path | None = None,
         tags_file: Path | None = None,
     ) -> None:
         self.posts_dir = posts_dir
         self.authors_dir = authors_dir
+        # The names the posts' `announce` key may list (see parse_post).
+        self.channels = channels
         self.authors_file = authors_file
         self.tags_file = tags_file
         self._authors: dict[str, str] | None = None
@@ -219,7 +223,10 @@ class FolderSource:
             raise _unreadable(path, exc) from exc
         self._use(blog)
         place = self.place(path)
-        return parse_post(path, raw, blog, self.authors(), place=place, tag_labels=self.tags())
+        authors = self.authors()
+        return parse_post(
+            path, raw, blog, authors, self.channels, place=place, tag_labels=self.tags()
+        )
 
     def scan(self, blog: BlogConfig) -> list[Post | PostError]:
         """Every post file, parsed; a bad file gives its PostError in place of a Post, and
@@ -334,7 +341,9 @@ class FolderSource:
             if digest == old.digest:
                 return _Entry(path, bundle, stamp, digest, old.result, settled)
         try:
-            post = parse_post(path, raw, blog, authors, place=place, tag_labels=labels)
+            post = parse_post(
+                path, raw, blog, authors, self.channels, place=place, tag_labels=labels
+            )
         except PostError as exc:
             return _Entry(path, bundle, stamp, hashlib.sha256(raw).hexdigest(), exc, settled)
         return _Entry(path, bundle, stamp, post.content_hash, post, settled)

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from heartbeat_bot.config import BlogConfig, load_config
+from heartbeat_bot.channels.settings import load_config
+from heartbeat_bot.config import BlogConfig
 from heartbeat_bot.models import Post
 from tests.engines.sites import SITES, Site, copy_site, mismatches, scan
 

@@ -84,7 +84,7 @@ def test_dates_use_the_blog_time_zone() -> None:
 )
 def test_unknown_placeholder_is_a_config_error(tmp_path: Path, value: str, message: str) -> None:
     """A post_url with an unknown placeholder, or none that tells posts apart, stops loading."""
-    from heartbeat_bot.config import load_config
+    from heartbeat_bot.channels.settings import load_config
 
     path = tmp_path / "heartbeat.toml"
     path.write_text(f'[blog]\nengine = "hugo"\npost_url = "{value}"\n', encoding="utf-8")
@@ -95,7 +95,7 @@ def test_unknown_placeholder_is_a_config_error(tmp_path: Path, value: str, messa
 
 def test_custom_engine_needs_a_post_url(tmp_path: Path) -> None:
     """engine = "custom" applies no preset, so the public URL pattern must be given."""
-    from heartbeat_bot.config import load_config
+    from heartbeat_bot.channels.settings import load_config
 
     path = tmp_path / "heartbeat.toml"
     path.write_text('[blog]\nengine = "custom"\n', encoding="utf-8")
