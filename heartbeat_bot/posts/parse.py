@@ -116,6 +116,8 @@ def parse_post(
 
     draft = checks.flag(path, meta, "draft", default=False)
     draft = not checks.flag(path, meta, "published", default=True) or draft
+    # Eleventy's `permalink: false`: the page is never written, so there is nothing to link.
+    draft = draft or any(meta.get(k) is False for k in rules.url_keys)
     split = rules.preset.name == "jekyll"
     tags = people.tags(path, meta, rules.tag_keys, tag_labels or {}, split=split)
     return Post(

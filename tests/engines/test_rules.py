@@ -268,3 +268,13 @@ def test_tags_and_authors_from_data_files(tmp_path: Path) -> None:
 def test_plain_topic_urls_read_as_splitting_reads_them(url: str) -> None:
     """The fast reading of a plain topic URL gives exactly what splitting the URL gives."""
     assert checks.comments_url(url, "commentsUrl") == (checks.split_topic(url)[0], None)
+
+
+def test_a_page_that_is_never_written_is_a_draft() -> None:
+    """Eleventy's `permalink: false` writes no page: such a post is never announced."""
+    post = parse(
+        "---\ntitle: Data only\ndate: 2024-01-01\npermalink: false\n---\n",
+        "d.md",
+        engine="eleventy",
+    )
+    assert post.state(NOW) == "draft"
