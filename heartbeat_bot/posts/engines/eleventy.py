@@ -5,6 +5,7 @@
 - URL: ``permalink`` is the whole path; else the input-relative path without extension
   (file name kept whole, dates included) with a trailing slash: ``blog/x.md`` ->
   ``/blog/x/``. Hosts with clean URLs often drop the slash: set ``post_url``.
+  ``permalink: false`` writes no page (such a post is never announced).
 - Date: ``date`` front matter (a YAML date without zone is UTC), else a ``YYYY-MM-DD``
   in the file name. Drafts: ``draft: true`` (the documented draft recipe).
 - No summary of its own beyond the ``description`` data a layout shows (the excerpt
