@@ -30,6 +30,7 @@ _COMMENTS = {
     "timezone": "Time zone of dates written without one (the site's own setting).",
     "summary_words": "Words in an automatic summary (Hugo's summaryLength).",
     "excerpt_separators": "The text before this marker is a post's summary.",
+    "site_name": "Shown in announcements (the site's own title).",
     "date_from_url": "Posts have no date key: the date is the /YYYY/MM/DD/ of their URL.",
     "default_picture": "Picture of posts that name none (a site path, or a URL; {url} is "
     "the post's URL).",

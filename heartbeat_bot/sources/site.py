@@ -8,7 +8,7 @@ rules it can (Hugo ``baseURL``, ``permalinks``, ``params.images``, ``timeZone``,
 ``excerpt_separator`` and a site-wide ``image`` default; Docusaurus ``url``, ``baseUrl``,
 the blog's ``path``/``routeBasePath`` and ``trailingSlash``; Zola ``base_url``; Astro
 ``site``; Eleventy's input folder and ``_data/metadata.json`` URL; Gatsby
-``siteMetadata.siteUrl``). JavaScript and TypeScript configs are read as text, for simple
+``siteMetadata.siteUrl``), and the site's title for ``site_name``. JavaScript and TypeScript configs are read as text, for simple
 literal values only; what cannot be read is left for ``--site-url`` or a hand edit.
 """
 
@@ -146,6 +146,7 @@ def _hugo(root: Path) -> Site | None:
     posts = next((c for c in candidates if c.is_dir()), content / "blog")
     site = Site("hugo", root, posts, notes=[f"Hugo config {path.relative_to(root)}"])
     site.site_url = _absolute(config.get("baseURL"))
+    _name(site, config.get("title"))
     section = posts.name
     base = f"/{posts.relative_to(content).as_posix()}"
     if base.startswith(f"/{language}/"):
@@ -172,6 +173,12 @@ def _hugo(root: Path) -> Site | None:
     return site
 
 
+def _name(site: Site, title: object) -> None:
+    """The site's title as ``site_name`` (shown in announcements), when it is one line."""
+    if isinstance(title, str) and title.strip() and "\n" not in title.strip():
+        site.settings["site_name"] = " ".join(title.split())
+
+
 def _tokens(rule: str, tokens: dict[str, str]) -> str:
     for token in sorted(tokens, key=len, reverse=True):
         rule = rule.replace(token, tokens[token])
@@ -184,6 +191,7 @@ def _zola(root: Path) -> Site | None:
         return None
     site = Site("zola", root, root / "content", notes=[f"Zola config {path.name}"])
     site.site_url = _absolute(config.get("base_url"))
+    _name(site, config.get("title"))
     return site
 
 
@@ -193,6 +201,7 @@ def _jekyll(root: Path) -> Site | None:
         return None
     config = _load(path)
     site = Site("jekyll", root, root / "_posts", notes=["Jekyll config " + path.name])
+    _name(site, config.get("title"))
     url = _absolute(config.get("url"))
     if url is not None:
         site.site_url = url + str(config.get("baseurl") or "").rstrip("/")
@@ -236,6 +245,7 @@ def _docusaurus(root: Path) -> Site | None:
     text = path.read_text(encoding="utf-8")
     site = Site("docusaurus", root, root / "blog", notes=["Docusaurus config " + path.name])
     site.site_url = _absolute(_js_value(text, "url"))
+    _name(site, _js_value(text, "title"))
     blog = re.search(r"blog\s*:\s*\{(?P<body>[^{}]*)\}", text)
     options = blog["body"] if blog is not None else ""
     folder = _js_value(options, "path") or "blog"

@@ -25,6 +25,7 @@ def test_config_toml_with_baseurl_is_hugo(tmp_path: Path) -> None:
         tmp_path,
         **{
             "config.toml": 'baseURL = "https://h.example/"\ntimeZone = "Europe/Paris"\n'
+            'title = "Hugo  Example"\n'
             '[permalinks]\nposts = "/:year/:month/:title/"\n[params]\nimages = ["og.png"]\n',
             "content__posts__first.md": "---\ntitle: First\n---\n",
         },
@@ -32,6 +33,7 @@ def test_config_toml_with_baseurl_is_hugo(tmp_path: Path) -> None:
     site = detect(tmp_path)
     assert (site.engine, site.posts_dir) == ("hugo", tmp_path / "content" / "posts")
     assert site.settings == {
+        "site_name": "Hugo Example",
         "post_url": "https://h.example/{year}/{month}/{slug}/",
         "slug_from_file": "title",
         "default_picture": "/og.png",
