@@ -8,8 +8,9 @@ rules it can (Hugo ``baseURL``, ``permalinks``, ``params.images``, ``timeZone``,
 ``excerpt_separator`` and a site-wide ``image`` default; Docusaurus ``url``, ``baseUrl``,
 the blog's ``path``/``routeBasePath`` and ``trailingSlash``; Zola ``base_url``; Astro
 ``site``; Eleventy's input folder and ``_data/metadata.json`` URL; Gatsby
-``siteMetadata.siteUrl``), and the site's title for ``site_name``. JavaScript and TypeScript configs are read as text, for simple
-literal values only; what cannot be read is left for ``--site-url`` or a hand edit.
+``siteMetadata.siteUrl``), and the site's title for ``site_name``. JavaScript and
+TypeScript configs are read as text, for simple literal values only; what cannot be read
+is left for ``--site-url`` or a hand edit.
 """
 
 from __future__ import annotations
