@@ -93,9 +93,11 @@ def show_list(rows: list[dict[str, Any]], console: Console | None = None) -> Non
         "published": "green",
         "scheduled": "cyan",
         "draft": "dim",
-        "error": "red",
         "held": "magenta",
         "unpublished": "yellow",
+        "unlisted": "dim",
+        "expired": "dim",
+        "error": "red",
     }
     cells = [
         [

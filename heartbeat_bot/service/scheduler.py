@@ -27,7 +27,8 @@ from heartbeat_bot.announcer import Announcer
 from heartbeat_bot.app.application import App
 from heartbeat_bot.errors import HeartbeatError
 from heartbeat_bot.ledger import Ledger, LedgerUnusable
-from heartbeat_bot.models import Post
+from heartbeat_bot.models import HIDDEN_STATES, Post
+from heartbeat_bot.posts.engines import rules_for
 from heartbeat_bot.service.alerts import Alerts
 from heartbeat_bot.service.ledger_watch import PROBE_SECONDS, LedgerWatch
 from heartbeat_bot.service.life import PostLife
@@ -98,7 +99,10 @@ class Service(Workers):
         # Armed before the first scan: a file landing at any moment from now on is seen.
         armed = asyncio.Event()
         changed = functools.partial(self.rescan, fetch=False)  # a clone changes by our fetches
-        self._spawn(watch_folder(self.config.posts_dir, self.stopping, changed, armed))
+        deep = rules_for(self.config.blog).recursive  # subfolders and page bundles
+        self._spawn(
+            watch_folder(self.config.posts_dir, self.stopping, changed, armed, recursive=deep)
+        )
         await armed.wait()
         await self.rescan(first=True, backfill_since=backfill_since)
         poll = self.config.blog.poll_interval
@@ -273,7 +277,7 @@ class Service(Workers):
         if state != "scheduled":
             with contextlib.suppress(Exception):
                 self.scheduler.remove_job(job_id)
-        if state == "draft" or post.url in self.backfilling:
+        if state in HIDDEN_STATES or post.url in self.backfilling:
             return
         if not needs_work(self.ledger, post, self.announcer.enabled):
             if state == "published" and needs_edit(self.ledger, post):

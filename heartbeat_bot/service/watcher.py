@@ -19,8 +19,11 @@ async def watch_folder(
     stopping: asyncio.Event,
     on_change: Callable[[], Awaitable[None]],
     armed: asyncio.Event | None = None,
+    *,
+    recursive: bool = False,
 ) -> None:
-    """Call ``on_change`` after each burst of changes in ``folder`` until ``stopping``.
+    """Call ``on_change`` after each burst of changes in ``folder`` (and its subfolders,
+    for an engine whose posts live there) until ``stopping``.
 
     ``armed`` is set once the folder is watched, so a change from then on is reported
     (also when the watcher could not start: the periodic rescan covers it then).
@@ -29,7 +32,7 @@ async def watch_folder(
 
     while not stopping.is_set():
         changes = awatch(
-            folder, debounce=WATCH_DEBOUNCE_MS, step=10, stop_event=stopping, recursive=False
+            folder, debounce=WATCH_DEBOUNCE_MS, step=10, stop_event=stopping, recursive=recursive
         )
         # The watch is set up (inotify's, with its event buffer) when the generator first
         # runs, before its first wait: one step of the loop arms it.

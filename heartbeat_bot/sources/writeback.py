@@ -1,23 +1,26 @@
-"""Write the Discourse topic URL back into the post's frontmatter (``commentsUrl``).
+"""Write the Discourse topic URL back into the post's frontmatter (``blog.comments_key``,
+``commentsUrl`` by default), in the post's own frontmatter format.
 
-Only the ``commentsUrl`` line is added, where the blog's other posts keep it
-(``writeback_position``), and only when the post has none of its own; every
-other byte of the file stays as it was, line endings and byte-order mark included. The
-value is written as PyYAML's emitter writes it, quoted when YAML needs it (a ``: `` or a
-`` #`` in a topic's slug), and the edited file is read back with the post parser's own
-frontmatter reader before anything is written: unless ``commentsUrl`` reads back as
-exactly the URL and every other key as before, nothing is written. The file is replaced
-atomically, never when it changed since the post was read, and never when it is a
+Only the key's line changes (or one line is added: last in a YAML ``---`` or TOML ``+++``
+block, first in a JSON object); every other byte of the file stays as it was, line
+endings and byte-order mark included. The value is written as the format needs it:
+PyYAML's emitter for YAML (quoted when a ``: `` or a `` #`` in a topic's slug asks for
+it), a basic string for TOML, a JSON string for JSON. The edited file is read back with
+the post parser's own frontmatter reader before anything is written: unless the key reads
+back as exactly the URL and every other key as before, nothing is written. The file is
+replaced atomically, never when it changed since the post was read, and never when it is a
 symbolic link (the link would become a file).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +29,12 @@ import yaml
 from heartbeat_bot.errors import HeartbeatError, PostError
 from heartbeat_bot.models import Post
 from heartbeat_bot.posts import read_frontmatter
-from heartbeat_bot.posts.frontmatter import clip
-from heartbeat_bot.sources.writeback_position import frontmatter_lines, insert_at, learn_from_folder
+from heartbeat_bot.posts.frontmatter import Format, clip, frontmatter_format
+from heartbeat_bot.sources.writeback_position import learn_from_folder, yaml_insert_at
 
 _FIELD = "commentsUrl"
 _BOM = b"\xef\xbb\xbf"
-_FENCE = re.compile(rb"^---[ \t]*\r?$")
+_TABLE = re.compile(rb"^[ \t]*\[")
 _BREAKS = re.compile("[\n\r\x85\u2028\u2029]")  # what YAML takes for a line break
 
 
@@ -39,39 +42,84 @@ class WriteBackError(HeartbeatError):
     """The comments URL could not be written into the post file."""
 
 
-def comments_url_line(url: str) -> bytes:
-    """The frontmatter line ``commentsUrl: <url>``, the value quoted as YAML needs it."""
+@dataclass(frozen=True)
+class _Layout:
+    """How one frontmatter format is fenced and how its key line looks."""
+
+    opening: re.Pattern[bytes]
+    closing: re.Pattern[bytes]
+    key_line: str  # a pattern with {key}
+    first: bool  # a new line goes first in the block (JSON), not last
+
+    def key(self, key: str) -> re.Pattern[bytes]:
+        return re.compile(self.key_line.format(key=re.escape(key)).encode())
+
+
+_LAYOUTS: dict[Format, _Layout] = {
+    "yaml": _Layout(
+        re.compile(rb"^---(?:ya?ml)?[ \t]*\r?$"),
+        re.compile(rb"^---[ \t]*\r?$"),
+        r"^{key}[ \t]*:",
+        first=False,
+    ),
+    "toml": _Layout(
+        re.compile(rb"^\+\+\+[ \t]*\r?$"),
+        re.compile(rb"^\+\+\+[ \t]*\r?$"),
+        r"^{key}[ \t]*=",
+        first=False,
+    ),
+    "json": _Layout(
+        re.compile(rb"^(?:---json[ \t]*\r?|[ \t]*\{[ \t]*\r?)$"),
+        re.compile(rb"^(?:---|\})[ \t]*\r?$"),
+        r'^[ \t]*"{key}"[ \t]*:',
+        first=True,
+    ),
+}
+
+
+def comments_url_line(url: str, fmt: Format = "yaml", key: str = _FIELD) -> bytes:
+    """The frontmatter line setting ``key`` to ``url``, quoted as ``fmt`` needs it (a JSON
+    line ends with a comma: it is added first in its object)."""
     if _BREAKS.search(url):
         raise WriteBackError(f"refusing a comments URL with a line break: {url!r}")
-    text = yaml.safe_dump({_FIELD: url}, default_flow_style=False, width=sys.maxsize)
+    if fmt == "toml":
+        return f"{key} = {json.dumps(url, ensure_ascii=False)}".encode()
+    if fmt == "json":
+        return f"{json.dumps(key)}: {json.dumps(url, ensure_ascii=False)},".encode()
+    text = yaml.safe_dump({key: url}, default_flow_style=False, width=sys.maxsize)
     return text.rstrip("\n").encode("utf-8")
 
 
-def with_comments_url(raw: bytes, url: str, position: str | None = None) -> bytes:
-    """``raw`` with a ``commentsUrl: <url>`` line added to its frontmatter (pure).
+def with_comments_url(
+    raw: bytes, url: str, key: str = _FIELD, position: str | None = None
+) -> bytes:
+    """``raw`` with ``key: url`` added to its frontmatter (pure), in the file's format.
 
-    The line goes after the key ``position`` (where the blog's other posts keep it), else
-    after ``author``, else last. ``raw`` itself when it links ``url`` already, however it
-    is written; WriteBackError when it has a ``commentsUrl`` of its own (a person's: never
-    overwritten), or when the edited frontmatter would not read back with ``commentsUrl``
-    exactly ``url`` and every other key as it was.
+    In YAML the line goes after the key ``position`` (where the blog's other posts keep
+    it), else after ``author``, else last. ``raw`` itself when it links ``url`` already,
+    however it is written. WriteBackError when the post has ``key`` of its own (a
+    person's: never overwritten), or when the edited frontmatter would not read back with
+    ``key`` exactly ``url`` and every other key as it was.
     """
-    line = comments_url_line(url)
+    fmt = frontmatter_format(raw)
+    if fmt is None:
+        raise WriteBackError("the file does not start with a frontmatter block")
+    line = comments_url_line(url, fmt, key)
     before = _meta(raw, "the post's frontmatter cannot be read")
-    if before.get(_FIELD) == url:
+    if before.get(key) == url:
         return raw
-    if _FIELD in before:
+    if key in before:
         raise WriteBackError(
-            f"the post has its own {_FIELD} ({clip(str(before[_FIELD]))}); it is left as "
+            f"the post has its own {key} ({clip(str(before[key]))}); it is left as "
             "written, never overwritten"
         )
-    updated = _edit(raw, line, position)
-    after = _meta(updated, f"{_FIELD} {clip(url)} would make the frontmatter unreadable")
-    others_before = {k: v for k, v in before.items() if k != _FIELD}
-    others_after = {k: v for k, v in after.items() if k != _FIELD}
-    if after.get(_FIELD) != url or others_after != others_before:
+    updated = _edit(raw, line, fmt, key, position)
+    after = _meta(updated, f"{key} {clip(url)} would make the frontmatter unreadable")
+    others_before = {k: v for k, v in before.items() if k != key}
+    others_after = {k: v for k, v in after.items() if k != key}
+    if after.get(key) != url or others_after != others_before:
         raise WriteBackError(
-            f"{_FIELD} {clip(url)} would not read back as written (the frontmatter's layout "
+            f"{key} {clip(url)} would not read back as written (the frontmatter's layout "
             "or the URL defeats a one-line edit); the file is left as it is: add it by hand"
         )
     return updated
@@ -85,23 +133,63 @@ def _meta(raw: bytes, problem: str) -> dict[str, Any]:
     return meta
 
 
-def _edit(raw: bytes, line: bytes, after: str | None) -> bytes:
-    """``raw`` with ``line`` added where :func:`insert_at` says."""
-    found = frontmatter_lines(raw)
-    if found is None:
-        body = raw[len(_BOM) :] if raw.startswith(_BOM) else raw
-        if not _FENCE.match(body.split(b"\n", 1)[0]):
-            raise WriteBackError("the file does not start with a --- frontmatter block")
-        raise WriteBackError("the frontmatter block is not closed by ---")
-    lines, end = found
-    newline = b"\r\n" if lines[0].endswith(b"\r\n") else b"\n"
-    lines.insert(insert_at(lines, end, after), line + newline)
+def _edit(raw: bytes, line: bytes, fmt: Format, key: str, position: str | None = None) -> bytes:
+    """``raw`` with ``line`` in place of its ``key`` line, or added where ``fmt`` allows."""
+    layout = _LAYOUTS[fmt]
+    body = raw[len(_BOM) :] if raw.startswith(_BOM) else raw
+    lines = body.splitlines(keepends=True)
+    start = next((i for i, text in enumerate(lines) if text.strip()), None)
+    if start is None or not layout.opening.match(lines[start].rstrip(b"\n")):
+        raise WriteBackError(f"the file does not start with a {fmt.upper()} frontmatter block")
+    newline = b"\r\n" if lines[start].endswith(b"\r\n") else b"\n"
+    if fmt == "json" and lines[start].startswith(b"---") and start + 1 < len(lines):
+        start += 1  # Eleventy's ---json: the object opens on the next line
+        if lines[start].strip() != b"{":
+            raise WriteBackError("the JSON frontmatter does not open with a '{' line")
+    end = next(
+        (i for i in range(start + 1, len(lines)) if layout.closing.match(lines[i].rstrip(b"\n"))),
+        None,
+    )
+    if end is None:
+        raise WriteBackError("the frontmatter block is not closed")
+    pattern = layout.key(key)
+    for i in range(start + 1, end):
+        if pattern.match(lines[i]):
+            text = line if fmt != "json" or lines[i].rstrip().endswith(b",") else line[:-1]
+            indent = lines[i][: len(lines[i]) - len(lines[i].lstrip())]
+            lines[i] = indent + text + (newline if lines[i].endswith((b"\n", b"\r")) else b"")
+            # A value continued on indented lines below (a folded block) goes with it.
+            j = i + 1
+            while fmt == "yaml" and j < end and lines[j][:1] in (b" ", b"\t") and lines[j].strip():
+                del lines[j]
+                end -= 1
+            break
+    else:
+        # A TOML key after a [table] header would belong to that table.
+        tables = (i for i in range(start + 1, end) if fmt == "toml" and _TABLE.match(lines[i]))
+        at = insert_at(lines, start, next(tables, end), first=layout.first)
+        if fmt == "yaml":  # where the blog keeps it, else after the author, else last
+            at = yaml_insert_at(lines, start, end, position)
+        indent = b""
+        if fmt == "json" and at < end:
+            indent = lines[at][: len(lines[at]) - len(lines[at].lstrip())]
+        if fmt == "json" and not any(t.strip() for t in lines[start + 1 : end]):
+            line = line[:-1]  # the object's only key: no comma
+        lines.insert(at, indent + line + newline)
     prefix = _BOM if raw.startswith(_BOM) else b""
     return prefix + b"".join(lines)
 
 
-def write_comments_url(path: Path, url: str, expected_hash: str, after: str | None = None) -> bool:
-    """Set ``commentsUrl`` in the file at ``path``; False when it already holds ``url``.
+def insert_at(lines: list[bytes], start: int, end: int, *, first: bool) -> int:
+    """Where a new key line goes among ``lines[start + 1 : end]`` (the block between the
+    fences at ``start`` and ``end``): first (JSON, where the comma must follow) or last."""
+    return start + 1 if first else end
+
+
+def write_comments_url(
+    path: Path, url: str, expected_hash: str, key: str = _FIELD, position: str | None = None
+) -> bool:
+    """Set ``key`` in the file at ``path``; False when it already holds ``url``.
 
     ``expected_hash`` is the sha256 of the bytes the post was parsed from: if the file
     changed since, nothing is written and WriteBackError says so. A symbolic link is
@@ -114,7 +202,7 @@ def write_comments_url(path: Path, url: str, expected_hash: str, after: str | No
         raise WriteBackError(f"{path}: cannot read ({exc})") from exc
     changed = hashlib.sha256(raw).hexdigest() != expected_hash
     try:
-        updated = with_comments_url(raw, url, after)
+        updated = with_comments_url(raw, url, key, position)
     except WriteBackError as exc:
         raise _changed(path) if changed else WriteBackError(f"{path}: {exc}") from exc
     if updated == raw:  # linked already (by another run, say), whatever else changed
@@ -152,10 +240,13 @@ def _refuse_link(path: Path) -> None:
 
 
 class FileWriteBack:
-    """``blog.write_back = "file"``: edit the post file in place."""
+    """``blog.write_back = "file"``: edit the post file in place (key ``blog.comments_key``)."""
+
+    def __init__(self, key: str = _FIELD) -> None:
+        self.key = key
 
     async def write(self, post: Post, url: str) -> str | None:
-        after = learn_from_folder(post.path.parent, skip=post.path)
-        if write_comments_url(post.path, url, post.content_hash, after):
-            return f"commentsUrl written to {post.path}"
+        position = learn_from_folder(post.path.parent, post.path, self.key)
+        if write_comments_url(post.path, url, post.content_hash, self.key, position):
+            return f"{self.key} written to {post.path}"
         return None

@@ -48,19 +48,21 @@ def key_before(raw: bytes, field: bytes = FIELD) -> str | None:
     return None
 
 
-def learn(samples: Iterable[bytes]) -> str | None:
-    """The key the blog's posts most often keep right before ``commentsUrl``."""
-    counts = Counter(k for k in (key_before(raw) for raw in samples) if k is not None)
+def learn(samples: Iterable[bytes], field: str = "commentsUrl") -> str | None:
+    """The key the blog's posts most often keep right before ``field``."""
+    wanted = field.encode("utf-8")
+    counts = Counter(k for k in (key_before(raw, wanted) for raw in samples) if k is not None)
     return counts.most_common(1)[0][0] if counts else None
 
 
-def insert_at(lines: list[bytes], end: int, after: str | None) -> int:
-    """The line index where the new line goes: after the block of key ``after`` when the
-    frontmatter has it, else after ``author``/``authors``, else before the closing fence."""
+def yaml_insert_at(lines: list[bytes], start: int, end: int, after: str | None) -> int:
+    """The line index where the new line goes, in the block between the fences at
+    ``start`` and ``end``: after the block of key ``after`` when the frontmatter has it,
+    else after ``author``/``authors``, else before the closing fence."""
     for name in (after, *FALLBACKS):
         if name is None:
             continue
-        for i in range(1, end):
+        for i in range(start + 1, end):
             match = _TOP_KEY.match(lines[i])
             if match is not None and match.group(1).decode("ascii") == name:
                 j = i + 1  # the key's value may go on over indented or list lines
@@ -70,7 +72,9 @@ def insert_at(lines: list[bytes], end: int, after: str | None) -> int:
     return end
 
 
-def learn_from_folder(folder: Path, skip: Path | None = None) -> str | None:
+def learn_from_folder(
+    folder: Path, skip: Path | None = None, field: str = "commentsUrl"
+) -> str | None:
     """:func:`learn` over the first bytes of up to ``SAMPLE_FILES`` posts in ``folder``."""
     samples: list[bytes] = []
     try:
@@ -87,4 +91,4 @@ def learn_from_folder(folder: Path, skip: Path | None = None) -> str | None:
                 samples.append(handle.read(SAMPLE_BYTES))
         except OSError:
             continue
-    return learn(samples)
+    return learn(samples, field)
