@@ -40,7 +40,7 @@ def test_the_line_goes_after_author_or_where_the_blog_keeps_it() -> None:
     before = lines[: lines.index(line)]
     assert before[-1].startswith(b"  - ") and before[-2].startswith(b"authors:")
     assert updated.replace(line, b"", 1) == raw
-    after_title = with_comments_url(raw, URL, "title").splitlines(keepends=True)
+    after_title = with_comments_url(raw, URL, position="title").splitlines(keepends=True)
     assert after_title[after_title.index(line) - 1].startswith(b"title:")
     plain = b"---\ntitle: x\nauthors:\n  - a\n  - b\ntags: [t]\n---\nbody\n"
     assert with_comments_url(plain, URL) == (
@@ -143,7 +143,7 @@ def test_an_edit_that_would_not_read_back_is_refused(tmp_path: Path, raw: bytes)
     path = tmp_path / "post.md"
     path.write_bytes(raw)
     with pytest.raises(WriteBackError, match=r"post\.md: commentsUrl .*the file is left as it is"):
-        write_comments_url(path, URL, hashlib.sha256(raw).hexdigest(), "title")
+        write_comments_url(path, URL, hashlib.sha256(raw).hexdigest(), position="title")
     assert path.read_bytes() == raw
     assert list(tmp_path.iterdir()) == [path], "no temporary file left behind"
 
