@@ -261,6 +261,7 @@ class FolderSource:
         """Every post file, parsed; a bad file gives its PostError in place of a Post, and
         so do posts that share a slug or public URL."""
         results: list[Post | PostError] = []
+        self._use(blog)  # the engine's authors file, before the names are read
         authors = self.authors()
         for path in self.files(blog):
             try:
