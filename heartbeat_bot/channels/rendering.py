@@ -1,12 +1,14 @@
 """Every channel's pure renderer, with its options and template text, by channel name.
 
 Built once at start-up (:meth:`Renderers.from_config`); the announcer, ``preview`` and the
-slash commands render through it, so they know no channel by name.
+slash commands render through it, so they know no channel by name. A channel's options are
+built, and its renderer imported, when it first renders: ``list``, ``status`` and ``check``
+load no renderer at all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,9 +40,7 @@ class Renderers:
     def from_config(
         cls, config: BaseConfig, templates: Mapping[str, str] | None = None
     ) -> Renderers:
-        site = config.blog.site_name
-        options = {u.name: u.options(u.section(config), site) for u in registry.units()}
-        return cls(options, dict(templates or {}))
+        return cls(_Options(config, registry.names()), dict(templates or {}))
 
     def template(self, channel: str) -> str:
         found = self.templates.get(channel)
@@ -64,3 +64,28 @@ class Renderers:
     @staticmethod
     def _unit(channel: str) -> ChannelInfo:
         return registry.unit(channel)
+
+
+class _Options(Mapping[str, Any]):
+    """Each channel's renderer options (for the channels registered when it was made), built
+    from the settings on first use: building them imports the channel's renderer."""
+
+    def __init__(self, config: BaseConfig, names: tuple[str, ...]) -> None:
+        self._config = config
+        self._names = names
+        self._built: dict[str, Any] = {}
+
+    def __getitem__(self, channel: str) -> Any:
+        if channel not in self._names:
+            raise KeyError(channel)
+        if channel not in self._built:
+            unit = registry.unit(channel)
+            section = unit.section(self._config)
+            self._built[channel] = unit.options(section, self._config.blog.site_name)
+        return self._built[channel]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
