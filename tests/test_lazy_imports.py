@@ -82,3 +82,33 @@ def test_preview_imports_the_renderers(config: Path, tmp_path: Path) -> None:
     for name in ("jinja2", "markdown_it", "heartbeat_bot.render._tlds"):
         assert name in modules
     assert any(m.startswith("heartbeat_bot.channels.") for m in modules)
+
+
+def test_prepare_loads_every_renderer(config: Path, tmp_path: Path) -> None:
+    """Renderers.prepare (run before announce's clock starts, and by the service) loads the
+    template engine, Markdown, emoji, X's tables and each channel's renderer up front."""
+    probe = (
+        "import json, sys\n"
+        "from heartbeat_bot.channels.rendering import Renderers\n"
+        "from heartbeat_bot.channels.settings import load_config\n"
+        "from pathlib import Path\n"
+        "renderers = Renderers.from_config(load_config(Path(sys.argv[1])))\n"
+        "before = sorted(sys.modules)\n"
+        "renderers.prepare()\n"
+        "print(json.dumps([before, sorted(sys.modules)]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe, str(config)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("HEARTBEAT_")},
+        timeout=120,
+    )
+    before, after = json.loads(out.stdout)
+    assert [m for m in before if RENDERING.fullmatch(m)] == []
+    loaded = [m for m in after if RENDERING.fullmatch(m)]
+    for name in ("jinja2", "markdown_it", "emoji", "heartbeat_bot.render._tlds"):
+        assert name in loaded
+    for channel in ("discourse", "discord", "twitter"):
+        assert f"heartbeat_bot.channels.{channel}.render" in loaded

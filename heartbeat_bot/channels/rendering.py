@@ -16,7 +16,7 @@ from heartbeat_bot.channels import registry
 from heartbeat_bot.channels.unit import ChannelInfo
 from heartbeat_bot.config import BaseConfig
 from heartbeat_bot.models import Post
-from heartbeat_bot.render.templates import default_template
+from heartbeat_bot.render.templates import check_template, default_template
 
 
 def default_templates() -> dict[str, str]:
@@ -41,6 +41,17 @@ class Renderers:
         cls, config: BaseConfig, templates: Mapping[str, str] | None = None
     ) -> Renderers:
         return cls(_Options(config, registry.names()), dict(templates or {}))
+
+    def prepare(self) -> None:
+        """Load every renderer, its options and its template now, for a command about to
+        render against a clock (``announce --max-wait``, the service); they load on first
+        use otherwise."""
+        from heartbeat_bot.render import text
+
+        for name in registry.names():
+            self.options.get(name)  # builds them, importing the channel's renderer
+            check_template(self.template(name), name)
+        text.load()
 
     def template(self, channel: str) -> str:
         found = self.templates.get(channel)

@@ -19,6 +19,7 @@ from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
+from heartbeat_bot.render import twitter_text
 from heartbeat_bot.render.twitter_text import (
     MAX_TWEET_WEIGHT,
     URL_WEIGHT,
@@ -92,6 +93,16 @@ def markdown_to_discord(md: str, base_url: str) -> str:
     would take for formatting are backslash-escaped.
     """
     return _render(md, _Style(discord=True, base_url=base_url))
+
+
+def load() -> None:
+    """Import and build what rendering text needs (markdown-it, emoji, X's counting regexes)
+    now, so that the first render takes no longer than the next; they load on first use
+    otherwise."""
+    import emoji  # noqa: F401
+
+    _markdown()
+    twitter_text.load()
 
 
 @cache

@@ -174,6 +174,11 @@ _MAX_TCO_SLUG_LENGTH = 40
 _MAX_LABEL_LENGTH = 63
 
 
+def load() -> None:
+    """Build the counting regexes now (they are built on first use otherwise)."""
+    _patterns()
+
+
 def extract_urls(text: str) -> list[tuple[int, int]]:
     """(start, end) spans of the URLs twitter-text would link in `text`, in order.
 
