@@ -120,7 +120,7 @@ class _Patterns:
     """twemoji-parser's regex (no flags), matched left to right without overlaps as JS does,
     behind a look-ahead that skips where no emoji can start, for speed: every one of its
     sequences starts with a non-ASCII character but the keycaps, ``[#*0-9]`` then U+FE0F
-    or U+20E3 (tests/test_emoji_table.py checks this of the table)."""
+    or U+20E3 (tests/test_render_once.py checks this of the table)."""
 
 
 @cache
