@@ -42,7 +42,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -187,7 +187,8 @@ def new_post_latency(posts: Path, ledger: Path, channels: int, number: int) -> f
         if all_done(ledger, POST_URL.format(slug=slug), channels):
             return time.perf_counter() - landed
         time.sleep(0.002)
-    raise SystemExit(f"{slug} was not announced within 60 s")
+    log = (posts.parent / "run.log").read_text()[-3000:]
+    raise SystemExit(f"{slug} was not announced within 60 s\n{log}")
 
 
 def measure(args: argparse.Namespace, count: int, bare: float, libraries: float) -> list[Row]:
@@ -218,6 +219,7 @@ def measure(args: argparse.Namespace, count: int, bare: float, libraries: float)
         listing = median_run(heartbeat(config, "list", "--json"), args.runs)
         helping = median_run(heartbeat(config, "--help"), args.runs)
         with service(config, root / "run.log") as (child, first_start):
+            time.sleep(1)  # the file watcher may be armed just after the "watching" line
             latencies = [
                 new_post_latency(posts, ledger, channels, n) for n in range(args.latency_rounds)
             ]
@@ -305,6 +307,36 @@ def cpu_model() -> str:
     return found.group(1) if found else "unknown CPU"
 
 
+def combined(results: dict[int, list[Row]]) -> str:
+    """One table for every size: each cell the figure and its ratio to its floor."""
+    sizes = list(results)
+    first = results[sizes[0]]
+    lines = [
+        "| figure (ratio to its floor) | floor | "
+        + " | ".join(f"{n:,} posts" for n in sizes)
+        + " | target |",
+        "|---|---|" + "---|" * len(sizes) + "---|",
+    ]
+    for index, row in enumerate(first):
+        cells = []
+        for count in sizes:
+            found = results[count][index]
+            mark = {"PASS": "", "MISS": " (miss)"}.get(verdict(found, count), "")
+            cells.append(f"{shown(found.value, found.unit)} ({found.ratio():.2f}x){mark}")
+        lines.append(
+            f"| {row.figure} | {row.floor_name} | " + " | ".join(cells) + f" | {row.target} |"
+        )
+    floors = {row.floor_name: index for index, row in enumerate(first)}
+    for name, index in floors.items():
+        cells = [floor_value(results[count][index]) for count in sizes]
+        lines.append(f"| *floor: {name}* | | " + " | ".join(cells) + " | |")
+    return "\n".join(lines)
+
+
+def floor_value(row: Row) -> str:
+    return floor_shown(replace(row, floor_name="")).strip()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -320,13 +352,17 @@ def main() -> None:
     bare = median_run([sys.executable, "-c", "pass"], max(args.runs, 5))
     libraries = libraries_rss()
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs: {cpu_model()}; {args.corpus}")
+    results: dict[int, list[Row]] = {}
     for count in sizes:
         started = time.perf_counter()
-        rows = measure(args, count, bare, libraries)
+        results[count] = measure(args, count, bare, libraries)
         print()
-        print(table(count, rows))
+        print(table(count, results[count]))
         print(f"\n({count:,} posts measured in {time.perf_counter() - started:.0f} s)")
         sys.stdout.flush()
+    if len(results) > 1:
+        print()
+        print(combined(results))
 
 
 if __name__ == "__main__":
