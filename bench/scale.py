@@ -258,7 +258,7 @@ def measure(args: argparse.Namespace, count: int, bare: float, libraries: float)
 
 
 def shown(value: float, unit: str) -> str:
-    if unit == "ms":
+    if unit == "ms" and value < 1:
         return f"{value * 1000:.1f} ms"
     if unit == "MB":
         return f"{value:.1f} MB"
