@@ -76,20 +76,35 @@ class Renderers:
         """The payload of ``channel`` for ``post`` (with the thread's link, once known).
 
         A digest channel's options get every other enabled channel's payload body."""
+        return self._payload(channel, post, comments_url, {})
+
+    def render_all(self, post: Post, comments_url: str | None = None) -> dict[str, Any]:
+        """Every channel's payload, in announcement order (a digest reuses the others')."""
+        rendered: dict[str, Any] = {}
+        for u in registry.units():
+            rendered[u.name] = self._payload(u.name, post, comments_url, rendered)
+        return rendered
+
+    def _payload(
+        self, channel: str, post: Post, comments_url: str | None, rendered: Mapping[str, Any]
+    ) -> Any:
+        """:meth:`payload`, taking other channels' payloads from ``rendered`` when there."""
         unit = self._unit(channel)
         options = self.options_for(channel)
         if unit.digest:
             others = {
-                u.name: self.payload(u.name, post, comments_url).body()
+                u.name: self._other(u.name, post, comments_url, rendered).body()
                 for u in registry.units()
                 if not u.digest and (self.enabled is None or u.name in self.enabled)
             }
             options = replace(options, payloads=others)
         return unit.render(post, options, self.template(channel), comments_url)
 
-    def render_all(self, post: Post, comments_url: str | None = None) -> dict[str, Any]:
-        """Every channel's payload, in announcement order."""
-        return {u.name: self.payload(u.name, post, comments_url) for u in registry.units()}
+    def _other(
+        self, channel: str, post: Post, comments_url: str | None, rendered: Mapping[str, Any]
+    ) -> Any:
+        found = rendered.get(channel)
+        return self.payload(channel, post, comments_url) if found is None else found
 
     @staticmethod
     def _unit(channel: str) -> ChannelInfo:
