@@ -42,6 +42,7 @@ def cmd_announce(args: argparse.Namespace) -> int:
     app = App.build(args.config)
     only = parse_only(args.only)
     registry.require_enabled(app.config)
+    app.render.prepare()  # before --max-wait starts counting
     posts: list[Post] = []
     refused: list[str] = []
     moment = now()
