@@ -7,7 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
+from heartbeat_bot.cli.show import show_reports
 from heartbeat_bot.sandbox import Sandbox
 from tests.announce_env import NEW_POST, make_blog
 
@@ -78,3 +80,19 @@ def test_a_thread_that_would_change_length_is_marked_stale(
         (post,) = ledger.posts()
         (row,) = ledger.deliveries(post.id)
         assert ledger.stale(row.id)
+
+
+def test_reports_list_enabled_channels_in_registry_order(tmp_path: Path, sandbox: Sandbox) -> None:
+    """Three enabled channels: the report (and its text) lists exactly those, in the
+    registry's order; a channel named by --only but not enabled is listed as such."""
+    blog = make_blog(tmp_path, sandbox, posts=(NEW_POST,), channels=("twitter", "discord"))
+    (report,) = blog.announce("dvc-git-lfs")
+    assert list(report.outcomes) == ["discord", "twitter"]
+    console = Console(record=True, width=200)
+    show_reports([report], dry_run=False, console=console)
+    assert "not enabled" not in console.export_text()
+
+    (picked,) = blog.announce("dvc-git-lfs", only=frozenset({"mastodon", "twitter"}))
+    assert list(picked.outcomes) == ["discord", "twitter", "mastodon"]
+    assert picked.outcomes["mastodon"].note == "not enabled"
+    assert picked.outcomes["discord"].note == "not selected"
