@@ -20,7 +20,7 @@ from heartbeat_bot.sandbox.runner import Sandbox
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m heartbeat_bot.sandbox",
-        description="Run loopback fakes of Discourse, Discord and X until interrupted.",
+        description="Run loopback fakes of Discourse, Discord, X and Bluesky until interrupted.",
     )
     parser.add_argument(
         "--fault-rate",
@@ -38,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--json", action="store_true", help="print one line of JSON (URLs, credentials, config)"
     )
-    for service in ("discourse", "discord", "x", "github"):
+    for service in ("discourse", "discord", "x", "github", "bluesky"):
         parser.add_argument(
             f"--{service}-port", type=int, default=0, metavar="PORT", help=argparse.SUPPRESS
         )
@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         discord_port=args.discord_port,
         x_port=args.x_port,
         github_port=args.github_port,
+        bluesky_port=args.bluesky_port,
     )
     try:
         with sandbox:
@@ -77,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"Discord:   {sandbox.discord_api_url}")
                 print(f"X:         {sandbox.x_api_url}")
                 print(f"GitHub:    {sandbox.github_api_url}")
+                print(f"Bluesky:   {sandbox.bluesky_url}")
                 print("\nPaste into your heartbeat-bot config (Ctrl-C stops the sandbox):\n")
                 print(sandbox.config_snippet())
             sys.stdout.flush()

@@ -20,6 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
+from heartbeat_bot.sandbox.bluesky import BlueskyService
 from heartbeat_bot.sandbox.discord import API, DISCORD_EPOCH_MS, DiscordService
 from heartbeat_bot.sandbox.discourse import DiscourseService
 from heartbeat_bot.sandbox.faults import Faults
@@ -37,6 +38,11 @@ def _token(length: int, alphabet: str = string.ascii_letters + string.digits) ->
     return "".join(secrets.choice(alphabet) for _ in range(length))
 
 
+def _app_password() -> str:
+    """A Bluesky app password: four groups of four lower-case letters and digits."""
+    return "-".join(_token(4, string.ascii_lowercase + string.digits) for _ in range(4))
+
+
 @dataclass(frozen=True)
 class Credentials:
     """Everything a client needs to be accepted by the sandbox (fresh for each sandbox)."""
@@ -50,15 +56,17 @@ class Credentials:
     twitter_consumer_secret: str
     twitter_access_token: str
     twitter_access_token_secret: str
-    # A default, so code building Credentials by hand need not know about GitHub.
+    # Defaults, so code building Credentials by hand need not know about GitHub or Bluesky.
     github_token: str = field(default_factory=lambda: "ghp_" + _token(36))
+    bluesky_handle: str = "heartbeat-sandbox.bsky.social"
+    bluesky_app_password: str = field(default_factory=lambda: _app_password())
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
 
 class Sandbox:
-    """Fake Discourse, Discord, X and GitHub on 127.0.0.1; a context manager, or start/stop.
+    """Fake Discourse, Discord, X, GitHub and a Bluesky PDS on 127.0.0.1; a context manager, or start/stop.
 
     ``fault_rate`` and ``seed`` set random faults (see ``faults.FAULT_KINDS``);
     ``timeline_access`` is whether the X app may read its timeline (a paid tier);
@@ -81,6 +89,7 @@ class Sandbox:
         discord_port: int = 0,
         x_port: int = 0,
         github_port: int = 0,
+        bluesky_port: int = 0,
         discord_roles: Sequence[str] = ("Announcer", "Reader"),
         interaction_deadline: float = 3.0,
     ) -> None:
@@ -140,12 +149,21 @@ class Sandbox:
             token=creds.github_token,
             repository=GITHUB_REPOSITORY,
         )
+        self.bluesky = BlueskyService(
+            self.faults,
+            self._log,
+            settings,
+            handle=creds.bluesky_handle,
+            did="did:plc:" + _token(24, "abcdefghijklmnopqrstuvwxyz234567"),
+            app_password=creds.bluesky_app_password,
+        )
         self._host = host
         self._ports: list[tuple[Service, int]] = [
             (self.discourse, discourse_port),
             (self.discord, discord_port),
             (self.x, x_port),
             (self.github, github_port),
+            (self.bluesky, bluesky_port),
         ]
         self._runners: list[web.AppRunner] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -266,6 +284,11 @@ class Sandbox:
         return self._started(self.github)
 
     @property
+    def bluesky_url(self) -> str:
+        """The PDS's base URL: XRPC calls go to ``/xrpc/<method>`` under it."""
+        return self._started(self.bluesky)
+
+    @property
     def requests(self) -> list[JSON]:
         """Every API request seen: service, method, path, query, status, fault, time.
         ``status`` is None when no answer was produced (``drop_before``)."""
@@ -280,6 +303,7 @@ class Sandbox:
             "discord_gateway_url": self.discord_gateway_url,
             "x_api_url": self.x_api_url,
             "github_api_url": self.github_api_url,
+            "bluesky_url": self.bluesky_url,
             "credentials": self.credentials.as_dict(),
             "config": self.config_snippet(),
         }
@@ -315,6 +339,12 @@ class Sandbox:
                 f'consumer_secret = "{c.twitter_consumer_secret}"',
                 f'access_token = "{c.twitter_access_token}"',
                 f'access_token_secret = "{c.twitter_access_token_secret}"',
+                "",
+                "[bluesky]",
+                "enabled = true",
+                f'url = "{self.bluesky_url}"',
+                f'handle = "{c.bluesky_handle}"',
+                f'app_password = "{c.bluesky_app_password}"',
                 "",
                 "# For pull requests (a fake GitHub), uncomment:",
                 "# [github]",
