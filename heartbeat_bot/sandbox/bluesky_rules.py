@@ -157,11 +157,12 @@ def _facet(facet: Any, path: str, size: int) -> None:
         raise Invalid(f'Missing required key "features" at {path}')
     for number, feature in enumerate(features):
         kind = feature.get("$type") if isinstance(feature, dict) else None
-        key = _FEATURES.get(str(kind))
-        if key is None or not isinstance(feature.get(key), str) or not feature[key]:
+        name = _FEATURES.get(str(kind))
+        value = feature.get(name) if name is not None else None
+        if not isinstance(value, str) or not value:
             raise Invalid(f"Invalid facet feature at {path}.features[{number}]")
-        if key == "tag":
-            _string(feature[key], f"{path}.features[{number}].tag", 640, 64)
+        if name == "tag":
+            _string(value, f"{path}.features[{number}].tag", 640, 64)
 
 
 def _strong_ref(ref: Any, path: str, key: str) -> None:

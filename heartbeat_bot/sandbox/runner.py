@@ -66,7 +66,7 @@ class Credentials:
 
 
 class Sandbox:
-    """Fake Discourse, Discord, X, GitHub and a Bluesky PDS on 127.0.0.1; a context manager, or start/stop.
+    """Fake Discourse, Discord, X, GitHub and Bluesky on 127.0.0.1; a context manager.
 
     ``fault_rate`` and ``seed`` set random faults (see ``faults.FAULT_KINDS``);
     ``timeline_access`` is whether the X app may read its timeline (a paid tier);

@@ -101,7 +101,7 @@ def test_an_expired_access_token_says_expired_token(sb: Sandbox, http: httpx.Cli
 
 
 def test_a_post_over_300_graphemes_is_invalid_request(sb: Sandbox, http: httpx.Client) -> None:
-    """301 graphemes are refused with the PDS's message; family emoji count one each, bytes at most 3000."""
+    """301 graphemes are refused as the PDS words it; an emoji family counts one, bytes 3000."""
     token = bluesky_session(sb, http)["accessJwt"]
     answer = _create(sb, http, token, _post("a" * 301))
     assert answer.status_code == 400
