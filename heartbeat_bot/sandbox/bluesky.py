@@ -414,6 +414,13 @@ class BlueskyService(Service):
             self._blobs[link] = {"mimeType": mime, "size": len(data)}
         return web.json_response({"blob": blob})
 
+    def expire(self, token: str) -> None:
+        """End ``token`` now, as its lifetime running out would (a test's knob)."""
+        with self._lock:
+            found = self._tokens.get(token)
+            if found is not None:
+                found.expires = 0.0
+
     def blob_count(self) -> int:
         with self._lock:
             return len(self._blobs)

@@ -7,8 +7,9 @@ discussion link goes in the last. The summary is split as a person would
 (``render.thread``). Every link and hashtag gets its facet (``facets.detect_facets``, the
 official RichText's rules). With ``link_card`` the first post embeds an
 ``app.bsky.embed.external`` card of the post (the picture is uploaded at send time, as
-its ``thumb``). Replies carry no ``reply`` here: the client adds the root and parent
-references, which exist only once the posts before do.
+its ``thumb``, so the payload names the picture beside the records). Replies carry no
+``reply`` here: the client adds the root and parent references, which exist only once
+the posts before do.
 """
 
 from __future__ import annotations
@@ -59,12 +60,24 @@ class BlueskyOptions:
 
 @dataclass(frozen=True)
 class BlueskyThread:
-    """The records of the thread, in order; each after the first replies to the one before."""
+    """The records of the thread, in order; each after the first replies to the one before.
+
+    ``picture_url`` is the picture the client uploads as the link card's thumb (None
+    without a card or a picture); ``body()`` carries it beside the records.
+    """
 
     posts: tuple[dict[str, Any], ...]
+    picture_url: str | None = None
 
     def body(self) -> dict[str, Any]:
-        return {"posts": [dict(p) for p in self.posts]}
+        body: dict[str, Any] = {"posts": [dict(p) for p in self.posts]}
+        if self.picture_url:
+            body["picture_url"] = self.picture_url
+        return body
+
+    def parts(self) -> tuple[str, ...]:
+        """The posts' texts, in order."""
+        return self.texts
 
     @property
     def texts(self) -> tuple[str, ...]:
@@ -104,9 +117,10 @@ def render_bluesky_thread(
     texts = pack_posts(head, body, link, tags, discuss, max(1, options.max_posts))
     created = timestamp(created_at or post.published_at)
     records = [_record(text, created) for text in texts or [_fit(post.url, MAX_GRAPHEMES)]]
-    if options.link_card:
-        records[0]["embed"] = link_card(post)
-    return BlueskyThread(tuple(records))
+    if not options.link_card:
+        return BlueskyThread(tuple(records))
+    records[0]["embed"] = link_card(post)
+    return BlueskyThread(tuple(records), post.picture_url)
 
 
 def link_card(post: Post) -> dict[str, Any]:
