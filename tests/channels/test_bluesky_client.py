@@ -171,20 +171,33 @@ def test_unconfirmable_creates_leave_the_post_uncertain(sb: Sandbox, session: Pa
     assert len(sb.bluesky.posts) == 1
 
 
-def test_a_429_waits_for_ratelimit_reset(sb: Sandbox, session: Path) -> None:
-    """A 429 is Retryable with the wait to RateLimit-Reset; nothing is sent before it."""
+def test_a_429_is_retryable_and_closes_the_window(sb: Sandbox, session: Path) -> None:
+    """A 429 is Retryable with the PDS's wait, and nothing is sent before RateLimit-Reset."""
+    sb.faults.queue("bluesky", "429", path="/xrpc/com.atproto.repo.createRecord")
+
+    async def limited(client: BlueskyClient) -> None:
+        with pytest.raises(Retryable) as caught:
+            await client.send(thread(1), "first")
+        assert caught.value.status == 429 and caught.value.wait is not None
+
+    run(sb, session, limited)
+    assert sb.bluesky.posts == []
+
+
+def test_a_used_up_window_holds_the_next_post_back(sb: Sandbox, session: Path) -> None:
+    """Once RateLimit-Remaining says 0, the next post waits for the reset, unsent."""
     sb.bluesky.write_points = 3  # one create an hour
 
     async def twice(client: BlueskyClient) -> None:
         await client.send(thread(1), "first")
-        with pytest.raises(Retryable) as caught:
+        with pytest.raises(WindowClosed) as caught:
             await client.send(thread(1), "second")
-        assert caught.value.status == 429 and caught.value.wait and caught.value.wait > 3000
-        with pytest.raises(WindowClosed):
-            await client.send(thread(1), "third")
+        assert caught.value.wait is not None and caught.value.wait > 3000
+        assert client.exhausted_until is not None
 
     run(sb, session, twice)
-    assert len(sb.bluesky.posts) == 1
+    creates = [r for r in sb.bluesky.requests if r["path"].endswith("createRecord")]
+    assert len(sb.bluesky.posts) == len(creates) == 1
 
 
 def test_wrong_app_password_is_permanent_and_named(sb: Sandbox, session: Path) -> None:

@@ -32,6 +32,7 @@ from heartbeat_bot.channels.bluesky.answers import (
     SERVICE,
     SESSION_ERRORS,
     classify_bluesky,
+    rate_limit_wait,
     xrpc_error,
 )
 from heartbeat_bot.channels.bluesky.keys import record_keys
@@ -168,7 +169,7 @@ class BlueskyClient:
                     return {"uri": data["uri"], "cid": data["cid"]}
                 if answer.is_success:
                     lost = unreadable_success(CHANNEL, SERVICE, answer.text, answer.status_code)
-                elif answer.status_code in (409, 500):
+                elif answer.status_code in (409, 500) or _taken(answer):
                     lost = self._error(answer)  # maybe the key is taken: look it up
                 else:
                     raise self._error(answer)
@@ -303,6 +304,11 @@ class BlueskyClient:
             refusal = self._error(answer)
             if isinstance(refusal, Retryable) and refusal.wait is not None:
                 self._window.used_up(self._clock() + refusal.wait)
+        elif answer.headers.get("ratelimit-remaining") == "0":
+            # The call went through but used up its window: the next would be refused.
+            wait = rate_limit_wait(answer.headers, self._clock())
+            if wait:
+                self._window.used_up(self._clock() + wait)
         return answer
 
     def _error(self, answer: Answer) -> ChannelError:
@@ -319,6 +325,14 @@ def _adopted(found: dict[str, Any], record: dict[str, Any], key: str) -> dict[st
             "nothing was sent over it",
         )
     return {"uri": str(found["uri"]), "cid": str(found["cid"])}
+
+
+def _taken(answer: Answer) -> bool:
+    """A refusal saying the key is in use (should the PDS answer a clean conflict)."""
+    name, message = xrpc_error(answer.text)
+    return answer.status_code == 400 and (
+        "exists" in name.lower() or "already exists" in message.lower()
+    )
 
 
 def _now(moment: float) -> str:

@@ -7,6 +7,7 @@ cannot be fetched leaves the card without one: a picture never blocks the announ
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -14,12 +15,15 @@ from typing import Any
 import httpx
 
 from heartbeat_bot.channels.common import describe
-from heartbeat_bot.errors import ChannelError
+from heartbeat_bot.errors import ChannelError, Retryable
 from heartbeat_bot.transport import AnswerTooLarge, RedirectRefused, fetch
 
 log = logging.getLogger(__name__)
 
 MAX_THUMB_BYTES = 1_000_000
+_TRIES = 3
+_MAX_WAIT = 2.0
+"""Seconds an upload may wait for the PDS before the card goes without its picture."""
 Upload = Callable[[bytes, str], Awaitable["dict[str, Any] | None"]]
 
 
@@ -62,8 +66,15 @@ class Thumbs:
         if not answer.is_success or not mime.startswith("image/") or not answer.content:
             log.warning("bluesky: %s is not a picture (HTTP %s, %s)", url, answer.status_code, mime)
             return None
-        try:
-            return await self._upload(answer.content, mime)
-        except ChannelError as exc:
-            log.warning("bluesky: the picture was not uploaded: %s", exc)
-            return None
+        for attempt in range(1, _TRIES + 1):
+            try:
+                return await self._upload(answer.content, mime)
+            except Retryable as exc:
+                if attempt == _TRIES or (exc.wait or 0) > _MAX_WAIT:
+                    log.warning("bluesky: the picture was not uploaded: %s", exc)
+                    return None
+                await asyncio.sleep(exc.wait or 0.2 * attempt)
+            except ChannelError as exc:
+                log.warning("bluesky: the picture was not uploaded: %s", exc)
+                return None
+        return None
