@@ -3,8 +3,9 @@
 ``heartbeat-bot announce`` runs as a subprocess for 20 posts against the standalone sandbox
 (Discord in bot mode). It is killed with SIGKILL, sometimes at a random moment and
 sometimes right after it committed a ``sending`` claim, and restarted until it exits 0.
-Then the services must hold exactly one topic, one message and one complete thread per
-post, and the attempt log must show that kills landed between ``sending`` and its answer.
+Then the services must hold exactly one topic, one message, one complete X thread and one
+whole Bluesky thread per post, and the attempt log must show that kills landed between
+``sending`` and its answer.
 """
 
 from __future__ import annotations
@@ -108,6 +109,13 @@ def blog_for(root: Path, info: dict[str, Any]) -> tuple[Path, list[str]]:
                     "access_token": creds["twitter_access_token"],
                     "access_token_secret": creds["twitter_access_token_secret"],
                 },
+                "bluesky": {
+                    "enabled": True,
+                    "url": info["bluesky_url"],
+                    "max_posts": 2,
+                    "handle": creds["bluesky_handle"],
+                    "app_password": creds["bluesky_app_password"],
+                },
             }
         ),
         encoding="utf-8",
@@ -192,6 +200,29 @@ def run_until_done(config: Path, slugs: list[str], rng: random.Random) -> tuple[
     )
 
 
+def _one_whole_thread_each_on_bluesky(
+    records: list[dict[str, Any]], payloads: dict[str, str], urls: list[str]
+) -> None:
+    """One root post per blog post, carrying its card, and each thread whole and in order."""
+    roots = [r for r in records if "reply" not in r["value"]]
+    assert sorted(r["value"]["embed"]["external"]["uri"] for r in roots) == sorted(urls)
+    by_uri = {r["uri"]: r for r in records}
+    assert len(by_uri) == len(records)
+    for root in roots:
+        texts = [p["text"] for p in json.loads(payloads[root["uri"]])["posts"]]
+        chain, parent = [root], root
+        while len(chain) < len(texts):
+            child = [
+                r for r in records if r["value"].get("reply", {}).get("parent", {}).get("uri")
+                == parent["uri"]
+            ]  # fmt: skip
+            assert len(child) == 1, f"{len(child)} replies to {parent['uri']}"
+            assert child[0]["value"]["reply"]["root"]["uri"] == root["uri"]
+            chain.append(parent := child[0])
+        assert [r["value"]["text"] for r in chain] == texts
+    assert len(records) == sum(len(json.loads(p)["posts"]) for p in payloads.values())
+
+
 def kills_between_sending_and_answer(ledger: Path) -> int:
     """Claims (or tweet sends) whose process never logged anything after them."""
     db = sqlite3.connect(ledger)
@@ -207,7 +238,8 @@ def kills_between_sending_and_answer(ledger: Path) -> int:
 def test_kills_and_faults_never_duplicate_or_lose(
     tmp_path: Path, standalone_sandbox: dict[str, Any]
 ) -> None:
-    """Every post ends with one topic, one message and one complete thread, for this seed."""
+    """Every post ends with one topic, one message and one complete thread on X and on
+    Bluesky, for this seed."""
     info = standalone_sandbox
     config, slugs = blog_for(tmp_path, info)
     runs, kills = run_until_done(config, slugs, random.Random(info["seed"]))
@@ -234,12 +266,17 @@ def test_kills_and_faults_never_duplicate_or_lose(
            JOIN deliveries d ON d.id = t.delivery_id ORDER BY d.id, t.position"""
     ).fetchall()
     states = db.execute("SELECT channel, state, COUNT(*) FROM deliveries GROUP BY 1, 2").fetchall()
+    payloads = dict(
+        db.execute("SELECT remote_id, payload FROM deliveries WHERE channel = 'bluesky'")
+    )
     db.close()
     assert sorted(states) == [
+        ("bluesky", "done", POSTS),
         ("discord", "done", POSTS),
         ("discourse", "done", POSTS),
         ("twitter", "done", POSTS),
     ]
+    _one_whole_thread_each_on_bluesky(state(info["bluesky_url"])["records"], payloads, urls)
     by_id = {t["id"]: t for t in tweets}
     assert len(tweets) == len(threads), "no tweet sent twice, none missing"
     previous: dict[int, str | None] = {}
