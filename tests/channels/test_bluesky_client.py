@@ -286,3 +286,11 @@ def test_check_says_who_the_session_acts_as(sb: Sandbox, session: Path) -> None:
     """check signs in and names the handle and DID."""
     said = run(sb, session, lambda client: client.check())
     assert said == f"signed in as {sb.credentials.bluesky_handle} ({sb.bluesky.did})"
+
+
+def test_creates_that_keep_failing_are_retryable_not_uncertain(sb: Sandbox, session: Path) -> None:
+    """Three 500s each followed by a look-up finding nothing: nothing was created, so Retryable."""
+    sb.faults.queue("bluesky", "500", "500", "500", path="/xrpc/com.atproto.repo.createRecord")
+    with pytest.raises(Retryable) as caught:
+        run(sb, session, send(thread(1)))
+    assert not isinstance(caught.value, Uncertain) and sb.bluesky.posts == []

@@ -176,7 +176,8 @@ class BlueskyClient:
             found = await self._settle(key, lost)
             if found is not None:
                 return _adopted(found, record, key)
-        raise Uncertain(CHANNEL, f"the post at key {key} could not be confirmed ({lost})")
+        # Each failed create was followed by a look-up that found nothing: none went through.
+        raise Retryable(CHANNEL, f"{SERVICE} did not create the post at key {key}: {lost}")
 
     async def _settle(self, key: str, lost: ChannelError) -> dict[str, Any] | None:
         """The record at ``key`` after an uncertain create; Uncertain if it cannot be read."""
