@@ -114,8 +114,15 @@ class BlueskyClient:
             refs.append(await self._create_or_find(record, key))
         return Sent(remote_id=refs[0]["uri"], url=self.post_url(session.handle, keys[0]))
 
-    async def find_sent(self, post_url: str, *, since: datetime | int | None = None) -> Sent | None:
-        """None: an interrupted thread is settled by sending it again (see the module)."""
+    async def find_sent(
+        self, post_url: str, *, since: datetime | None = None, after: str | None = None
+    ) -> Sent | None:
+        """None, always: an interrupted thread is settled by sending it again.
+
+        Finding the first post would not tell whether the replies all went out; sending
+        the stored thread again at its keys adopts every post that exists (``getRecord``)
+        and creates only the missing ones, so it is the look-up.
+        """
         return None
 
     async def publish(self, message_id: str) -> None:
