@@ -28,7 +28,7 @@ from tests.test_render_properties import TEXT, make_post
 from tests.test_twitter_oracle import SEED, _newer_than_python
 
 COMMENTS = "https://discuss.dvc.org/t/some-topic/12345"
-TEMPLATE = default_template("bluesky")
+TEMPLATE = default_template("heartbeat_bot.channels.bluesky")
 
 
 def _render(post: Post, comments: str | None, max_posts: int = 4, card: bool = True) -> Any:

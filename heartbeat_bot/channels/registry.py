@@ -12,6 +12,7 @@ library (``--help`` stays fast): each unit loads its parts when they are first u
 
 from __future__ import annotations
 
+from heartbeat_bot.channels.bluesky.unit import UNIT as BLUESKY
 from heartbeat_bot.channels.discord.unit import UNIT as DISCORD
 from heartbeat_bot.channels.discourse.unit import UNIT as DISCOURSE
 from heartbeat_bot.channels.twitter.unit import UNIT as TWITTER
@@ -19,7 +20,7 @@ from heartbeat_bot.channels.unit import ChannelInfo
 from heartbeat_bot.errors import HeartbeatError
 
 # Announcement order. The thread provider (delivery "topic") comes first.
-UNITS: tuple[ChannelInfo, ...] = (DISCOURSE, DISCORD, TWITTER)
+UNITS: tuple[ChannelInfo, ...] = (DISCOURSE, DISCORD, TWITTER, BLUESKY)
 
 # Channels registered at run time (tests, and plug-ins of a deployment), after UNITS.
 _EXTRA: list[ChannelInfo] = []

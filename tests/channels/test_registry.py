@@ -18,12 +18,13 @@ from tests.conftest import DVC_AUTHORS, DVC_POSTS
 
 
 def test_built_in_channels_in_announcement_order() -> None:
-    """Discourse comes first as the thread provider; X is also known as x."""
-    assert registry.names() == ("discourse", "discord", "twitter")
+    """Discourse comes first as the thread provider; X is also known as x, Bluesky as bsky."""
+    assert registry.names() == ("discourse", "discord", "twitter", "bluesky")
     provider = registry.thread_provider()
     assert provider is not None and provider.name == "discourse"
     assert registry.unit("X").name == "twitter"
-    with pytest.raises(HeartbeatError, match="use discourse, discord, twitter"):
+    assert registry.unit("bsky").name == "bluesky"
+    with pytest.raises(HeartbeatError, match="use discourse, discord, twitter, bluesky"):
         registry.unit("myspace")
 
 
@@ -69,7 +70,7 @@ def test_registered_channel_shows_up_everywhere(
     config = str(_blog(tmp_path, loft.url))
     with pytest.raises(SystemExit):
         main(["announce", "--help"])
-    assert "discourse,discord,twitter,pigeon" in capsys.readouterr().out
+    assert "discourse,discord,twitter,bluesky,pigeon" in capsys.readouterr().out
 
     assert main(["--config", config, "announce", "dvc-git-lfs", "--only", "pigeon", "--json"]) == 0
     announced = json.loads(capsys.readouterr().out)["items"][0]

@@ -20,6 +20,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,7 @@ from heartbeat_bot.transport import Answer, AnswerTooLarge, RedirectRefused, fet
 log = logging.getLogger(__name__)
 
 POST = "app.bsky.feed.post"
+HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 REFRESH_AHEAD_SECONDS = 60.0
 """An access token this close to its expiry is refreshed before use."""
 _CREATE_TRIES = 3
@@ -323,6 +325,17 @@ class BlueskyClient:
         return classify_bluesky(answer.status_code, answer.headers, answer.text, now=self._clock())
 
 
+async def open_client(config: BlueskyConfig, stack: AsyncExitStack, agent: str) -> BlueskyClient:
+    """A client with its own connection pool (closed with ``stack``), as ``agent``, keeping
+    its session in ``config.session_file``."""
+    if config.session_file is None:
+        raise ConfigError("bluesky.session_file is not known", key="bluesky.session_file")
+    http = await stack.enter_async_context(
+        httpx.AsyncClient(timeout=HTTP_TIMEOUT, headers={"User-Agent": agent})
+    )
+    return BlueskyClient(http, config, config.session_file)
+
+
 def _adopted(found: dict[str, Any], record: dict[str, Any], key: str) -> dict[str, str]:
     """The ref of the record found at our key, if it is ours (the same text)."""
     value = found.get("value")
@@ -349,4 +362,4 @@ def _now(moment: float) -> str:
     return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
 
 
-__all__ = ["REFUSED", "BlueskyClient"]
+__all__ = ["REFUSED", "BlueskyClient", "open_client"]

@@ -28,6 +28,7 @@ from heartbeat_bot.channels.bluesky.facets import (
 )
 from heartbeat_bot.models import Post
 from heartbeat_bot.render.context import template_context
+from heartbeat_bot.render.preview import Line, PreviewBlock
 from heartbeat_bot.render.templates import (
     default_template,
     has_block,
@@ -37,6 +38,7 @@ from heartbeat_bot.render.templates import (
 from heartbeat_bot.render.text import markdown_to_plain, truncate_words
 from heartbeat_bot.render.thread import chunk_text, pack, units
 
+PACKAGE = "heartbeat_bot.channels.bluesky"
 POST = "app.bsky.feed.post"
 EXTERNAL = "app.bsky.embed.external"
 BLOCKS = ("head", "summary", "link", "tags", "discuss")
@@ -170,7 +172,7 @@ def _block(template: str, name: str, context: dict[str, Any]) -> str:
     if name == "summary" and not any(has_block(template, b) for b in BLOCKS):
         return render_template(template, **context)
     if not has_block(template, name):
-        template = default_template("bluesky")
+        template = default_template(PACKAGE)
     return render_block(template, name, **context)
 
 
@@ -218,3 +220,32 @@ def pack_posts(
     # Measures add up across units; this guards the limits should they ever not.
     texts = [t if fits(t) else _fit(t, MAX_GRAPHEMES) for t in texts]
     return [t for t in texts if t]
+
+
+def preview(thread: BlueskyThread) -> tuple[PreviewBlock, ...]:
+    """Each post as a person reads it in ``preview``, with its length in graphemes, and
+    the link card under the first."""
+    count = len(thread.posts)
+    blocks = []
+    for number, record in enumerate(thread.posts, start=1):
+        text = str(record["text"])
+        lines = [Line(text)]
+        external = (record.get("embed") or {}).get("external")
+        if isinstance(external, dict):
+            lines.append(Line(f"card: {external['title']} ({external['uri']})", "dim"))
+        blocks.append(
+            PreviewBlock(
+                f"Bluesky post {number}/{count}",
+                tuple(lines),
+                subtitle=f"{grapheme_length(text)}/{MAX_GRAPHEMES}",
+            )
+        )
+    return tuple(blocks)
+
+
+def chat_lines(thread: BlueskyThread) -> tuple[str, ...]:
+    """The thread in the slash command's preview (Discord Markdown)."""
+    lines = [f"**Bluesky thread ({len(thread.posts)} posts):**"]
+    for number, text in enumerate(thread.texts, start=1):
+        lines.append(f"> **{number}.** " + text.replace("\n", "\n> "))
+    return tuple(lines)

@@ -26,6 +26,7 @@ class BlueskyConfig(Section):
     max_posts: Annotated[int, NUMBER, Field(ge=1, le=25)] = 4
     link_card: bool = True
     template: Path | None = None
+    session_file: Path | None = None
 
     @field_validator("url")
     @classmethod
