@@ -91,7 +91,7 @@ def test_registered_channel_shows_up_everywhere(
     assert preview["pigeon"] == loft.messages[0]
 
     assert main(["--config", config, "announce", "dvc-git-lfs", "--only", "pidgin"]) == 2
-    assert "(use discourse, discord, twitter, pigeon)" in capsys.readouterr().err
+    assert "(use discourse, discord, twitter, bluesky, pigeon)" in capsys.readouterr().err
 
 
 def test_registered_channel_takes_environment_overrides(
