@@ -24,12 +24,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import math
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -43,6 +41,16 @@ from heartbeat_bot.sandbox.bluesky_rules import (
     cid_for,
     record_cid,
 )
+from heartbeat_bot.sandbox.bluesky_xrpc import (
+    MESSAGES,
+    Bucket,
+    Token,
+    b64,
+    json_body,
+    limit_headers,
+    tid,
+    xrpc_error,
+)
 from heartbeat_bot.sandbox.faults import Faults
 from heartbeat_bot.sandbox.server import JSON, RequestLog, Service, Settings
 
@@ -51,62 +59,6 @@ ACCESS_SECONDS = 120 * 60
 REFRESH_SECONDS = 90 * 86400
 REFRESH_GRACE_SECONDS = 2 * 3600
 BLOB_LIMIT = 5 * 1024 * 1024
-_S32 = "234567abcdefghijklmnopqrstuvwxyz"
-_NAMES = {
-    400: "InvalidRequest",
-    401: "AuthenticationRequired",
-    403: "Forbidden",
-    404: "XRPCNotSupported",
-    405: "XRPCNotSupported",
-    413: "PayloadTooLarge",
-    429: "RateLimitExceeded",
-    500: "InternalServerError",
-    501: "MethodNotImplemented",
-    502: "UpstreamFailure",
-    503: "NotEnoughResources",
-    504: "UpstreamTimeout",
-}
-_MESSAGES = {500: "Internal Server Error", 502: "Upstream Failure", 503: "Not Enough Resources"}
-
-
-def xrpc_error(status: int, message: str, name: str | None = None) -> web.Response:
-    """An XRPC error answer: ``{"error": name, "message": message}``."""
-    body = {"error": name or _NAMES.get(status, "InternalServerError"), "message": message}
-    return web.json_response(body, status=status)
-
-
-def tid(micros: int, clock: int) -> str:
-    """The TID of a moment (microseconds since the epoch) and clock id (0-1023)."""
-    value = (micros << 10) | (clock & 0x3FF)
-    return "".join(_S32[(value >> shift) & 31] for shift in range(60, -5, -5))
-
-
-@dataclass
-class Bucket:
-    """One rate-limit window: ``points`` per ``seconds``, counted from its first use."""
-
-    points: int
-    seconds: int
-    used: int = 0
-    start: float = 0.0
-
-    def status(self, now: float) -> tuple[int, float]:
-        """(points left, epoch second the window resets)."""
-        if now >= self.start + self.seconds:
-            self.used, self.start = 0, now
-        return self.points - self.used, self.start + self.seconds
-
-    def policy(self) -> str:
-        return f"{self.points};w={self.seconds}"
-
-
-@dataclass
-class Token:
-    kind: str  # "access" or "refresh"
-    expires: float
-    jti: str = ""
-    next_jti: str | None = None
-    grace_until: float | None = None
 
 
 class BlueskyService(Service):
@@ -157,7 +109,7 @@ class BlueskyService(Service):
     def error_response(self, status: int) -> web.Response:
         if status in (404, 405):
             return xrpc_error(501, "Method Not Implemented", "MethodNotImplemented")
-        return xrpc_error(status, _MESSAGES.get(status, "Internal Server Error"))
+        return xrpc_error(status, MESSAGES.get(status, "Internal Server Error"))
 
     def rate_limited_response(self) -> web.Response:
         wait = self.settings.rate_limit_wait
@@ -166,7 +118,7 @@ class BlueskyService(Service):
 
     def _limited(self, bucket: Bucket, wait: float, reset: float) -> web.Response:
         response = xrpc_error(429, "Rate Limit Exceeded")
-        response.headers.update(_limit_headers(bucket, 0, reset))
+        response.headers.update(limit_headers(bucket, 0, reset))
         response.headers["Retry-After"] = str(max(0, math.ceil(wait)))
         return response
 
@@ -206,7 +158,7 @@ class BlueskyService(Service):
             if bucket is None:
                 return {}
             left, reset = bucket.status(time.time())
-            return _limit_headers(bucket, left, reset)
+            return limit_headers(bucket, left, reset)
 
     # --- tokens ------------------------------------------------------------------------
 
@@ -216,8 +168,8 @@ class BlueskyService(Service):
         claims = {"scope": scope, "sub": self.did, "iat": now, "exp": now + int(lifetime)}
         if kind == "refresh":
             claims["jti"] = jti
-        header = _b64({"typ": "at+jwt" if kind == "access" else "refresh+jwt", "alg": "HS256"})
-        body = f"{header}.{_b64(claims)}"
+        header = b64({"typ": "at+jwt" if kind == "access" else "refresh+jwt", "alg": "HS256"})
+        body = f"{header}.{b64(claims)}"
         signature = hmac.new(self._key, body.encode(), hashlib.sha256).digest()
         token = f"{body}.{base64.urlsafe_b64encode(signature).decode().rstrip('=')}"
         self._tokens[token] = Token(kind, time.time() + lifetime, jti)
@@ -253,7 +205,7 @@ class BlueskyService(Service):
     # --- server.* ----------------------------------------------------------------------
 
     async def _create_session(self, request: web.Request) -> web.Response:
-        body = await _json_body(request)
+        body = await json_body(request)
         if isinstance(body, web.Response):
             return body
         identifier, password = body.get("identifier"), body.get("password")
@@ -300,7 +252,7 @@ class BlueskyService(Service):
         token = self._bearer(request, "access")
         if isinstance(token, web.Response):
             return token
-        body = await _json_body(request)
+        body = await json_body(request)
         if isinstance(body, web.Response):
             return body
         collection, record = body.get("collection"), body.get("record")
@@ -424,29 +376,3 @@ class BlueskyService(Service):
     def blob_count(self) -> int:
         with self._lock:
             return len(self._blobs)
-
-
-async def _json_body(request: web.Request) -> web.Response | JSON:
-    if not request.content_type.startswith("application/json"):
-        return xrpc_error(400, f"Wrong request encoding (Content-Type): {request.content_type}")
-    try:
-        body = json.loads(await request.read())
-    except ValueError:
-        return xrpc_error(400, "Request body is not valid JSON")
-    if not isinstance(body, dict):
-        return xrpc_error(400, "Input must be an object")
-    return body
-
-
-def _b64(data: JSON) -> str:
-    raw = json.dumps(data, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _limit_headers(bucket: Bucket, left: int, reset: float) -> dict[str, str]:
-    return {
-        "RateLimit-Limit": str(bucket.points),
-        "RateLimit-Remaining": str(max(0, left)),
-        "RateLimit-Reset": str(int(reset)),
-        "RateLimit-Policy": bucket.policy(),
-    }

@@ -309,6 +309,18 @@ class Sandbox:
             reply = tweet.get("in_reply_to_tweet_id")
             title = f"X received tweet {tweet['id']}" + (f" (reply to {reply})" if reply else "")
             blocks.append((title, tweet["text"]))
+        for record in self.bluesky.posts:
+            value = record["value"]
+            parent = value.get("reply", {}).get("parent", {}).get("uri", "")
+            title = f"Bluesky received post {record['rkey']}" + (
+                f" (reply to {parent.rsplit('/', 1)[-1]})" if parent else ""
+            )
+            card = value.get("embed", {}).get("external")
+            lines = [value["text"]]
+            if card:
+                picture = " with its picture" if "thumb" in card else ""
+                lines.append(f"card{picture}: {card['title']} ({card['uri']})")
+            blocks.append((title, "\n".join(lines)))
         return blocks
 
     def info(self) -> JSON:
@@ -326,7 +338,7 @@ class Sandbox:
         }
 
     def config_snippet(self) -> str:
-        """TOML for heartbeat-bot's config with the three channels pointed here."""
+        """TOML for heartbeat-bot's config with the four channels pointed here."""
         c = self.credentials
         return "\n".join(
             [
