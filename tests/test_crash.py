@@ -113,6 +113,7 @@ def blog_for(root: Path, info: dict[str, Any]) -> tuple[Path, list[str]]:
                     "enabled": True,
                     "url": info["bluesky_url"],
                     "max_posts": 2,
+                    "card_picture": False,  # the corpus pictures are not on loopback
                     "handle": creds["bluesky_handle"],
                     "app_password": creds["bluesky_app_password"],
                 },

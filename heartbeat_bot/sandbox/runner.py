@@ -374,6 +374,8 @@ class Sandbox:
                 f'url = "{self.bluesky_url}"',
                 f'handle = "{c.bluesky_handle}"',
                 f'app_password = "{c.bluesky_app_password}"',
+                "# The example posts' pictures are on the internet: the demo stays on loopback.",
+                "card_picture = false",
                 "",
                 "# For pull requests (a fake GitHub), uncomment:",
                 "# [github]",

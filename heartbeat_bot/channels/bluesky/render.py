@@ -53,10 +53,12 @@ _MAX_BODY_PER_POST = 1500
 
 @dataclass(frozen=True)
 class BlueskyOptions:
-    """``max_posts``: the thread's length; ``link_card``: embed a card of the post."""
+    """``max_posts``: the thread's length; ``link_card``: embed a card of the post;
+    ``card_picture``: give the card the post's picture (fetched and uploaded when sent)."""
 
     max_posts: int = 4
     link_card: bool = True
+    card_picture: bool = True
     site_name: str = "the blog"
 
 
@@ -122,7 +124,7 @@ def render_bluesky_thread(
     if not options.link_card:
         return BlueskyThread(tuple(records))
     records[0]["embed"] = link_card(post)
-    return BlueskyThread(tuple(records), post.picture_url)
+    return BlueskyThread(tuple(records), post.picture_url if options.card_picture else None)
 
 
 def link_card(post: Post) -> dict[str, Any]:

@@ -25,6 +25,7 @@ class BlueskyConfig(Section):
     app_password: SecretStr | None = None
     max_posts: Annotated[int, NUMBER, Field(ge=1, le=25)] = 4
     link_card: bool = True
+    card_picture: bool = True
     template: Path | None = None
     session_file: Path | None = None
 

@@ -40,7 +40,10 @@ def _options(section: BlueskyConfig, site_name: str) -> BlueskyOptions:
     from heartbeat_bot.channels.bluesky.render import BlueskyOptions
 
     return BlueskyOptions(
-        max_posts=section.max_posts, link_card=section.link_card, site_name=site_name
+        max_posts=section.max_posts,
+        link_card=section.link_card,
+        card_picture=section.card_picture,
+        site_name=site_name,
     )
 
 
