@@ -97,6 +97,13 @@ def make_blog(
             "access_token": creds.twitter_access_token,
             "access_token_secret": creds.twitter_access_token_secret,
         },
+        "bluesky": {
+            "enabled": "bluesky" in channels,
+            "url": sandbox.bluesky_url,
+            "handle": creds.bluesky_handle,
+            "app_password": creds.bluesky_app_password,
+            "card_picture": False,  # the corpus pictures are not on loopback
+        },
     }
     for section, values in (overrides or {}).items():
         sections.setdefault(section, {}).update(values)

@@ -161,11 +161,11 @@ def test_a_key_holding_another_post_is_not_adopted(sb: Sandbox, session: Path) -
         run(sb, session, send(other))
 
 
-def test_unconfirmable_creates_leave_the_post_uncertain(sb: Sandbox, session: Path) -> None:
-    """When neither the create nor getRecord answers, the outcome is Uncertain, not failed."""
+def test_unconfirmable_creates_are_safely_retryable(sb: Sandbox, session: Path) -> None:
+    """When neither the create nor getRecord answers, sending again is safe: Retryable."""
     sb.faults.queue("bluesky", "drop", path="/xrpc/com.atproto.repo.createRecord")
     sb.faults.queue("bluesky", "503", path="/xrpc/com.atproto.repo.getRecord")
-    with pytest.raises(Uncertain):
+    with pytest.raises(Retryable, match="sent again at the same key"):
         run(sb, session, send(thread(1)))
     run(sb, session, send(thread(1)))
     assert len(sb.bluesky.posts) == 1

@@ -11,7 +11,8 @@ nonce and its index (``keys.record_keys``), so the repository can hold it at mos
 create whose answer is lost, or answered with the 500 today's PDS gives for a key already
 used, is settled by ``getRecord`` at that key: found (with our text) it is adopted, not
 found it is created again. Sending a thread again therefore creates only what is missing;
-that is also how an interrupted send is reconciled.
+that is also how an interrupted send is reconciled, and why no failure here is reported
+as ``Uncertain``: what could not be confirmed is ``Retryable``, safely.
 """
 
 from __future__ import annotations
@@ -189,12 +190,21 @@ class BlueskyClient:
         raise Retryable(CHANNEL, f"{SERVICE} did not create the post at key {key}: {lost}")
 
     async def _settle(self, key: str, lost: ChannelError) -> dict[str, Any] | None:
-        """The record at ``key`` after an uncertain create; Uncertain if it cannot be read."""
+        """The record at ``key`` after an uncertain create.
+
+        When it cannot be read, the send is Retryable, not Uncertain: sending the thread
+        again goes to the same keys, where it can only adopt what was created.
+        """
         try:
             return await self.find_post(key)
         except ChannelError as exc:
-            raise Uncertain(
-                CHANNEL, f"the post at key {key} may exist ({lost}); getRecord failed: {exc}"
+            wait = exc.wait if isinstance(exc, Retryable) else None
+            raise Retryable(
+                CHANNEL,
+                f"the post at key {key} may exist ({lost}) and could not be read back "
+                f"({exc}); it is sent again at the same key",
+                wait=wait,
+                status=exc.status,
             ) from None
 
     async def _upload(self, data: bytes, mime: str) -> dict[str, Any] | None:
