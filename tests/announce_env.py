@@ -49,6 +49,12 @@ async def _announce(app: App, refs: tuple[str, ...], options: dict[str, Any]) ->
     return reports
 
 
+def active(report: PostReport) -> dict[str, Any]:
+    """The report's outcomes of the channels the settings enable (the registry's other
+    channels are reported "skipped: not enabled")."""
+    return {c: o for c, o in report.outcomes.items() if o.note != "not enabled"}
+
+
 def make_blog(
     root: Path,
     sandbox: Any,
