@@ -75,7 +75,9 @@ class BlueskyClient:
         clock: Callable[[], float] = time.time,
     ) -> None:
         if not (config.handle and config.app_password):
-            raise ConfigError("bluesky.handle and bluesky.app_password are needed", key="bluesky")
+            raise ConfigError(
+                "bluesky.handle and bluesky.app_password are needed", key="bluesky.handle"
+            )
         self._http = http
         self._base = config.url.rstrip("/")
         self._handle = config.handle
@@ -87,7 +89,6 @@ class BlueskyClient:
         self._clock = clock
         self._window = Window(CHANNEL, SERVICE, clock=clock)
         self._thumbs = Thumbs(http, self._upload, timeout=timeout)
-        self.sessions_created = 0
 
     @property
     def exhausted_until(self) -> float | None:
@@ -241,7 +242,6 @@ class BlueskyClient:
         answer = await self._xrpc("POST", "com.atproto.server.createSession", json=body)
         if not answer.is_success:
             raise self._error(answer)
-        self.sessions_created += 1
         return self._keep(answer)
 
     async def _refresh(self, session: Session) -> Session:
