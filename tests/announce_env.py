@@ -103,6 +103,16 @@ def make_blog(
             "access_token": creds.twitter_access_token,
             "access_token_secret": creds.twitter_access_token_secret,
         },
+        "mastodon": {
+            "enabled": "mastodon" in channels,
+            "url": sandbox.mastodon_url,
+            "access_token": creds.mastodon_access_token,
+        },
+        "webhook": {
+            "enabled": "webhook" in channels,
+            "url": sandbox.webhook_url,
+            "secret": creds.webhook_secret,
+        },
         "bluesky": {
             "enabled": "bluesky" in channels,
             "url": sandbox.bluesky_url,
