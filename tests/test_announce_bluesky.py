@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from heartbeat_bot.cli.delivery import status_rows
 from heartbeat_bot.cli.main import main
 from heartbeat_bot.sandbox import Sandbox
 from tests.announce_env import NEW_POST, make_blog
@@ -96,3 +97,22 @@ def test_preview_and_status_speak_of_bluesky(
     assert row["state"] == "done" and row["remote_url"].startswith("https://bsky.app/profile/")
     assert main(["--config", config, "check", "--online"]) == 0
     assert f"signed in as {sandbox.credentials.bluesky_handle}" in capsys.readouterr().out
+
+
+def test_a_changed_post_leaves_its_thread_as_sent_and_stale(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    """Bluesky posts cannot be edited: after the post changes, the thread stays as sent and
+    status shows the pair stale, while nothing new is posted."""
+    blog = make_blog(tmp_path, sandbox, posts=(NEW_POST,), channels=CHANNELS)
+    blog.announce("dvc-git-lfs")
+    sent = sandbox.bluesky.posts
+    path = blog.posts / NEW_POST
+    text = path.read_text(encoding="utf-8")
+    title = next(line for line in text.splitlines() if line.startswith("title:"))
+    path.write_text(text.replace(title, "title: A better title", 1), encoding="utf-8")
+    (again,) = blog.announce("dvc-git-lfs")
+    assert again.outcomes["bluesky"].state == "done"
+    assert sandbox.bluesky.posts == sent
+    rows = {r["channel"]: r for r in status_rows(blog.ledger())}
+    assert rows["bluesky"]["stale"] is True
