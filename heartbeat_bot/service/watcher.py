@@ -17,24 +17,24 @@ WATCH_RETRY = 5.0
 async def watch_folder(
     folder: Path,
     stopping: asyncio.Event,
-    on_change: Callable[[], Awaitable[None]],
+    on_change: Callable[[set[Path]], Awaitable[None]],
     *,
     recursive: bool = False,
 ) -> None:
-    """Call ``on_change`` after each burst of changes in ``folder`` (and its subfolders,
-    for an engine whose posts live there) until ``stopping``."""
+    """Call ``on_change`` with the paths of each burst of changes in ``folder`` (and its
+    subfolders, for an engine whose posts live there) until ``stopping``."""
     from watchfiles import awatch
 
     while not stopping.is_set():
         try:
-            async for _ in awatch(
+            async for changes in awatch(
                 folder,
                 debounce=WATCH_DEBOUNCE_MS,
                 step=10,
                 stop_event=stopping,
                 recursive=recursive,
             ):
-                await on_change()
+                await on_change({Path(path) for _change, path in changes})
         except Exception:  # the periodic rescan covers the gap; try watching again
             log.exception("file watcher failed; watching again in %s s", WATCH_RETRY)
             await asyncio.sleep(WATCH_RETRY)

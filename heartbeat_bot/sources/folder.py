@@ -9,8 +9,9 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,8 @@ from heartbeat_bot.models import Post
 from heartbeat_bot.posts import mark_duplicates, parse_post, read_frontmatter
 from heartbeat_bot.posts.engines import rules_for
 from heartbeat_bot.posts.place import Place
-from heartbeat_bot.sources.listing import Listed, list_posts
+from heartbeat_bot.sources.listing import Listed, list_posts, patch_listing
+from heartbeat_bot.sources.parse_cache import ParseCache, find_indexed, settings_key
 from heartbeat_bot.sources.sitedata import read_authors_file, read_tags_file
 
 # A file written this close to (or after) the moment a rescan starts may be written again
@@ -83,6 +85,7 @@ class FolderSource:
         *,
         authors_file: Path | None = None,
         tags_file: Path | None = None,
+        cache: ParseCache | None = None,
     ) -> None:
         self.posts_dir = posts_dir
         self.authors_dir = authors_dir
@@ -100,6 +103,11 @@ class FolderSource:
         self._entries: dict[str, _Entry] = {}
         self._entries_blog: BlogConfig | None = None
         self._shown: dict[str, Post | PostError] = {}  # rescan()'s items, by file name
+        # The parse cache shared with other processes, and the key rescan() last used it with.
+        self.cache = cache
+        self._cache_key: str | None = None
+        self._listed: dict[str, Listed] = {}  # the last listing, patched by targeted rescans
+        self._lock = threading.Lock()  # one rescan at a time (they run in worker threads)
 
     def files(self, blog: BlogConfig | None = None) -> list[Path]:
         """The post files (``*.md``, ``*.mdx``, ``*.markdown``, not hidden), sorted by their
@@ -239,8 +247,14 @@ class FolderSource:
                 results.append(exc)
         return mark_duplicates(results)
 
-    def rescan(self, blog: BlogConfig) -> ScanResult:
+    def rescan(self, blog: BlogConfig, only: Iterable[Path] | None = None) -> ScanResult:
         """Like :meth:`scan`, but a file whose stamp did not change is not read again.
+
+        With ``only`` (the paths a watcher event names), only those are looked at again,
+        the rest of the folder is taken as the last listing left it; a path the last
+        listing cannot place (a folder, a page bundle's file) makes it a whole rescan.
+        With a parse cache, files it remembers with their current stamp (and the same
+        settings) are not read either, even on a first rescan.
 
         The stamp is (size, mtime_ns, inode), taken from the directory listing with one
         ``stat`` per file. A file written within ``RACY_NS`` of the rescan is read again
@@ -249,12 +263,17 @@ class FolderSource:
         removed. New settings (``blog``) drop everything remembered: it was parsed with
         the old ones.
         """
+        with self._lock:
+            return self._rescan(blog, only)
+
+    def _rescan(self, blog: BlogConfig, only: Iterable[Path] | None) -> ScanResult:
         if blog != self._entries_blog:
             self._entries, self._entries_blog = {}, blog
         self._use(blog)
         started = time.time_ns()
         authors = self.authors()
         labels = self.tags()
+        key = self._from_cache(blog, authors, labels)
         previous = self._entries
         current: dict[str, _Entry] = {}
         items: list[Post | PostError] = []
@@ -263,7 +282,11 @@ class FolderSource:
         names: list[str] = []
         reread = False
         folder_name = self.posts_dir.name
-        for name, stamp, link, bundle in self._listing():
+        listing = None if only is None or not self._listed else self._patch(only)
+        if listing is None:
+            listing = self._listing()
+            self._listed = {item[0]: item for item in listing}
+        for name, stamp, link, bundle in listing:
             old = previous.get(name)
             if old is not None and old.settled and old.stamp == stamp:
                 entry = old
@@ -281,6 +304,8 @@ class FolderSource:
             names.append(name)
             items.append(entry.result)
         self._entries = current
+        if self.cache is not None and key is not None:
+            self.cache.save_changes(key, previous, current)
         if not reread and len(current) == len(previous) == len(self._shown):
             return ScanResult(list(self._shown.values()), [], [], [])  # nothing to compare
         items = mark_duplicates(items)
@@ -300,6 +325,40 @@ class FolderSource:
         self._shown = dict(zip(names, items, strict=True))
         removed = [previous[name].path for name in sorted(previous.keys() - current.keys())]
         return ScanResult(items, changed, removed, errors_new)
+
+    def lookup(self, ref: str, blog: BlogConfig) -> Post | None:
+        """The post ``ref`` names, from the parse cache's index without parsing anything
+        (:func:`~heartbeat_bot.sources.parse_cache.find_indexed`); None: ask :meth:`rescan`."""
+        if self.cache is None or not ref.strip():
+            return None
+        with self._lock:
+            self._use(blog)
+            key = settings_key(self.posts_dir, blog, self.channels, self.authors(), self.tags())
+            return find_indexed(self.cache, key, self._listing, ref)
+
+    def _patch(self, paths: Iterable[Path]) -> list[Listed] | None:
+        listed = patch_listing(self.posts_dir, self._listed, paths, recursive=self._recursive)
+        if listed is not None:
+            self._listed = listed
+            return list(listed.values())
+        return None
+
+    def _from_cache(
+        self, blog: BlogConfig, authors: dict[str, str], labels: dict[str, str]
+    ) -> str | None:
+        """The cache key for these settings; with nothing remembered yet, the cache's rows."""
+        if self.cache is None:
+            return None
+        key = settings_key(self.posts_dir, blog, self.channels, authors, labels)
+        if key != self._cache_key:
+            self._cache_key = key
+            self._entries = {
+                name: _Entry(
+                    self.posts_dir / name, c.bundle, c.stamp, c.digest, c.result, c.settled
+                )
+                for name, c in self.cache.load(key).items()
+            }
+        return key
 
     def _listing(self) -> list[Listed]:
         """The post files :meth:`files` lists, by their path below the folder, sorted."""
