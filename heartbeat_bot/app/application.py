@@ -89,6 +89,8 @@ class App:
         if repo is not None:
             repo.sync()  # posts are read from the branch tip
         source = folder_source(config)
+        if example:  # the bundled blog's state folder is inside the package: leave it alone
+            source.cache = None
         render = Renderers.from_config(config, load_templates(config))
         return cls(config, source, render, repo)
 

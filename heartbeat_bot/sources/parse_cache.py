@@ -251,8 +251,8 @@ class ParseCache:
                     yield None
                     return
                 continue
-            except OSError as exc:
-                log.warning("parse cache %s unusable (%s); parsing without it", self.path, exc)
+            except OSError as exc:  # a read-only checkout, say: fine for `list`
+                log.info("parse cache %s unusable (%s); parsing without it", self.path, exc)
                 yield None
                 return
             try:
