@@ -334,7 +334,7 @@ class FolderSource:
         with self._lock:
             self._use(blog)
             key = settings_key(self.posts_dir, blog, self.channels, self.authors(), self.tags())
-            return find_indexed(self.cache, key, self._listing, ref)
+            return find_indexed(self.cache, key, self.posts_dir, self._listing, ref)
 
     def _patch(self, paths: Iterable[Path]) -> list[Listed] | None:
         listed = patch_listing(self.posts_dir, self._listed, paths, recursive=self._recursive)
@@ -353,10 +353,8 @@ class FolderSource:
         if key != self._cache_key:
             self._cache_key = key
             self._entries = {
-                name: _Entry(
-                    self.posts_dir / name, c.bundle, c.stamp, c.digest, c.result, c.settled
-                )
-                for name, c in self.cache.load(key).items()
+                name: _Entry(c.path, c.bundle, c.stamp, c.digest, c.result, c.settled)
+                for name, c in self.cache.load(key, self.posts_dir).items()
             }
         return key
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import logging
 import os
@@ -55,6 +56,7 @@ class Cached:
     """One file as the cache remembers it."""
 
     name: str  # path below the posts folder, ``/``-separated
+    path: Path  # the file (the Post's own path object)
     bundle: tuple[str, ...]
     stamp: Stamp
     digest: str | None
@@ -65,6 +67,8 @@ class Cached:
 class Remembered(Protocol):
     """What a source remembers of one file (its own record type)."""
 
+    @property
+    def path(self) -> Path: ...
     @property
     def bundle(self) -> tuple[str, ...]: ...
     @property
@@ -81,7 +85,7 @@ Listing = list[tuple[str, Stamp, bool, tuple[str, ...]]]
 
 
 def find_indexed(
-    cache: ParseCache, key: str, listing: Callable[[], Listing], ref: str
+    cache: ParseCache, key: str, folder: Path, listing: Callable[[], Listing], ref: str
 ) -> Post | None:
     """The post ``ref`` names, from the cache's index, parsing nothing: only when the cache
     holds every file ``listing()`` gives with its current stamp and bundle, settled (and not
@@ -95,7 +99,7 @@ def find_indexed(
     for name, stamp, link, bundle in listed:
         if link or known.get(name) != (stamp, bundle, True):
             return None
-    found = cache.find(key, ref)
+    found = cache.find(key, folder, ref)
     return found[0] if found is not None and len(found) == 1 else None
 
 
@@ -134,8 +138,9 @@ class ParseCache:
 
     # -- reading ------------------------------------------------------------------------
 
-    def load(self, key: str) -> dict[str, Cached]:
-        """Every file remembered for ``key``; empty when the cache cannot be used."""
+    def load(self, key: str, folder: Path) -> dict[str, Cached]:
+        """Every file below ``folder`` remembered for ``key``; empty when the cache cannot
+        be used."""
         found: dict[str, Cached] = {}
         rows = self._query(
             "SELECT name, bundle, size, mtime_ns, inode, digest, settled, result "
@@ -143,11 +148,12 @@ class ParseCache:
             (key,),
         )
         for name, bundle, size, mtime, inode, digest, settled, blob in rows or []:
-            result = _decode(blob)
+            path = folder / name
+            result = _decode(blob, path)
             if result is not None:
                 stamp = (size, mtime, inode)
                 found[name] = Cached(
-                    name, tuple(json.loads(bundle)), stamp, digest, result, bool(settled)
+                    name, path, _bundle(bundle), stamp, digest, result, bool(settled)
                 )
         return found
 
@@ -160,11 +166,11 @@ class ParseCache:
         if rows is None:
             return None
         return {
-            name: ((size, mtime, inode), tuple(json.loads(b)), bool(s))
+            name: ((size, mtime, inode), _bundle(b), bool(s))
             for name, size, mtime, inode, b, s in rows
         }
 
-    def find(self, key: str, ref: str) -> list[Post] | None:
+    def find(self, key: str, folder: Path, ref: str) -> list[Post] | None:
         """The posts ``ref`` names, as :func:`heartbeat_bot.posts.find_post` would choose:
         the first of exact slug, slug in any case, public URL, file name or stem that
         matches anything; with every other post sharing the chosen one's public URL."""
@@ -179,7 +185,7 @@ class ParseCache:
         ]
         for where, values in tests:
             rows = self._query(
-                f"SELECT dup_key, result FROM files WHERE key = ? AND {where} "
+                f"SELECT dup_key, name, result FROM files WHERE key = ? AND {where} "
                 "ORDER BY name LIMIT 1",
                 (key, *values),
             )
@@ -187,12 +193,12 @@ class ParseCache:
                 return None
             if not rows:
                 continue
-            dup_key, blob = rows[0]
+            dup_key, name, blob = rows[0]
             same = self._query(
-                "SELECT result FROM files WHERE key = ? AND dup_key = ? ORDER BY name",
+                "SELECT name, result FROM files WHERE key = ? AND dup_key = ? ORDER BY name",
                 (key, dup_key),
             )
-            posts = [_decode(row[0]) for row in same or [(blob,)]]
+            posts = [_decode(row[1], folder / row[0]) for row in same or [(name, blob)]]
             if all(isinstance(post, Post) for post in posts):
                 return [post for post in posts if isinstance(post, Post)]
             return None
@@ -206,7 +212,7 @@ class ParseCache:
         """Write what a rescan learnt: entries of ``now`` that are not those of ``before``
         (by identity), and names of ``before`` that are gone."""
         changed = [
-            Cached(name, e.bundle, e.stamp, e.digest, e.result, e.settled)
+            Cached(name, e.path, e.bundle, e.stamp, e.digest, e.result, e.settled)
             for name, e in now.items()
             if before.get(name) is not e and type(e.result) in (Post, PostError)
         ]
@@ -332,7 +338,9 @@ def _row(key: str, item: Cached) -> tuple[object, ...]:
     result = item.result
     size, mtime, inode = item.stamp
     if isinstance(result, Post):
-        blob = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        buffer = io.BytesIO()
+        _Pickler(buffer, result.path).dump(result)
+        blob = buffer.getvalue()
         slug, lower = result.slug, result.slug.lower()
         url = json.dumps(url_key(result.url))
         dup: str | None = unquote(result.url).rstrip("/")
@@ -347,17 +355,45 @@ def _row(key: str, item: Cached) -> tuple[object, ...]:
     return (*head, slug, lower, url, dup, file, stem, blob)
 
 
-def _decode(blob: object) -> Post | PostError | None:
-    """A stored result, or None for a row that cannot be decoded (parsed again)."""
+class _Pickler(pickle.Pickler):
+    """Pickles a Post with its path left out (rebuilt from the row's name on loading,
+    which halves the cost of loading: a Path is slow to unpickle)."""
+
+    def __init__(self, file: io.BytesIO, path: Path) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.path = path
+
+    def persistent_id(self, obj: object) -> str | None:
+        return "path" if obj is self.path else None
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, blob: bytes, path: Path) -> None:
+        super().__init__(io.BytesIO(blob))
+        self.path = path
+
+    def persistent_load(self, pid: object) -> Path:
+        if pid != "path":
+            raise pickle.UnpicklingError(f"unknown reference {pid!r}")
+        return self.path
+
+
+def _bundle(text: str) -> tuple[str, ...]:
+    return () if text == "[]" else tuple(json.loads(text))
+
+
+def _decode(blob: object, path: Path) -> Post | PostError | None:
+    """A stored result for the file at ``path``, or None for a row that cannot be decoded
+    (it is parsed again)."""
     if not isinstance(blob, bytes):
         return None
     try:
-        value = pickle.loads(blob)
+        value = _Unpickler(blob, path).load()
     except Exception:  # a damaged or foreign row: a miss, never trusted
         return None
     if isinstance(value, Post):
         return value
     if isinstance(value, tuple) and len(value) == 4 and value[0] == "error":
-        _, path, message, field = value
+        _, _stored, message, field = value
         return PostError(path, message, field=field)
     return None
