@@ -11,7 +11,9 @@ that brings them into the OS page cache, so every figure is a warm-cache figure:
 - cold scan: ``FolderSource.rescan`` on a fresh instance (read, parse, validate every file);
 - warm rescan: the same instance again, nothing changed (one stat per file, no read);
 - restart: ``FolderSource.rescan`` on a fresh instance over a warm parse cache (what a
-  second start does: one stat per file, the results read from the cache).
+  second start does: one stat per file, the results read from the cache);
+- slug look-up: ``FolderSource.lookup`` on a fresh instance (one stat per file, one row
+  of the cache's index decoded).
 
 Targets: cold <= 2x baseline, warm <= 0.1x baseline. Then ``heartbeat-bot list --json``
 and ``heartbeat-bot preview SLUG --json`` are timed as whole processes (best of 3),
@@ -131,6 +133,8 @@ def main() -> None:
         FolderSource(posts, cache=cache).rescan(blog)
         restart = best_of(args.rounds, lambda: FolderSource(posts, cache=cache).rescan(blog))
         slug = next(item.slug for item in reversed(first.items) if not isinstance(item, PostError))
+        lookup = best_of(args.rounds, lambda: FolderSource(posts, cache=cache).lookup(slug, blog))
+        assert FolderSource(posts, cache=cache).lookup(slug, blog) is not None
         commands = time_commands(root, posts, slug)
 
     errors = sum(isinstance(item, PostError) for item in first.items)
@@ -143,6 +147,7 @@ def main() -> None:
     print(f"warm rescan (no change):    {warm * 1000:8.1f} ms  {warm / base:6.3f}x  ", end="")
     print(verdict(warm / base, WARM_TARGET), f"[changed={len(again.changed)}]")
     print(f"restart (warm parse cache): {restart * 1000:8.1f} ms  {restart / base:6.3f}x")
+    print(f"slug look-up (cache index): {lookup * 1000:8.1f} ms  {lookup / base:6.3f}x")
     for name in ("list", "preview"):
         cold, warm = commands[f"{name} cold"], commands[f"{name} warm"]
         print(
