@@ -9,8 +9,9 @@ look-up read one row instead of every post.
 
 A row is keyed by the file's path below the posts folder and by ``key``, a digest of
 everything parsing depends on besides the file: :data:`PARSER_VERSION`, the package
-version, the ``[blog]`` settings (engine, URL pattern, summary fields...), the channel
-names and the author and tag maps. Its stamp (size, mtime_ns, inode) says whether the file
+version, a stamp of the parser's own files (:func:`parser_code_stamp`), the ``[blog]``
+settings (engine, URL pattern, summary fields...), the channel names and the author and
+tag maps. Its stamp (size, mtime_ns, inode) says whether the file
 is the one parsed; a stamp taken within the mtime tick is not ``settled`` and its file is
 read again and compared by content (``digest``). A damaged file or one of another schema is
 deleted and rebuilt, never trusted; a row that cannot be decoded is a miss.
@@ -22,6 +23,7 @@ the ledger's trust (mode 0600); anyone who can write there can also rewrite the 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import json
@@ -114,6 +116,7 @@ def settings_key(
     parts = [
         PARSER_VERSION,
         __version__,
+        parser_code_stamp(),
         str(posts_dir),
         blog.model_dump_json(),
         None if channels is None else sorted(channels),
@@ -121,6 +124,26 @@ def settings_key(
         sorted(labels.items()),
     ]
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
+
+
+@functools.cache
+def parser_code_stamp() -> str:
+    """A digest of the size and mtime of the code a parse result depends on (the posts
+    package, the models, errors and settings): an edited or upgraded parser is never
+    answered with results of the old one, even when :data:`PARSER_VERSION` was not bumped."""
+    package = Path(__file__).resolve().parents[1]
+    stamps = []
+    for folder in ("posts", "config"):
+        stamps += sorted((package / folder).rglob("*.py"))
+    stamps += [package / "models.py", package / "errors.py", Path(__file__).resolve()]
+    digest = hashlib.sha256()
+    for path in stamps:
+        with contextlib.suppress(OSError):
+            info = path.stat()
+            digest.update(
+                f"{path.relative_to(package)}:{info.st_size}:{info.st_mtime_ns};".encode()
+            )
+    return digest.hexdigest()
 
 
 def cache_path(state_path: Path) -> Path:
