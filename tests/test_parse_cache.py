@@ -247,3 +247,24 @@ def test_unreadable_row_is_a_miss(tmp_path: Path, dvc_blog: BlogConfig) -> None:
     scramble(posts / POSTS[0])
     items = FolderSource(posts, DVC_AUTHORS, cache=ParseCache(cache_file)).rescan(blog).items
     assert isinstance(items[0], PostError)
+
+
+def test_cached_posts_equal_parsed_ones(tmp_path: Path, dvc_blog: BlogConfig) -> None:
+    """Every corpus post and broken file comes back from the cache equal to its parse."""
+    posts = tmp_path / "posts"
+    shutil.copytree(DVC_POSTS, posts)
+    (posts / "2020-01-01-broken.md").write_text("no frontmatter\n", encoding="utf-8")
+    for path in posts.iterdir():
+        settle(path)
+    blog = dvc_blog.model_copy(update={"posts_dir": posts})
+    cache = ParseCache(tmp_path / "cache.sqlite3")
+    parsed = FolderSource(posts, DVC_AUTHORS, cache=cache).rescan(blog).items
+    for path in posts.iterdir():
+        scramble(path)
+    cached = FolderSource(posts, DVC_AUTHORS, cache=cache).rescan(blog).items
+    assert [type(item) for item in cached] == [type(item) for item in parsed]
+    assert [i for i in cached if isinstance(i, Post)] == [i for i in parsed if isinstance(i, Post)]
+    assert [str(i) for i in cached if isinstance(i, PostError)] == [
+        str(i) for i in parsed if isinstance(i, PostError)
+    ]
+    assert any(isinstance(i, PostError) for i in cached)
