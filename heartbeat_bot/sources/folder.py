@@ -12,7 +12,6 @@ import os
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from heartbeat_bot.config import BlogConfig
@@ -23,7 +22,13 @@ from heartbeat_bot.posts.engines import rules_for
 from heartbeat_bot.posts.place import Place
 from heartbeat_bot.sources.listing import Listed, list_posts, patch_listing
 from heartbeat_bot.sources.parse_cache import ParseCache, find_indexed, settings_key
-from heartbeat_bot.sources.sitedata import read_authors_file, read_tags_file
+from heartbeat_bot.sources.scan_result import Entry, ScanResult
+from heartbeat_bot.sources.sitedata import (
+    UNREADABLE,
+    authors_stamp,
+    read_authors_file,
+    read_tags_file,
+)
 
 # A file written this close to (or after) the moment a rescan starts may be written again
 # within the same mtime tick (coarse kernel clock, 2 s on FAT) without its stamp changing,
@@ -34,35 +39,6 @@ _IS_A_LINK = frozenset({errno.ELOOP, errno.EMLINK})
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
-@dataclass(frozen=True, slots=True)
-class ScanResult:
-    """One :meth:`FolderSource.rescan`: everything, plus what differs from the previous one.
-
-    ``items`` holds every current post file's Post or PostError, in file-name order.
-    ``changed`` lists files that are new or whose result changed since the previous
-    rescan (their content, or another file now or no longer giving the same slug);
-    ``removed`` those that are gone. ``errors_new`` holds the PostErrors of the files in
-    ``changed`` only, so a malformed post is reported once, not at every rescan.
-    """
-
-    items: list[Post | PostError]
-    changed: list[Path]
-    removed: list[Path]
-    errors_new: list[PostError]
-
-
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    """What the previous rescan learnt about one file."""
-
-    path: Path
-    bundle: tuple[str, ...]  # a page bundle's other files, when they were listed
-    stamp: tuple[int, int, int]  # size, mtime_ns, inode
-    digest: str | None  # sha256 hex of the bytes read; None when they could not be read
-    result: Post | PostError
-    settled: bool  # the stamp can be trusted: no read at all while it stays the same
-
-
 class FolderSource:
     """Post files inside ``posts_dir``; author files ``authors_dir/<id>.md``.
 
@@ -71,7 +47,9 @@ class FolderSource:
     file, and names starting with ``.`` or ``_`` (Hugo's ``_index.md``, Jekyll's
     ``_drafts``) are skipped. ``authors_file`` and ``tags_file`` (YAML or JSON maps,
     Docusaurus's ``authors.yml`` and ``tags.yml``) default to the engine's, beside the posts.
-    The author map is read once, on first use, and kept for the life of the instance.
+    The author map is read on first use and read again whenever ``authors_file`` or a file
+    of ``authors_dir`` changes (their stamps are compared at each use), so an author added
+    while the service runs is shown by name from the next scan on.
     A symbolic link is read only when it leads to a file inside ``posts_dir``; one that
     leads out is a PostError. Posts that share a slug or public URL are all PostErrors
     (:func:`heartbeat_bot.posts.mark_duplicates`).
@@ -94,13 +72,14 @@ class FolderSource:
         self.authors_file = authors_file
         self.tags_file = tags_file
         self._authors: dict[str, str] | None = None
+        self._authors_read: object = None  # the stamp of the author files when last read
         self._tags: dict[str, str] | None = None
         self._recursive = False
         # Author files that could not be used, kept so `list` can show them.
         self.author_errors: list[PostError] = []
         # rescan()'s memory, by file name (cheaper than Path keys on a large folder), and
         # the settings the files were parsed with.
-        self._entries: dict[str, _Entry] = {}
+        self._entries: dict[str, Entry] = {}
         self._entries_blog: BlogConfig | None = None
         self._shown: dict[str, Post | PostError] = {}  # rescan()'s items, by file name
         # The parse cache shared with other processes, and the key rescan() last used it with.
@@ -141,8 +120,11 @@ class FolderSource:
 
         A broken or nameless author file is skipped and recorded in ``author_errors``.
         """
-        if self._authors is not None:
-            return self._authors
+        stamp = authors_stamp(self.authors_file, self.authors_dir)
+        if self._authors is not None and stamp in (self._authors_read, UNREADABLE):
+            return self._authors  # unchanged, or gone meanwhile: the names last read stay
+        self._authors_read = stamp
+        self.author_errors = []
         names: dict[str, str] = {}
         if self.authors_file is not None:
             names |= read_authors_file(self.authors_file, self.author_errors)
@@ -223,7 +205,7 @@ class FolderSource:
             )
         return target
 
-    def load(self, path: Path, blog: BlogConfig) -> Post:
+    def load(self, path: Path, blog: BlogConfig, authors: dict[str, str] | None = None) -> Post:
         """One post, read and parsed; any failure is a PostError naming the file."""
         try:
             raw = self.read(path)
@@ -231,18 +213,20 @@ class FolderSource:
             raise _unreadable(path, exc) from exc
         self._use(blog)
         place = self.place(path)
-        authors = self.authors()
+        chosen = self.authors() if authors is None else authors
         return parse_post(
-            path, raw, blog, authors, self.channels, place=place, tag_labels=self.tags()
+            path, raw, blog, chosen, self.channels, place=place, tag_labels=self.tags()
         )
 
     def scan(self, blog: BlogConfig) -> list[Post | PostError]:
         """Every post file, parsed; a bad file gives its PostError in place of a Post, and
         so do posts that share a slug or public URL."""
         results: list[Post | PostError] = []
+        self._use(blog)  # the engine's authors file, before the names are read
+        authors = self.authors()
         for path in self.files(blog):
             try:
-                results.append(self.load(path, blog))
+                results.append(self.load(path, blog, authors))
             except PostError as exc:
                 results.append(exc)
         return mark_duplicates(results)
@@ -271,11 +255,19 @@ class FolderSource:
             self._entries, self._entries_blog = {}, blog
         self._use(blog)
         started = time.time_ns()
+        known = self._authors
         authors = self.authors()
         labels = self.tags()
         key = self._from_cache(blog, authors, labels)
         previous = self._entries
-        current: dict[str, _Entry] = {}
+        if known is not None and authors is not known:  # an author file changed
+            renamed = {k for k in known.keys() | authors.keys() if known.get(k) != authors.get(k)}
+            previous = {
+                name: entry
+                for name, entry in previous.items()
+                if not (isinstance(entry.result, Post) and renamed & set(entry.result.author_ids))
+            }
+        current: dict[str, Entry] = {}
         items: list[Post | PostError] = []
         changed: list[Path] = []
         errors_new: list[PostError] = []
@@ -353,7 +345,7 @@ class FolderSource:
         if key != self._cache_key:
             self._cache_key = key
             self._entries = {
-                name: _Entry(c.path, c.bundle, c.stamp, c.digest, c.result, c.settled)
+                name: Entry(c.path, c.bundle, c.stamp, c.digest, c.result, c.settled)
                 for name, c in self.cache.load(key, self.posts_dir).items()
             }
         return key
@@ -372,12 +364,12 @@ class FolderSource:
         place: Place,
         stamp: tuple[int, int, int],
         link: bool,
-        old: _Entry | None,
+        old: Entry | None,
         blog: BlogConfig,
         authors: dict[str, str],
         labels: dict[str, str],
         started: int,
-    ) -> _Entry | None:
+    ) -> Entry | None:
         """Read and parse one file; ``old`` is reused when the bytes are the same as before.
 
         A link is never settled: where it leads is checked again at every rescan.
@@ -391,19 +383,19 @@ class FolderSource:
             error = exc if isinstance(exc, PostError) else _unreadable(path, exc)
             if old is not None and old.digest is None and str(old.result) == str(error):
                 return old  # the same failure as last time: retried, not reported again
-            return _Entry(path, place.bundle_files, stamp, None, error, settled=False)
+            return Entry(path, place.bundle_files, stamp, None, error, settled=False)
         bundle = place.bundle_files
         if old is not None and old.digest is not None and old.bundle == bundle:
             digest = hashlib.sha256(raw).hexdigest()
             if digest == old.digest:
-                return _Entry(path, bundle, stamp, digest, old.result, settled)
+                return Entry(path, bundle, stamp, digest, old.result, settled)
         try:
             post = parse_post(
                 path, raw, blog, authors, self.channels, place=place, tag_labels=labels
             )
         except PostError as exc:
-            return _Entry(path, bundle, stamp, hashlib.sha256(raw).hexdigest(), exc, settled)
-        return _Entry(path, bundle, stamp, post.content_hash, post, settled)
+            return Entry(path, bundle, stamp, hashlib.sha256(raw).hexdigest(), exc, settled)
+        return Entry(path, bundle, stamp, post.content_hash, post, settled)
 
 
 def _unreadable(path: Path, exc: OSError) -> PostError:
