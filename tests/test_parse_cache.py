@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -268,3 +269,36 @@ def test_cached_posts_equal_parsed_ones(tmp_path: Path, dvc_blog: BlogConfig) ->
         str(i) for i in parsed if isinstance(i, PostError)
     ]
     assert any(isinstance(i, PostError) for i in cached)
+
+
+def test_an_author_edit_reparses_only_their_posts(tmp_path: Path, dvc_blog: BlogConfig) -> None:
+    """An author's new name re-parses only that author's posts, and the cache then holds
+    every file under the new settings: a fresh source parses nothing."""
+    posts, authors = tmp_path / "posts", tmp_path / "authors"
+    posts.mkdir()
+    shutil.copytree(DVC_AUTHORS, authors)
+    for name in POSTS:
+        shutil.copy(DVC_POSTS / name, posts / name)
+        settle(posts / name)
+    blog = dvc_blog.model_copy(update={"posts_dir": posts, "authors_dir": authors})
+    cache = ParseCache(tmp_path / "cache.sqlite3")
+    source = FolderSource(posts, authors, cache=cache)
+    first = [i for i in source.rescan(blog).items if isinstance(i, Post)]
+    author = first[0].author_ids[0]
+    others = [p.path for p in first if author not in p.author_ids]
+    assert others, "the test needs a post by someone else"
+    text = (authors / f"{author}.md").read_text("utf-8")
+    renamed = re.sub(r"(?m)^name:.*$", "name: Somebody Else", text, count=1)
+    (authors / f"{author}.md").write_text(renamed, "utf-8")
+    result = source.rescan(blog)
+    assert result.changed == [p.path for p in first if author in p.author_ids]
+    for path in posts.iterdir():
+        scramble(path)
+    again = FolderSource(posts, authors, cache=cache).rescan(blog).items
+    assert [i for i in again if isinstance(i, Post)] == [
+        i for i in result.items if isinstance(i, Post)
+    ]
+    assert (
+        "Somebody Else"
+        in next(i for i in again if isinstance(i, Post) and i.path == first[0].path).authors
+    )

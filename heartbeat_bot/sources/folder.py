@@ -85,6 +85,7 @@ class FolderSource:
         # The parse cache shared with other processes, and the key rescan() last used it with.
         self.cache = cache
         self._cache_key: str | None = None
+        self._resave = False
         self._listed: dict[str, Listed] = {}  # the last listing, patched by targeted rescans
         self._lock = threading.Lock()  # one rescan at a time (they run in worker threads)
 
@@ -297,7 +298,8 @@ class FolderSource:
             items.append(entry.result)
         self._entries = current
         if self.cache is not None and key is not None:
-            self.cache.save_changes(key, previous, current)
+            self.cache.save_changes(key, {} if self._resave else previous, current)
+            self._resave = False
         if not reread and len(current) == len(previous) == len(self._shown):
             return ScanResult(list(self._shown.values()), [], [], [])  # nothing to compare
         items = mark_duplicates(items)
@@ -338,16 +340,19 @@ class FolderSource:
     def _from_cache(
         self, blog: BlogConfig, authors: dict[str, str], labels: dict[str, str]
     ) -> str | None:
-        """The cache key for these settings; with nothing remembered yet, the cache's rows."""
+        """The cache key for these settings; with nothing remembered yet, the cache's rows.
+        With entries remembered (an author file changed), they are kept, and all written
+        under the new key after this rescan (``_resave``)."""
         if self.cache is None:
             return None
         key = settings_key(self.posts_dir, blog, self.channels, authors, labels)
         if key != self._cache_key:
-            self._cache_key = key
-            self._entries = {
-                name: Entry(c.path, c.bundle, c.stamp, c.digest, c.result, c.settled)
-                for name, c in self.cache.load(key, self.posts_dir).items()
-            }
+            self._cache_key, self._resave = key, bool(self._entries)
+            if not self._entries:
+                self._entries = {
+                    name: Entry(c.path, c.bundle, c.stamp, c.digest, c.result, c.settled)
+                    for name, c in self.cache.load(key, self.posts_dir).items()
+                }
         return key
 
     def _listing(self) -> list[Listed]:
