@@ -28,6 +28,7 @@ from heartbeat_bot.posts.links import LinkMismatch, cross_check
 from heartbeat_bot.render.templates import check_template
 from heartbeat_bot.sources.folder import FolderSource
 from heartbeat_bot.sources.git import GitAuth, GitRepo
+from heartbeat_bot.sources.parse_cache import ParseCache, cache_path
 from heartbeat_bot.sources.writeback import FileWriteBack
 
 
@@ -44,6 +45,7 @@ def folder_source(config: BaseConfig) -> FolderSource:
         registry.vocabulary(),
         authors_file=config.blog_file(config.blog.authors_file),
         tags_file=config.blog_file(config.blog.tags_file),
+        cache=ParseCache(cache_path(config.state_path)),
     )
 
 
@@ -88,6 +90,8 @@ class App:
         if repo is not None:
             repo.sync()  # posts are read from the branch tip
         source = folder_source(config)
+        if example:  # the bundled blog's state folder is inside the package: leave it alone
+            source.cache = None
         render = Renderers.from_config(config, load_templates(config))
         return cls(config, source, render, repo)
 
@@ -97,7 +101,8 @@ class App:
             self.repo.sync()
 
     def scan(self) -> list[Post | PostError]:
-        return self.source.scan(self.config.blog)
+        """Every post file's Post or PostError; files the parse cache knows are not parsed."""
+        return self.source.rescan(self.config.blog).items
 
     def link_mismatches(self, items: list[Post | PostError]) -> list[LinkMismatch]:
         """Links between the blog's posts that are not the URLs computed for their targets."""
@@ -120,6 +125,10 @@ class App:
         named = candidate.suffix in {".md", ".mdx", ".markdown"} and candidate.is_file()
         if named and not _in_folder(candidate, self.config.posts_dir):
             return self.source.load(candidate, self.config.blog)
+        if not named:
+            indexed = self.source.lookup(ref, self.config.blog)
+            if indexed is not None:
+                return indexed
         items = self.scan()
         if named:
             wanted = candidate.resolve()

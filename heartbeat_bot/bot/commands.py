@@ -51,7 +51,8 @@ class HeartbeatBot:
         if config.bot_token is None or config.guild_id is None:
             raise HeartbeatError("discord.bot_token and discord.guild_id are needed for the bot")
         self.app = app
-        # Its own source: sharing the service's would consume the changes its rescans look for.
+        # Its own source over the service's parse cache (nothing the service parsed is parsed
+        # again); sharing the service's instance would consume the changes its rescans look for.
         self.source = folder_source(app.config)
         self.ledger = ledger
         self.announcer = announcer
@@ -99,7 +100,7 @@ class HeartbeatBot:
         @app_commands.describe(post="The post (slug, title or URL)")
         async def preview(interaction: discord.Interaction, post: str) -> None:
             self._check(interaction, self.read_roles, "preview")
-            found = self._post(post)
+            found = await self._post(post)
             rendered = self.app.render.render_all(found, self.app.comments_url(found))
             embeds = [discord.Embed.from_dict(e) for e in rendered["discord"].body()["embeds"]]
             await interaction.response.send_message(
@@ -123,7 +124,7 @@ class HeartbeatBot:
             force: bool = False,
         ) -> None:
             self._check(interaction, self.allowed_roles, "announce", manage_fallback=True)
-            found = self._post(post)
+            found = await self._post(post)
             state = found.state(datetime.now(UTC))
             if state != "published" and not force:
                 raise Refused(f"{found.slug} is {state}: not announced (use force to override).")
@@ -148,7 +149,7 @@ class HeartbeatBot:
         @app_commands.describe(post="One post, with its history (default: the latest posts)")
         async def status(interaction: discord.Interaction, post: str | None = None) -> None:
             self._check(interaction, self.read_roles, "status")
-            url = self._post(post).url if post else None
+            url = (await self._post(post)).url if post else None
             rows = status_rows(self.ledger, url)
             if url is None:
                 latest = {r["url"] for r in rows[-3 * 10 :]}
@@ -164,9 +165,8 @@ class HeartbeatBot:
         ) -> list[app_commands.Choice[str]]:
             if not self._allowed(interaction, self.read_roles | self.allowed_roles):
                 return []
-            return [
-                app_commands.Choice(name=n, value=v) for n, v in choices(self._posts(), current)
-            ]
+            posts = await asyncio.to_thread(self._posts)
+            return [app_commands.Choice(name=n, value=v) for n, v in choices(posts, current)]
 
         preview.autocomplete("post")(complete)
         announce.autocomplete("post")(complete)
@@ -201,8 +201,12 @@ class HeartbeatBot:
         result = self.source.rescan(self.app.config.blog)  # incremental: cheap
         return [p for p in result.items if isinstance(p, Post)]
 
-    def _post(self, ref: str) -> Post:
-        found = find_post(self._posts(), ref)
+    async def _post(self, ref: str) -> Post:
+        """The post ``ref`` names: from the parse cache's index, else from a rescan (both
+        in a worker thread, off the event loop)."""
+        found = await asyncio.to_thread(self.source.lookup, ref, self.app.config.blog)
+        if found is None:
+            found = find_post(await asyncio.to_thread(self._posts), ref)
         if found is None:
             raise Refused(f"No post matches `{ref[:80]}`. Pick one from the suggestions.")
         return found

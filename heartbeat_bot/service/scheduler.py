@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import signal
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,7 @@ from heartbeat_bot.service.post_ledger import needs_edit, needs_work, take_basel
 from heartbeat_bot.service.report_log import report_post_errors
 from heartbeat_bot.service.watcher import watch_folder
 from heartbeat_bot.service.workers import Workers
+from heartbeat_bot.sources.scan_result import ScanResult
 from heartbeat_bot.web.metrics import Metrics
 
 log = logging.getLogger("heartbeat_bot.service")
@@ -98,7 +98,10 @@ class Service(Workers):
         self.scheduler.start()
         # Armed before the first scan: a file landing at any moment from now on is seen.
         armed = asyncio.Event()
-        changed = functools.partial(self.rescan, fetch=False)  # a clone changes by our fetches
+
+        def changed(paths: Iterable[Path]) -> Coroutine[Any, Any, None]:
+            return self.rescan(fetch=False, only=paths)  # a clone changes by our fetches
+
         deep = rules_for(self.config.blog).recursive  # subfolders and page bundles
         self._spawn(
             watch_folder(self.config.posts_dir, self.stopping, changed, armed, recursive=deep)
@@ -161,22 +164,33 @@ class Service(Workers):
     # -- finding posts ----------------------------------------------------------------
 
     async def rescan(
-        self, *, first: bool = False, backfill_since: date | None = None, fetch: bool = True
+        self,
+        *,
+        first: bool = False,
+        backfill_since: date | None = None,
+        fetch: bool = True,
+        only: Iterable[Path] | None = None,
     ) -> None:
-        """Read what changed in the folder and decide, per post, what to do now."""
+        """Read what changed in the folder (only the files at ``only``, the paths a watcher
+        event names, when given) and decide, per post, what to do now.
+
+        The files are listed, read and parsed in a worker thread, so the event loop goes on
+        serving the workers, the health listener and the slash commands meanwhile.
+        """
         if self.stopping.is_set():
             return
         async with self._scanning:
             if self.app.repo is not None and fetch:
                 await self._fetch()
             try:
-                result = self.app.source.rescan(self.config.blog)
+                scan = await asyncio.to_thread(self._scan, only, first=first)
             except HeartbeatError as exc:
                 log.error("scan failed: %s", exc)
                 return
+            result, problems, current, fresh = scan
             before = set(self.posts)  # the posts the previous scan left
             self.metrics.scan_succeeded(self.clock())
-            self.metrics.set_problem_posts(sum(not isinstance(i, Post) for i in result.items))
+            self.metrics.set_problem_posts(problems)
             self.alerts.scan_recovered()
             for error in result.errors_new:  # known before, broken or held now: dropped
                 self._forget(error.path, note=None)
@@ -184,18 +198,16 @@ class Service(Workers):
             for path in result.removed:
                 self._forget(path)
             changed = set(result.changed)
-            for item in result.items:
-                if isinstance(item, Post) and (first or item.path in changed):
-                    previous = self.by_path.get(item.path)
-                    if previous is not None and previous != item.url:
-                        self._forget(item.path)  # its URL changed: drop the old one's job
-                    if item.url not in self.posts:
-                        self.metrics.post_seen()  # a post, once: not each change of it
-                    self.posts[item.url] = item
-                    self.by_path[item.path] = item.url
-                    if not first:
-                        log.info("post found: %s (%s)", item.slug, item.path.name)
-            current = [p for p in result.items if isinstance(p, Post)]
+            for item in fresh:
+                previous = self.by_path.get(item.path)
+                if previous is not None and previous != item.url:
+                    self._forget(item.path)  # its URL changed: drop the old one's job
+                if item.url not in self.posts:
+                    self.metrics.post_seen()  # a post, once: not each change of it
+                self.posts[item.url] = item
+                self.by_path[item.path] = item.url
+                if not first:
+                    log.info("post found: %s (%s)", item.slug, item.path.name)
             if first:  # at start-up an unusable ledger ends `run` (exit 2)
                 self._first_run(current, backfill_since)
             elif not self.watch.usable:
@@ -206,11 +218,26 @@ class Service(Workers):
                 if self.life.links_moved:  # into a renamed post: no need to wait for it
                     self.life.links_moved = False
                     self._spawn(self.retry_write_backs())
-                for post in current:
-                    if first or post.path in changed or post.url in settled:
-                        self.consider(post)
+                for post in fresh:
+                    self.consider(post)
+                if settled and not first:
+                    for post in current:
+                        if post.url in settled and post.path not in changed:
+                            self.consider(post)
             except LedgerUnusable as exc:
                 await self.watch.lost(exc)
+
+    def _scan(
+        self, only: Iterable[Path] | None, *, first: bool
+    ) -> tuple[ScanResult, int, list[Post], list[Post]]:
+        """In a worker thread: the rescan, its count of problem files, its posts, and those
+        that are new or changed (all of them on the first)."""
+        result = self.app.source.rescan(self.config.blog, only)
+        problems = sum(not isinstance(i, Post) for i in result.items)
+        changed = set(result.changed)
+        current = [i for i in result.items if isinstance(i, Post)]
+        fresh = current if first else [i for i in current if i.path in changed]
+        return result, problems, current, fresh
 
     async def _fetch(self) -> None:
         """Bring the clone to the branch tip (in a thread: git may take a while)."""
