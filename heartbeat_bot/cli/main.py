@@ -173,6 +173,15 @@ def build_parser() -> argparse.ArgumentParser:
     bot = commands.add_parser("bot", help="only the Discord slash commands (`run` starts them too)")
     bot.set_defaults(handler=_lazy("heartbeat_bot.service.run", "cmd_bot"))
 
+    web = commands.add_parser("web", help="the web console's accounts")
+    web_commands = web.add_subparsers(
+        dest="web_command", metavar="ACTION", required=True, help="what to do"
+    )
+    web_commands.add_parser(
+        "hash-password",
+        help="print a hash for [web] password_hash (reads the password from a prompt or stdin)",
+    ).set_defaults(handler=_lazy("heartbeat_bot.cli.web", "cmd_hash_password"))
+
     demo = commands.add_parser(
         "demo", help="announce the example posts end to end against the sandbox (no accounts)"
     )

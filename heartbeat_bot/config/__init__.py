@@ -21,6 +21,7 @@ from heartbeat_bot.config.loading import DEFAULT_CONFIG_PATH, config_path, load_
 from heartbeat_bot.config.messages import describe_validation_error
 from heartbeat_bot.config.service import AlertsConfig, GitHubConfig, ServiceConfig, StateConfig
 from heartbeat_bot.config.settings import BaseConfig
+from heartbeat_bot.config.web import WebConfig
 
 __all__ = [
     "CONFIG_ENV_VAR",
@@ -34,6 +35,7 @@ __all__ = [
     "ServiceConfig",
     "Snowflake",
     "StateConfig",
+    "WebConfig",
     "config_path",
     "describe_validation_error",
     "load_settings",

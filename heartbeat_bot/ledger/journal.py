@@ -71,3 +71,12 @@ class Journal:
             (len(prefix), prefix),
         ).fetchall()
         return {str(r["key"]): str(r["value"]) for r in rows}
+
+    def last_change(self) -> tuple[int, float]:
+        """The newest logged event's number and the latest pair update: a cheap fingerprint
+        that changes whenever any pair's state does (the console polls it)."""
+        logged = self._db.execute("SELECT COALESCE(MAX(id), 0) AS n FROM attempts").fetchone()
+        updated = self._db.execute(
+            "SELECT COALESCE(MAX(updated_at), 0) AS t FROM deliveries"
+        ).fetchone()
+        return int(logged["n"]), float(updated["t"])

@@ -20,6 +20,7 @@ from heartbeat_bot.web.metrics import Metrics
 
 if TYPE_CHECKING:
     from heartbeat_bot.bot.supervisor import BotSupervisor
+    from heartbeat_bot.web.console.app import Console
     from heartbeat_bot.web.health import HealthServer
 
 log = logging.getLogger("heartbeat_bot.service")
@@ -81,6 +82,7 @@ async def serve(app: App, backfill_since: date | None = None) -> int:
                     ledger_writable=ledger_writable_check(config.state_path),
                     ledger_problem=service.watch.reason,
                     webhook=webhook,
+                    console=_console(service) if config.web.accounts() else None,
                 )
                 await _listen(health, config.service.http)
                 host = config.service.http.rsplit(":", 1)[0]
@@ -93,6 +95,30 @@ async def serve(app: App, backfill_since: date | None = None) -> int:
                     await bot.close()
                 if health is not None:
                     await health.stop()
+
+
+def _console(service: Service) -> Console:
+    """The web console over the service's own ledger, announcer and latest scan."""
+    from heartbeat_bot.web.console.app import Console, ConsoleSource
+
+    def health() -> dict[str, object]:
+        return {
+            "last_scan": service.metrics.last_scan,
+            "last_fetch": service.metrics.last_fetch,
+            "problem": service.watch.reason(),
+            "alerts": list(service.alerts.recent),
+        }
+
+    source = ConsoleSource(
+        config=service.config,
+        ledger=service.ledger,
+        announcer=service.announcer,
+        render=service.app.render,
+        items=lambda: service.items,
+        health=health,
+    )
+    log.info("web console on: %d account(s)", len(service.config.web.accounts()))
+    return Console(source)
 
 
 async def _listen(health: HealthServer, address: str) -> None:

@@ -25,7 +25,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from heartbeat_bot.announcer import Announcer
 from heartbeat_bot.app.application import App
-from heartbeat_bot.errors import HeartbeatError
+from heartbeat_bot.errors import HeartbeatError, PostError
 from heartbeat_bot.ledger import Ledger, LedgerUnusable
 from heartbeat_bot.models import Post
 from heartbeat_bot.service.alerts import Alerts
@@ -73,6 +73,8 @@ class Service:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
         self.posts: dict[str, Post] = {}
+        # Every post file of the latest scan, broken and held ones too (the console's list).
+        self.items: list[Post | PostError] = []
         self.by_path: dict[Path, str] = {}
         self.queue: asyncio.Queue[str] = asyncio.Queue()
         self.queued: set[str] = set()
@@ -168,6 +170,7 @@ class Service:
                 log.error("scan failed: %s", exc)
                 return
             self.metrics.scan_succeeded(self.clock())
+            self.items = list(result.items)
             self.metrics.set_problem_posts(sum(not isinstance(i, Post) for i in result.items))
             self.alerts.scan_recovered()
             for error in result.errors_new:  # known before, broken or held now: dropped
