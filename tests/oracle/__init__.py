@@ -1,6 +1,7 @@
-"""The official twitter-text (npm `twitter-text` 3.1.0), run by Node.js for the tests.
+"""The official tools the tests check our output with, from npm: twitter-text 3.1.0, run
+by Node.js, and axe-core 4.10.3, injected into the console's pages in a real browser.
 
-`package.json` and `package-lock.json` beside this file pin it and what it bundles
+`package.json` and `package-lock.json` beside this file pin them and what they bundle
 (twemoji-parser 11.0.2, punycode 1.4.1). `installed()` runs `npm ci` once into
 `.cache/twitter-text-oracle/<hash of the lock file>/` at the project root (or under
 `$HEARTBEAT_ORACLE_CACHE`), so a fresh clone or CI installs it on its first test run and
@@ -23,6 +24,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 FILES = ("package.json", "package-lock.json", "oracle.js")
 BATCH = 500
+PACKAGES = ("twitter-text", "axe-core")
 
 
 class OracleUnavailable(RuntimeError):
@@ -40,7 +42,7 @@ def cache_dir() -> Path:
 def installed() -> Path:
     """The folder holding oracle.js and its node_modules, installed with `npm ci` if missing."""
     target = cache_dir()
-    if (target / "node_modules" / "twitter-text" / "package.json").is_file():
+    if all((target / "node_modules" / name / "package.json").is_file() for name in PACKAGES):
         return target
     npm, node = shutil.which("npm"), shutil.which("node")
     if not npm or not node:
@@ -72,6 +74,11 @@ def installed() -> Path:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def axe_script() -> str:
+    """axe-core's browser build (``axe.min.js``), to inject into a page."""
+    return (installed() / "node_modules" / "axe-core" / "axe.min.js").read_text(encoding="utf-8")
 
 
 class Oracle:

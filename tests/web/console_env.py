@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -93,10 +94,10 @@ def start(
     )
     with blog.config.open("a", encoding="utf-8") as config:
         config.write(f'\n[web.users]\n{OTHER[0]} = "{HASHES[OTHER[0]]}"\n')
-    soon = datetime.now(UTC) + timedelta(days=7)
-    (root / "posts" / "2099-01-01-later.md").write_text(post_text("Coming later", soon))
+    soon = (datetime.now(UTC) + timedelta(days=7)).astimezone(ZoneInfo("America/Los_Angeles"))
+    (root / "posts" / f"{soon:%Y-%m-%d}-later.md").write_text(post_text("Coming later", soon))
     (root / "posts" / "2019-01-01-draft.md").write_text(
-        post_text("Still a draft", soon - timedelta(days=3000), draft=True)
+        post_text("Still a draft", datetime(2019, 1, 1, 12, tzinfo=UTC), draft=True)
     )
     sandbox.faults.queue("discord", "503", "drop", path="/api/v10/webhooks/")
     running = Running(blog, "--backfill", "2020-01-01")

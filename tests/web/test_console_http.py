@@ -63,7 +63,7 @@ def test_headers_and_cookie_are_strict(console: ConsoleService) -> None:
             assert "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
             assert headers["x-content-type-options"] == "nosniff"
             assert headers["x-frame-options"] == "DENY"
-            assert headers["referrer-policy"] == "no-referrer"
+            assert headers["referrer-policy"] == "same-origin"
             assert headers["cache-control"] == "no-store"
 
 

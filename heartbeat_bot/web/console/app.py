@@ -146,7 +146,8 @@ class Console:
         async def guarded(request: web.Request) -> web.StreamResponse:
             session = self.session(request)
             if session is None or session.user is None:
-                expired = COOKIE in request.cookies
+                # A cookie that names no live session: its login has run out.
+                expired = session is None and COOKIE in request.cookies
                 target = "/login?expired=1" if expired else "/login"
                 if request.path == "/changes":
                     raise web.HTTPUnauthorized(text="log in again\n")
@@ -207,7 +208,11 @@ class Console:
         if not same_origin(request, self.public_origin) or not token_matches(
             data.get("csrf"), session.csrf
         ):
-            log.warning("console: login refused from %s: CSRF token missing or wrong", address)
+            log.warning(
+                "console: login refused from %s: CSRF token missing or wrong (origin %s)",
+                address,
+                request.headers.get("Origin"),
+            )
             return self.refusal(
                 403, "The login form is out of date. Reload the page and try again."
             )

@@ -228,7 +228,9 @@ def payloads(
         if delivery is not None and delivery.payload is not None:
             body, when = delivery.payload_json(), "as sent"
         elif name in rendered:
-            body, when = rendered[name].body(), "as it would be sent now"
+            sent = delivery is not None and delivery.state == "done"
+            when = "sent; shown as it would be sent now" if sent else "as it would be sent now"
+            body = rendered[name].body()
         else:
             continue
         text = json.dumps(body, indent=2, ensure_ascii=False, sort_keys=True)
