@@ -99,6 +99,11 @@ async def _announce_all(
         async with announcer_for(app, ledger) as announcer:
 
             async def one(post: Post) -> PostReport:
+                if app.config.approval.mode == "required" and not args.dry_run:
+                    from heartbeat_bot.app.approval import approve
+                    from heartbeat_bot.cli.approval import who
+
+                    approve(ledger, post, who(), "announce")  # a person announcing approves
                 async with gate:
                     report = await announcer.announce(
                         post,

@@ -14,6 +14,7 @@ which the channel registry completes), :mod:`.environment`, :mod:`.loading` and
 
 from __future__ import annotations
 
+from heartbeat_bot.config.approval import ApprovalConfig
 from heartbeat_bot.config.blog import BlogConfig
 from heartbeat_bot.config.environment import CONFIG_ENV_VAR, NOT_SETTINGS
 from heartbeat_bot.config.fields import Section, Snowflake
@@ -28,6 +29,7 @@ __all__ = [
     "DEFAULT_CONFIG_PATH",
     "NOT_SETTINGS",
     "AlertsConfig",
+    "ApprovalConfig",
     "BaseConfig",
     "BlogConfig",
     "GitHubConfig",

@@ -15,6 +15,7 @@ from typing import Self
 from pydantic import Field, PrivateAttr, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from heartbeat_bot.config.approval import ApprovalConfig
 from heartbeat_bot.config.blog import BlogConfig
 from heartbeat_bot.config.environment import EnvironmentSource
 from heartbeat_bot.config.service import AlertsConfig, GitHubConfig, ServiceConfig, StateConfig
@@ -34,6 +35,7 @@ class BaseConfig(BaseSettings):
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     github: GitHubConfig = Field(default_factory=GitHubConfig)
     web: WebConfig = Field(default_factory=WebConfig)
+    approval: ApprovalConfig = Field(default_factory=ApprovalConfig)
 
     # Where the file was read from: not a setting, so neither the file nor the environment
     # can set it.

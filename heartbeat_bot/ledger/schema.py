@@ -64,6 +64,19 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE posts ADD COLUMN baseline INTEGER NOT NULL DEFAULT 0;
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
+    # 3: a person's go-ahead for a post ([approval] mode = "required"): one row per post,
+    #    from the moment it came due, with who decided, when, and how.
+    """
+    CREATE TABLE approvals (
+        post_id INTEGER PRIMARY KEY REFERENCES posts(id),
+        state TEXT NOT NULL,
+        requested_at REAL,
+        decided_at REAL,
+        decided_by TEXT,
+        via TEXT,
+        message_id TEXT
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from heartbeat_bot.ledger.approvals import Approvals
 from heartbeat_bot.ledger.connection import Connection
 from heartbeat_bot.ledger.records import (
     DEFAULT_LEASE,
@@ -34,7 +35,7 @@ from heartbeat_bot.models import Post, Sent
 log = logging.getLogger("heartbeat_bot.ledger")
 
 
-class Ledger(Tweets, Upkeep):
+class Ledger(Tweets, Upkeep, Approvals):
     """One SQLite file, opened in WAL mode; safe to share between processes."""
 
     def __init__(

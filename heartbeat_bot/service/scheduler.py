@@ -29,6 +29,7 @@ from heartbeat_bot.errors import HeartbeatError, PostError
 from heartbeat_bot.ledger import Ledger, LedgerUnusable
 from heartbeat_bot.models import Post
 from heartbeat_bot.service.alerts import Alerts
+from heartbeat_bot.service.approvals import ApprovalGate
 from heartbeat_bot.service.ledger_watch import PROBE_SECONDS, LedgerWatch
 from heartbeat_bot.service.link_retries import retry_links
 from heartbeat_bot.service.liveness import wait_for_page
@@ -68,6 +69,7 @@ class Service:
         self.alerts = alerts
         self.clock = clock
         self.watch = LedgerWatch(ledger, alerts, self._resume)
+        self.approvals = ApprovalGate(self.config.approval, ledger, announcer.enabled, clock=clock)
         self.scheduler = AsyncIOScheduler(
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
@@ -100,6 +102,10 @@ class Service:
         poll = self.config.blog.poll_interval
         self.scheduler.add_job(self.rescan, "interval", seconds=poll, id="rescan")
         self.scheduler.add_job(self.retry_due, "interval", seconds=RETRY_CHECK_SECONDS, id="retry")
+        if self.approvals.required:
+            self.scheduler.add_job(
+                self.approved_due, "interval", seconds=RETRY_CHECK_SECONDS, id="approvals"
+            )
         self.scheduler.add_job(self.check_stall, "interval", seconds=poll, id="stall")
         self.scheduler.add_job(
             self.watch.probe, "interval", seconds=PROBE_SECONDS, id="ledger-probe"
@@ -310,6 +316,17 @@ class Service:
         except LedgerUnusable as exc:
             await self.watch.lost(exc)
 
+    async def approved_due(self) -> None:
+        """Queue the posts a person approved meanwhile (or that timed out into "send")."""
+        if not self.watch.usable:
+            return
+        try:
+            for url in self.approvals.sweep(self.posts):
+                if url not in self.queued and url not in self.in_progress:
+                    self.enqueue(url)
+        except LedgerUnusable as exc:
+            await self.watch.lost(exc)
+
     async def retry_write_backs(self) -> None:
         """Write the comments URLs that could not be written into their posts, when due."""
         if not self.watch.usable:
@@ -379,6 +396,8 @@ class Service:
             self._spawn(self._when_live(post))
             return
         self.live.discard(post.url)
+        if not started and not await self.approvals.admit(post):
+            return  # awaiting approval (queued again once approved), or rejected
         try:
             report = await self.announcer.announce(post, max_wait=MAX_INLINE_WAIT)
         except LedgerUnusable:

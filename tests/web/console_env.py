@@ -60,6 +60,18 @@ class ConsoleService:
             db.close()
         return {(slug, channel): state for slug, channel, state in rows}
 
+    def approvals(self) -> dict[str, tuple[str, str | None, str | None]]:
+        """slug -> (state, decided_by, via), read from the ledger file."""
+        db = sqlite3.connect(self.root / "state" / "heartbeat.sqlite3")
+        try:
+            rows = db.execute(
+                "SELECT p.slug, a.state, a.decided_by, a.via FROM approvals a "
+                "JOIN posts p ON p.id = a.post_id"
+            ).fetchall()
+        finally:
+            db.close()
+        return {slug: (state, by, via) for slug, state, by, via in rows}
+
     def slug_in(self, state: str, channel: str = "discord") -> str:
         return next(s for (s, c), st in self.pairs().items() if c == channel and st == state)
 
@@ -74,8 +86,12 @@ def start(
     service: dict[str, Any] | None = None,
     *,
     settle: bool = True,
+    approval: dict[str, Any] | None = None,
 ) -> ConsoleService:
-    """Write the blog, queue the faults, start `run --backfill` and wait for the states."""
+    """Write the blog, queue the faults, start `run --backfill` and wait for the states.
+
+    With ``approval``, no fault is queued and the two published posts wait for approval.
+    """
     blog = make_blog(
         root,
         sandbox,
@@ -90,6 +106,7 @@ def start(
                 **(service or {}),
             },
             "web": {"password_hash": HASHES["admin"], **(web or {})},
+            **({"approval": approval} if approval else {}),
         },
     )
     with blog.config.open("a", encoding="utf-8") as config:
@@ -99,7 +116,8 @@ def start(
     (root / "posts" / "2019-01-01-draft.md").write_text(
         post_text("Still a draft", datetime(2019, 1, 1, 12, tzinfo=UTC), draft=True)
     )
-    sandbox.faults.queue("discord", "503", "drop", path="/api/v10/webhooks/")
+    if not approval:
+        sandbox.faults.queue("discord", "503", "drop", path="/api/v10/webhooks/")
     running = Running(blog, "--backfill", "2020-01-01")
     started = ConsoleService(
         running,
@@ -115,8 +133,11 @@ def start(
         others = [v for (_, c), v in states.items() if c != "discord"]
         return discord == ["failed", "unknown"] and others.count("done") == 4
 
+    def waiting() -> bool:
+        return len(started.approvals()) == 2
+
     if settle:
-        wait_for(settled, timeout=60, what="the backfill to settle")
+        wait_for(waiting if approval else settled, timeout=60, what="the backfill to settle")
     return started
 
 

@@ -220,3 +220,38 @@ def test_logging_out_ends_the_session(browser: WebDriver, console: ConsoleServic
     wait_until(lambda: browser.current_url.endswith("/login"), "the login page")
     browser.get(console.base + "/health")
     assert browser.current_url.endswith("/login")
+
+
+def test_approve_a_waiting_post_and_watch_it_go_out(
+    browser: WebDriver, shots: Path, tmp_path: Path
+) -> None:
+    """A post awaiting approval shows its previews; Approve sends it and the page says done."""
+    with Sandbox(rate_limit_wait=0.2) as sandbox:
+        waiting = start(tmp_path, sandbox, approval={"mode": "required"})
+        try:
+            browser.delete_all_cookies()
+            log_in(browser, waiting, PASSWORD)
+            wait_until(lambda: browser.title.startswith("Posts"), "the posts page")
+            browser.get(waiting.base + "/?filter=awaiting_approval")
+            rows = browser.find_elements(By.CSS_SELECTOR, "table.posts tbody tr")
+            assert len(rows) == 2 and "awaiting approval" in rows[0].text
+            inspect(browser, waiting, shots, "posts-awaiting")
+            slug = "april-20-dvc-heartbeat"
+            browser.get(f"{waiting.base}/posts/{slug}")
+            assert "awaiting approval" in browser.find_element(By.ID, "approval-state").text
+            assert "as it would be sent now" in browser.page_source  # the previews
+            inspect(browser, waiting, shots, "post-awaiting")
+            browser.find_element(By.ID, "approve").click()
+            wait_until(
+                lambda: all(
+                    badge(browser, c) == "done" for c in ("discourse", "discord", "twitter")
+                ),
+                "every channel to turn done",
+                60,
+            )
+            assert (
+                "approved by admin (console)" in browser.find_element(By.ID, "approval-state").text
+            )
+            inspect(browser, waiting, shots, "post-approved")
+        finally:
+            assert waiting.running.stop() == 0, waiting.log()

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, cast
 from aiohttp import web
 
 from heartbeat_bot.app.actions import Settle, settle
+from heartbeat_bot.app.approval import approve, reject
 from heartbeat_bot.config.urls import check_http_url
 from heartbeat_bot.errors import HeartbeatError
 from heartbeat_bot.models import Post
@@ -58,6 +59,8 @@ async def announce(
         log.warning("console: announce %s refused for %s from %s: %s", post.slug, who, where, state)
         return _back(request, data, post.slug)
     log.info("console: announce %s by %s from %s", post.slug, who, where)
+    if console.config.approval.mode == "required":  # a person announcing it approves it
+        approve(console.source.ledger, post, who, "console")
     _start(console, post, None, who)
     session.notes.append(f"Announcing {post.slug}: the states below update as it goes.")
     return _back(request, data, post.slug)
@@ -97,4 +100,31 @@ async def settle_pair(
         session.notes.append(f"{post.slug} on {channel}: skipped.")
     else:
         session.notes.append(f"{post.slug} on {channel}: marked done{detail}.")
+    return _back(request, data, post.slug)
+
+
+async def decide(
+    console: Console, request: web.Request, session: Session, data: dict[str, str]
+) -> web.StreamResponse:
+    """Approve (and announce) or reject a post; the first decision wins."""
+    post = find(console, request.match_info["slug"])
+    verb = request.match_info["decision"]
+    who, where = session.user or "?", request.remote
+    ledger = console.source.ledger
+    if verb == "approve":
+        decision = approve(ledger, post, who, "console")
+    elif verb == "reject":
+        decision = reject(ledger, post, who, "console", console.source.announcer.enabled)
+    else:
+        raise web.HTTPNotFound()
+    if not decision.won:
+        session.notes.append(f"{post.slug} was already {decision.describe()}.")
+        log.info("console: %s %s by %s from %s: already decided", verb, post.slug, who, where)
+        return _back(request, data, post.slug)
+    log.info("console: %s %s by %s from %s", verb, post.slug, who, where)
+    if decision.approved and post.state(datetime.now(UTC)) == "published":
+        _start(console, post, None, who)
+        session.notes.append(f"{post.slug} approved: announcing it now.")
+    else:
+        session.notes.append(f"{post.slug}: {decision.row.state}.")
     return _back(request, data, post.slug)

@@ -106,6 +106,7 @@ class Console:
         get("/changes", self.page(pages.changes))
         get("/static/{name}", self.static)
         post("/posts/{slug}/announce", self.form(actions.announce))
+        post("/posts/{slug}/approval/{decision}", self.form(actions.decide))
         post("/posts/{slug}/{channel}/{how}", self.form(actions.settle_pair))
 
     async def close(self, grace: float = 10.0) -> None:

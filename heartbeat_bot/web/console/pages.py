@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from heartbeat_bot.app.approval import Decision, awaiting
 from heartbeat_bot.errors import HeartbeatError
 from heartbeat_bot.models import Post
 from heartbeat_bot.web.console import model
@@ -40,6 +42,7 @@ def _common(console: Console, request: web.Request, session: Session) -> dict[st
         "version": version(console),
         "path": request.path_qs,
         "zone": console.config.blog.timezone,
+        "now": time.time(),
     }
 
 
@@ -56,8 +59,9 @@ def version(console: Console) -> str:
 
 
 def _rows(console: Console) -> list[model.Row]:
+    ledger = console.source.ledger
     return model.rows(
-        console.config, console.source.ledger, console.source.items(), datetime.now(UTC)
+        console.config, ledger, console.source.items(), datetime.now(UTC), awaiting=awaiting(ledger)
     )
 
 
@@ -100,11 +104,14 @@ async def post(console: Console, request: web.Request, session: Session) -> web.
     except HeartbeatError as exc:
         rendered, render_error = {}, str(exc)
     zone = console.config.blog.timezone
+    decided = ledger.approval(recorded.id) if recorded else None
     return console.render(
         "post.html",
         title=found.title,
         row=row,
         post=found,
+        approval=Decision(decided, False).describe() if decided else None,
+        approval_required=console.config.approval.mode == "required",
         payloads=model.payloads(ledger, found, rendered, console.config),
         render_error=render_error,
         history=model.history(ledger, found.url, zone),
