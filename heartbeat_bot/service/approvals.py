@@ -63,8 +63,9 @@ class ApprovalGate:
             row = self._on_timeout(post, row)
         return row.state == "approved"
 
-    def sweep(self, posts: dict[str, Post]) -> list[str]:
-        """The URLs of posts decided "go" and not announced yet (timeouts applied)."""
+    async def sweep(self, posts: dict[str, Post]) -> list[str]:
+        """The URLs of posts decided "go" and not announced yet (timeouts applied; a
+        preview the bot could not post yet, being offline, is posted now)."""
         if not self.required:
             return []
         ready = []
@@ -73,6 +74,8 @@ class ApprovalGate:
             post = posts.get(url)
             if post is None:
                 continue
+            if row.state == "awaiting" and row.message_id is None:
+                await self._notify(post, row.post_id)
             if row.state == "awaiting":
                 row = self._on_timeout(post, row)
             if row.state == "approved" and needs_work(self.ledger, post, self.enabled):

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import signal
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ from heartbeat_bot.app.application import App
 from heartbeat_bot.channels import registry
 from heartbeat_bot.errors import ConfigError, HeartbeatError
 from heartbeat_bot.ledger import Ledger
+from heartbeat_bot.models import Post
 from heartbeat_bot.service.alerts import Alerts
 from heartbeat_bot.service.scheduler import Service
 from heartbeat_bot.web.metrics import Metrics
@@ -88,6 +90,9 @@ async def serve(app: App, backfill_since: date | None = None) -> int:
                 host = config.service.http.rsplit(":", 1)[0]
                 log.info("health and metrics on http://%s:%s/", host, health.port)
             bot = start_bot(app, ledger, announcer)
+            staff = config.approval.discord_channel_id
+            if bot is not None and staff is not None:
+                service.approvals.notify = _approval_notice(bot, staff)
             try:
                 return await service.run(backfill_since)
             finally:
@@ -147,6 +152,20 @@ def start_bot(app: App, ledger: Ledger, announcer: Announcer) -> BotSupervisor |
     from heartbeat_bot.bot.supervisor import BotSupervisor
 
     return BotSupervisor(lambda: HeartbeatBot(app, ledger, announcer))
+
+
+def _approval_notice(
+    bot: BotSupervisor, channel_id: int
+) -> Callable[[Post, int], Awaitable[str | None]]:
+    """Post a waiting post's preview with its buttons, through the bot running now."""
+
+    async def notify(post: Post, post_id: int) -> str | None:
+        current = bot.bot
+        if current is None or not current.client.is_ready():
+            return None  # not connected (yet): the service asks again at its next sweep
+        return await current.post_approval(channel_id, post, post_id)
+
+    return notify
 
 
 def _bot_configured(app: App) -> bool:

@@ -321,7 +321,7 @@ class Service:
         if not self.watch.usable:
             return
         try:
-            for url in self.approvals.sweep(self.posts):
+            for url in await self.approvals.sweep(self.posts):
                 if url not in self.queued and url not in self.in_progress:
                     self.enqueue(url)
         except LedgerUnusable as exc:

@@ -87,6 +87,7 @@ def start(
     *,
     settle: bool = True,
     approval: dict[str, Any] | None = None,
+    discord: dict[str, Any] | None = None,
 ) -> ConsoleService:
     """Write the blog, queue the faults, start `run --backfill` and wait for the states.
 
@@ -107,6 +108,7 @@ def start(
             },
             "web": {"password_hash": HASHES["admin"], **(web or {})},
             **({"approval": approval} if approval else {}),
+            **({"discord": discord} if discord else {}),
         },
     )
     with blog.config.open("a", encoding="utf-8") as config:

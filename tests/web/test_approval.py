@@ -180,3 +180,64 @@ def test_on_timeout_skip_rejects_a_post_nobody_decided(tmp_path: Path) -> None:
             assert sandbox.received() == []
         finally:
             assert service.running.stop() == 0, service.log()
+
+
+def test_discord_buttons_decide_for_the_roles_allowed_to_announce(tmp_path: Path) -> None:
+    """The bot posts each waiting post with buttons; only an /announce role's press counts."""
+    with Sandbox(rate_limit_wait=0.2) as sandbox:
+        announcer = sandbox.discord.roles["Announcer"]
+        staff = sandbox.credentials.discord_channel_id
+        service = start(
+            tmp_path,
+            sandbox,
+            approval={"mode": "required", "discord_channel_id": staff},
+            discord={"allowed_role_ids": [announcer], "gateway_url": sandbox.discord_gateway_url},
+        )
+        try:
+
+            def previews() -> list[dict[str, object]]:
+                return [m for m in sandbox.discord.messages if "waits for approval" in m["content"]]
+
+            wait_for(lambda: len(previews()) == 2, what="both previews")
+            slug = SLUGS[0]
+            post_id = next(m for m in previews() if TITLES[slug].split()[0] in str(m["content"]))
+            assert post_id["via"] == "bot" and post_id["pinged"] == []
+            message = sandbox.discord.find_message(str(post_id["id"]), None)
+            assert message is not None
+            ids = [c["custom_id"] for row in message["components"] for c in row["components"]]
+            approve_id = next(i for i in ids if i.startswith("heartbeat:approve:"))
+            press = sandbox.gateway.send_interaction
+            press("", user_id=77, roles=(), kind=3, custom_id=approve_id, message_id=message["id"])
+            wait_for(lambda: "approval button refused for user 77" in service.log(), what="refusal")
+            assert service.approvals()[slug][0] == "awaiting"
+            press(
+                "",
+                user_id=511,
+                roles=(announcer,),
+                kind=3,
+                custom_id=approve_id,
+                message_id=message["id"],
+            )
+            wait_for(lambda: service.approvals()[slug][0] == "approved", what="the approval")
+            assert service.approvals()[slug][1:] == ("user511 (511)", "discord")
+            wait_for(
+                lambda: service.pairs().get((slug, "discord")) == "done", what="the announcement"
+            )
+            press(
+                "",
+                user_id=512,
+                roles=(announcer,),
+                kind=3,
+                custom_id=approve_id,
+                message_id=message["id"],
+            )
+            wait_for(lambda: "user 512: approved by user511" in service.log(), what="second press")
+            announced = [
+                m
+                for m in sandbox.discord.messages
+                if m["via"] == "webhook" and TITLES[slug] in str(m["embeds"])
+            ]
+            assert len(announced) == 1  # the preview aside, one announcement
+            assert service.approvals()[SLUGS[1]][0] == "awaiting"
+        finally:
+            assert service.running.stop() == 0, service.log()
