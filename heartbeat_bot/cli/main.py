@@ -173,30 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
     bot = commands.add_parser("bot", help="only the Discord slash commands (`run` starts them too)")
     bot.set_defaults(handler=_lazy("heartbeat_bot.service.run", "cmd_bot"))
 
-    for verb, does in (
-        ("approve", "approve a post (and announce it if live)"),
-        ("reject", "reject a post: it is never announced"),
-    ):
-        decide = commands.add_parser(verb, help=does)
-        decide.add_argument("post", metavar="POST", help="a file path, a slug or a public URL")
-        if verb == "approve":
-            decide.add_argument(
-                "--max-wait",
-                type=_seconds,
-                default=60.0,
-                metavar="SECONDS",
-                help="how long announcing may take in all (default 60)",
-            )
-        decide.set_defaults(handler=_lazy("heartbeat_bot.cli.approval", f"cmd_{verb}"))
+    from heartbeat_bot.cli.people import add_commands
 
-    web = commands.add_parser("web", help="the web console's accounts")
-    web_commands = web.add_subparsers(
-        dest="web_command", metavar="ACTION", required=True, help="what to do"
-    )
-    web_commands.add_parser(
-        "hash-password",
-        help="print a hash for [web] password_hash (reads the password from a prompt or stdin)",
-    ).set_defaults(handler=_lazy("heartbeat_bot.cli.web", "cmd_hash_password"))
+    add_commands(commands, lazy=_lazy, seconds=_seconds)
 
     demo = commands.add_parser(
         "demo", help="announce the example posts end to end against the sandbox (no accounts)"

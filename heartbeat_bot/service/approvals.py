@@ -13,12 +13,16 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Collection
+from typing import TYPE_CHECKING
 
 from heartbeat_bot.app.approval import approve, reject
 from heartbeat_bot.config import ApprovalConfig
-from heartbeat_bot.ledger import ApprovalRow, Ledger
+from heartbeat_bot.ledger import ApprovalRow, Ledger, LedgerUnusable
 from heartbeat_bot.models import Post
 from heartbeat_bot.service.post_ledger import needs_work
+
+if TYPE_CHECKING:
+    from heartbeat_bot.service.scheduler import Service
 
 log = logging.getLogger("heartbeat_bot.service")
 
@@ -81,6 +85,17 @@ class ApprovalGate:
             if row.state == "approved" and needs_work(self.ledger, post, self.enabled):
                 ready.append(url)
         return ready
+
+    async def queue_approved(self, service: Service) -> None:
+        """Queue the posts a person approved meanwhile (or that timed out into "send")."""
+        if not service.watch.usable:
+            return
+        try:
+            for url in await self.sweep(service.posts):
+                if url not in service.queued and url not in service.in_progress:
+                    service.enqueue(url)
+        except LedgerUnusable as exc:
+            await service.watch.lost(exc)
 
     def _on_timeout(self, post: Post, row: ApprovalRow) -> ApprovalRow:
         waited = self.clock() - (row.requested_at or self.clock())

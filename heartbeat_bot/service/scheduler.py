@@ -103,9 +103,8 @@ class Service:
         self.scheduler.add_job(self.rescan, "interval", seconds=poll, id="rescan")
         self.scheduler.add_job(self.retry_due, "interval", seconds=RETRY_CHECK_SECONDS, id="retry")
         if self.approvals.required:
-            self.scheduler.add_job(
-                self.approved_due, "interval", seconds=RETRY_CHECK_SECONDS, id="approvals"
-            )
+            job = functools.partial(self.approvals.queue_approved, self)
+            self.scheduler.add_job(job, "interval", seconds=RETRY_CHECK_SECONDS, id="approvals")
         self.scheduler.add_job(self.check_stall, "interval", seconds=poll, id="stall")
         self.scheduler.add_job(
             self.watch.probe, "interval", seconds=PROBE_SECONDS, id="ledger-probe"
@@ -313,17 +312,6 @@ class Service:
                     self.metrics.retry(delivery.channel)  # once a retry, not once a check
                     self.enqueue(url)
             self.metrics.set_pairs(self.ledger.pair_counts())
-        except LedgerUnusable as exc:
-            await self.watch.lost(exc)
-
-    async def approved_due(self) -> None:
-        """Queue the posts a person approved meanwhile (or that timed out into "send")."""
-        if not self.watch.usable:
-            return
-        try:
-            for url in await self.approvals.sweep(self.posts):
-                if url not in self.queued and url not in self.in_progress:
-                    self.enqueue(url)
         except LedgerUnusable as exc:
             await self.watch.lost(exc)
 

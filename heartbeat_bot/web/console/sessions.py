@@ -101,8 +101,10 @@ class Throttle:
         self._failures.pop(address, None)
 
     def _recent(self, address: str) -> deque[float]:
-        times = self._failures.setdefault(address, deque())
         horizon = self.clock() - self.window
+        for other in [a for a, t in self._failures.items() if not t or t[-1] <= horizon]:
+            del self._failures[other]  # nothing recent: forget the address
+        times = self._failures.setdefault(address, deque())
         while times and times[0] <= horizon:
             times.popleft()
         return times
