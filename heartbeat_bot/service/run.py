@@ -93,6 +93,11 @@ async def serve(app: App, backfill_since: date | None = None) -> int:
             staff = config.approval.discord_channel_id
             if bot is not None and staff is not None:
                 service.approvals.notify = _approval_notice(bot, staff)
+            elif staff is not None:
+                log.warning(
+                    "approval.discord_channel_id is set but the bot is not (discord.bot_token "
+                    "and discord.guild_id): no preview is posted there"
+                )
             try:
                 return await service.run(backfill_since)
             finally:
