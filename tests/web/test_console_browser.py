@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service as DriverService
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -127,8 +128,25 @@ def log_in(driver: WebDriver, console: ConsoleService, password: str) -> None:
     driver.find_element(By.CSS_SELECTOR, "form.login button").click()
 
 
+def text_of(driver: WebDriver, selector: str, attribute: str | None = None) -> str:
+    """An element's text (or attribute), "" while the page reloads (it polls for changes)."""
+    try:
+        found = driver.find_elements(By.CSS_SELECTOR, selector)
+        if not found:
+            return ""
+        value = found[0].get_attribute(attribute) if attribute else found[0].text
+        return str(value or "")
+    except StaleElementReferenceException:
+        return ""
+
+
 def badge(driver: WebDriver, channel: str) -> str:
-    return str(driver.find_element(By.CSS_SELECTOR, f"#pair-{channel} .badge").text)
+    """The pair's state as the page shows it ("" while the page is reloading)."""
+    try:
+        found = driver.find_elements(By.CSS_SELECTOR, f"#pair-{channel} .badge")
+        return str(found[0].text) if found else ""
+    except StaleElementReferenceException:  # the page reloaded under our feet
+        return ""
 
 
 def test_a_wrong_password_is_refused_in_the_browser(
@@ -175,7 +193,7 @@ def test_retry_a_failed_pair_and_watch_it_turn_done(
     browser.find_element(By.ID, "retry-discord").click()
     wait_until(lambda: badge(browser, "discord") == "done", "discord to turn done", 60)
     assert console.pairs()[(slug, "discord")] == "done"
-    assert "resolved:pending" in browser.find_element(By.CSS_SELECTOR, "table.history").text
+    wait_until(lambda: "resolved:pending" in text_of(browser, "table.history"), "the history")
     inspect(browser, console, shots, "post-retried")
 
 
@@ -191,7 +209,7 @@ def test_settle_an_unknown_pair_with_its_link(
     browser.find_element(By.ID, "url-discord").send_keys(link)
     browser.find_element(By.ID, "done-discord").click()
     wait_until(lambda: badge(browser, "discord") == "done", "discord to be settled")
-    assert browser.find_element(By.CSS_SELECTOR, "#pair-discord a").get_attribute("href") == link
+    wait_until(lambda: text_of(browser, "#pair-discord a", "href") == link, "the link")
     assert console.pairs()[(slug, "discord")] == "done"
     assert "by admin from 127.0.0.1" in console.log()
 
@@ -249,8 +267,9 @@ def test_approve_a_waiting_post_and_watch_it_go_out(
                 "every channel to turn done",
                 60,
             )
-            assert (
-                "approved by admin (console)" in browser.find_element(By.ID, "approval-state").text
+            wait_until(
+                lambda: "approved by admin (console)" in text_of(browser, "#approval-state"),
+                "the approval on the page",
             )
             inspect(browser, waiting, shots, "post-approved")
         finally:

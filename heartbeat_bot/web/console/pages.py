@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -147,7 +148,7 @@ async def health(console: Console, request: web.Request, session: Session) -> we
     for (_, state), n in console.source.ledger.pair_counts().items():
         counts[state] = counts.get(state, 0) + n
     broken = [i for i in console.source.items() if not isinstance(i, Post)]
-    alerts = [(model.epoch_local(at, zone), text) for at, text in facts.get("alerts", [])]
+    alerts = [(model.epoch_local(at, zone), plain(text)) for at, text in facts.get("alerts", [])]
     return console.render(
         "health.html",
         title="Health",
@@ -163,6 +164,12 @@ async def health(console: Console, request: web.Request, session: Session) -> we
 
 async def changes(console: Console, request: web.Request, session: Session) -> web.StreamResponse:
     return web.json_response({"version": version(console)})
+
+
+def plain(text: str) -> str:
+    """An alert's Discord markdown as plain text: no ``**``, backticks or ``<link>``."""
+    text = re.sub(r"<(https?://[^>\s]+)>", r"\1", text)
+    return text.replace("**", "").replace("`", "")
 
 
 def _duration(seconds: float) -> str:
