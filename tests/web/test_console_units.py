@@ -95,3 +95,22 @@ def test_accounts_are_admin_and_the_named_users(tmp_path: Path) -> None:
         f'[web]\npassword_hash = "{admin}"\n[web.users]\nalice = "{alice}"\n', encoding="utf-8"
     )
     assert load_config(path).web.accounts() == {"admin": admin, "alice": alice}
+
+
+def test_behind_a_proxy_the_address_is_the_one_the_proxy_appended() -> None:
+    """Only behind a proxy on this host is X-Forwarded-For read, and only its last entry."""
+    from aiohttp.test_utils import make_mocked_request
+
+    from heartbeat_bot.web.console.security import client_address
+
+    def request(peer: str, forwarded: str | None) -> object:
+        headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+        made = make_mocked_request("POST", "/login", headers=headers)
+        made._transport_peername = (peer, 1234)  # type: ignore[attr-defined]
+        return made
+
+    spoofed = request("127.0.0.1", "10.9.9.9, 203.0.113.7")
+    assert client_address(spoofed, behind_proxy=True) == "203.0.113.7"  # type: ignore[arg-type]
+    assert client_address(spoofed, behind_proxy=False) == "127.0.0.1"  # type: ignore[arg-type]
+    remote = request("198.51.100.4", "203.0.113.7")
+    assert client_address(remote, behind_proxy=True) == "198.51.100.4"  # type: ignore[arg-type]

@@ -52,7 +52,7 @@ async def announce(
     console: Console, request: web.Request, session: Session, data: dict[str, str]
 ) -> web.StreamResponse:
     post = find(console, request.match_info["slug"])
-    who, where = session.user or "?", request.remote
+    who, where = session.user or "?", console.address(request)
     state = post.state(datetime.now(UTC))
     if state != "published":
         session.notes.append(f"{post.slug} is {state}: not announced.")
@@ -74,7 +74,7 @@ async def settle_pair(
     how = HOW.get(request.match_info["how"])
     if how is None:
         raise web.HTTPNotFound()
-    who, where = session.user or "?", request.remote
+    who, where = session.user or "?", console.address(request)
     url = data.get("url", "").strip() or None
     try:
         if how == "done":
@@ -109,7 +109,7 @@ async def decide(
     """Approve (and announce) or reject a post; the first decision wins."""
     post = find(console, request.match_info["slug"])
     verb = request.match_info["decision"]
-    who, where = session.user or "?", request.remote
+    who, where = session.user or "?", console.address(request)
     ledger = console.source.ledger
     if verb == "approve":
         decision = approve(ledger, post, who, "console")

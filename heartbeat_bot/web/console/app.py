@@ -31,6 +31,7 @@ from heartbeat_bot.models import Post
 from heartbeat_bot.web.console.security import (
     COOKIE,
     add_headers,
+    client_address,
     same_origin,
     set_session_cookie,
     token_matches,
@@ -129,6 +130,10 @@ class Console:
 
     # -- sessions --------------------------------------------------------------------
 
+    def address(self, request: web.Request) -> str:
+        """The client's address, for the throttle and the log."""
+        return client_address(request, behind_proxy=self.public_origin is not None)
+
     def session(self, request: web.Request) -> Session | None:
         return self.sessions.get(request.cookies.get(COOKIE))
 
@@ -172,7 +177,7 @@ class Console:
                     "console: %s %s refused from %s: not logged in",
                     request.method,
                     request.path,
-                    request.remote,
+                    self.address(request),
                 )
                 return self.refusal(
                     401, "Your session has expired or you are not logged in. Log in again."
@@ -185,7 +190,7 @@ class Console:
                     "console: %s %s refused from %s (user %s): CSRF token missing or wrong",
                     request.method,
                     request.path,
-                    request.remote,
+                    self.address(request),
                     session.user,
                 )
                 return self.refusal(
@@ -205,7 +210,7 @@ class Console:
     async def login(self, request: web.Request) -> web.StreamResponse:
         session, _ = self.visitor(request)
         data = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
-        address = request.remote or "?"
+        address = self.address(request)
         if not same_origin(request, self.public_origin) or not token_matches(
             data.get("csrf"), session.csrf
         ):
@@ -246,7 +251,7 @@ class Console:
     async def logout(
         self, _: Console, request: web.Request, session: Session, data: dict[str, str]
     ) -> web.StreamResponse:
-        log.info("console: %s logged out from %s", session.user, request.remote)
+        log.info("console: %s logged out from %s", session.user, self.address(request))
         self.sessions.drop(session.id)
         response = see_other("/login")
         response.del_cookie(COOKIE, path="/")

@@ -66,3 +66,16 @@ def safe_next(value: str | None, default: str = "/") -> str:
     if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
         return value
     return default
+
+
+def client_address(request: web.Request, *, behind_proxy: bool) -> str:
+    """Who is asking: the peer, or, behind a reverse proxy on this host, the address the
+    proxy appended last to ``X-Forwarded-For`` (what the client itself wrote comes before
+    it, so it cannot pose as someone else to dodge the login throttle)."""
+    peer = request.remote or "?"
+    forwarded = request.headers.get("X-Forwarded-For")
+    if behind_proxy and forwarded and peer in {"127.0.0.1", "::1"}:
+        last = forwarded.rsplit(",", 1)[-1].strip()
+        if last:
+            return last[:64]
+    return peer
