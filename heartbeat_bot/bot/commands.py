@@ -20,7 +20,7 @@ import yarl
 from discord import app_commands
 
 from heartbeat_bot.announcer import Announcer
-from heartbeat_bot.app.application import App
+from heartbeat_bot.app.application import App, folder_source
 from heartbeat_bot.bot.replies import choices, preview_text, report_text, status_text
 from heartbeat_bot.channels import registry
 from heartbeat_bot.channels.discord.transport import answer_trace
@@ -29,7 +29,6 @@ from heartbeat_bot.errors import HeartbeatError
 from heartbeat_bot.ledger import Ledger
 from heartbeat_bot.models import Post
 from heartbeat_bot.posts import find_post
-from heartbeat_bot.sources.folder import FolderSource
 
 log = logging.getLogger("heartbeat_bot.bot")
 
@@ -53,9 +52,7 @@ class HeartbeatBot:
             raise HeartbeatError("discord.bot_token and discord.guild_id are needed for the bot")
         self.app = app
         # Its own source: sharing the service's would consume the changes its rescans look for.
-        self.source = FolderSource(
-            app.config.posts_dir, app.config.authors_dir, registry.vocabulary()
-        )
+        self.source = folder_source(app.config)
         self.ledger = ledger
         self.announcer = announcer
         self.token = config.bot_token.get_secret_value()

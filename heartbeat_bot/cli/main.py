@@ -126,6 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="validate the settings (and, online, the accounts)")
     check.add_argument("--online", action="store_true", help="call each enabled service once")
     check.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    check.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 when a link between posts is not the URL computed for its target",
+    )
     check.set_defaults(handler=_lazy("heartbeat_bot.cli.delivery", "cmd_check"))
 
     sandbox = commands.add_parser(
@@ -175,6 +180,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     bot = commands.add_parser("bot", help="only the Discord slash commands (`run` starts them too)")
     bot.set_defaults(handler=_lazy("heartbeat_bot.service.run", "cmd_bot"))
+
+    init = commands.add_parser(
+        "init", help="write a first config/heartbeat.toml for the site in PATH"
+    )
+    init.add_argument("path", metavar="PATH", nargs="?", default=".", help="the site's folder")
+    init.add_argument(
+        "--site-url", metavar="URL", help="the public base URL, when the site config has none"
+    )
+    init.set_defaults(handler=_lazy("heartbeat_bot.cli.init", "cmd_init"))
 
     from heartbeat_bot.cli.people import add_commands
 
