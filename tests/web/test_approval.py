@@ -129,8 +129,9 @@ def test_reject_from_the_console_skips_every_channel(waiting: ConsoleService) ->
     assert f"console: reject {slug} by alice from 127.0.0.1" in waiting.log()
 
 
-def test_approve_and_reject_on_the_command_line(waiting: ConsoleService) -> None:
-    """`approve POST` records who and sends it once; a later `reject` is refused (exit 1)."""
+def test_approve_reject_and_announce_on_the_command_line(waiting: ConsoleService) -> None:
+    """`approve POST` records who and sends it once; a later `reject` is refused (exit 1);
+    `announce POST` of a waiting post approves it."""
     slug = SLUGS[1]
     config = str(waiting.root / "heartbeat.toml")
     base = [sys.executable, "-m", "heartbeat_bot", "--config", config]
@@ -142,6 +143,10 @@ def test_approve_and_reject_on_the_command_line(waiting: ConsoleService) -> None
     late = subprocess.run([*base, "reject", slug], capture_output=True, text=True, check=False)
     assert late.returncode == 1 and "was already approved by" in late.stderr
     assert [s for s, _ in sent_for(waiting, slug)].count("discord") == 1
+    other = SLUGS[0]  # a person announcing a waiting post approves it
+    done = subprocess.run([*base, "announce", other], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert waiting.approvals()[other][0::2] == ("approved", "announce")
 
 
 def test_a_decision_is_taken_once_in_the_ledger(tmp_path: Path, corpus_posts: list[object]) -> None:
