@@ -176,7 +176,7 @@ class Console:
                 log.warning(
                     "console: %s %s refused from %s: not logged in",
                     request.method,
-                    request.path,
+                    request.raw_path[:200],  # as sent: no decoded line breaks in the log
                     self.address(request),
                 )
                 return self.refusal(
@@ -189,7 +189,7 @@ class Console:
                 log.warning(
                     "console: %s %s refused from %s (user %s): CSRF token missing or wrong",
                     request.method,
-                    request.path,
+                    request.raw_path[:200],  # as sent: no decoded line breaks in the log
                     self.address(request),
                     session.user,
                 )
