@@ -19,6 +19,7 @@ from heartbeat_bot.config.approval import ApprovalConfig
 from heartbeat_bot.config.blog import BlogConfig
 from heartbeat_bot.config.environment import EnvironmentSource
 from heartbeat_bot.config.service import AlertsConfig, GitHubConfig, ServiceConfig, StateConfig
+from heartbeat_bot.config.sync import SyncConfig
 from heartbeat_bot.config.web import WebConfig
 
 
@@ -34,6 +35,7 @@ class BaseConfig(BaseSettings):
     service: ServiceConfig = Field(default_factory=ServiceConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     github: GitHubConfig = Field(default_factory=GitHubConfig)
+    sync: SyncConfig = Field(default_factory=SyncConfig)
     web: WebConfig = Field(default_factory=WebConfig)
     approval: ApprovalConfig = Field(default_factory=ApprovalConfig)
 

@@ -27,7 +27,7 @@ class ApprovalRow:
 
 
 class Approvals:
-    """The ``approvals`` table (schema 3)."""
+    """The ``approvals`` table (schema 4)."""
 
     _db: Connection
     clock: Callable[[], float]

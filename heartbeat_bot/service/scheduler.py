@@ -32,24 +32,22 @@ from heartbeat_bot.posts.engines import rules_for
 from heartbeat_bot.service.alerts import Alerts
 from heartbeat_bot.service.approvals import ApprovalGate
 from heartbeat_bot.service.ledger_watch import PROBE_SECONDS, LedgerWatch
+from heartbeat_bot.service.life import PostLife
 from heartbeat_bot.service.link_retries import retry_links
-from heartbeat_bot.service.liveness import wait_for_page
-from heartbeat_bot.service.post_ledger import begun, needs_work, take_baseline
-from heartbeat_bot.service.report_log import record, report_post_errors
+from heartbeat_bot.service.post_ledger import needs_edit, needs_work, take_baseline
+from heartbeat_bot.service.report_log import report_post_errors
 from heartbeat_bot.service.watcher import watch_folder
+from heartbeat_bot.service.workers import Workers
 from heartbeat_bot.web.metrics import Metrics
 
 log = logging.getLogger("heartbeat_bot.service")
 
 WORKERS = 3
-# Waits a service asks for are sat out in the worker up to this long; longer ones are
-# left to the retry job, which frees the worker for other posts.
-MAX_INLINE_WAIT = 30.0
 RETRY_CHECK_SECONDS = 5.0
 SHUTDOWN_GRACE = 10.0
 
 
-class Service:
+class Service(Workers):
     """The long-running service around one announcer and one ledger."""
 
     def __init__(
@@ -71,6 +69,9 @@ class Service:
         self.clock = clock
         self.watch = LedgerWatch(ledger, alerts, self._resume)
         self.approvals = ApprovalGate(self.config.approval, ledger, announcer.enabled, clock=clock)
+        self.life = PostLife(ledger, alerts, app.repo, app.config.blog.git_path)
+        if app.config.sync.on_unpublish == "unlist":
+            self.life.editor = announcer.editor
         self.scheduler = AsyncIOScheduler(
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
@@ -99,6 +100,14 @@ class Service:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(signum, self.stop)
         self.scheduler.start()
+        # Armed before the first scan: a file landing at any moment from now on is seen.
+        armed = asyncio.Event()
+        changed = functools.partial(self.rescan, fetch=False)  # a clone changes by our fetches
+        deep = rules_for(self.config.blog).recursive  # subfolders and page bundles
+        self._spawn(
+            watch_folder(self.config.posts_dir, self.stopping, changed, armed, recursive=deep)
+        )
+        await armed.wait()
         await self.rescan(first=True, backfill_since=backfill_since)
         poll = self.config.blog.poll_interval
         self.scheduler.add_job(self.rescan, "interval", seconds=poll, id="rescan")
@@ -115,10 +124,6 @@ class Service:
                 self.retry_write_backs, "interval", seconds=poll, id="write-back"
             )
         self._spawn(self._heartbeat())
-        # A git clone changes only by our own fetches: what the watcher sees needs no other.
-        changed = functools.partial(self.rescan, fetch=False)
-        deep = rules_for(self.config.blog).recursive  # subfolders and page bundles
-        self._spawn(watch_folder(self.config.posts_dir, self.stopping, changed, recursive=deep))
         for _ in range(WORKERS):
             self._spawn(self._worker())
         log.info("watching %s (rescan every %s s)", self.config.posts_dir, poll)
@@ -176,6 +181,7 @@ class Service:
             except HeartbeatError as exc:
                 log.error("scan failed: %s", exc)
                 return
+            before = set(self.posts)  # the posts the previous scan left
             self.metrics.scan_succeeded(self.clock())
             self.items = list(result.items)
             self.metrics.set_problem_posts(sum(not isinstance(i, Post) for i in result.items))
@@ -191,9 +197,10 @@ class Service:
                     previous = self.by_path.get(item.path)
                     if previous is not None and previous != item.url:
                         self._forget(item.path)  # its URL changed: drop the old one's job
+                    if item.url not in self.posts:
+                        self.metrics.post_seen()  # a post, once: not each change of it
                     self.posts[item.url] = item
                     self.by_path[item.path] = item.url
-                    self.metrics.post_seen()
                     if not first:
                         log.info("post found: %s (%s)", item.slug, item.path.name)
             current = [p for p in result.items if isinstance(p, Post)]
@@ -202,8 +209,13 @@ class Service:
             elif not self.watch.usable:
                 return  # the posts are considered again once it is usable
             try:
+                settled = self.life.settled()  # by `resolve --same-as/--new`
+                await self.life.after_scan(current, changed, before, first=first)
+                if self.life.links_moved:  # into a renamed post: no need to wait for it
+                    self.life.links_moved = False
+                    self._spawn(self.retry_write_backs())
                 for post in current:
-                    if first or post.path in changed:
+                    if first or post.path in changed or post.url in settled:
                         self.consider(post)
             except LedgerUnusable as exc:
                 await self.watch.lost(exc)
@@ -217,6 +229,7 @@ class Service:
             self.metrics.git_fetched()
             try:
                 await asyncio.to_thread(self.app.refresh)
+                await self.life.fetched()
             except HeartbeatError as exc:
                 log.error("fetching the blog failed: %s", exc)
 
@@ -275,6 +288,8 @@ class Service:
         if state in HIDDEN_STATES or post.url in self.backfilling:
             return
         if not needs_work(self.ledger, post, self.announcer.enabled):
+            if state == "published" and needs_edit(self.ledger, post):
+                self.enqueue(post.url)  # announced already: its messages follow the change
             return
         if state == "scheduled":
             self.scheduler.add_job(
@@ -340,79 +355,3 @@ class Service:
         if last is not None and self.clock() - last > limit:
             log.error("no successful scan for %.0f s", self.clock() - last)
             await self.alerts.stall_alert(self.clock() - last)
-
-    # -- announcing -------------------------------------------------------------------
-
-    async def _worker(self) -> None:
-        while True:
-            await self.watch.wait_usable()  # posts stay queued while the ledger is unusable
-            url = await self.queue.get()
-            self.queued.discard(url)
-            self.backfilling.discard(url)
-            post = self.posts.get(url)
-            if post is None or self.stopping.is_set() or url in self.in_progress:
-                continue  # gone, stopping, or another worker has it (it will be re-queued)
-            self.in_progress.add(url)
-            task = asyncio.ensure_future(self._announce(post))
-            self._busy.add(task)
-            try:
-                await asyncio.shield(task)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # one bad post or a passing fault never stops the service
-                log.exception("%s: announcing failed unexpectedly", post.slug)
-            finally:
-                self._busy.discard(task)
-                self.in_progress.discard(url)
-
-    async def _announce(self, post: Post) -> None:
-        try:
-            await self._announce_now(post)
-        except LedgerUnusable as exc:
-            # Nothing was sent without its claim committed; it goes on once usable again.
-            await self.watch.lost(exc)
-
-    async def _announce_now(self, post: Post) -> None:
-        early = (post.published_at - datetime.now(UTC)).total_seconds()
-        if 0 < early < 5:  # a date job may fire a hair before the moment
-            await asyncio.sleep(early)
-        started = begun(self.ledger, post.url)  # a retry: its page was seen, or it was forced
-        if not started and not self._published(post.url):
-            # Turned back into a draft or moved to a later date since it was queued.
-            log.info("%s: no longer published; not announced", post.slug)
-            return
-        if self.config.blog.require_live and not started and post.url not in self.live:
-            # Wait for the page outside the workers, so one slow deploy holds up no one.
-            self._spawn(self._when_live(post))
-            return
-        self.live.discard(post.url)
-        if not started and not await self.approvals.admit(post):
-            return  # awaiting approval (queued again once approved), or rejected
-        try:
-            report = await self.announcer.announce(post, max_wait=MAX_INLINE_WAIT)
-        except LedgerUnusable:
-            raise
-        except HeartbeatError as exc:
-            log.error("%s: %s", post.slug, exc)
-            return
-        await record(report, self.metrics, self.alerts)
-
-    def _published(self, url: str) -> bool:
-        """Whether the post at ``url``, as last read, is published now."""
-        current = self.posts.get(url)
-        return current is not None and current.state(datetime.now(UTC)) == "published"
-
-    async def _when_live(self, post: Post) -> None:
-        if post.url in self.waiting_live:
-            return
-        self.waiting_live.add(post.url)
-        try:
-
-            def wanted() -> bool:  # deleted, or turned back into a draft: stop checking
-                return self._published(post.url)
-
-            if await wait_for_page(post, self.config.blog, self.stopping, self.alerts, wanted):
-                self.live.add(post.url)
-                self.enqueue(post.url)
-        finally:
-            self.waiting_live.discard(post.url)

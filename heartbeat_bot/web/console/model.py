@@ -135,10 +135,14 @@ def rows(
         if isinstance(item, Post):
             ledger_row = recorded.get(item.url)
             deliveries = ledger.deliveries(ledger_row.id) if ledger_row else []
-            state = "awaiting_approval" if item.url in awaiting else item.state(now)
+            state: str = item.state(now)
+            if ledger_row is not None and ledger_row.status != "active":
+                state = ledger_row.status  # held (a person decides) or unpublished
+            if item.url in awaiting:
+                state = "awaiting_approval"
             cells = _cells(deliveries, shown, zone)
             tags = {c.state for c in cells} & {"failed", "unknown", "waiting"}
-            if state in {"scheduled", "draft", "awaiting_approval"}:
+            if state in {"scheduled", "draft", "awaiting_approval", "held"}:
                 tags.add(state)
             if item.problems:
                 tags.add("problems")
