@@ -72,6 +72,7 @@ class HeartbeatBot:
             allowed_mentions=NO_PINGS,
             http_trace=answer_trace(record=False),  # bounded answers, no redirects
         )
+        self.client.event(self.on_interaction)  # the approval buttons
         self.tree = app_commands.CommandTree(self.client)
         self.tree.error(self._on_error)
         self._add_commands(discord.Object(id=self.guild_id))
@@ -82,6 +83,17 @@ class HeartbeatBot:
 
     async def close(self) -> None:
         await self.client.close()
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        from heartbeat_bot.bot.approvals import on_button
+
+        await on_button(self, interaction)
+
+    async def post_approval(self, channel_id: int, post: Post, post_id: int) -> str:
+        """Ask the staff channel about a waiting post (Approve / Reject buttons)."""
+        from heartbeat_bot.bot.approvals import post_preview
+
+        return await post_preview(self, channel_id, post, post_id)
 
     async def _sync(self) -> None:
         if self.sync_global:
@@ -129,6 +141,11 @@ class HeartbeatBot:
             if state != "published" and not force:
                 raise Refused(f"{found.slug} is {state}: not announced (use force to override).")
             only = None if channels == "all" else frozenset({channels})
+            if self.app.config.approval.mode == "required":  # a person announcing approves
+                from heartbeat_bot.app.approval import approve
+
+                who = f"{interaction.user.name} ({interaction.user.id})"
+                approve(self.ledger, found, who, "/announce")
             log.info(
                 "/announce %s (channels=%s, force=%s) by user %s",
                 found.slug,
@@ -196,6 +213,14 @@ class HeartbeatBot:
         await interaction.edit_original_response(content=report_text(report), view=None)
 
     # -- helpers -----------------------------------------------------------------------
+
+    def posts(self) -> list[Post]:
+        """The blog's posts as they are now."""
+        return self._posts()
+
+    def allowed(self, interaction: discord.Interaction, roles: set[int]) -> bool:
+        """Whether the member has one of ``roles`` here (Manage Server when none is set)."""
+        return self._allowed(interaction, roles)
 
     def _posts(self) -> list[Post]:
         result = self.source.rescan(self.app.config.blog)  # incremental: cheap

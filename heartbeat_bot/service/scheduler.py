@@ -24,11 +24,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from heartbeat_bot.announcer import Announcer
 from heartbeat_bot.app.application import App
-from heartbeat_bot.errors import HeartbeatError
+from heartbeat_bot.errors import HeartbeatError, PostError
 from heartbeat_bot.ledger import Ledger, LedgerUnusable
 from heartbeat_bot.models import HIDDEN_STATES, Post
 from heartbeat_bot.posts.engines import rules_for
 from heartbeat_bot.service.alerts import Alerts
+from heartbeat_bot.service.approvals import ApprovalGate
 from heartbeat_bot.service.ledger_watch import PROBE_SECONDS, LedgerWatch
 from heartbeat_bot.service.life import PostLife
 from heartbeat_bot.service.link_retries import retry_links
@@ -67,6 +68,7 @@ class Service(Workers):
         self.alerts = alerts
         self.clock = clock
         self.watch = LedgerWatch(ledger, alerts, self._resume)
+        self.approvals = ApprovalGate(self.config.approval, ledger, announcer.enabled, clock=clock)
         self.life = PostLife(ledger, alerts, app.repo, app.config.blog.git_path)
         if app.config.sync.on_unpublish == "unlist":
             self.life.editor = announcer.editor
@@ -75,6 +77,8 @@ class Service(Workers):
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
         self.posts: dict[str, Post] = {}
+        # Every post file of the latest scan, broken and held ones too (the console's list).
+        self.items: list[Post | PostError] = []
         self.by_path: dict[Path, str] = {}
         self.queue: asyncio.Queue[str] = asyncio.Queue()
         self.queued: set[str] = set()
@@ -111,6 +115,9 @@ class Service(Workers):
         poll = self.config.blog.poll_interval
         self.scheduler.add_job(self.rescan, "interval", seconds=poll, id="rescan")
         self.scheduler.add_job(self.retry_due, "interval", seconds=RETRY_CHECK_SECONDS, id="retry")
+        if self.approvals.required:
+            job = functools.partial(self.approvals.queue_approved, self)
+            self.scheduler.add_job(job, "interval", seconds=RETRY_CHECK_SECONDS, id="approvals")
         self.scheduler.add_job(self.check_stall, "interval", seconds=poll, id="stall")
         self.scheduler.add_job(
             self.watch.probe, "interval", seconds=PROBE_SECONDS, id="ledger-probe"
@@ -190,6 +197,7 @@ class Service(Workers):
             result, problems, current, fresh = scan
             before = set(self.posts)  # the posts the previous scan left
             self.metrics.scan_succeeded(self.clock())
+            self.items = list(result.items)  # what the console lists
             self.metrics.set_problem_posts(problems)
             self.alerts.scan_recovered()
             for error in result.errors_new:  # known before, broken or held now: dropped

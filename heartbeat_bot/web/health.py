@@ -1,4 +1,4 @@
-"""The service's small HTTP listener: ``/healthz``, ``/metrics`` and (later) GitHub webhooks.
+"""The service's HTTP listener: ``/healthz``, ``/metrics``, GitHub webhooks and the console.
 
 It runs on the service's own event loop (aiohttp), so it needs no thread and shares no
 state beyond the :class:`Metrics` it renders and the health checks it is given.
@@ -14,10 +14,14 @@ import time
 import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from heartbeat_bot.web.metrics import Metrics
+
+if TYPE_CHECKING:
+    from heartbeat_bot.web.console.app import Console
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +60,7 @@ class HealthServer:
         ledger_writable: Callable[[], bool],
         ledger_problem: Callable[[], str | None] | None = None,
         webhook: Webhook | None = None,
+        console: Console | None = None,
     ) -> None:
         self.host, self._requested_port = parse_address(address)
         self.metrics = metrics
@@ -63,6 +68,7 @@ class HealthServer:
         self._ledger_writable = ledger_writable
         self._ledger_problem = ledger_problem
         self._webhook = webhook
+        self._console = console
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
 
@@ -79,6 +85,8 @@ class HealthServer:
         app.router.add_get("/metrics", self._metrics)
         if self._webhook is not None:
             app.router.add_post("/webhooks/github", self._github)
+        if self._console is not None and self._console.enabled:
+            self._console.install(app)
         return app
 
     async def start(self) -> None:
@@ -96,6 +104,8 @@ class HealthServer:
         log.info("health server listening on port %d", self._port)
 
     async def stop(self) -> None:
+        if self._console is not None:
+            await self._console.close()
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
