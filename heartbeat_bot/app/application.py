@@ -115,18 +115,21 @@ class App:
                 continue  # changed since it was read: the next check sees it
         return cross_check(posts, bodies, rules_for(self.config.blog).site_url)
 
-    def find(self, ref: str) -> Post:
+    def find(self, ref: str, *, showing: bool = False) -> Post:
         """A post named by file path, slug or public URL; PostError/HeartbeatError otherwise.
 
         A file of the posts folder is read with all the others: a post that shares its
         slug with another is its DuplicatePost, not a Post. A file elsewhere is read alone.
+        ``showing`` (the post is only shown, never sent): the parse cache's index is
+        trusted when the folder lists the same files and the one found is unchanged
+        (:func:`~heartbeat_bot.sources.index_lookup.find_trusted`).
         """
         candidate = Path(ref)
         named = candidate.suffix in {".md", ".mdx", ".markdown"} and candidate.is_file()
         if named and not _in_folder(candidate, self.config.posts_dir):
             return self.source.load(candidate, self.config.blog)
         if not named:
-            indexed = self.source.lookup(ref, self.config.blog)
+            indexed = self.source.lookup(ref, self.config.blog, trusting=showing)
             if indexed is not None:
                 return indexed
         items = self.scan()

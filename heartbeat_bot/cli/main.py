@@ -394,7 +394,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
     from heartbeat_bot.app.application import App
 
     app = App.build(args.config, example=args.example)
-    post = app.find(args.post)
+    post = app.find(args.post, showing=True)
     rendered = app.render.render_all(post, app.comments_url(post))
     if args.json:
         from heartbeat_bot.cli.documents import document

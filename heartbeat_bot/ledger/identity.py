@@ -36,7 +36,7 @@ class Verdict:
 
 def gone_posts(ledger: Ledger, present_urls: Collection[str]) -> list[PostRow]:
     """Announced posts whose current URL is not on the blog now."""
-    return [row for row in ledger.announced_posts() if row.url not in present_urls]
+    return [ledger.post(i) for i, url in ledger.announced_urls() if url not in present_urls]
 
 
 def recognise(

@@ -120,6 +120,37 @@ class PostBook(Journal):
         ).fetchall()
         return [post_row(r) for r in rows]
 
+    # -- the whole table at once, for a scan of thousands of posts ------------------------
+
+    def known_urls(self) -> set[str]:
+        """Every URL :meth:`find_post` finds a post by: current ones and those posts had."""
+        rows = self._db.execute(
+            "SELECT url FROM posts UNION SELECT n.url FROM post_names n "
+            "JOIN posts p ON p.id = n.post_id"
+        ).fetchall()
+        return {row[0] for row in rows}
+
+    def quiet_urls(self) -> set[str]:
+        """Current URLs of the posts taken as baseline or held: nothing is sent or edited
+        for them, whatever their files say (one query)."""
+        rows = self._db.execute(
+            "SELECT url FROM posts WHERE baseline OR status = 'held'"
+        ).fetchall()
+        return {row[0] for row in rows}
+
+    def urls_with_status(self, status: PostStatus) -> set[str]:
+        rows = self._db.execute("SELECT url FROM posts WHERE status = ?", (status,)).fetchall()
+        return {row[0] for row in rows}
+
+    def announced_urls(self) -> list[tuple[int, str]]:
+        """(id, current URL) of :meth:`announced_posts`, in the same order (no row built)."""
+        rows = self._db.execute(
+            """SELECT p.id, p.url FROM posts p WHERE p.status != 'held' AND (p.baseline OR
+                 EXISTS (SELECT 1 FROM deliveries d WHERE d.post_id = p.id
+                  AND d.state IN ('done', 'sending', 'unknown'))) ORDER BY p.id"""
+        ).fetchall()
+        return [(int(row[0]), str(row[1])) for row in rows]
+
     def announced(self, post_id: int) -> bool:
         """Whether the post was sent anywhere, or taken as the first run's baseline."""
         row = self._db.execute(

@@ -141,7 +141,7 @@ class PostLife:
                 text = f"{row.slug} <{url}> was {note}; " + (said or "nothing to withdraw")
             log.warning("post unpublished: %s", text)
             await self.alerts.post_alert(url, "unpublished", text)
-        for url in live:
+        for url in sorted(live & self.ledger.urls_with_status("unpublished")):
             row = self.ledger.find_post(url)
             if row is not None and row.url == url and row.status == "unpublished":
                 self.ledger.set_status(row.id, "active")

@@ -16,6 +16,8 @@ log = logging.getLogger("heartbeat_bot.service")
 # The ledger marker of the first run (its moment): a stored marker, not "the ledger is
 # empty", so an emptied table never reads as a first run.
 BASELINE_KEY = "baseline"
+# Past this many posts, what the ledger says of them is read in one query, not one each.
+BULK = 20
 
 
 def take_baseline(
@@ -75,7 +77,12 @@ def identify_posts(
     Each is recorded (renamed in the ledger, or held) and returned with its verdict.
     ``renames``: new path -> old path, as git reported them since the last scanned commit.
     """
-    unknown = [p for p in posts if ledger.find_post(p.url) is None]
+    known = ledger.known_urls() if len(posts) > BULK else None  # one query, not one a post
+    unknown = [
+        p
+        for p in posts
+        if (p.url not in known if known is not None else ledger.find_post(p.url) is None)
+    ]
     if not unknown:
         return []
     gone = gone_posts(ledger, present)
@@ -118,3 +125,10 @@ def begun(ledger: Ledger, url: str) -> bool:
     halfway): what began is finished, rather than left due for ever."""
     row = ledger.find_post(url)
     return row is not None and any(d.state != "pending" for d in ledger.deliveries(row.id))
+
+
+def quiet_urls(ledger: Ledger) -> set[str]:
+    """URLs of the posts that neither :func:`needs_work` (without ``baseline``) nor
+    :func:`needs_edit` would ever pick, whatever their files say, in one query: posts
+    taken as baseline or held."""
+    return ledger.quiet_urls()

@@ -34,7 +34,7 @@ from heartbeat_bot.service.approvals import ApprovalGate
 from heartbeat_bot.service.ledger_watch import PROBE_SECONDS, LedgerWatch
 from heartbeat_bot.service.life import PostLife
 from heartbeat_bot.service.link_retries import retry_links
-from heartbeat_bot.service.post_ledger import needs_edit, needs_work, take_baseline
+from heartbeat_bot.service.post_ledger import needs_edit, needs_work, quiet_urls, take_baseline
 from heartbeat_bot.service.report_log import report_post_errors
 from heartbeat_bot.service.watcher import watch_folder
 from heartbeat_bot.service.workers import Workers
@@ -227,8 +227,10 @@ class Service(Workers):
                 if self.life.links_moved:  # into a renamed post: no need to wait for it
                     self.life.links_moved = False
                     self._spawn(self.retry_write_backs())
+                quiet = quiet_urls(self.ledger) if first else set()  # no job to drop yet
                 for post in fresh:
-                    self.consider(post)
+                    if post.url not in quiet:
+                        self.consider(post)
                 if settled and not first:
                     for post in current:
                         if post.url in settled and post.path not in changed:

@@ -20,8 +20,9 @@ from heartbeat_bot.models import Post
 from heartbeat_bot.posts import mark_duplicates, parse_post, read_frontmatter
 from heartbeat_bot.posts.engines import rules_for
 from heartbeat_bot.posts.place import Place
+from heartbeat_bot.sources.index_lookup import find_indexed, find_trusted
 from heartbeat_bot.sources.listing import Listed, list_posts, patch_listing
-from heartbeat_bot.sources.parse_cache import ParseCache, find_indexed, settings_key
+from heartbeat_bot.sources.parse_cache import ParseCache, settings_key
 from heartbeat_bot.sources.scan_result import Entry, ScanResult
 from heartbeat_bot.sources.sitedata import (
     UNREADABLE,
@@ -320,14 +321,19 @@ class FolderSource:
         removed = [previous[name].path for name in sorted(previous.keys() - current.keys())]
         return ScanResult(items, changed, removed, errors_new)
 
-    def lookup(self, ref: str, blog: BlogConfig) -> Post | None:
+    def lookup(self, ref: str, blog: BlogConfig, *, trusting: bool = False) -> Post | None:
         """The post ``ref`` names, from the parse cache's index without parsing anything
-        (:func:`~heartbeat_bot.sources.parse_cache.find_indexed`); None: ask :meth:`rescan`."""
+        (:mod:`~heartbeat_bot.sources.index_lookup`: with ``trusting``, only the found file
+        is checked when the folder lists the same names); None: ask :meth:`rescan`."""
         if self.cache is None or not ref.strip():
             return None
         with self._lock:
             self._use(blog)
             key = settings_key(self.posts_dir, blog, self.channels, self.authors(), self.tags())
+            if trusting and not self._recursive:
+                found = find_trusted(self.cache, key, self.posts_dir, ref)
+                if found is not None:
+                    return found
             return find_indexed(self.cache, key, self.posts_dir, self._listing, ref)
 
     def _patch(self, paths: Iterable[Path]) -> list[Listed] | None:

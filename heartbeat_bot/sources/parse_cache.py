@@ -30,7 +30,7 @@ import logging
 import os
 import pickle
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Protocol
@@ -46,7 +46,7 @@ log = logging.getLogger("heartbeat_bot.sources")
 
 # Bump when parse_post can give a different Post for the same bytes and settings.
 PARSER_VERSION = 1
-SCHEMA = "heartbeat-bot parse cache 1"
+SCHEMA = "heartbeat-bot parse cache 2"
 BUSY_TIMEOUT_S = 10.0
 _POST_FIELDS = tuple(field.name for field in fields(Post))[1:]  # all but the path
 
@@ -81,28 +81,6 @@ class Remembered(Protocol):
     def result(self) -> Post | PostError: ...
     @property
     def settled(self) -> bool: ...
-
-
-Listing = list[tuple[str, Stamp, bool, tuple[str, ...]]]
-
-
-def find_indexed(
-    cache: ParseCache, key: str, folder: Path, listing: Callable[[], Listing], ref: str
-) -> Post | None:
-    """The post ``ref`` names, from the cache's index, parsing nothing: only when the cache
-    holds every file ``listing()`` gives with its current stamp and bundle, settled (and not
-    a link), and no other post shares its public URL; None otherwise (then rescan)."""
-    known = cache.stamps(key)
-    if not known:
-        return None
-    listed = listing()
-    if len(listed) != len(known):
-        return None
-    for name, stamp, link, bundle in listed:
-        if link or known.get(name) != (stamp, bundle, True):
-            return None
-    found = cache.find(key, folder, ref)
-    return found[0] if found is not None and len(found) == 1 else None
 
 
 def settings_key(
@@ -193,6 +171,22 @@ class ParseCache:
             for name, size, mtime, inode, b, s in rows
         }
 
+    def names(self, key: str) -> set[str] | None:
+        """Every remembered file's path below the folder (nothing else is read)."""
+        rows = self._query("SELECT name FROM files WHERE key = ?", (key,))
+        return None if rows is None else {row[0] for row in rows}
+
+    def stamp_of(self, key: str, name: str) -> tuple[Stamp, tuple[str, ...], bool] | None:
+        """One remembered file's stamp, bundle files and whether it is settled."""
+        rows = self._query(
+            "SELECT size, mtime_ns, inode, bundle, settled FROM files WHERE key = ? AND name = ?",
+            (key, name),
+        )
+        if not rows:
+            return None
+        size, mtime, inode, bundle, settled = rows[0]
+        return (size, mtime, inode), _bundle(bundle), bool(settled)
+
     def find(self, key: str, folder: Path, ref: str) -> list[Post] | None:
         """The posts ``ref`` names, as :func:`heartbeat_bot.posts.find_post` would choose:
         the first of exact slug, slug in any case, public URL, file name or stem that
@@ -200,25 +194,31 @@ class ParseCache:
         ref = ref.strip()
         wanted = url_key(ref if "://" in ref else f"https://{ref}")
         name = Path(ref).name
-        tests: list[tuple[str, tuple[object, ...]]] = [
-            ("slug = ?", (ref,)),
-            ("slug_lower = ?", (ref.lower(),)),
-            ("url_key = ?", (json.dumps(wanted),)),
-            ("(file = ? OR stem = ?)", (name, name)),
+        # Each test names its index: without statistics SQLite would walk the primary key
+        # in name order instead (every row of the key).
+        tests: list[list[tuple[str, str, object]]] = [
+            [("by_slug", "slug", ref)],
+            [("by_slug_lower", "slug_lower", ref.lower())],
+            [("by_url", "url_key", json.dumps(wanted))],
+            [("by_file", "file", name), ("by_stem", "stem", name)],
         ]
-        for where, values in tests:
-            rows = self._query(
-                f"SELECT dup_key, name, result FROM files WHERE key = ? AND {where} "
-                "ORDER BY name LIMIT 1",
-                (key, *values),
-            )
-            if rows is None:
-                return None
+        for test in tests:
+            rows: list[tuple[Any, ...]] = []
+            for index, column, value in test:
+                found = self._query(
+                    f"SELECT dup_key, name, result FROM files INDEXED BY {index} "
+                    f"WHERE key = ? AND {column} = ? ORDER BY name LIMIT 1",
+                    (key, value),
+                )
+                if found is None:
+                    return None
+                rows = sorted(rows + found, key=lambda row: str(row[1]))
             if not rows:
                 continue
             dup_key, name, blob = rows[0]
             same = self._query(
-                "SELECT name, result FROM files WHERE key = ? AND dup_key = ? ORDER BY name",
+                "SELECT name, result FROM files INDEXED BY by_dup WHERE key = ? AND dup_key = ? "
+                "ORDER BY name",
                 (key, dup_key),
             )
             posts = [_decode(row[1], folder / row[0]) for row in same or [(name, blob)]]
@@ -323,12 +323,12 @@ class ParseCache:
                 db.execute("DROP TABLE IF EXISTS files")
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA,))
             db.execute(_CREATE_FILES)
-            db.execute("CREATE INDEX IF NOT EXISTS by_slug ON files (key, slug)")
-            db.execute("CREATE INDEX IF NOT EXISTS by_slug_lower ON files (key, slug_lower)")
-            db.execute("CREATE INDEX IF NOT EXISTS by_url ON files (key, url_key)")
-            db.execute("CREATE INDEX IF NOT EXISTS by_dup ON files (key, dup_key)")
-            db.execute("CREATE INDEX IF NOT EXISTS by_file ON files (key, file)")
-            db.execute("CREATE INDEX IF NOT EXISTS by_stem ON files (key, stem)")
+            db.execute("CREATE INDEX IF NOT EXISTS by_slug ON files (key, slug, name)")
+            db.execute("CREATE INDEX IF NOT EXISTS by_slug_lower ON files (key, slug_lower, name)")
+            db.execute("CREATE INDEX IF NOT EXISTS by_url ON files (key, url_key, name)")
+            db.execute("CREATE INDEX IF NOT EXISTS by_dup ON files (key, dup_key, name)")
+            db.execute("CREATE INDEX IF NOT EXISTS by_file ON files (key, file, name)")
+            db.execute("CREATE INDEX IF NOT EXISTS by_stem ON files (key, stem, name)")
             db.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(sqlite3.Error):
