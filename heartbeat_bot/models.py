@@ -15,7 +15,13 @@ PostState = Literal["published", "scheduled", "draft", "unlisted", "expired"]
 HIDDEN_STATES: frozenset[str] = frozenset({"draft", "unlisted", "expired"})
 
 
-@dataclass(frozen=True)
+# Values many posts share (channel sets, tag and author tuples, summary sources), kept once:
+# a blog of 50,000 posts holds one set of channels, not 50,000 equal ones.
+_SHARED: dict[object, object] = {}
+_SHARED_FIELDS = ("authors", "author_ids", "tags", "channels", "problems", "summary_source")
+
+
+@dataclass(frozen=True, slots=True)
 class Post:
     """One blog post, parsed and validated.
 
@@ -50,6 +56,11 @@ class Post:
     expires_at: datetime | None = None
     unlisted: bool = False
     summary_source: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in _SHARED_FIELDS:
+            value = getattr(self, name)
+            object.__setattr__(self, name, _SHARED.setdefault(value, value))
 
     def state(self, now: datetime) -> PostState:
         """Whether the post is a draft, unlisted, expired, due later, or live at ``now``."""

@@ -125,7 +125,7 @@ class PostBook(Journal):
     def known_urls(self) -> set[str]:
         """Every URL :meth:`find_post` finds a post by: current ones and those posts had."""
         rows = self._db.execute(
-            "SELECT url FROM posts UNION SELECT n.url FROM post_names n "
+            "SELECT url FROM posts UNION ALL SELECT n.url FROM post_names n "
             "JOIN posts p ON p.id = n.post_id"
         ).fetchall()
         return {row[0] for row in rows}

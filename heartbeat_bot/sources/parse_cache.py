@@ -143,15 +143,21 @@ class ParseCache:
         """Every file below ``folder`` remembered for ``key``; empty when the cache cannot
         be used."""
         found: dict[str, Cached] = {}
-        rows = self._query(
-            "SELECT name, bundle, size, mtime_ns, inode, digest, settled, result "
-            "FROM files WHERE key = ?",
-            (key,),
-        )
-        for name, bundle, size, mtime, inode, digest, settled, blob in rows or []:
-            path = folder / name
-            result = _decode(blob, path)
-            if result is not None:
+        with self._connect() as db:
+            if db is None:
+                return found
+            rows = db.execute(  # row by row: the results are not all held twice at once
+                "SELECT name, bundle, size, mtime_ns, inode, digest, settled, result "
+                "FROM files WHERE key = ?",
+                (key,),
+            )
+            for name, bundle, size, mtime, inode, digest, settled, blob in rows:
+                path = folder / name
+                result = _decode(blob, path)
+                if result is None:
+                    continue
+                if isinstance(result, Post) and result.content_hash == digest:
+                    digest = result.content_hash  # one string for both
                 stamp = (size, mtime, inode)
                 found[name] = Cached(
                     name, path, _bundle(bundle), stamp, digest, result, bool(settled)
