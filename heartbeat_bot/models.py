@@ -59,8 +59,7 @@ class Post:
 
     def __post_init__(self) -> None:
         for name in _SHARED_FIELDS:
-            value = getattr(self, name)
-            object.__setattr__(self, name, _SHARED.setdefault(value, value))
+            object.__setattr__(self, name, shared(getattr(self, name)))
 
     def state(self, now: datetime) -> PostState:
         """Whether the post is a draft, unlisted, expired, due later, or live at ``now``."""
@@ -92,3 +91,8 @@ class Sent:
 
     remote_id: str
     url: str | None = None
+
+
+def shared(value: Any) -> Any:
+    """The one kept copy of a value many posts hold (``value`` itself the first time)."""
+    return _SHARED.setdefault(value, value)

@@ -235,7 +235,7 @@ def test_watcher_paths_see_new_and_removed_files(tmp_path: Path, dvc_blog: BlogC
 
 
 def test_unreadable_row_is_a_miss(tmp_path: Path, dvc_blog: BlogConfig) -> None:
-    """A row whose stored result cannot be decoded is parsed again, not trusted."""
+    """A row whose stored result and head cannot be decoded is parsed again, not trusted."""
     posts = tmp_path / "posts"
     posts.mkdir()
     shutil.copy(DVC_POSTS / POSTS[0], posts / POSTS[0])
@@ -244,7 +244,7 @@ def test_unreadable_row_is_a_miss(tmp_path: Path, dvc_blog: BlogConfig) -> None:
     cache_file = tmp_path / "cache.sqlite3"
     FolderSource(posts, DVC_AUTHORS, cache=ParseCache(cache_file)).rescan(blog)
     with sqlite3.connect(cache_file) as db:
-        db.execute("UPDATE files SET result = x'00ff'")
+        db.execute("UPDATE files SET result = x'00ff', head = x'00ff'")
     scramble(posts / POSTS[0])
     items = FolderSource(posts, DVC_AUTHORS, cache=ParseCache(cache_file)).rescan(blog).items
     assert isinstance(items[0], PostError)
@@ -263,7 +263,7 @@ def test_cached_posts_equal_parsed_ones(tmp_path: Path, dvc_blog: BlogConfig) ->
     for path in posts.iterdir():
         scramble(path)
     cached = FolderSource(posts, DVC_AUTHORS, cache=cache).rescan(blog).items
-    assert [type(item) for item in cached] == [type(item) for item in parsed]
+    assert [isinstance(item, Post) for item in cached] == [isinstance(i, Post) for i in parsed]
     assert [i for i in cached if isinstance(i, Post)] == [i for i in parsed if isinstance(i, Post)]
     assert [str(i) for i in cached if isinstance(i, PostError)] == [
         str(i) for i in parsed if isinstance(i, PostError)

@@ -7,6 +7,7 @@ The only place that touches the files; parsing itself is :func:`heartbeat_bot.po
 from __future__ import annotations
 
 import errno
+import functools
 import hashlib
 import os
 import threading
@@ -357,7 +358,9 @@ class FolderSource:
             if not self._entries:
                 self._entries = {
                     name: Entry(c.path, c.bundle, c.stamp, c.digest, c.result, c.settled)
-                    for name, c in self.cache.load(key, self.posts_dir).items()
+                    for name, c in self.cache.load(
+                        key, self.posts_dir, functools.partial(self.load, blog=blog)
+                    ).items()
                 }
         return key
 

@@ -28,27 +28,32 @@ import hashlib
 import json
 import logging
 import os
-import pickle
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import unquote
 
 from heartbeat_bot import __version__
 from heartbeat_bot.config import BlogConfig
 from heartbeat_bot.errors import PostError
 from heartbeat_bot.models import Post
 from heartbeat_bot.posts.lookup import url_key
+from heartbeat_bot.sources.cache_rows import (
+    CREATE_FILES,
+    bundle_files,
+    decode,
+    decode_head,
+    encode,
+)
+from heartbeat_bot.sources.stored_post import PostStore, stored_post
 
 log = logging.getLogger("heartbeat_bot.sources")
 
 # Bump when parse_post can give a different Post for the same bytes and settings.
 PARSER_VERSION = 1
-SCHEMA = "heartbeat-bot parse cache 2"
+SCHEMA = "heartbeat-bot parse cache 3"
 BUSY_TIMEOUT_S = 10.0
-_POST_FIELDS = tuple(field.name for field in fields(Post))[1:]  # all but the path
 
 Stamp = tuple[int, int, int]  # size, mtime_ns, inode
 
@@ -139,28 +144,38 @@ class ParseCache:
 
     # -- reading ------------------------------------------------------------------------
 
-    def load(self, key: str, folder: Path) -> dict[str, Cached]:
+    def load(
+        self, key: str, folder: Path, reparse: Callable[[Path], Post] | None = None
+    ) -> dict[str, Cached]:
         """Every file below ``folder`` remembered for ``key``; empty when the cache cannot
-        be used."""
+        be used. With ``reparse`` (how to parse a file again), posts are
+        :class:`~heartbeat_bot.sources.stored_post.StoredPost`: their heads only, the rest
+        read on use."""
         found: dict[str, Cached] = {}
+        store = None if reparse is None else PostStore(self, key, folder, reparse)
         with self._connect() as db:
             if db is None:
                 return found
             rows = db.execute(  # row by row: the results are not all held twice at once
-                "SELECT name, bundle, size, mtime_ns, inode, digest, settled, result "
-                "FROM files WHERE key = ?",
-                (key,),
+                "SELECT name, bundle, size, mtime_ns, inode, digest, settled, "
+                "CASE WHEN head IS NULL OR ? THEN result END, head FROM files WHERE key = ?",
+                (store is None, key),
             )
-            for name, bundle, size, mtime, inode, digest, settled, blob in rows:
+            for name, bundle, size, mtime, inode, digest, settled, blob, head in rows:
                 path = folder / name
-                result = _decode(blob, path)
+                result: Post | PostError | None
+                if blob is None and store is not None:
+                    values = decode_head(head)
+                    result = None if values is None else stored_post(path, values, store)
+                else:
+                    result = decode(blob, path)
                 if result is None:
                     continue
                 if isinstance(result, Post) and result.content_hash == digest:
                     digest = result.content_hash  # one string for both
                 stamp = (size, mtime, inode)
                 found[name] = Cached(
-                    name, path, _bundle(bundle), stamp, digest, result, bool(settled)
+                    name, path, bundle_files(bundle), stamp, digest, result, bool(settled)
                 )
         return found
 
@@ -173,9 +188,14 @@ class ParseCache:
         if rows is None:
             return None
         return {
-            name: ((size, mtime, inode), _bundle(b), bool(s))
+            name: ((size, mtime, inode), bundle_files(b), bool(s))
             for name, size, mtime, inode, b, s in rows
         }
+
+    def result(self, key: str, name: str, folder: Path) -> Post | PostError | None:
+        """One remembered file's whole result; None when there is none (or it is unreadable)."""
+        rows = self._query("SELECT result FROM files WHERE key = ? AND name = ?", (key, name))
+        return decode(rows[0][0], folder / name) if rows else None
 
     def names(self, key: str) -> set[str] | None:
         """Every remembered file's path below the folder (nothing else is read)."""
@@ -191,7 +211,7 @@ class ParseCache:
         if not rows:
             return None
         size, mtime, inode, bundle, settled = rows[0]
-        return (size, mtime, inode), _bundle(bundle), bool(settled)
+        return (size, mtime, inode), bundle_files(bundle), bool(settled)
 
     def find(self, key: str, folder: Path, ref: str) -> list[Post] | None:
         """The posts ``ref`` names, as :func:`heartbeat_bot.posts.find_post` would choose:
@@ -227,7 +247,7 @@ class ParseCache:
                 "ORDER BY name",
                 (key, dup_key),
             )
-            posts = [_decode(row[1], folder / row[0]) for row in same or [(name, blob)]]
+            posts = [decode(row[1], folder / row[0]) for row in same or [(name, blob)]]
             if all(isinstance(post, Post) for post in posts):
                 return [post for post in posts if isinstance(post, Post)]
             return None
@@ -252,7 +272,7 @@ class ParseCache:
     def save(self, key: str, changed: Iterable[Cached], removed: Iterable[str]) -> None:
         """Remember ``changed`` for ``key``, forget ``removed``, in one transaction; rows
         of any other key are dropped (parsed with other settings)."""
-        rows = [_row(key, item) for item in changed]
+        rows = [encode(key, item) for item in changed]
         gone = [(key, name) for name in removed]
         with self._connect() as db:
             if db is None:
@@ -260,7 +280,8 @@ class ParseCache:
             db.execute("BEGIN IMMEDIATE")
             db.execute("DELETE FROM files WHERE key != ?", (key,))
             db.executemany(
-                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO files VALUES "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
             db.executemany("DELETE FROM files WHERE key = ? AND name = ?", gone)
@@ -328,7 +349,7 @@ class ParseCache:
                     log.warning("parse cache %s is of another version; rebuilding it", self.path)
                 db.execute("DROP TABLE IF EXISTS files")
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA,))
-            db.execute(_CREATE_FILES)
+            db.execute(CREATE_FILES)
             db.execute("CREATE INDEX IF NOT EXISTS by_slug ON files (key, slug, name)")
             db.execute("CREATE INDEX IF NOT EXISTS by_slug_lower ON files (key, slug_lower, name)")
             db.execute("CREATE INDEX IF NOT EXISTS by_url ON files (key, url_key, name)")
@@ -349,60 +370,3 @@ class ParseCache:
             with contextlib.suppress(FileNotFoundError):
                 Path(f"{self.path}{suffix}").unlink()
         return True
-
-
-_CREATE_FILES = """
-CREATE TABLE IF NOT EXISTS files (
-    key TEXT NOT NULL, name TEXT NOT NULL,
-    size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL,
-    settled INTEGER NOT NULL, digest TEXT, bundle TEXT NOT NULL,
-    slug TEXT, slug_lower TEXT, url_key TEXT, dup_key TEXT, file TEXT, stem TEXT,
-    result BLOB NOT NULL,
-    PRIMARY KEY (key, name)
-) WITHOUT ROWID
-"""
-
-
-def _row(key: str, item: Cached) -> tuple[object, ...]:
-    result = item.result
-    size, mtime, inode = item.stamp
-    if isinstance(result, Post):
-        # Its fields after the path, as a tuple: half the cost of loading a pickled Post.
-        values = tuple(getattr(result, name) for name in _POST_FIELDS)
-        blob = pickle.dumps(("post", values), protocol=pickle.HIGHEST_PROTOCOL)
-        slug, lower = result.slug, result.slug.lower()
-        url = json.dumps(url_key(result.url))
-        dup: str | None = unquote(result.url).rstrip("/")
-        file, stem = result.path.name, result.path.stem
-    else:  # an exception's pickle keeps only its message: store what rebuilds it
-        record = ("error", str(result.path), result.message, result.field)
-        blob = pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
-        slug = lower = url = dup = file = stem = None  # type: ignore[assignment]
-    bundle = json.dumps(list(item.bundle))
-    settled = int(item.settled)
-    head = (key, item.name, size, mtime, inode, settled, item.digest, bundle)
-    return (*head, slug, lower, url, dup, file, stem, blob)
-
-
-def _bundle(text: str) -> tuple[str, ...]:
-    return () if text == "[]" else tuple(json.loads(text))
-
-
-def _decode(blob: object, path: Path) -> Post | PostError | None:
-    """A stored result for the file at ``path``, or None for a row that cannot be decoded
-    (it is parsed again)."""
-    if not isinstance(blob, bytes):
-        return None
-    try:
-        value = pickle.loads(blob)
-    except Exception:  # a damaged or foreign row: a miss, never trusted
-        return None
-    if isinstance(value, tuple) and len(value) == 2 and value[0] == "post":
-        try:
-            return Post(path, *value[1])
-        except TypeError:  # fields of another model: a miss
-            return None
-    if isinstance(value, tuple) and len(value) == 4 and value[0] == "error":
-        _, _stored, message, field = value
-        return PostError(path, message, field=field)
-    return None

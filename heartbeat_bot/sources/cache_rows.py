@@ -1,0 +1,124 @@
+"""Pure: how the parse cache stores one file's result in a row, and reads it back.
+
+A post is stored twice over: whole (``result``: its fields after the path, pickled as a
+tuple, half the cost of loading a pickled Post) and as its ``head``, the few fields
+scheduling reads (:data:`HEAD_FIELDS`), so a source can keep thousands of posts in memory
+as :class:`~heartbeat_bot.sources.stored_post.StoredPost` and read the rest of one only
+when it is shown or sent.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+from dataclasses import fields
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import unquote
+
+from heartbeat_bot.errors import PostError
+from heartbeat_bot.models import Post
+from heartbeat_bot.posts.lookup import url_key
+
+POST_FIELDS = tuple(field.name for field in fields(Post))[1:]  # all but the path
+# What a post keeps in memory once it is in the cache (the rest is read on use).
+HEAD_FIELDS = (
+    "slug",
+    "url",
+    "date",
+    "published_at",
+    "draft",
+    "channels",
+    "content_hash",
+    "expires_at",
+    "unlisted",
+    "author_ids",
+)
+
+CREATE_FILES = """
+CREATE TABLE IF NOT EXISTS files (
+    key TEXT NOT NULL, name TEXT NOT NULL,
+    size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL,
+    settled INTEGER NOT NULL, digest TEXT, bundle TEXT NOT NULL,
+    slug TEXT, slug_lower TEXT, url_key TEXT, dup_key TEXT, file TEXT, stem TEXT,
+    result BLOB NOT NULL, head BLOB,
+    PRIMARY KEY (key, name)
+) WITHOUT ROWID
+"""
+
+
+class Item(Protocol):
+    """One file's record to be stored (the cache's own ``Cached``)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def bundle(self) -> tuple[str, ...]: ...
+    @property
+    def stamp(self) -> tuple[int, int, int]: ...
+    @property
+    def digest(self) -> str | None: ...
+    @property
+    def result(self) -> Post | PostError: ...
+    @property
+    def settled(self) -> bool: ...
+
+
+def encode(key: str, item: Item) -> tuple[object, ...]:
+    """The row of ``item`` under the settings ``key``, in the table's column order."""
+    result = item.result
+    size, mtime, inode = item.stamp
+    head: bytes | None = None
+    if isinstance(result, Post):
+        values = tuple(getattr(result, name) for name in POST_FIELDS)
+        blob = pickle.dumps(("post", values), protocol=pickle.HIGHEST_PROTOCOL)
+        first = tuple(getattr(result, name) for name in HEAD_FIELDS)
+        head = pickle.dumps(first, protocol=pickle.HIGHEST_PROTOCOL)
+        slug, lower = result.slug, result.slug.lower()
+        url = json.dumps(url_key(result.url))
+        dup: str | None = unquote(result.url).rstrip("/")
+        file, stem = result.path.name, result.path.stem
+    else:  # an exception's pickle keeps only its message: store what rebuilds it
+        record = ("error", str(result.path), result.message, result.field)
+        blob = pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
+        slug = lower = url = dup = file = stem = None  # type: ignore[assignment]
+    bundle = json.dumps(list(item.bundle))
+    settled = int(item.settled)
+    start = (key, item.name, size, mtime, inode, settled, item.digest, bundle)
+    return (*start, slug, lower, url, dup, file, stem, blob, head)
+
+
+def bundle_files(text: str) -> tuple[str, ...]:
+    return () if text == "[]" else tuple(json.loads(text))
+
+
+def decode(blob: object, path: Path) -> Post | PostError | None:
+    """A stored result for the file at ``path``, or None for a row that cannot be decoded
+    (it is parsed again)."""
+    value = _unpickle(blob)
+    if isinstance(value, tuple) and len(value) == 2 and value[0] == "post":
+        try:
+            return Post(path, *value[1])
+        except TypeError:  # fields of another model: a miss
+            return None
+    if isinstance(value, tuple) and len(value) == 4 and value[0] == "error":
+        _, _stored, message, field = value
+        return PostError(path, message, field=field)
+    return None
+
+
+def decode_head(blob: object) -> tuple[Any, ...] | None:
+    """A post's :data:`HEAD_FIELDS` values, or None for a head that cannot be read."""
+    value = _unpickle(blob)
+    if isinstance(value, tuple) and len(value) == len(HEAD_FIELDS):
+        return value
+    return None
+
+
+def _unpickle(blob: object) -> object:
+    if not isinstance(blob, bytes):
+        return None
+    try:
+        return pickle.loads(blob)
+    except Exception:  # a damaged or foreign row: a miss, never trusted
+        return None

@@ -1,0 +1,73 @@
+"""Posts taken from the parse cache hold only what scheduling reads; the rest is read from
+the cache when asked for, or from the file when the cache row cannot give it."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+from heartbeat_bot.config import BlogConfig
+from heartbeat_bot.models import Post
+from heartbeat_bot.sources.cache_rows import HEAD_FIELDS
+from heartbeat_bot.sources.folder import FolderSource
+from heartbeat_bot.sources.parse_cache import ParseCache
+from heartbeat_bot.sources.stored_post import StoredPost
+from tests.conftest import DVC_AUTHORS, DVC_POSTS
+from tests.test_parse_cache import POSTS, scramble, settle
+
+
+def cached_twice(tmp_path: Path, blog: BlogConfig) -> tuple[list[Post], list[Post], Path]:
+    """The posts of a first rescan (parsed) and of a second source over the same cache."""
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    for name in POSTS:
+        shutil.copy(DVC_POSTS / name, posts / name)
+        settle(posts / name)
+    blog = blog.model_copy(update={"posts_dir": posts})
+    cache_file = tmp_path / "cache.sqlite3"
+    first = FolderSource(posts, DVC_AUTHORS, cache=ParseCache(cache_file)).rescan(blog).items
+    second = FolderSource(posts, DVC_AUTHORS, cache=ParseCache(cache_file)).rescan(blog).items
+    parsed = [item for item in first if isinstance(item, Post)]
+    stored = [item for item in second if isinstance(item, Post)]
+    return parsed, stored, cache_file
+
+
+def test_stored_posts_hold_only_their_head(tmp_path: Path, dvc_blog: BlogConfig) -> None:
+    """Taken from the cache, a post holds its head fields, not its title or summary."""
+    parsed, stored, _ = cached_twice(tmp_path, dvc_blog)
+    assert stored and all(isinstance(post, StoredPost) for post in stored)
+    for post, twin in zip(stored, parsed, strict=True):
+        for name in HEAD_FIELDS:
+            assert object.__getattribute__(post, name) == getattr(twin, name)
+        for name in ("title", "description_long", "tags"):
+            try:
+                object.__getattribute__(post, name)
+            except AttributeError:
+                continue
+            raise AssertionError(f"{name} is held in memory")
+
+
+def test_other_fields_come_from_the_cache(tmp_path: Path, dvc_blog: BlogConfig) -> None:
+    """Asked for, the other fields are those parsed (the files scrambled: not read), and a
+    stored post equals, and hashes as, its parsed twin."""
+    parsed, stored, _ = cached_twice(tmp_path, dvc_blog)
+    for post in stored:
+        scramble(post.path)
+    for post, twin in zip(stored, parsed, strict=True):
+        assert (post.title, post.description_long, post.tags) == (
+            twin.title,
+            twin.description_long,
+            twin.tags,
+        )
+        assert post == twin and twin == post and hash(post) == hash(twin)
+        assert post.summary() == twin.summary()
+
+
+def test_an_unusable_row_reads_the_file(tmp_path: Path, dvc_blog: BlogConfig) -> None:
+    """When the cache row can no longer give a stored post's fields (damaged, or rewritten
+    for other content), they are parsed from the file again."""
+    parsed, stored, cache_file = cached_twice(tmp_path, dvc_blog)
+    with sqlite3.connect(cache_file) as db:
+        db.execute("UPDATE files SET result = x'00ff'")
+    assert [post.title for post in stored] == [twin.title for twin in parsed]
