@@ -36,7 +36,9 @@ class Verdict:
 
 def gone_posts(ledger: Ledger, present_urls: Collection[str]) -> list[PostRow]:
     """Announced posts whose current URL is not on the blog now."""
-    return [ledger.post(i) for i, url in ledger.announced_urls() if url not in present_urls]
+    # Every recorded URL is read (one light query), the few not on the blog then checked.
+    missing = [ledger.post(i) for i, url in ledger.post_urls() if url not in present_urls]
+    return [row for row in missing if row.status != "held" and ledger.announced(row.id)]
 
 
 def recognise(

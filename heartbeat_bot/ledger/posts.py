@@ -142,13 +142,9 @@ class PostBook(Journal):
         rows = self._db.execute("SELECT url FROM posts WHERE status = ?", (status,)).fetchall()
         return {row[0] for row in rows}
 
-    def announced_urls(self) -> list[tuple[int, str]]:
-        """(id, current URL) of :meth:`announced_posts`, in the same order (no row built)."""
-        rows = self._db.execute(
-            """SELECT p.id, p.url FROM posts p WHERE p.status != 'held' AND (p.baseline OR
-                 EXISTS (SELECT 1 FROM deliveries d WHERE d.post_id = p.id
-                  AND d.state IN ('done', 'sending', 'unknown'))) ORDER BY p.id"""
-        ).fetchall()
+    def post_urls(self) -> list[tuple[int, str]]:
+        """(id, current URL) of every recorded post, by id (no row built)."""
+        rows = self._db.execute("SELECT id, url FROM posts ORDER BY id").fetchall()
         return [(int(row[0]), str(row[1])) for row in rows]
 
     def announced(self, post_id: int) -> bool:

@@ -70,12 +70,12 @@ class PostLife:
     ) -> None:
         """Record renamed and held posts, and announced posts gone, before any is considered."""
         now = datetime.now(UTC)
-        present = {p.url for p in current if p.state(now) != "draft"}
+        present = {p.url for p in current if not p.draft}  # state "draft" is just this
         if first:
             gone_now: Collection[str] = {row.url for row in gone_posts(self.ledger, present)}
         else:
             gone_now = set(before) - present
-        fresh = [p for p in current if (first or p.path in changed) and p.state(now) != "draft"]
+        fresh = [p for p in current if (first or p.path in changed) and not p.draft]
         found = identify_posts(
             self.ledger, fresh, present=present, gone_now=gone_now, renames=self.renames
         )
@@ -123,7 +123,7 @@ class PostLife:
     async def _unpublished(
         self, current: Sequence[Post], gone_now: Collection[str], now: datetime
     ) -> None:
-        drafts = {p.url for p in current if p.state(now) == "draft"}
+        drafts = {p.url for p in current if p.draft}
         live = {p.url for p in current} - drafts
         for url in sorted(set(gone_now) | drafts):
             row = self.ledger.find_post(url)

@@ -36,6 +36,7 @@ from heartbeat_bot.service.life import PostLife
 from heartbeat_bot.service.link_retries import retry_links
 from heartbeat_bot.service.post_ledger import needs_edit, needs_work, quiet_urls, take_baseline
 from heartbeat_bot.service.report_log import report_post_errors
+from heartbeat_bot.service.settle import settle_memory
 from heartbeat_bot.service.watcher import watch_folder
 from heartbeat_bot.service.workers import Workers
 from heartbeat_bot.sources.scan_result import ScanResult
@@ -113,6 +114,7 @@ class Service(Workers):
         )
         await armed.wait()
         await self.rescan(first=True, backfill_since=backfill_since)
+        settle_memory()
         poll = self.config.blog.poll_interval
         self.scheduler.add_job(self.rescan, "interval", seconds=poll, id="rescan")
         self.scheduler.add_job(self.retry_due, "interval", seconds=RETRY_CHECK_SECONDS, id="retry")
