@@ -2,9 +2,10 @@
 
 A post is stored twice over: whole (``result``: its fields after the path, pickled as a
 tuple, half the cost of loading a pickled Post) and as its ``head``, the few fields
-scheduling reads (:data:`HEAD_FIELDS`), so a source can keep thousands of posts in memory
-as :class:`~heartbeat_bot.sources.stored_post.StoredPost` and read the rest of one only
-when it is shown or sent.
+scheduling reads (:data:`HEAD_FIELDS`), stored before the result so that reading a head
+does not read the pages a long result spills onto. A source can so keep thousands of
+posts in memory as :class:`~heartbeat_bot.sources.stored_post.StoredPost` and read the
+rest of one only when it is shown or sent.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ CREATE TABLE IF NOT EXISTS files (
     size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL,
     settled INTEGER NOT NULL, digest TEXT, bundle TEXT NOT NULL,
     slug TEXT, slug_lower TEXT, url_key TEXT, dup_key TEXT, file TEXT, stem TEXT,
-    result BLOB NOT NULL, head BLOB,
+    head BLOB, result BLOB NOT NULL,
     PRIMARY KEY (key, name)
 ) WITHOUT ROWID
 """
@@ -85,7 +86,7 @@ def encode(key: str, item: Item) -> tuple[object, ...]:
     bundle = json.dumps(list(item.bundle))
     settled = int(item.settled)
     start = (key, item.name, size, mtime, inode, settled, item.digest, bundle)
-    return (*start, slug, lower, url, dup, file, stem, blob, head)
+    return (*start, slug, lower, url, dup, file, stem, head, blob)
 
 
 def bundle_files(text: str) -> tuple[str, ...]:

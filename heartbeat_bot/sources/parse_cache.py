@@ -52,7 +52,7 @@ log = logging.getLogger("heartbeat_bot.sources")
 
 # Bump when parse_post can give a different Post for the same bytes and settings.
 PARSER_VERSION = 1
-SCHEMA = "heartbeat-bot parse cache 3"
+SCHEMA = "heartbeat-bot parse cache 4"
 BUSY_TIMEOUT_S = 10.0
 
 Stamp = tuple[int, int, int]  # size, mtime_ns, inode
