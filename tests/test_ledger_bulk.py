@@ -1,0 +1,58 @@
+"""The ledger's whole-table reads a scan of many posts uses give, in one query each, what
+asking post by post gives (real SQLite file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from heartbeat_bot.ledger import Ledger
+from heartbeat_bot.ledger.identity import gone_posts
+from heartbeat_bot.service.post_ledger import needs_edit, needs_work
+from tests.test_ledger import make_post
+from tests.test_ledger_identity import announced, renamed
+
+ENABLED = ("discord",)
+
+
+def filled(path: Path) -> Ledger:
+    """Posts in every standing: baseline, announced, renamed, held, unpublished, new."""
+    ledger = Ledger(path)
+    ledger.mark_baseline(make_post("base"))
+    announced(ledger, make_post("sent"))
+    old = announced(ledger, make_post("old-name"))
+    ledger.rename_post(old, renamed(make_post("old-name"), "new-name"), "renamed")
+    ledger.hold_post(make_post("held"), old, "may be new-name")
+    gone = announced(ledger, make_post("gone"))
+    ledger.set_status(gone, "unpublished", "deleted")
+    ledger.upsert_post(make_post("fresh"))
+    return ledger
+
+
+def test_bulk_reads_match_post_by_post(tmp_path: Path) -> None:
+    """Known URLs, quiet posts (never picked by needs_work or needs_edit) and statuses
+    read in bulk agree with find_post, needs_work and needs_edit post by post."""
+    with filled(tmp_path / "ledger.sqlite3") as ledger:
+        slugs = ("base", "sent", "old-name", "new-name", "held", "gone", "fresh", "never")
+        urls = {slug: f"https://blog.example/{slug}" for slug in slugs}
+        known = ledger.known_urls()
+        assert {u for u in urls.values() if ledger.find_post(u) is not None} == (
+            known & set(urls.values())
+        )
+        assert "https://blog.example/old-name" in known  # a name it had
+        quiet = ledger.quiet_urls()
+        for slug, url in urls.items():
+            post = renamed(make_post(slug), slug)
+            if url in quiet:
+                assert not needs_work(ledger, post, ENABLED) and not needs_edit(ledger, post)
+        assert quiet == {urls["base"], urls["held"]}
+        assert ledger.urls_with_status("unpublished") == {urls["gone"]}
+        assert [url for _, url in ledger.post_urls()] == [row.url for row in ledger.posts()]
+
+
+def test_gone_posts_are_the_announced_ones_missing(tmp_path: Path) -> None:
+    """Gone posts: announced (or baseline), not held, and not on the blog, in id order."""
+    with filled(tmp_path / "ledger.sqlite3") as ledger:
+        present = {"https://blog.example/sent", "https://blog.example/fresh"}
+        expected = [row for row in ledger.announced_posts() if row.url not in present]
+        assert gone_posts(ledger, present) == expected
+        assert {row.slug for row in expected} == {"base", "new-name", "gone"}
