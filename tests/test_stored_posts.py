@@ -12,7 +12,7 @@ from heartbeat_bot.models import Post
 from heartbeat_bot.sources.cache_rows import HEAD_FIELDS
 from heartbeat_bot.sources.folder import FolderSource
 from heartbeat_bot.sources.parse_cache import ParseCache
-from heartbeat_bot.sources.stored_post import StoredPost
+from heartbeat_bot.sources.stored_post import StoredPost, whole
 from tests.conftest import DVC_AUTHORS, DVC_POSTS
 from tests.test_parse_cache import POSTS, scramble, settle
 
@@ -71,3 +71,15 @@ def test_an_unusable_row_reads_the_file(tmp_path: Path, dvc_blog: BlogConfig) ->
     with sqlite3.connect(cache_file) as db:
         db.execute("UPDATE files SET result = x'00ff'")
     assert [post.title for post in stored] == [twin.title for twin in parsed]
+
+
+def test_whole_reads_every_stored_post_in_one_pass(tmp_path: Path, dvc_blog: BlogConfig) -> None:
+    """``whole`` gives each post with every field (files scrambled: from the cache), the
+    parsed ones as they are, and falls back to the file for a row that cannot give it."""
+    parsed, stored, cache_file = cached_twice(tmp_path, dvc_blog)
+    given = list(whole([*stored[1:], parsed[0]]))
+    assert not any(isinstance(post, StoredPost) for post in given)
+    assert sorted(given, key=lambda p: p.path) == sorted(parsed, key=lambda p: p.path)
+    with sqlite3.connect(cache_file) as db:
+        db.execute("UPDATE files SET result = x'00ff'")
+    assert [post.title for post in whole(stored)] == [twin.title for twin in parsed]

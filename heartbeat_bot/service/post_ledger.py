@@ -10,6 +10,7 @@ from heartbeat_bot.ledger import Ledger
 from heartbeat_bot.ledger.identity import Verdict, apply, gone_posts, recognise
 from heartbeat_bot.ledger.posts import shown_hash
 from heartbeat_bot.models import Post
+from heartbeat_bot.sources.stored_post import whole
 
 log = logging.getLogger("heartbeat_bot.service")
 
@@ -34,9 +35,8 @@ def take_baseline(
     backfill = [p for p in published if backfill_since and p.date >= backfill_since]
     if ledger.get_meta(BASELINE_KEY) is None:
         with ledger.transaction():  # one commit for thousands of posts
-            for post in published:
-                if post not in backfill:
-                    ledger.mark_baseline(post)
+            for post in whole(p for p in published if p not in backfill):
+                ledger.mark_baseline(post)
             ledger.set_meta(BASELINE_KEY, now.isoformat())
         log.info(
             "first run: %d published posts recorded as baseline; nothing sent for them",

@@ -197,6 +197,14 @@ class ParseCache:
         rows = self._query("SELECT result FROM files WHERE key = ? AND name = ?", (key, name))
         return decode(rows[0][0], folder / name) if rows else None
 
+    def results(self, key: str, folder: Path) -> Iterator[tuple[str, Post | PostError | None]]:
+        """Every remembered file's name and whole result, one row at a time."""
+        with self._connect() as db:
+            if db is None:
+                return
+            for name, blob in db.execute("SELECT name, result FROM files WHERE key = ?", (key,)):
+                yield name, decode(blob, folder / name)
+
     def names(self, key: str) -> set[str] | None:
         """Every remembered file's path below the folder (nothing else is read)."""
         rows = self._query("SELECT name FROM files WHERE key = ?", (key,))

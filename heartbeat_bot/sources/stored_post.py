@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -90,3 +90,26 @@ def stored_post(path: Path, head: tuple[Any, ...], store: PostStore) -> StoredPo
         setter(post, name, shared(value) if name in _SHARED_HEAD else value)
     setter(post, "_store", store)
     return post
+
+
+def whole(posts: Iterable[Post]) -> Iterator[Post]:
+    """``posts`` with every field held, in no set order: the stored ones read back from
+    their cache in one pass (for thousands of posts at once, not one query each)."""
+    waiting: dict[PostStore, dict[str, StoredPost]] = {}
+    for post in posts:
+        if isinstance(post, StoredPost):
+            store: PostStore = object.__getattribute__(post, "_store")
+            name = post.path.relative_to(store.folder).as_posix()
+            waiting.setdefault(store, {})[name] = post
+        else:
+            yield post
+    for store, stored in waiting.items():
+        for name, found in store.cache.results(store.key, store.folder):
+            wanted = stored.pop(name, None)
+            if wanted is None:
+                continue
+            if isinstance(found, Post) and found.content_hash == wanted.content_hash:
+                yield found
+            else:
+                yield store.full(wanted)
+        yield from (store.full(left) for left in stored.values())  # rows gone meanwhile
