@@ -29,6 +29,7 @@ from heartbeat_bot.render.templates import check_template
 from heartbeat_bot.sources.folder import FolderSource
 from heartbeat_bot.sources.git import GitAuth, GitRepo
 from heartbeat_bot.sources.parse_cache import ParseCache, cache_path
+from heartbeat_bot.sources.stored_post import whole
 from heartbeat_bot.sources.writeback import FileWriteBack
 
 
@@ -101,8 +102,11 @@ class App:
             self.repo.sync()
 
     def scan(self) -> list[Post | PostError]:
-        """Every post file's Post or PostError; files the parse cache knows are not parsed."""
-        return self.source.rescan(self.config.blog).items
+        """Every post file's Post or PostError, each post whole (to be listed or checked);
+        files the parse cache knows are not parsed, their posts read back in one pass."""
+        items = self.source.rescan(self.config.blog).items
+        read = {post.path: post for post in whole(i for i in items if isinstance(i, Post))}
+        return [read[item.path] if isinstance(item, Post) else item for item in items]
 
     def link_mismatches(self, items: list[Post | PostError]) -> list[LinkMismatch]:
         """Links between the blog's posts that are not the URLs computed for their targets."""
@@ -132,7 +136,7 @@ class App:
             indexed = self.source.lookup(ref, self.config.blog, trusting=showing)
             if indexed is not None:
                 return indexed
-        items = self.scan()
+        items = self.source.rescan(self.config.blog).items  # found by slug, URL or path
         if named:
             wanted = candidate.resolve()
             for item in items:
