@@ -182,6 +182,16 @@ class App:
         with Ledger(self.config.state_path) as ledger:
             return {row.url: row for row in ledger.posts()}
 
+    def awaiting_approval(self) -> frozenset[str]:
+        """The URLs of the posts waiting for a person's decision (``[approval]``)."""
+        if not self.config.state_path.exists():
+            return frozenset()
+        from heartbeat_bot.app.approval import awaiting
+        from heartbeat_bot.ledger import Ledger
+
+        with Ledger(self.config.state_path) as ledger:
+            return awaiting(ledger)
+
     def baseline_urls(self) -> set[str]:
         """Posts the first ``run`` found already published (it never announces them)."""
         if not self.config.state_path.exists():

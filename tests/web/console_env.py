@@ -26,6 +26,7 @@ from tests.service.test_service import Running, wait_for
 PASSWORD = "correct horse battery staple"
 OTHER = ("alice", "another long passphrase")
 PUBLISHED = ("2020-03-11-march-20-dvc-heartbeat.md", "2020-04-06-april-20-dvc-heartbeat.md")
+SLUGS = ("march-20-dvc-heartbeat", "april-20-dvc-heartbeat")
 # Computed once: scrypt is slow on purpose.
 HASHES = {"admin": hash_password(PASSWORD), OTHER[0]: hash_password(OTHER[1])}
 
