@@ -141,11 +141,6 @@ class HeartbeatBot:
             if state != "published" and not force:
                 raise Refused(f"{found.slug} is {state}: not announced (use force to override).")
             only = None if channels == "all" else frozenset({channels})
-            if self.app.config.approval.mode == "required":  # a person announcing approves
-                from heartbeat_bot.app.approval import approve
-
-                who = f"{interaction.user.name} ({interaction.user.id})"
-                approve(self.ledger, found, who, "/announce")
             log.info(
                 "/announce %s (channels=%s, force=%s) by user %s",
                 found.slug,
@@ -157,6 +152,7 @@ class HeartbeatBot:
                 await self._confirm_force(interaction, found, only)
                 return
             await interaction.response.defer(ephemeral=True, thinking=True)
+            self._approve(interaction, found)
             report = await self.announcer.announce(found, only=only, max_wait=10.0)
             await interaction.followup.send(
                 report_text(report), ephemeral=True, allowed_mentions=NO_PINGS
@@ -209,10 +205,19 @@ class HeartbeatBot:
             await interaction.edit_original_response(content="Not sent.", view=None)
             return
         log.info("/announce --force %s confirmed by user %s", post.slug, interaction.user.id)
+        self._approve(interaction, post)
         report = await self.announcer.announce(post, only=only, force=True, max_wait=10.0)
         await interaction.edit_original_response(content=report_text(report), view=None)
 
     # -- helpers -----------------------------------------------------------------------
+
+    def _approve(self, interaction: discord.Interaction, post: Post) -> None:
+        """A person announcing a post approves it (once they have confirmed, if asked)."""
+        if self.app.config.approval.mode == "required":
+            from heartbeat_bot.app.approval import approve
+
+            who = f"{interaction.user.name} ({interaction.user.id})"
+            approve(self.ledger, post, who, "/announce")
 
     def posts(self) -> list[Post]:
         """The blog's posts as they are now."""
