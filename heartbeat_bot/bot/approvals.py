@@ -16,6 +16,7 @@ import discord
 
 from heartbeat_bot.app.approval import approve, reject
 from heartbeat_bot.channels import registry
+from heartbeat_bot.ledger import ApprovalRow
 from heartbeat_bot.models import Post
 
 if TYPE_CHECKING:
@@ -64,6 +65,12 @@ async def post_preview(bot: HeartbeatBot, channel_id: int, post: Post, post_id: 
     return str(message.id)
 
 
+def _current(asked: ApprovalRow, interaction: discord.Interaction) -> bool:
+    """Whether the button pressed sits on the preview of the request now waiting."""
+    message = interaction.message
+    return asked.message_id is None or (message is not None and str(message.id) == asked.message_id)
+
+
 async def on_button(bot: HeartbeatBot, interaction: discord.Interaction) -> None:
     """Decide on a post when its Approve or Reject button is pressed (if allowed)."""
     if interaction.type != discord.InteractionType.component:
@@ -79,6 +86,18 @@ async def on_button(bot: HeartbeatBot, interaction: discord.Interaction) -> None
         await interaction.response.send_message(
             "Sorry, only the roles allowed to /announce may decide.",
             ephemeral=True,
+            allowed_mentions=NO_PINGS,
+        )
+        return
+    asked = bot.ledger.approval(post_id)
+    if asked is None or (asked.state == "awaiting" and not _current(asked, interaction)):
+        # Withdrawn (the post was no longer due) or asked again since: not this preview.
+        log.info(
+            "approval button %s for post %s by user %s: preview out of date", verb, post_id, user.id
+        )
+        await interaction.response.edit_message(
+            content="This preview is out of date: nothing was decided.",
+            view=None,
             allowed_mentions=NO_PINGS,
         )
         return

@@ -80,7 +80,11 @@ class ApprovalGate:
             url = self.ledger.post(row.post_id).url
             post = posts.get(url)
             if post is None or post.state(now) != "published":
-                continue  # gone, or not due (approved ahead, or a draft again): not yet
+                # Gone, or not due (approved ahead; a draft, or dated later, again). A
+                # request is withdrawn: asked again, with a new preview, once it is due.
+                if row.state == "awaiting" and self.ledger.withdraw_approval(row.post_id):
+                    log.info("%s: no longer due; its approval request is withdrawn", url)
+                continue
             if row.state == "awaiting" and row.message_id is None:
                 await self._notify(post, row.post_id)
             if row.state == "awaiting":

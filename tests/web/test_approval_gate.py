@@ -94,8 +94,11 @@ def test_a_post_approved_ahead_is_not_queued_before_its_moment(tmp_path: Path) -
         assert asyncio.run(ahead.sweep({later.url: later})) == [later.url]
 
 
-def test_a_post_made_a_draft_while_waiting_does_not_time_out(tmp_path: Path) -> None:
-    """A waiting post turned back into a draft is neither sent nor skipped by the timeout."""
+def test_a_post_made_a_draft_while_waiting_is_asked_about_again_when_due(
+    tmp_path: Path,
+) -> None:
+    """A waiting post turned back into a draft is neither sent nor skipped by the timeout:
+    its request is withdrawn, and made again (its timeout counted anew) once it is due."""
     clock = Clock(START)
     post = make_post()
     with Ledger(tmp_path / "l.sqlite3", clock=clock) as ledger:
@@ -104,8 +107,14 @@ def test_a_post_made_a_draft_while_waiting_does_not_time_out(tmp_path: Path) -> 
         clock.now += 10
         draft: Post = dataclasses.replace(post, draft=True)
         assert asyncio.run(sending.sweep({post.url: draft})) == []
-        row = ledger.approval(ledger.upsert_post(post))
-        assert row is not None and row.state == "awaiting"
+        post_id = ledger.upsert_post(post)
+        assert ledger.approval(post_id) is None
+        clock.now += 100
+        assert asyncio.run(sending.admit(post)) is False
+        row = ledger.approval(post_id)
+        assert row is not None and (row.state, row.requested_at) == ("awaiting", START + 110)
+        clock.now += 6
+        assert asyncio.run(sending.sweep({post.url: post})) == [post.url]
 
 
 def test_the_timeout_loses_to_a_person_who_approved_meanwhile(tmp_path: Path) -> None:
