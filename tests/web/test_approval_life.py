@@ -3,6 +3,7 @@ stops being due while it waits (its old preview in the staff channel then decide
 
 from __future__ import annotations
 
+import re
 import signal
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from tests.announce_env import Blog
 from tests.service.test_service import Running, wait_for
 from tests.test_cli_delivery import cli
 from tests.test_json_documents import validated
-from tests.web.console_env import PUBLISHED, SLUGS, login, start
+from tests.web.console_env import PUBLISHED, SLUGS, ConsoleService, csrf, login, origin, start
 from tests.web.test_approval import sent_for
 
 CHANNELS = ("discourse", "discord", "twitter")
@@ -70,32 +71,13 @@ def test_a_post_made_a_draft_while_waiting_is_asked_about_again(tmp_path: Path) 
         text = path.read_text(encoding="utf-8")
 
         def previews() -> list[dict[str, object]]:
-            return [
-                m
-                for m in sandbox.discord.messages
-                if "waits for approval" in str(m["content"]) and "March" in str(m["content"])
-            ]
+            return staff_previews(sandbox, "March")
 
         def announced() -> list[dict[str, object]]:
-            return [
-                m
-                for m in sandbox.discord.messages
-                if m["via"] == "webhook" and "March" in str(m["embeds"])
-            ]
+            return announcements(sandbox, "March")
 
         def press(message: dict[str, object]) -> None:
-            found = sandbox.discord.find_message(str(message["id"]), None)
-            assert found is not None
-            ids = [c["custom_id"] for row in found["components"] for c in row["components"]]
-            approve_id = next(i for i in ids if i.startswith("heartbeat:approve:"))
-            sandbox.gateway.send_interaction(
-                "",
-                user_id=511,
-                roles=(announcer,),
-                kind=3,
-                custom_id=approve_id,
-                message_id=str(message["id"]),
-            )
+            press_approve(sandbox, announcer, message)
 
         try:
             wait_for(lambda: len(previews()) == 1, what="the preview")
@@ -130,5 +112,105 @@ def test_a_post_made_a_draft_while_waiting_is_asked_about_again(tmp_path: Path) 
             )
             assert service.approvals()[SLUGS[0]][1:] == ("user511 (511)", "discord")
             assert len(announced()) == 1
+        finally:
+            assert service.running.stop() == 0, service.log()
+
+
+EDITED = "title: March ’20 DVC❤️Heartbeat, edited\n"
+
+
+def edit_title(root: Path) -> None:
+    path = root / "posts" / PUBLISHED[0]
+    text = path.read_text(encoding="utf-8")
+    path.write_text(re.sub(r"^title: .*\n", EDITED, text, count=1, flags=re.M), encoding="utf-8")
+
+
+def staff_previews(sandbox: Sandbox, word: str) -> list[dict[str, object]]:
+    """The bot's approval previews in the staff channel that name ``word``."""
+    return [
+        m
+        for m in sandbox.discord.messages
+        if "waits for approval" in str(m["content"]) and word in str(m["content"])
+    ]
+
+
+def announcements(sandbox: Sandbox, word: str) -> list[dict[str, object]]:
+    """The Discord announcements (webhook messages) whose embeds name ``word``."""
+    return [
+        m for m in sandbox.discord.messages if m["via"] == "webhook" and word in str(m["embeds"])
+    ]
+
+
+def press_approve(sandbox: Sandbox, role: int, message: dict[str, object]) -> str:
+    """Press the Approve button of ``message`` as a member with ``role``; the
+    interaction's id."""
+    found = sandbox.discord.find_message(str(message["id"]), None)
+    assert found is not None
+    ids = [c["custom_id"] for row in found["components"] for c in row["components"]]
+    approve_id = next(i for i in ids if i.startswith("heartbeat:approve:"))
+    return sandbox.gateway.send_interaction(
+        "", user_id=511, roles=(role,), kind=3, custom_id=approve_id, message_id=str(message["id"])
+    )
+
+
+def test_an_approve_from_a_page_opened_before_an_edit_decides_nothing(
+    waiting: ConsoleService,
+) -> None:
+    """A person approves what the post's page showed them: after the post is edited, that
+    page's Approve is refused with a note; the page as it is now approves, and the edited
+    post goes out."""
+    slug = SLUGS[0]
+    with httpx.Client(base_url=waiting.base) as client:
+        assert login(client).status_code == 303
+        page = client.get(f"/posts/{slug}").text
+        token, seen = csrf(page), field(page, "seen")
+        edit_title(waiting.root)
+        wait_for(lambda: "edited" in client.get(f"/posts/{slug}").text, what="the edit read")
+        action = f"/posts/{slug}/approval/approve"
+        stale = client.post(action, data={"csrf": token, "seen": seen}, headers=origin(client))
+        note = client.get(stale.headers["location"]).text
+        assert "changed since you opened its page" in note
+        assert waiting.approvals()[slug][0] == "awaiting"
+        now = client.get(f"/posts/{slug}").text
+        fresh = {"csrf": csrf(now), "seen": field(now, "seen")}
+        assert fresh["seen"] != seen
+        assert client.post(action, data=fresh, headers=origin(client)).status_code == 303
+    wait_for(lambda: announcements(waiting.sandbox, "edited") != [], what="the edited post")
+    assert waiting.approvals()[slug][:2] == ("approved", "admin")
+    assert len(announcements(waiting.sandbox, "March")) == 1
+
+
+def field(html: str, name: str) -> str:
+    found = re.search(rf'name="{name}" value="([^"]+)"', html)
+    assert found, html[:500]
+    return found.group(1)
+
+
+def test_approve_on_a_preview_of_an_earlier_version_posts_a_new_one(tmp_path: Path) -> None:
+    """Approve pressed on a preview made before the post was edited decides nothing: the
+    old preview says so and a new one follows, whose Approve sends the edited post once."""
+    with Sandbox(rate_limit_wait=0.2) as sandbox:
+        announcer = sandbox.discord.roles["Announcer"]
+        staff = sandbox.credentials.discord_channel_id
+        service = start(
+            tmp_path,
+            sandbox,
+            approval={"mode": "required", "discord_channel_id": staff},
+            discord={"allowed_role_ids": [announcer], "gateway_url": sandbox.discord_gateway_url},
+        )
+        try:
+            wait_for(lambda: len(staff_previews(sandbox, "March")) == 1, what="the preview")
+            first = staff_previews(sandbox, "March")[0]
+            edit_title(tmp_path)
+            # The bot reads the posts again at each press: the edit is seen at once.
+            pressed = press_approve(sandbox, announcer, first)
+            wait_for(lambda: len(staff_previews(sandbox, "edited")) == 1, what="a new preview")
+            assert service.approvals()[SLUGS[0]][0] == "awaiting"
+            assert "the post changed since its preview" in service.log()
+            assert "out of date" in str(sandbox.gateway.replies(pressed))
+            press_approve(sandbox, announcer, staff_previews(sandbox, "edited")[0])
+            wait_for(lambda: announcements(sandbox, "edited") != [], what="the edited post")
+            assert service.approvals()[SLUGS[0]][1:] == ("user511 (511)", "discord")
+            assert len(announcements(sandbox, "March")) == 1
         finally:
             assert service.running.stop() == 0, service.log()

@@ -18,7 +18,7 @@ from heartbeat_bot.app.approval import approve, reject
 from heartbeat_bot.config.urls import check_http_url
 from heartbeat_bot.errors import HeartbeatError
 from heartbeat_bot.models import Post
-from heartbeat_bot.web.console.pages import find
+from heartbeat_bot.web.console.pages import find, seen
 from heartbeat_bot.web.console.security import safe_next
 from heartbeat_bot.web.console.sessions import Session
 
@@ -111,6 +111,12 @@ async def decide(
     verb = request.match_info["decision"]
     who, where = session.user or "?", console.address(request)
     ledger = console.source.ledger
+    if verb == "approve" and data.get("seen", seen(post)) != seen(post):
+        session.notes.append(
+            f"{post.slug} changed since you opened its page: check its previews and approve again."
+        )
+        log.info("console: approve %s by %s from %s: the post changed since", post.slug, who, where)
+        return _back(request, data, post.slug)
     if verb == "approve":
         decision = approve(ledger, post, who, "console")
     elif verb == "reject":
