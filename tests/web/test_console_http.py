@@ -56,15 +56,19 @@ def test_pages_need_a_login_but_health_metrics_and_webhook_do_not(console: Conso
 
 
 def test_headers_and_cookie_are_strict(console: ConsoleService) -> None:
-    """Pages carry a strict CSP and the usual headers; the cookie is HttpOnly and Strict."""
+    """Pages, errors and redirects carry a strict CSP and the usual headers; the cookie is
+    HttpOnly and Strict."""
     with httpx.Client(base_url=console.base) as client:
+        for answer in (client.get("/"), client.get("/changes"), client.get("/static/nope.js")):
+            assert "default-src 'none'" in answer.headers["content-security-policy"], answer
+            assert answer.headers["x-frame-options"] == "DENY"
         page = client.get("/login")
         assert page.status_code == 200
         cookie = page.headers["set-cookie"]
         assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
         assert "Secure" not in cookie  # plain http on loopback
         assert login(client).status_code == 303
-        for path in ("/login", "/", "/static/console.js"):
+        for path in ("/login", "/", "/static/console.js", "/posts/no-such-post", "/?q=x"):
             headers = client.get(path).headers
             csp = headers["content-security-policy"]
             assert "default-src 'none'" in csp and "script-src 'self'" in csp
