@@ -214,3 +214,23 @@ def test_approve_on_a_preview_of_an_earlier_version_posts_a_new_one(tmp_path: Pa
             assert len(announcements(sandbox, "March")) == 1
         finally:
             assert service.running.stop() == 0, service.log()
+
+
+def test_announce_now_on_a_rejected_post_says_so_and_sends_nothing(
+    waiting: ConsoleService,
+) -> None:
+    """ "Announce now" on a post someone rejected tells who did, and sends nothing."""
+    slug = SLUGS[1]
+    config = str(waiting.root / "heartbeat.toml")
+    assert cli("--config", config, "reject", slug).returncode == 0
+    with httpx.Client(base_url=waiting.base) as client:
+        assert login(client).status_code == 303
+        token = csrf(client.get(f"/posts/{slug}").text)
+        answer = client.post(
+            f"/posts/{slug}/announce", data={"csrf": token}, headers=origin(client)
+        )
+        note = client.get(answer.headers["location"]).text
+    assert "was rejected by " in note and "not announced" in note
+    assert "Announcing" not in note
+    assert waiting.approvals()[slug][0] == "rejected"
+    assert {s for (p, _), s in waiting.pairs().items() if p == slug} == {"skipped"}

@@ -60,7 +60,13 @@ async def announce(
         return _back(request, data, post.slug)
     log.info("console: announce %s by %s from %s", post.slug, who, where)
     if console.config.approval.mode == "required":  # a person announcing it approves it
-        approve(console.source.ledger, post, who, "console")
+        decision = approve(console.source.ledger, post, who, "console")
+        if not decision.approved:
+            session.notes.append(
+                f"{post.slug} was {decision.describe()}: not announced (its pairs are "
+                "skipped; `heartbeat-bot announce --force` sends it anyway)."
+            )
+            return _back(request, data, post.slug)
     _start(console, post, None, who)
     session.notes.append(f"Announcing {post.slug}: the states below update as it goes.")
     return _back(request, data, post.slug)
