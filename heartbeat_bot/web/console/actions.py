@@ -63,8 +63,7 @@ async def announce(
         decision = approve(console.source.ledger, post, who, "console")
         if not decision.approved:
             session.notes.append(
-                f"{post.slug} was {decision.describe()}: not announced (its pairs are "
-                "skipped; `heartbeat-bot announce --force` sends it anyway)."
+                f"{post.slug} was {decision.describe()}: not announced (its pairs are skipped)."
             )
             return _back(request, data, post.slug)
     _start(console, post, None, who)
