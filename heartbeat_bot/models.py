@@ -41,6 +41,8 @@ class Post:
     channels: frozenset[Channel]
     content_hash: str
     problems: tuple[str, ...] = ()
+    updated_at: datetime | None = None
+    """When the post was last changed, where its source says (a feed entry's ``updated``)."""
 
     def state(self, now: datetime) -> PostState:
         """Whether the post is a draft, due later, or live at ``now``."""

@@ -21,6 +21,7 @@ from heartbeat_bot.models import Post
 from heartbeat_bot.posts import find_post
 from heartbeat_bot.render import RenderSettings
 from heartbeat_bot.render.templates import Templates, check_template
+from heartbeat_bot.sources.feed import FeedSource
 from heartbeat_bot.sources.folder import FolderSource
 from heartbeat_bot.sources.git import GitAuth, GitRepo
 from heartbeat_bot.sources.writeback import FileWriteBack
@@ -57,7 +58,7 @@ class App:
     """What a command needs: settings, the post source and the renderers."""
 
     config: Config
-    source: FolderSource
+    source: FolderSource | FeedSource
     render: RenderSettings
 
     repo: GitRepo | None = None
@@ -72,7 +73,9 @@ class App:
         repo = git_repo(config)
         if repo is not None:
             repo.sync()  # posts are read from the branch tip
-        source = FolderSource(config.posts_dir, config.authors_dir)
+        source: FolderSource | FeedSource = FolderSource(config.posts_dir, config.authors_dir)
+        if config.blog.feed_url is not None:
+            source = feed_source(config)
         render = RenderSettings.from_config(config, load_templates(config))
         return cls(config, source, render, repo)
 
@@ -84,12 +87,20 @@ class App:
     def scan(self) -> list[Post | PostError]:
         return self.source.scan(self.config.blog)
 
+    @property
+    def feed(self) -> FeedSource | None:
+        """The blog's feed, for a blog that publishes one (``blog.feed_url``)."""
+        return self.source if isinstance(self.source, FeedSource) else None
+
     def find(self, ref: str) -> Post:
         """A post named by file path, slug or public URL; PostError/HeartbeatError otherwise.
 
         A file of the posts folder is read with all the others: a post that shares its
         slug with another is its DuplicatePost, not a Post. A file elsewhere is read alone.
+        A feed's entry is named by its link, its id (guid) or its slug.
         """
+        if isinstance(self.source, FeedSource):
+            return self._find_entry(self.source, ref)
         candidate = Path(ref)
         named = candidate.suffix in {".md", ".mdx", ".markdown"} and candidate.is_file()
         if named and not _in_folder(candidate, self.config.posts_dir):
@@ -113,6 +124,26 @@ class App:
                 "a slug or the post's public URL; `heartbeat-bot list` shows them)"
             )
         return found
+
+    @property
+    def origin(self) -> str:
+        """Where the posts are read from: the posts folder, or the feed's URL."""
+        return (
+            self.source.posts_dir
+            if isinstance(self.source, FeedSource)
+            else str(self.config.posts_dir)
+        )
+
+    def _find_entry(self, feed: FeedSource, ref: str) -> Post:
+        found = feed.find(self.scan(), ref)
+        if isinstance(found, PostError):
+            raise found
+        if found is None:
+            raise HeartbeatError(
+                f"no entry of the feed {feed.posts_dir} matches {ref!r} (give its link, its id "
+                "or its slug; `heartbeat-bot list` shows them)"
+            )
+        return feed.with_og_image(found)
 
     def write_back(self) -> WriteBack | None:
         """Where a new topic's URL is recorded, by ``blog.write_back``."""
@@ -150,6 +181,19 @@ class App:
 def _in_folder(path: Path, folder: Path) -> bool:
     """Whether ``path`` is directly in ``folder`` (both as they are, links not followed)."""
     return path.absolute().parent.resolve() == folder.resolve()
+
+
+def feed_source(config: Config) -> FeedSource:
+    """The source reading ``blog.feed_url``."""
+    from heartbeat_bot import __version__
+
+    assert config.blog.feed_url is not None
+    return FeedSource(
+        config.blog.feed_url,
+        timeout=config.blog.feed_timeout,
+        fetch_og_image=config.blog.fetch_og_image,
+        agent=f"heartbeat-bot/{__version__}",
+    )
 
 
 def git_repo(config: Config) -> GitRepo | None:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import field_validator
 
 from heartbeat_bot.config.fields import (
+    FeedSeconds,
     LongWaitSeconds,
     PollSeconds,
     Section,
@@ -21,7 +22,7 @@ from heartbeat_bot.config.fields import (
     check_person_name,
     show,
 )
-from heartbeat_bot.config.urls import check_git_remote, check_url_pattern
+from heartbeat_bot.config.urls import check_git_remote, check_http_url, check_url_pattern
 
 
 class BlogConfig(Section):
@@ -49,6 +50,10 @@ class BlogConfig(Section):
     poll_interval: PollSeconds = 60.0
     require_live: bool = False
     live_timeout: LongWaitSeconds = 1800.0
+    # A blog that publishes a feed (RSS, Atom or JSON Feed) instead of files.
+    feed_url: str | None = None
+    feed_timeout: FeedSeconds = 30.0
+    fetch_og_image: bool = False
 
     @field_validator("post_url")
     @classmethod
@@ -83,6 +88,11 @@ class BlogConfig(Section):
     def _site_name(cls, value: str) -> str:
         check_one_line(value)
         return value
+
+    @field_validator("feed_url")
+    @classmethod
+    def _feed_url(cls, value: str | None) -> str | None:
+        return None if value is None else check_http_url(value, credentials=None)
 
     @field_validator("git_url")
     @classmethod

@@ -40,11 +40,18 @@ class ServiceConfig(Section):
     http: str = "127.0.0.1:8080"
     backfill_interval: WaitSeconds = 60.0
     max_attempts: Attempts = 8
+    # The external URL at which `http` is reachable (for WebSub pushes); optional.
+    public_url: str | None = None
 
     @field_validator("http")
     @classmethod
     def _host_port(cls, value: str) -> str:
         return check_listen_address(value)
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        return None if value is None else check_http_url(value, base=True)
 
 
 class AlertsConfig(Section):

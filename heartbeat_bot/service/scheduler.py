@@ -29,12 +29,14 @@ from heartbeat_bot.errors import HeartbeatError
 from heartbeat_bot.ledger import Ledger, LedgerUnusable
 from heartbeat_bot.models import Post
 from heartbeat_bot.service.alerts import Alerts
+from heartbeat_bot.service.feed_watch import FeedWatch
 from heartbeat_bot.service.ledger_watch import PROBE_SECONDS, LedgerWatch
 from heartbeat_bot.service.link_retries import retry_links
 from heartbeat_bot.service.liveness import wait_for_page
 from heartbeat_bot.service.post_ledger import begun, needs_work, take_baseline
 from heartbeat_bot.service.report_log import record, report_post_errors
 from heartbeat_bot.service.watcher import watch_folder
+from heartbeat_bot.sources.folder import ScanResult
 from heartbeat_bot.web.metrics import Metrics
 
 log = logging.getLogger("heartbeat_bot.service")
@@ -85,6 +87,12 @@ class Service:
         self._tasks: set[asyncio.Task[None]] = set()
         self._busy: set[asyncio.Task[None]] = set()
         self._scanning = asyncio.Lock()
+        # A blog that publishes a feed is polled through this (set by whoever builds the
+        # service, with the HTTP client); None for post files.
+        self.feed: FeedWatch | None = None
+        # The first scan that succeeds takes the baseline, even if the very first failed.
+        self._baseline_pending = True
+        self._backfill_since: date | None = None
 
     # -- life cycle -------------------------------------------------------------------
 
@@ -94,9 +102,13 @@ class Service:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(signum, self.stop)
         self.scheduler.start()
+        self._backfill_since = backfill_since
         await self.rescan(first=True, backfill_since=backfill_since)
         poll = self.config.blog.poll_interval
-        self.scheduler.add_job(self.rescan, "interval", seconds=poll, id="rescan")
+        # A feed is polled with jitter (a tenth of the interval), so many services never
+        # ask one server in step.
+        jitter = poll / 10 if self.feed is not None else None
+        self.scheduler.add_job(self.rescan, "interval", seconds=poll, id="rescan", jitter=jitter)
         self.scheduler.add_job(self.retry_due, "interval", seconds=RETRY_CHECK_SECONDS, id="retry")
         self.scheduler.add_job(self.check_stall, "interval", seconds=poll, id="stall")
         self.scheduler.add_job(
@@ -107,12 +119,13 @@ class Service:
                 self.retry_write_backs, "interval", seconds=poll, id="write-back"
             )
         self._spawn(self._heartbeat())
-        # A git clone changes only by our own fetches: what the watcher sees needs no other.
-        changed = functools.partial(self.rescan, fetch=False)
-        self._spawn(watch_folder(self.config.posts_dir, self.stopping, changed))
+        if self.feed is None:
+            # A git clone changes only by our own fetches: what the watcher sees needs no other.
+            changed = functools.partial(self.rescan, fetch=False)
+            self._spawn(watch_folder(self.config.posts_dir, self.stopping, changed))
         for _ in range(WORKERS):
             self._spawn(self._worker())
-        log.info("watching %s (rescan every %s s)", self.config.posts_dir, poll)
+        log.info("watching %s (rescan every %s s)", self.app.origin, poll)
         await self.stopping.wait()
         await self._shutdown()
         return 0
@@ -136,6 +149,10 @@ class Service:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.alerts.flush(force=True)
         log.info("stopped")
+
+    def spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        """Run ``coroutine`` beside the service's loop (cancelled when it stops)."""
+        self._spawn(coroutine)
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coroutine)
@@ -162,41 +179,65 @@ class Service:
         async with self._scanning:
             if self.app.repo is not None and fetch:
                 await self._fetch()
-            try:
-                result = self.app.source.rescan(self.config.blog)
-            except HeartbeatError as exc:
-                log.error("scan failed: %s", exc)
-                return
-            self.metrics.scan_succeeded(self.clock())
-            self.metrics.set_problem_posts(sum(not isinstance(i, Post) for i in result.items))
-            self.alerts.scan_recovered()
-            for error in result.errors_new:  # known before, broken or held now: dropped
-                self._forget(error.path, note=None)
-            await report_post_errors(result.errors_new, self.alerts)
-            for path in result.removed:
-                self._forget(path)
-            changed = set(result.changed)
-            for item in result.items:
-                if isinstance(item, Post) and (first or item.path in changed):
-                    previous = self.by_path.get(item.path)
-                    if previous is not None and previous != item.url:
-                        self._forget(item.path)  # its URL changed: drop the old one's job
-                    self.posts[item.url] = item
-                    self.by_path[item.path] = item.url
-                    self.metrics.post_seen()
-                    if not first:
-                        log.info("post found: %s (%s)", item.slug, item.path.name)
-            current = [p for p in result.items if isinstance(p, Post)]
-            if first:  # at start-up an unusable ledger ends `run` (exit 2)
-                self._first_run(current, backfill_since)
-            elif not self.watch.usable:
-                return  # the posts are considered again once it is usable
-            try:
-                for post in current:
-                    if first or post.path in changed:
-                        self.consider(post)
-            except LedgerUnusable as exc:
-                await self.watch.lost(exc)
+            if self._baseline_pending:  # the first scans failed: this one is the first
+                first, backfill_since = True, self._backfill_since
+            if self.feed is not None:
+                polled = await self.feed.poll(first=first)
+                if polled is None:
+                    return  # failed (reported once) or paused (Retry-After)
+                result = polled
+            else:
+                try:
+                    result = self.app.source.rescan(self.config.blog)
+                except HeartbeatError as exc:
+                    log.error("scan failed: %s", exc)
+                    return
+            await self._take(result, first=first, backfill_since=backfill_since)
+
+    async def on_feed_push(self, body: bytes, content_type: str | None) -> None:
+        """A WebSub push: its entries, taken at once as a poll's would be."""
+        if self.feed is None or self.stopping.is_set():
+            return
+        async with self._scanning:
+            if self._baseline_pending:
+                return  # no baseline yet: the next poll takes it
+            result = await self.feed.push(body, content_type)
+            if result is not None:
+                await self._take(result, first=False, backfill_since=None)
+
+    async def _take(self, result: ScanResult, *, first: bool, backfill_since: date | None) -> None:
+        """Decide, per post of a scan's result, what to do now."""
+        self.metrics.scan_succeeded(self.clock())
+        self.metrics.set_problem_posts(sum(not isinstance(i, Post) for i in result.items))
+        self.alerts.scan_recovered()
+        for error in result.errors_new:  # known before, broken or held now: dropped
+            self._forget(error.path, note=None)
+        await report_post_errors(result.errors_new, self.alerts)
+        for path in result.removed:
+            self._forget(path)
+        changed = set(result.changed)
+        for item in result.items:
+            if isinstance(item, Post) and (first or item.path in changed):
+                previous = self.by_path.get(item.path)
+                if previous is not None and previous != item.url:
+                    self._forget(item.path)  # its URL changed: drop the old one's job
+                self.posts[item.url] = item
+                self.by_path[item.path] = item.url
+                self.metrics.post_seen()
+                if not first:
+                    log.info("post found: %s (%s)", item.slug, item.path.name)
+        current = [p for p in result.items if isinstance(p, Post)]
+        if first:  # at start-up an unusable ledger ends `run` (exit 2)
+            self._first_run(current, backfill_since)
+            self._baseline_pending = False
+        elif not self.watch.usable:
+            return  # the posts are considered again once it is usable
+        try:
+            for post in current:
+                if first or post.path in changed:
+                    self.consider(post)
+        except LedgerUnusable as exc:
+            await self.watch.lost(exc)
 
     async def _fetch(self) -> None:
         """Bring the clone to the branch tip (in a thread: git may take a while)."""
@@ -325,6 +366,8 @@ class Service:
             await self.watch.lost(exc)
 
     async def check_stall(self) -> None:
+        if self.feed is not None and self.feed.reported is not None:
+            return  # the feed's outage was reported already, once
         last = self.metrics.last_scan
         limit = 3 * self.config.blog.poll_interval
         if last is not None and self.clock() - last > limit:
