@@ -6,7 +6,8 @@
 misbehave the ways feeds do in the wild: ``malformed`` (XML cut halfway), ``html`` (a
 page instead of the feed), ``huge`` (10 MB), ``slow`` (the answer trickles in for longer
 than a client waits), ``loop`` (a redirect to itself), ``429`` and ``503`` (with
-``Retry-After``), ``down`` (the connection is closed).
+``Retry-After``), ``down`` (the connection is closed). ``GET /pages/<name>`` serves an
+entry's page (:meth:`FeedServer.page`), for its ``og:image``.
 
 ``POST /hub`` is a WebSub hub (W3C WebSub, 2018): a subscription request is answered 202,
 then its intent is verified with a GET to the callback carrying ``hub.challenge``, which
@@ -72,6 +73,7 @@ class FeedServer:
         self.verifications: list[tuple[str, int, str]] = []  # (mode, status, callback)
         self._feeds: dict[str, _Feed] = {}
         self._faults: dict[str, str] = {}
+        self._pages: dict[str, str] = {}
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -102,6 +104,12 @@ class FeedServer:
             if old is not None and modified <= old.modified:
                 modified = old.modified + 1
             self._feeds[name] = _Feed(data, content_type, etag, modified)
+
+    def page(self, name: str, html: str) -> str:
+        """Serve ``html`` at ``/pages/<name>`` (an entry's page); its URL."""
+        with self._lock:
+            self._pages[name] = html
+        return f"{self.base_url}/pages/{name}"
 
     def fail(self, name: str, fault: str | None) -> None:
         """Make ``/feeds/<name>`` misbehave (one of :data:`FAULTS`), or behave (None)."""
@@ -178,6 +186,7 @@ class FeedServer:
         app = web.Application()
         app.router.add_get("/feeds/{name}", self._feed)
         app.router.add_post("/hub", self._hub)
+        app.router.add_get("/pages/{name}", self._page)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()
@@ -209,6 +218,14 @@ class FeedServer:
         self._log(request, 200)
         headers["Content-Type"] = feed.content_type
         return web.Response(body=feed.body, headers=headers)
+
+    async def _page(self, request: web.Request) -> web.Response:
+        with self._lock:
+            html = self._pages.get(request.match_info["name"])
+        self._log(request, 404 if html is None else 200)
+        if html is None:
+            return web.Response(status=404, text="no such page")
+        return web.Response(text=html, content_type="text/html")
 
     async def _misbehave(
         self, request: web.Request, name: str, fault: str, feed: _Feed | None

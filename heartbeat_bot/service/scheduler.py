@@ -114,6 +114,8 @@ class Service:
         self.scheduler.add_job(
             self.watch.probe, "interval", seconds=PROBE_SECONDS, id="ledger-probe"
         )
+        if self.feed is not None and self.feed.websub is not None:  # renews the lease in time
+            self.scheduler.add_job(self.feed.keep_subscribed, "interval", seconds=1.0, id="websub")
         if self.announcer.links.write_back is not None:
             self.scheduler.add_job(
                 self.retry_write_backs, "interval", seconds=poll, id="write-back"

@@ -28,8 +28,10 @@ _DROPPED = frozenset(
 _VOID = frozenset({"br", "img", "hr", "input", "meta", "link", "source", "wbr", "area", "col"})
 # Characters CommonMark reads as markup anywhere in a line.
 _INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
-# At a line's start: headings, quotes, list markers, thematic breaks.
-_LINE_START = re.compile(r"^(\s*)([#>+\-=]|\d+[.)])", re.MULTILINE)
+# At a line's start: headings, quotes, list markers, thematic breaks; ordered list
+# markers ("1." or "1)") are escaped at their punctuation (a digit cannot be escaped).
+_LINE_START = re.compile(r"^(\s*)([#>+\-=])", re.MULTILINE)
+_ORDERED = re.compile(r"^(\s*\d+)([.)])", re.MULTILINE)
 _SPACES = re.compile(r"[ \t\r\n\f\v]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 MAX_TEXT = 20_000
@@ -38,7 +40,8 @@ MAX_TEXT = 20_000
 
 def escape_markdown(text: str) -> str:
     """``text`` with every character CommonMark would take for markup backslash-escaped."""
-    return _LINE_START.sub(r"\1\\\2", _INLINE_SPECIAL.sub(r"\\\1", text))
+    text = _INLINE_SPECIAL.sub(r"\\\1", text)
+    return _ORDERED.sub(r"\1\\\2", _LINE_START.sub(r"\1\\\2", text))
 
 
 def html_to_markdown(html: str, base_url: str) -> str:

@@ -125,7 +125,8 @@ def _xml_entry(entry: Mapping[str, Any]) -> FeedEntry:
         title=_string(entry.get("title")),
         title_is_html="html" in str(title_detail.get("type", "")),
         published=_moment(entry.get("published_parsed")),
-        updated=_moment(entry.get("updated_parsed")),
+        # Read past feedparser's mapping (with a warning) of a missing updated to published.
+        updated=_moment(dict.get(entry, "updated_parsed")),  # type: ignore[arg-type]
         summary_html=summary,
         content_html=next((value for value in html if value), None),
         tags=tuple(
