@@ -105,6 +105,11 @@ def _xml_feed(body: bytes, url: str, content_type: str | None) -> FeedDocument:
     )
 
 
+def _own(entry: Mapping[str, Any], key: str) -> Any:
+    """``entry[key]`` as the feed gave it, or None (not feedparser's stand-in value)."""
+    return dict.get(entry, key) if isinstance(entry, dict) else entry.get(key)
+
+
 def _rel(links: list[Mapping[str, Any]], rel: str) -> str | None:
     for link in links:
         if link.get("rel") == rel and link.get("href"):
@@ -126,7 +131,7 @@ def _xml_entry(entry: Mapping[str, Any]) -> FeedEntry:
         title_is_html="html" in str(title_detail.get("type", "")),
         published=_moment(entry.get("published_parsed")),
         # Read past feedparser's mapping (with a warning) of a missing updated to published.
-        updated=_moment(dict.get(entry, "updated_parsed")),  # type: ignore[arg-type]
+        updated=_moment(_own(entry, "updated_parsed")),
         summary_html=summary,
         content_html=next((value for value in html if value), None),
         tags=tuple(
