@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -28,6 +29,8 @@ from heartbeat_bot.errors import HeartbeatError
 from heartbeat_bot.ledger import Ledger
 from heartbeat_bot.models import Post
 from heartbeat_bot.posts import find_post
+from heartbeat_bot.sources.feed import FeedSource
+from heartbeat_bot.sources.feed_parse import FeedError
 from heartbeat_bot.sources.folder import FolderSource
 
 log = logging.getLogger("heartbeat_bot.bot")
@@ -35,6 +38,12 @@ log = logging.getLogger("heartbeat_bot.bot")
 ChannelChoice = Literal["all", "discourse", "discord", "twitter"]
 NO_PINGS = discord.AllowedMentions.none()
 CONFIRM_SECONDS = 120.0
+
+
+# How old the feed's entries may be for the slash commands, and how long they wait for it
+# (Discord wants an answer within 3 s).
+FEED_MAX_AGE = 30.0
+FEED_WAIT = 2.0
 
 
 class Refused(Exception):
@@ -50,7 +59,14 @@ class HeartbeatBot:
             raise HeartbeatError("discord.bot_token and discord.guild_id are needed for the bot")
         self.app = app
         # Its own source: sharing the service's would consume the changes its rescans look for.
-        self.source = FolderSource(app.config.posts_dir, app.config.authors_dir)
+        self.source: FolderSource | FeedSource = FolderSource(
+            app.config.posts_dir, app.config.authors_dir
+        )
+        if app.feed is not None:
+            from heartbeat_bot.app.application import feed_source
+
+            self.source = feed_source(app.config)
+        self._feed_read_at = 0.0
         self.ledger = ledger
         self.announcer = announcer
         self.token = config.bot_token.get_secret_value()
@@ -97,7 +113,7 @@ class HeartbeatBot:
         @app_commands.describe(post="The post (slug, title or URL)")
         async def preview(interaction: discord.Interaction, post: str) -> None:
             self._check(interaction, self.read_roles, "preview")
-            found = self._post(post)
+            found = await self._post(post)
             rendered = self.app.render.render_all(found, self.app.comments_url(found))
             embeds = [discord.Embed.from_dict(e) for e in rendered.discord.body()["embeds"]]
             await interaction.response.send_message(
@@ -120,7 +136,7 @@ class HeartbeatBot:
             force: bool = False,
         ) -> None:
             self._check(interaction, self.allowed_roles, "announce", manage_fallback=True)
-            found = self._post(post)
+            found = await self._post(post)
             state = found.state(datetime.now(UTC))
             if state != "published" and not force:
                 raise Refused(f"{found.slug} is {state}: not announced (use force to override).")
@@ -145,7 +161,7 @@ class HeartbeatBot:
         @app_commands.describe(post="One post, with its history (default: the latest posts)")
         async def status(interaction: discord.Interaction, post: str | None = None) -> None:
             self._check(interaction, self.read_roles, "status")
-            url = self._post(post).url if post else None
+            url = (await self._post(post)).url if post else None
             rows = status_rows(self.ledger, url)
             if url is None:
                 latest = {r["url"] for r in rows[-3 * 10 :]}
@@ -162,7 +178,8 @@ class HeartbeatBot:
             if not self._allowed(interaction, self.read_roles | self.allowed_roles):
                 return []
             return [
-                app_commands.Choice(name=n, value=v) for n, v in choices(self._posts(), current)
+                app_commands.Choice(name=n, value=v)
+                for n, v in choices(await self._posts(), current)
             ]
 
         preview.autocomplete("post")(complete)
@@ -194,12 +211,26 @@ class HeartbeatBot:
 
     # -- helpers -----------------------------------------------------------------------
 
-    def _posts(self) -> list[Post]:
+    async def _posts(self) -> list[Post]:
+        if isinstance(self.source, FeedSource):
+            return await self._entries(self.source)
         result = self.source.rescan(self.app.config.blog)  # incremental: cheap
         return [p for p in result.items if isinstance(p, Post)]
 
-    def _post(self, ref: str) -> Post:
-        found = find_post(self._posts(), ref)
+    async def _entries(self, feed: FeedSource) -> list[Post]:
+        """The feed's entries, read again at most every FEED_MAX_AGE seconds, and only as
+        long as Discord waits for an answer; else as last read."""
+        now = time.monotonic()
+        if now - self._feed_read_at > FEED_MAX_AGE:
+            self._feed_read_at = now
+            try:
+                await asyncio.wait_for(feed.poll(self.app.config.blog), FEED_WAIT)
+            except (FeedError, TimeoutError) as exc:
+                log.warning("slash commands: the feed as last read (%s)", exc or "too slow")
+        return [p for p in feed.items() if isinstance(p, Post)]
+
+    async def _post(self, ref: str) -> Post:
+        found = find_post(await self._posts(), ref)
         if found is None:
             raise Refused(f"No post matches `{ref[:80]}`. Pick one from the suggestions.")
         return found

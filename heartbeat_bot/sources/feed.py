@@ -135,8 +135,12 @@ class FeedSource:
         self.parses += 1
         return await self._apply(document, blog, http, merge=True)
 
+    def items(self) -> list[Post | PostError]:
+        """The entries as last read (none before the first read)."""
+        return list(self._items.values())
+
     def _same(self) -> ScanResult:
-        return ScanResult(list(self._items.values()), [], [], [])
+        return ScanResult(self.items(), [], [], [])
 
     async def _apply(
         self, document: FeedDocument, blog: BlogConfig, http: httpx.AsyncClient, *, merge: bool
