@@ -41,6 +41,7 @@ def feed_blog(
     channels: tuple[str, ...] = ("discourse", "discord", "twitter"),
     blog: dict[str, Any] | None = None,
     service: dict[str, Any] | None = None,
+    discord: dict[str, Any] | None = None,
 ) -> Blog:
     """Settings with only blog.feed_url (no posts_dir, no post_url) and the sandbox."""
     made = make_blog(
@@ -52,6 +53,7 @@ def feed_blog(
             "blog": {"feed_url": url, "poll_interval": 1, "feed_timeout": 1, **(blog or {})},
             "service": {"http": "127.0.0.1:0", **(service or {})},
             "alerts": {"discord_webhook_url": sandbox.discord_webhook_url},
+            "discord": discord or {},
         },
     )
     made.config.write_text(_FILE_KEYS.sub("", made.config.read_text()), encoding="utf-8")
