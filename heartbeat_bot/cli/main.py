@@ -169,6 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
     bot = commands.add_parser("bot", help="only the Discord slash commands (`run` starts them too)")
     bot.set_defaults(handler=_lazy("heartbeat_bot.service.run", "cmd_bot"))
 
+    init = commands.add_parser(
+        "init", help="write a first config/heartbeat.toml for the blog whose feed or site is URL"
+    )
+    init.add_argument("path", metavar="URL", help="the blog's feed, or a page of its site")
+    init.set_defaults(handler=_lazy("heartbeat_bot.cli.init_feed", "cmd_init"))
+
     demo = commands.add_parser(
         "demo", help="announce the example posts end to end against the sandbox (no accounts)"
     )
