@@ -16,13 +16,12 @@ from pathlib import Path
 
 import yaml
 
+from heartbeat_bot.channels.discord.render import DiscordOptions
+from heartbeat_bot.channels.discourse.render import DiscourseOptions
+from heartbeat_bot.channels.rendering import Renderers
+from heartbeat_bot.channels.twitter.render import TwitterOptions
 from heartbeat_bot.config import BlogConfig
 from heartbeat_bot.posts import parse_post
-from heartbeat_bot.render import RenderSettings
-from heartbeat_bot.render.discord import DiscordOptions
-from heartbeat_bot.render.discourse import DiscourseOptions
-from heartbeat_bot.render.templates import Templates
-from heartbeat_bot.render.twitter import TwitterOptions
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "dvc-blog"
 
@@ -33,7 +32,7 @@ def baseline(files: list[Path]) -> None:
         yaml.load(text.split("---", 2)[1], Loader=yaml.CSafeLoader)
 
 
-def full(files: list[Path], blog: BlogConfig, settings: RenderSettings) -> None:
+def full(files: list[Path], blog: BlogConfig, settings: Renderers) -> None:
     for path in files:
         post = parse_post(path, path.read_bytes(), blog, {})
         settings.render_all(post, post.comments_url)
@@ -55,8 +54,12 @@ def main() -> None:
     args = parser.parse_args()
     files = sorted((args.corpus / "posts").glob("*.md"))
     blog = BlogConfig(post_url="https://dvc.org/blog/{slug}")
-    settings = RenderSettings(
-        DiscourseOptions(category=7), DiscordOptions(), TwitterOptions(), Templates.defaults()
+    settings = Renderers(
+        {
+            "discourse": DiscourseOptions(category=7),
+            "discord": DiscordOptions(),
+            "twitter": TwitterOptions(),
+        }
     )
     full(files, blog, settings)  # warm up: template compilation, regexes
     base = best_of(args.rounds, baseline, files)

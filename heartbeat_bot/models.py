@@ -1,14 +1,14 @@
-"""Frozen records shared by every layer: the Post and the payloads rendered from it."""
+"""Frozen records shared by every layer: the Post and what a service created for it.
+
+Each channel's payload record lives with its renderer, in ``channels/<name>/render.py``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
-
-Channel = Literal["discourse", "discord", "twitter"]
-CHANNELS: tuple[Channel, ...] = ("discourse", "discord", "twitter")
 
 PostState = Literal["published", "scheduled", "draft"]
 
@@ -20,8 +20,8 @@ class Post:
     ``published_at`` is timezone-aware. ``description_long`` already falls back to
     ``description``. ``comments_url`` is only set when it is a valid Discourse topic URL;
     a malformed one is kept out and described in ``problems``.
-    ``channels`` is the set the frontmatter ``announce`` key allows (all by default,
-    empty for ``announce: false``).
+    ``channels`` is the set of channel names the frontmatter ``announce`` key allows (every
+    channel the parser was told of by default, empty for ``announce: false``).
     """
 
     path: Path
@@ -38,7 +38,7 @@ class Post:
     description_long: str | None
     comments_url: str | None
     draft: bool
-    channels: frozenset[Channel]
+    channels: frozenset[str]
     content_hash: str
     problems: tuple[str, ...] = ()
     updated_at: datetime | None = None
@@ -62,54 +62,6 @@ class Post:
             "authors": list(self.authors),
             "tags": list(self.tags),
         }
-
-
-@dataclass(frozen=True)
-class DiscourseTopic:
-    """The body of ``POST /posts.json`` that opens the post's comment thread."""
-
-    title: str
-    raw: str
-    category: int | None
-    tags: tuple[str, ...]
-    external_id: str
-    embed_url: str
-
-    def body(self) -> dict[str, Any]:
-        return {
-            "title": self.title,
-            "raw": self.raw,
-            "category": self.category,
-            "tags": list(self.tags),
-            "external_id": self.external_id,
-            "embed_url": self.embed_url,
-        }
-
-
-@dataclass(frozen=True)
-class DiscordMessage:
-    """The body of a Discord create-message call (transport fields such as a nonce excluded)."""
-
-    content: str
-    embeds: tuple[dict[str, Any], ...]
-    allowed_mentions: dict[str, Any] = field(default_factory=lambda: {"parse": []})
-
-    def body(self) -> dict[str, Any]:
-        return {
-            "content": self.content,
-            "embeds": [dict(e) for e in self.embeds],
-            "allowed_mentions": dict(self.allowed_mentions),
-        }
-
-
-@dataclass(frozen=True)
-class TweetThread:
-    """The tweets of the announcement thread, in order; each replies to the one before."""
-
-    tweets: tuple[str, ...]
-
-    def body(self) -> dict[str, Any]:
-        return {"tweets": list(self.tweets)}
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,7 @@ def test_existing_topic_is_adopted_for_each_refusal(
 ) -> None:
     """Each of Discourse's 'already taken' refusals leads to adopting the existing topic."""
     blog = make_blog(tmp_path, sandbox, posts=(NEW_POST,))
-    topic = blog.app().render.discourse_topic(blog.app().find("dvc-git-lfs"))
+    topic = blog.app().render.payload("discourse", blog.app().find("dvc-git-lfs"))
     seeded = {
         "title": topic.title if refusal == "title" else "Some other title entirely",
         "external_id": topic.external_id if refusal != "embed_url" else "someone-else",

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from heartbeat_bot.config import Config, config_path, load_config
+from heartbeat_bot.channels.settings import Config, load_config
+from heartbeat_bot.config import config_path
 from heartbeat_bot.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from heartbeat_bot.config import NOT_SETTINGS, load_config
+from heartbeat_bot.channels.settings import load_config
+from heartbeat_bot.config import NOT_SETTINGS
 from heartbeat_bot.errors import ConfigError
 
 

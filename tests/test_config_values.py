@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from heartbeat_bot.config import load_config
+from heartbeat_bot.channels.settings import load_config
 from heartbeat_bot.errors import ConfigError
 
 WEBHOOK_TOKEN = "Zx9-webhook_TOKEN.value"

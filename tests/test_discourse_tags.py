@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from heartbeat_bot.channels.discourse.render import clean_tag, discourse_tags
 from heartbeat_bot.models import Post
-from heartbeat_bot.render.discourse import clean_tag, discourse_tags
 
 
 @pytest.mark.parametrize(

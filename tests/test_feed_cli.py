@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from heartbeat_bot.config import load_config
+from heartbeat_bot.channels.settings import load_config
 from heartbeat_bot.errors import ConfigError
 from heartbeat_bot.sandbox import Sandbox
 from heartbeat_bot.sandbox.feeds import FeedServer

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from heartbeat_bot.config import load_config
+from heartbeat_bot.channels.settings import load_config
 from heartbeat_bot.sandbox.feeds import FeedServer
 from heartbeat_bot.sources.feed_discovery import feed_links
 from tests.feed_shapes import SHAPES

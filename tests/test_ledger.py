@@ -14,7 +14,8 @@ import pytest
 
 from heartbeat_bot.ledger import SCHEMA_VERSION, Ledger, LedgerError
 from heartbeat_bot.ledger.schema import MIGRATIONS
-from heartbeat_bot.models import CHANNELS, Post, Sent
+from heartbeat_bot.models import Post, Sent
+from tests.rendering import CHANNELS
 
 
 def make_post(slug: str = "a-post") -> Post:

@@ -12,10 +12,11 @@ import pytest
 
 from heartbeat_bot.config import BlogConfig
 from heartbeat_bot.errors import PostError
-from heartbeat_bot.models import CHANNELS, Post
+from heartbeat_bot.models import Post
 from heartbeat_bot.posts import parse_post, read_frontmatter
 from heartbeat_bot.sources.folder import FolderSource
 from tests.conftest import CORPUS, DVC_AUTHORS, DVC_POSTS
+from tests.rendering import CHANNELS
 
 LA = ZoneInfo("America/Los_Angeles")
 MALFORMED = CORPUS / "malformed"

@@ -6,17 +6,16 @@ from pathlib import Path
 
 import pytest
 
+from heartbeat_bot.channels.discord.render import DiscordOptions
+from heartbeat_bot.channels.discourse.render import DiscourseOptions
+from heartbeat_bot.channels.twitter.render import TwitterOptions
 from heartbeat_bot.config import BlogConfig
 from heartbeat_bot.models import Post
 from heartbeat_bot.posts import parse_post
-from heartbeat_bot.render import RenderSettings
-from heartbeat_bot.render.discord import DiscordOptions
-from heartbeat_bot.render.discourse import DiscourseOptions
-from heartbeat_bot.render.templates import Templates
-from heartbeat_bot.render.twitter import TwitterOptions
 from heartbeat_bot.sources.folder import FolderSource
 from tests.conftest import CORPUS, DVC_AUTHORS, DVC_POSTS
 from tests.render_limits import discord_problems, discourse_problems, twitter_problems
+from tests.rendering import RenderSettings, Templates
 
 ALL_POSTS = sorted(
     [

@@ -9,13 +9,12 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from heartbeat_bot.models import CHANNELS, Post
-from heartbeat_bot.render import RenderSettings
-from heartbeat_bot.render.discord import DiscordOptions
-from heartbeat_bot.render.discourse import DiscourseOptions
-from heartbeat_bot.render.templates import Templates
-from heartbeat_bot.render.twitter import TwitterOptions
+from heartbeat_bot.channels.discord.render import DiscordOptions
+from heartbeat_bot.channels.discourse.render import DiscourseOptions
+from heartbeat_bot.channels.twitter.render import TwitterOptions
+from heartbeat_bot.models import Post
 from tests.render_limits import discord_problems, discourse_problems, twitter_problems
+from tests.rendering import CHANNELS, RenderSettings, Templates
 
 EMOJI = ["👨‍👩‍👧‍👦", "🇺🇦", "🙋🏽", "1️⃣", "🔥", "😷"]
 PIECES = st.one_of(

@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 
 from heartbeat_bot.app.application import load_templates
-from heartbeat_bot.config import load_config
+from heartbeat_bot.channels.settings import load_config
 from heartbeat_bot.errors import ConfigError, RenderError
-from heartbeat_bot.render.templates import Templates, render_template
+from heartbeat_bot.render.templates import render_template
 from tests.render_limits import discord_problems, twitter_problems
+from tests.rendering import Templates
 from tests.test_render_properties import make_post
 
 
@@ -38,12 +39,12 @@ def test_override_files_are_read_once_and_used(tmp_path: Path) -> None:
     (tmp_path / "heartbeat.toml").write_text(
         '[twitter]\ntemplate = "tw.j2"\n[discord]\ntemplate = "dc.j2"\n', encoding="utf-8"
     )
-    templates = load_templates(load_config(tmp_path / "heartbeat.toml"))
+    templates = Templates(**load_templates(load_config(tmp_path / "heartbeat.toml")))
     assert templates.discourse == Templates.defaults().discourse
-    from heartbeat_bot.render import RenderSettings
-    from heartbeat_bot.render.discord import DiscordOptions
-    from heartbeat_bot.render.discourse import DiscourseOptions
-    from heartbeat_bot.render.twitter import TwitterOptions
+    from heartbeat_bot.channels.discord.render import DiscordOptions
+    from heartbeat_bot.channels.discourse.render import DiscourseOptions
+    from heartbeat_bot.channels.twitter.render import TwitterOptions
+    from tests.rendering import RenderSettings
 
     render = RenderSettings(DiscourseOptions(), DiscordOptions(), TwitterOptions(), templates)
     post = make_post("Hello world", "Some summary.", [], None)
@@ -57,10 +58,10 @@ def test_runaway_template_is_still_within_limits(tmp_path: Path) -> None:
     """A template that produces far too much text is cut to each platform's limits."""
     huge = "{% for i in range(3000) %}word {{ i }}\n{% endfor %}"
     templates = Templates(discourse=huge, discord=huge, twitter=huge)
-    from heartbeat_bot.render import RenderSettings
-    from heartbeat_bot.render.discord import DiscordOptions
-    from heartbeat_bot.render.discourse import DiscourseOptions
-    from heartbeat_bot.render.twitter import TwitterOptions
+    from heartbeat_bot.channels.discord.render import DiscordOptions
+    from heartbeat_bot.channels.discourse.render import DiscourseOptions
+    from heartbeat_bot.channels.twitter.render import TwitterOptions
+    from tests.rendering import RenderSettings
 
     render = RenderSettings(DiscourseOptions(), DiscordOptions(), TwitterOptions(), templates)
     rendered = render.render_all(make_post("T" * 20, "s", [], None))

@@ -12,15 +12,14 @@ import itertools
 import re
 from pathlib import Path
 
-from heartbeat_bot.config import load_config
+from heartbeat_bot.channels.settings import load_config
+from heartbeat_bot.channels.twitter.entities import neutralise_mentions
+from heartbeat_bot.channels.twitter.render import pack_thread
 from heartbeat_bot.models import Post
-from heartbeat_bot.render import RenderSettings
-from heartbeat_bot.render.templates import Templates
 from heartbeat_bot.render.text import markdown_to_plain
 from heartbeat_bot.render.thread import sentences
-from heartbeat_bot.render.twitter import pack_thread
-from heartbeat_bot.render.twitter_entities import neutralise_mentions
 from heartbeat_bot.render.twitter_text import weighted_length
+from tests.rendering import RenderSettings, Templates
 from tests.test_render_corpus import ALL_POSTS, SETTINGS
 from tests.test_render_properties import make_post
 

@@ -6,9 +6,9 @@ import random
 import unicodedata
 from dataclasses import replace
 
+from heartbeat_bot.channels.twitter.entities import hashtag, neutralise_mentions
+from heartbeat_bot.channels.twitter.render import TwitterOptions
 from heartbeat_bot.models import Post
-from heartbeat_bot.render.twitter import TwitterOptions
-from heartbeat_bot.render.twitter_entities import hashtag, neutralise_mentions
 from heartbeat_bot.render.twitter_text import MAX_TWEET_WEIGHT, extract_urls, parse_tweet
 from tests.oracle import Oracle
 from tests.oracle.strings import generated

@@ -1,8 +1,10 @@
 """The announcer: the one place that orders the steps for a post.
 
-Discourse first (its topic URL goes into the other messages and back into the post),
-then Discord and X concurrently. Every pair goes through the ledger, so a crash, a kill
-or a second process never duplicates an announcement.
+The channels come from the registry, in its order, each driven by the seam its unit
+names: the thread provider first (Discourse: its topic URL goes into the other messages
+and back into the post), then every message and thread channel (Discord, X) concurrently.
+Every pair goes through the ledger, so a crash, a kill or a second process never
+duplicates an announcement.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -29,10 +31,12 @@ from heartbeat_bot.announcer.protocols import (
 )
 from heartbeat_bot.announcer.retry import RetryPolicy
 from heartbeat_bot.announcer.thread import run_thread
+from heartbeat_bot.channels import registry
+from heartbeat_bot.channels.rendering import Renderers
+from heartbeat_bot.channels.unit import ChannelInfo, ThreadPayload
 from heartbeat_bot.errors import ChannelError
 from heartbeat_bot.ledger import DEFAULT_LEASE, Delivery, Ledger, LedgerError
-from heartbeat_bot.models import CHANNELS, Post, Sent
-from heartbeat_bot.render import RenderSettings
+from heartbeat_bot.models import Post, Sent
 
 log = logging.getLogger("heartbeat_bot.announcer")
 
@@ -41,50 +45,48 @@ PUBLISH_DUE = "publish-due"
 NOT_PUBLISHED = "not published to the channel's followers"
 # Seconds our clock may run ahead of Discord's when dating a message we may have sent.
 CLOCK_SKEW_MARGIN = 600
-DISCORD_EPOCH_MS = 1420070400000  # Discord ids count milliseconds from 2015-01-01
 # States in which Discourse has not settled yet, so the others wait for its link.
 _DISCOURSE_UNSETTLED = frozenset({"pending", "sending", "waiting", "unknown"})
 
 
 class Announcer:
-    """Announces posts on the channels it was given clients for."""
+    """Announces posts on the channels it was given clients for (by channel name).
+
+    Each client implements the seam its unit names: a topic channel (the thread provider)
+    :class:`TopicService`, a message channel :class:`MessageService`, a thread channel
+    :class:`TweetService`. ``publish`` names the message channels whose messages are
+    also published to the channel's followers.
+    """
 
     def __init__(
         self,
         ledger: Ledger,
-        render: RenderSettings,
+        render: Renderers,
+        clients: Mapping[str, object],
         *,
-        discourse: TopicService | None = None,
-        discord: MessageService | None = None,
-        twitter: TweetService | None = None,
         policy: RetryPolicy | None = None,
         write_back: WriteBack | None = None,
-        publish_discord: bool = False,
+        publish: frozenset[str] = frozenset(),
         lease: float = DEFAULT_LEASE,
         sleep: Sleep = asyncio.sleep,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.ledger = ledger
         self.render = render
-        self.discourse = discourse
-        self.discord = discord
-        self.twitter = twitter
+        self.clients = {name: c for name, c in clients.items() if c is not None}
+        self.units = tuple(u for u in registry.units() if u.name in self.clients)
         self.policy = policy or RetryPolicy()
-        self.publish_discord = publish_discord
+        self.publish = publish
         self.links = Links(ledger, write_back, clock)
         # One gate per channel for every announcement of this announcer (and the ledger).
-        limited = {"discourse": discourse, "discord": discord, "twitter": twitter}
-        self.gates = Gates(
-            ledger, {name: c for name, c in limited.items() if c is not None}, clock=clock
-        )
+        self.gates = Gates(ledger, dict(self.clients), clock=clock)  # type: ignore[arg-type]
         self.lease = lease
         self.sleep = sleep
         self.clock = clock
 
     @property
     def enabled(self) -> tuple[str, ...]:
-        clients = {"discourse": self.discourse, "discord": self.discord, "twitter": self.twitter}
-        return tuple(name for name in CHANNELS if clients[name] is not None)
+        return tuple(u.name for u in self.units)
 
     async def announce(
         self,
@@ -107,7 +109,7 @@ class Announcer:
         report = PostReport(post)
         post_id = self.ledger.upsert_post(post)
         selected: list[str] = []
-        for channel in CHANNELS:
+        for channel in registry.names():
             reason = self._skip_reason(post, channel, only)
             if reason:
                 report.outcomes[channel] = Outcome(channel, "skipped", "skipped", note=reason)
@@ -121,7 +123,9 @@ class Announcer:
         )
         rows = {channel: self.ledger.ensure(post_id, channel) for channel in selected}
         if force and not dry_run:
-            self._restart_done(rows, keep=("discourse",))
+            self._restart_done(
+                rows, keep=tuple(u.name for u in self.units if u.delivery == "topic")
+            )
             rows = {channel: self.ledger.get(row.id) for channel, row in rows.items()}
         if dry_run:
             for name, row in rows.items():
@@ -154,41 +158,45 @@ class Announcer:
         *,
         force: bool,
     ) -> None:
-        """Discourse, then Discord and X together, then the link into the post."""
+        """The thread provider, then the other channels together, then the link into the
+        post."""
         comments_url = post.comments_url or self.ledger.post(post_id).comments_url
         link: str | None = None  # the topic's URL, to write into the post at the end
-        if "discourse" in rows:
-            outcome = await self._discourse(ctx, post, rows["discourse"], force=force)
-            report.outcomes["discourse"] = outcome
+        topics = [u for u in self.units if u.delivery == "topic" and u.name in rows]
+        others = [u for u in self.units if u.delivery != "topic" and u.name in rows]
+        for unit in topics:
+            outcome = await self._topic(ctx, unit, post, rows[unit.name], force=force)
+            report.outcomes[unit.name] = outcome
             if outcome.state == "done" and outcome.url:
                 comments_url = link = outcome.url
                 self.ledger.set_comments_url(post_id, link)
                 # The service steps in only if this run died: well after its deadline.
                 self.links.expect(post, link, not_before=ctx.deadline + 300.0)
             elif outcome.state in _DISCOURSE_UNSETTLED:
-                for channel in ("discord", "twitter"):
-                    if channel in rows:
-                        report.outcomes[channel] = Outcome(
-                            channel,
-                            rows[channel].state,
-                            "deferred",
-                            note="waits for the Discourse thread, to carry its link",
-                        )
+                for other in others:
+                    report.outcomes[other.name] = Outcome(
+                        other.name,
+                        rows[other.name].state,
+                        "deferred",
+                        note=f"waits for the {unit.label} thread, to carry its link",
+                    )
                 return
             else:
-                report.notes.append("Discourse failed: announced without the discussion link")
+                report.notes.append(f"{unit.label} failed: announced without the discussion link")
                 comments_url = None if post.comments_url is None else comments_url
 
         async def job(channel: str, outcome: Awaitable[Outcome]) -> None:
             report.outcomes[channel] = await outcome  # kept even if the other is cut short
 
         jobs = []
-        if "discord" in rows:
-            jobs.append(job("discord", self._discord(ctx, post, rows["discord"], comments_url)))
-        if "twitter" in rows:
-            twitter = self._twitter(ctx, post, rows["twitter"], comments_url, forced=force)
-            jobs.append(job("twitter", twitter))
-        # Each channel finishes (and records) what it began, even when the other fails.
+        for unit in others:
+            row = rows[unit.name]
+            if unit.delivery == "message":
+                jobs.append(job(unit.name, self._message(ctx, unit, post, row, comments_url)))
+            else:
+                thread = self._thread(ctx, unit, post, row, comments_url, forced=force)
+                jobs.append(job(unit.name, thread))
+        # Each channel finishes (and records) what it began, even when another fails.
         for result in await asyncio.gather(*jobs, return_exceptions=True):
             if isinstance(result, BaseException):
                 raise result
@@ -236,65 +244,68 @@ class Announcer:
             if row.state in {"done", "skipped"} and channel not in keep:
                 self.ledger.restart(row.id, "sent again by request (--force)")
 
-    async def _discourse(
-        self, ctx: RunContext, post: Post, row: Delivery, *, force: bool
+    async def _topic(
+        self, ctx: RunContext, unit: ChannelInfo, post: Post, row: Delivery, *, force: bool
     ) -> Outcome:
-        assert self.discourse is not None
-        discourse = self.discourse
+        topics: TopicService = self.clients[unit.name]  # type: ignore[assignment]
         if post.comments_url:
             # The post names its thread already: adopt it, create nothing.
             if row.state != "done" or row.remote_url != post.comments_url:
-                sent = Sent(_topic_id(post.comments_url), post.comments_url)
+                sent = topics.adopted(post.comments_url)
                 self.ledger.finish(row.id, sent, event="adopted", owned=False)
             return Outcome(
-                "discourse", "done", "adopted", post.comments_url, "from the post's commentsUrl"
+                unit.name, "done", "adopted", post.comments_url, "from the post's commentsUrl"
             )
         if row.state == "done":
             # Even with --force: Discourse never gets a second topic for a post.
             note = "one topic per post, even with --force" if force else ""
-            return Outcome("discourse", "done", "already", row.remote_url, note)
-        topic = self.render.discourse_topic(post)
+            return Outcome(unit.name, "done", "already", row.remote_url, note)
+        topic = self.render.payload(unit.name, post)
         payload = json.dumps(topic.body(), ensure_ascii=False, sort_keys=True)
 
         async def send(claimed: Delivery) -> Sent:
-            return await discourse.create_topic(claimed.payload_json())
+            return await topics.create_topic(claimed.payload_json())
 
         async def reconcile(claimed: Delivery) -> Sent | None:
-            body = claimed.payload_json()
-            return await discourse.find_topic(body["external_id"], body["embed_url"])
+            return await topics.find_created(claimed.payload_json())
 
         return await run_pair(ctx, row, payload, None, send, reconcile)
 
-    async def _discord(
-        self, ctx: RunContext, post: Post, row: Delivery, comments_url: str | None
+    async def _message(
+        self,
+        ctx: RunContext,
+        unit: ChannelInfo,
+        post: Post,
+        row: Delivery,
+        comments_url: str | None,
     ) -> Outcome:
         if row.state == "done":
             return await self._publish(
-                row.id, Outcome("discord", "done", "already", row.remote_url)
+                unit, row.id, Outcome(unit.name, "done", "already", row.remote_url)
             )
-        assert self.discord is not None
-        discord = self.discord
-        message = self.render.discord_message(post, comments_url)
+        messages: MessageService = self.clients[unit.name]  # type: ignore[assignment]
+        message = self.render.payload(unit.name, post, comments_url)
         payload = json.dumps(message.body(), ensure_ascii=False, sort_keys=True)
         generation = sum(1 for e in self.ledger.history(row.id) if e["event"] == "forced")
         nonce = hashlib.sha256(f"{post.url}#{generation}".encode()).hexdigest()[:25]
 
         async def send(claimed: Delivery) -> Sent:
-            return await discord.send(claimed.payload_json(), claimed.nonce)
+            return await messages.send(claimed.payload_json(), claimed.nonce)
 
         async def reconcile(claimed: Delivery) -> Sent | None:
-            return await discord.find_sent(post.url, since=self._since(claimed))
+            since, after = self._since(claimed)
+            return await messages.find_sent(post.url, since=since, after=after)
 
         outcome = await run_pair(
-            ctx, row, payload, nonce, send, reconcile if discord.can_confirm else None
+            ctx, row, payload, nonce, send, reconcile if messages.can_confirm else None
         )
-        return await self._publish(row.id, outcome)
+        return await self._publish(unit, row.id, outcome)
 
-    async def _publish(self, row_id: int, outcome: Outcome) -> Outcome:
-        """``discord.publish``: publish a message sent while it was on to the channel's
-        followers, once. A refusal is noted on the outcome (the service alerts it) and the
+    async def _publish(self, unit: ChannelInfo, row_id: int, outcome: Outcome) -> Outcome:
+        """``publish`` (``discord.publish``): publish a message sent while it was on to the
+        channel's followers, once. A refusal is noted on the outcome (the service alerts it) and the
         next ``announce`` of the post tries again."""
-        if not self.publish_discord or outcome.state != "done":
+        if unit.name not in self.publish or outcome.state != "done":
             return outcome
         row = self.ledger.get(row_id)
         message_id = row.remote_id
@@ -310,54 +321,53 @@ class Announcer:
         published = {e["detail"] for e in history if e["event"] == "published"}
         if message_id not in due or message_id in published:
             return outcome
-        assert self.discord is not None
+        client: MessageService = self.clients[unit.name]  # type: ignore[assignment]
         try:
-            await self.discord.publish(message_id)
+            await client.publish(message_id)
         except ChannelError as exc:
             self.ledger.log(row_id, "not-published", str(exc))
             note = f"{NOT_PUBLISHED}: {exc}"
-            log.warning("discord: %s", note)
+            log.warning("%s: %s", unit.name, note)
             return replace(outcome, note="; ".join(n for n in (outcome.note, note) if n))
         self.ledger.log(row_id, "published", message_id)
         return outcome
 
-    def _since(self, row: Delivery) -> datetime | int | None:
-        """Where a message of this pair's current generation can start, in the history.
+    def _since(self, row: Delivery) -> tuple[datetime | None, str | None]:
+        """Where a message of this pair's current generation can start, in the history: a
+        moment, and the earlier generation's message it must come after.
 
-        A forced resend starts after the earlier message (its id) and after the force less
-        a margin for our clock running ahead of Discord's; a first generation at its first
-        send less that margin. None before any send.
+        A forced resend starts after the earlier message and after the force less a margin
+        for our clock running ahead of the service's; a first generation at its first send
+        less that margin. (None, None) before any send.
         """
         history = self.ledger.history(row.id)
         forced = [e["at"] for e in history if e["event"] == "forced"]
         if forced:
             # After the earlier message, and no earlier than the force (less the skew
             # margin): the scan skips that message and stays short in a busy channel.
-            start = _snowflake_at(forced[-1] - CLOCK_SKEW_MARGIN)
-            if row.remote_id is not None and row.remote_id.isdigit():
-                start = max(start, int(row.remote_id))
-            return start
+            return _moment(forced[-1] - CLOCK_SKEW_MARGIN), row.remote_id
         sends = [e["at"] for e in history if e["event"] == "sending"]
-        return datetime.fromtimestamp(sends[0] - CLOCK_SKEW_MARGIN, UTC) if sends else None
+        return (_moment(sends[0] - CLOCK_SKEW_MARGIN) if sends else None), None
 
-    async def _twitter(
-        self, ctx: RunContext, post: Post, row: Delivery, comments_url: str | None, *, forced: bool
+    async def _thread(
+        self,
+        ctx: RunContext,
+        unit: ChannelInfo,
+        post: Post,
+        row: Delivery,
+        comments_url: str | None,
+        *,
+        forced: bool,
     ) -> Outcome:
-        assert self.twitter is not None
         if row.state == "done":
-            return Outcome("twitter", "done", "already", row.remote_url)
-        thread = self.render.tweet_thread(post, comments_url)
-        return await run_thread(ctx, row, list(thread.tweets), self.twitter, forced=forced)
+            return Outcome(unit.name, "done", "already", row.remote_url)
+        client: TweetService = self.clients[unit.name]  # type: ignore[assignment]
+        thread: ThreadPayload = self.render.payload(unit.name, post, comments_url)
+        return await run_thread(ctx, row, list(thread.parts()), client, forced=forced)
 
 
-def _snowflake_at(moment: float) -> int:
-    """The smallest Discord id of a message created at ``moment`` (Unix seconds)."""
-    return max(0, int(moment * 1000) - DISCORD_EPOCH_MS) << 22
-
-
-def _topic_id(url: str) -> str:
-    last = url.rstrip("/").rsplit("/", 1)[-1]
-    return last if last.isdigit() else url
+def _moment(epoch: float) -> datetime:
+    return datetime.fromtimestamp(max(0.0, epoch), UTC)
 
 
 def _dry_run(row: Delivery) -> Outcome:

@@ -76,7 +76,7 @@ async def _run_thread(
     assert first is not None  # a thread has at least one tweet
     ctx.ledger.finish(row.id, first)
     log.info("twitter: thread of %d sent: %s", len(rows), first.url)
-    return Outcome("twitter", "done", "sent", first.url, f"{len(rows)} tweet(s)")
+    return Outcome(row.channel, "done", "sent", first.url, f"{len(rows)} tweet(s)")
 
 
 async def _post_one(
@@ -118,7 +118,7 @@ async def _post_one(
         ctx.ledger.renew(row.id, lease=ctx.lease)  # a long thread must not lose its claim
         ctx.ledger.set_tweet(row.id, tweet.position, "sending")
         try:
-            sent = await request(ctx, "twitter", partial(x.post_tweet, tweet.text, previous))
+            sent = await request(ctx, row.channel, partial(x.post_tweet, tweet.text, previous))
         except Duplicate as exc:
             try:
                 found = await _find(ctx, row, x, tweet.text, previous, earlier)
@@ -161,7 +161,7 @@ async def _post_one(
         return sent
     # X never answered: whether it went out is for a later look-up (or identical resend).
     note = "no answer from X after repeated attempts"
-    return _unknown(ctx, row, tweet, note, problem or Retryable("twitter", note), resend=True)
+    return _unknown(ctx, row, tweet, note, problem or Retryable(row.channel, note), resend=True)
 
 
 async def _find(
@@ -214,7 +214,7 @@ def _unknown(
 def _fail(ctx: RunContext, row: Delivery, position: int, note: str) -> Outcome:
     ctx.ledger.set_tweet(row.id, position, "failed", error=note)
     ctx.ledger.fail(row.id, note)
-    return Outcome("twitter", "failed", "failed", note=note)
+    return Outcome(row.channel, "failed", "failed", note=note)
 
 
 def _url(tweet_id: str) -> str:

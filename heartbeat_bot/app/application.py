@@ -9,7 +9,10 @@ from pathlib import Path
 
 from heartbeat_bot.announcer.protocols import WriteBack
 from heartbeat_bot.app.redaction import register as register_secrets
-from heartbeat_bot.config import Config, config_path, load_config
+from heartbeat_bot.channels import registry
+from heartbeat_bot.channels.rendering import Renderers, default_templates
+from heartbeat_bot.channels.settings import load_config
+from heartbeat_bot.config import BaseConfig, config_path
 from heartbeat_bot.errors import (
     ConfigError,
     DuplicatePost,
@@ -19,8 +22,7 @@ from heartbeat_bot.errors import (
 )
 from heartbeat_bot.models import Post
 from heartbeat_bot.posts import find_post
-from heartbeat_bot.render import RenderSettings
-from heartbeat_bot.render.templates import Templates, check_template
+from heartbeat_bot.render.templates import check_template
 from heartbeat_bot.sources.feed import FeedSource
 from heartbeat_bot.sources.folder import FolderSource
 from heartbeat_bot.sources.git import GitAuth, GitRepo
@@ -32,14 +34,13 @@ def examples_dir() -> Path:
     return Path(str(resources.files("heartbeat_bot").joinpath("examples")))
 
 
-def load_templates(config: Config) -> Templates:
+def load_templates(config: BaseConfig) -> dict[str, str]:
     """Each channel's template: its ``template`` file when set, else the packaged default."""
-    defaults = Templates.defaults()
-    texts: dict[str, str] = {}
-    for channel in ("discourse", "discord", "twitter"):
-        override = getattr(config, channel).template
+    texts = default_templates()
+    for unit in registry.units():
+        channel = unit.name
+        override = unit.template_override(config)
         if override is None:
-            texts[channel] = getattr(defaults, channel)
             continue
         path = config.resolve(override)
         try:
@@ -50,16 +51,16 @@ def load_templates(config: Config) -> Templates:
             check_template(texts[channel], f"{channel}.template {path}")
         except RenderError as exc:
             raise ConfigError(str(exc)) from exc
-    return Templates(**texts)
+    return texts
 
 
 @dataclass
 class App:
     """What a command needs: settings, the post source and the renderers."""
 
-    config: Config
+    config: BaseConfig
     source: FolderSource | FeedSource
-    render: RenderSettings
+    render: Renderers
 
     repo: GitRepo | None = None
 
@@ -73,10 +74,12 @@ class App:
         repo = git_repo(config)
         if repo is not None:
             repo.sync()  # posts are read from the branch tip
-        source: FolderSource | FeedSource = FolderSource(config.posts_dir, config.authors_dir)
+        source: FolderSource | FeedSource = FolderSource(
+            config.posts_dir, config.authors_dir, registry.vocabulary()
+        )
         if config.blog.feed_url is not None:
             source = feed_source(config)
-        render = RenderSettings.from_config(config, load_templates(config))
+        render = Renderers.from_config(config, load_templates(config))
         return cls(config, source, render, repo)
 
     def refresh(self) -> None:
@@ -183,7 +186,7 @@ def _in_folder(path: Path, folder: Path) -> bool:
     return path.absolute().parent.resolve() == folder.resolve()
 
 
-def feed_source(config: Config) -> FeedSource:
+def feed_source(config: BaseConfig) -> FeedSource:
     """The source reading ``blog.feed_url``."""
     from heartbeat_bot import __version__
 
@@ -193,10 +196,11 @@ def feed_source(config: Config) -> FeedSource:
         timeout=config.blog.feed_timeout,
         fetch_og_image=config.blog.fetch_og_image,
         agent=f"heartbeat-bot/{__version__}",
+        channels=registry.vocabulary(),
     )
 
 
-def git_repo(config: Config) -> GitRepo | None:
+def git_repo(config: BaseConfig) -> GitRepo | None:
     """heartbeat-bot's clone of ``blog.git_url`` (None for a plain folder)."""
     remote, clone = config.git_remote, config.git_clone_dir
     if remote is None or clone is None:
@@ -213,7 +217,7 @@ def git_repo(config: Config) -> GitRepo | None:
     )
 
 
-def _pull_request_write_back(config: Config, repo: GitRepo) -> WriteBack:
+def _pull_request_write_back(config: BaseConfig, repo: GitRepo) -> WriteBack:
     from heartbeat_bot.sources.git_writeback import PullRequestWriteBack
 
     assert config.github.token is not None and config.github.repository is not None

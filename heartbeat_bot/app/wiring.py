@@ -6,41 +6,25 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
-import httpx
-
 from heartbeat_bot.announcer import Announcer, RetryPolicy
 from heartbeat_bot.app.application import App
-from heartbeat_bot.config import Config
+from heartbeat_bot.channels import registry
+from heartbeat_bot.config import BaseConfig
 from heartbeat_bot.ledger import Ledger
 
-# Generous for a create call, short enough that a hung service is noticed.
-HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
-
-def open_ledger(config: Config) -> Ledger:
+def open_ledger(config: BaseConfig) -> Ledger:
     return Ledger(config.state_path)
 
 
 @asynccontextmanager
-async def channel_clients(config: Config) -> AsyncIterator[dict[str, Any]]:
+async def channel_clients(config: BaseConfig) -> AsyncIterator[dict[str, Any]]:
     """The enabled channels' clients, closed on exit. Heavy libraries load only if enabled."""
     async with AsyncExitStack() as stack:
         clients: dict[str, Any] = {}
-        if config.discourse.enabled:
-            from heartbeat_bot.channels.discourse import DiscourseClient
-
-            http = await stack.enter_async_context(
-                httpx.AsyncClient(timeout=HTTP_TIMEOUT, headers={"User-Agent": _agent()})
-            )
-            clients["discourse"] = DiscourseClient(http, config.discourse)
-        if config.discord.enabled:
-            from heartbeat_bot.channels.discord import DiscordClient
-
-            clients["discord"] = await stack.enter_async_context(DiscordClient(config.discord))
-        if config.twitter.enabled:
-            from heartbeat_bot.channels.twitter import TwitterClient
-
-            clients["twitter"] = TwitterClient(config.twitter)
+        for unit in registry.units():
+            if unit.enabled(config):
+                clients[unit.name] = await unit.open(unit.section(config), stack, _agent())
         yield clients
 
 
@@ -53,12 +37,12 @@ async def announcer_for(
         yield Announcer(
             ledger,
             app.render,
-            discourse=clients.get("discourse"),
-            discord=clients.get("discord"),
-            twitter=clients.get("twitter"),
+            clients,
             policy=policy,
             write_back=app.write_back(),
-            publish_discord=app.config.discord.publish,
+            publish=frozenset(
+                u.name for u in registry.units() if getattr(u.section(app.config), "publish", False)
+            ),
         )
 
 

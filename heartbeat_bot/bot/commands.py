@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 import discord
 import yarl
@@ -23,7 +23,8 @@ from discord import app_commands
 from heartbeat_bot.announcer import Announcer
 from heartbeat_bot.app.application import App
 from heartbeat_bot.bot.replies import choices, preview_text, report_text, status_text
-from heartbeat_bot.channels.discord_transport import answer_trace
+from heartbeat_bot.channels import registry
+from heartbeat_bot.channels.discord.transport import answer_trace
 from heartbeat_bot.cli.delivery import status_rows
 from heartbeat_bot.errors import HeartbeatError
 from heartbeat_bot.ledger import Ledger
@@ -35,7 +36,8 @@ from heartbeat_bot.sources.folder import FolderSource
 
 log = logging.getLogger("heartbeat_bot.bot")
 
-ChannelChoice = Literal["all", "discourse", "discord", "twitter"]
+# The /announce channel choices: every registered channel, or all of them.
+CHANNEL_CHOICES = [app_commands.Choice(name=n, value=n) for n in ("all", *registry.names())]
 NO_PINGS = discord.AllowedMentions.none()
 CONFIRM_SECONDS = 120.0
 
@@ -54,13 +56,14 @@ class HeartbeatBot:
     """A discord.py client with the three commands, synced to the configured guild."""
 
     def __init__(self, app: App, ledger: Ledger, announcer: Announcer) -> None:
-        config = app.config.discord
+        # The slash commands are the Discord channel's own surface: its section holds them.
+        config = registry.unit("discord").section(app.config)
         if config.bot_token is None or config.guild_id is None:
             raise HeartbeatError("discord.bot_token and discord.guild_id are needed for the bot")
         self.app = app
         # Its own source: sharing the service's would consume the changes its rescans look for.
         self.source: FolderSource | FeedSource = FolderSource(
-            app.config.posts_dir, app.config.authors_dir
+            app.config.posts_dir, app.config.authors_dir, registry.vocabulary()
         )
         if app.feed is not None:
             from heartbeat_bot.app.application import feed_source
@@ -115,9 +118,9 @@ class HeartbeatBot:
             self._check(interaction, self.read_roles, "preview")
             found = await self._post(post)
             rendered = self.app.render.render_all(found, self.app.comments_url(found))
-            embeds = [discord.Embed.from_dict(e) for e in rendered.discord.body()["embeds"]]
+            embeds = [discord.Embed.from_dict(e) for e in rendered["discord"].body()["embeds"]]
             await interaction.response.send_message(
-                preview_text(found, rendered),
+                preview_text(found, rendered, shown="discord"),
                 embeds=embeds,
                 ephemeral=True,
                 allowed_mentions=NO_PINGS,
@@ -129,10 +132,11 @@ class HeartbeatBot:
             channels="Where to announce it (default: all enabled)",
             force="Send again where it was already sent (asks to confirm)",
         )
+        @app_commands.choices(channels=CHANNEL_CHOICES)
         async def announce(
             interaction: discord.Interaction,
             post: str,
-            channels: ChannelChoice = "all",
+            channels: str = "all",
             force: bool = False,
         ) -> None:
             self._check(interaction, self.allowed_roles, "announce", manage_fallback=True)

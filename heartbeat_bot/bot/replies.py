@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from heartbeat_bot.announcer import PostReport
+from heartbeat_bot.channels import registry
 from heartbeat_bot.models import Post
-from heartbeat_bot.render import Rendered
 
 CONTENT_LIMIT = 2000
 CHOICES_LIMIT = 25
@@ -24,16 +24,15 @@ def fit(text: str, limit: int = CONTENT_LIMIT) -> str:
     return cut + "\n…"
 
 
-def preview_text(post: Post, rendered: Rendered) -> str:
-    """Discourse's title and X's thread as text, beside the embed shown as it will be posted."""
-    lines = [
-        f"**Preview of {post.slug}** ({post.url})",
-        f"**Discourse topic:** {rendered.discourse.title}",
-        f"**X thread ({len(rendered.twitter.tweets)} tweets):**",
-    ]
-    for number, tweet in enumerate(rendered.twitter.tweets, start=1):
-        lines.append(f"> **{number}.** " + tweet.replace("\n", "\n> "))
-    lines.append("**Discord message** (below, as it will be posted):")
+def preview_text(post: Post, rendered: Mapping[str, Any], shown: str | None = None) -> str:
+    """Each channel's payload as text (by name, in announcement order), the ``shown`` one's
+    last: its message is posted below the text, as it will be sent."""
+    lines = [f"**Preview of {post.slug}** ({post.url})"]
+    order = [name for name in rendered if name != shown]
+    if shown is not None and shown in rendered:
+        order.append(shown)
+    for name in order:
+        lines += registry.unit(name).chat_lines(rendered[name])
     return fit("\n".join(lines))
 
 

@@ -13,9 +13,10 @@ from typing import Any
 from heartbeat_bot.announcer import WRITE_BACK_PENDING, PostReport
 from heartbeat_bot.app.application import App, now
 from heartbeat_bot.app.wiring import announcer_for, channel_clients, open_ledger
+from heartbeat_bot.channels import registry
 from heartbeat_bot.errors import HeartbeatError
 from heartbeat_bot.ledger import Ledger, LedgerError
-from heartbeat_bot.models import CHANNELS, Post, Sent
+from heartbeat_bot.models import Post, Sent
 
 EXIT_OK, EXIT_INCOMPLETE, EXIT_USAGE = 0, 1, 2
 # Posts announced at once by one command: their waits overlap, their pairs never do.
@@ -26,10 +27,11 @@ def parse_only(value: str | None) -> frozenset[str] | None:
     if not value:
         return None
     names = frozenset(v.strip().lower() for v in value.split(",") if v.strip())
-    unknown = names - set(CHANNELS)
+    known = registry.names()
+    unknown = names - set(known)
     if unknown:
         raise HeartbeatError(
-            f"--only: unknown channel {', '.join(sorted(unknown))} (use {', '.join(CHANNELS)})"
+            f"--only: unknown channel {', '.join(sorted(unknown))} (use {', '.join(known)})"
         )
     return names
 
@@ -39,10 +41,7 @@ def cmd_announce(args: argparse.Namespace) -> int:
 
     app = App.build(args.config)
     only = parse_only(args.only)
-    if not app.config.enabled_channels():
-        raise HeartbeatError(
-            "no channel is enabled: set enabled = true in [discourse], [discord] or [twitter]"
-        )
+    registry.require_enabled(app.config)
     posts: list[Post] = []
     refused: list[str] = []
     moment = now()
@@ -118,6 +117,7 @@ async def _announce_all(
 def status_rows(ledger: Ledger, url: str | None = None) -> list[dict[str, Any]]:
     """Per post and channel: state, remote URL, attempts, next attempt, last error."""
     rows = []
+    topic_channels = {u.name for u in registry.units() if u.delivery == "topic"}
     for post in ledger.posts():
         if url is not None and post.url != url:
             continue
@@ -134,7 +134,7 @@ def status_rows(ledger: Ledger, url: str | None = None) -> list[dict[str, Any]]:
                 "updated_at": _iso(delivery.updated_at),
                 "baseline": post.baseline,
             }
-            if delivery.channel == "discourse":
+            if delivery.channel in topic_channels:
                 row["comments_url_error"] = _write_back_error(ledger, post.url)
             if url is not None:
                 row["history"] = [
@@ -177,8 +177,10 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     app = App.build(args.config)
     post = app.find(args.post)
     channel = args.channel.lower()
-    if channel not in CHANNELS:
-        raise HeartbeatError(f"unknown channel {args.channel!r} (use {', '.join(CHANNELS)})")
+    if channel not in registry.names():
+        raise HeartbeatError(
+            f"unknown channel {args.channel!r} (use {', '.join(registry.names())})"
+        )
     with open_ledger(app.config) as ledger:
         row = ledger.find_post(post.url)
         delivery = (
@@ -198,7 +200,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
             ledger.resolve(
                 delivery.id, "done", f"marked done by hand: {args.done}", Sent(remote_id, args.done)
             )
-            if channel == "discourse" and row is not None:
+            if registry.unit(channel).delivery == "topic" and row is not None:
                 ledger.set_comments_url(row.id, args.done)
             print(f"{post.slug} {channel}: done ({args.done})")
         elif args.retry:
@@ -226,7 +228,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             ledger.update(path=str(opened.path), schema=opened.schema_version, error=None)
     except LedgerError as exc:
         ledger.update(ok=False, error=str(exc))
-    enabled = app.config.enabled_channels()
+    enabled = registry.enabled(app.config)
     online = asyncio.run(_check_online(app)) if args.online else None
     if broken or not ledger["ok"]:
         code = EXIT_USAGE

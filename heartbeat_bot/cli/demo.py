@@ -1,7 +1,7 @@
 """``heartbeat-bot demo``: the whole job, end to end, against the loopback sandbox.
 
-The bundled example posts are announced on a sandbox Discourse, Discord and X, with a
-temporary ledger, and what each service received is printed: a newcomer sees exactly
+The bundled example posts are announced on every registered channel's sandbox stand-in,
+with a temporary ledger, and what each service received is printed: a newcomer sees exactly
 what heartbeat-bot does without creating a single account.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -18,6 +19,7 @@ from rich.console import Console
 
 from heartbeat_bot.app.application import App, examples_dir, now
 from heartbeat_bot.app.wiring import announcer_for, open_ledger
+from heartbeat_bot.channels import registry
 from heartbeat_bot.cli.show import output_console, show_block, show_reports
 from heartbeat_bot.models import Post
 
@@ -33,7 +35,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         posts = [p for p in app.scan() if isinstance(p, Post) and p.state(moment) == "published"]
         posts.sort(key=lambda p: p.published_at)
         console.print(
-            f"Announcing {len(posts)} example posts on a sandbox Discourse, Discord and X "
+            f"Announcing {len(posts)} example posts on a sandbox {registry.labels()} "
             f"(ledger in {app.config.state_path})\n"
         )
         reports = asyncio.run(_announce(app, posts))
@@ -54,7 +56,10 @@ def _demo_blog(folder: Path, snippet: str) -> Path:
     shutil.copytree(source / "posts", folder / "posts")
     shutil.copytree(source / "authors", folder / "authors")
     blog = (source / "heartbeat.toml").read_text(encoding="utf-8")
-    blog = blog.split("[discourse]", 1)[0].replace("[blog]", '[blog]\nwrite_back = "file"', 1)
+    channel_tables = re.compile(rf"^\[(?:{'|'.join(registry.names())})\]", re.MULTILINE)
+    blog = channel_tables.split(blog, maxsplit=1)[0].replace(
+        "[blog]", '[blog]\nwrite_back = "file"', 1
+    )
     path = folder / "heartbeat.toml"
     path.write_text(f'{blog}\n[state]\npath = "state/heartbeat.sqlite3"\n\n{snippet}', "utf-8")
     return path
@@ -70,15 +75,5 @@ async def _announce(app: App, posts: list[Post]) -> list[Any]:
 
 
 def _show_received(console: Console, sandbox: Any) -> None:
-    for topic in sandbox.discourse.topics:
-        body = f"{topic['title']}\n{topic['url']}\ntags: {', '.join(topic['tags'])}"
-        show_block(console, "Discourse received a topic", body)
-    for message in sandbox.discord.messages:
-        embed = (message.get("embeds") or [{}])[0]
-        pinged = ", ".join(message.get("pinged") or []) or "nobody"
-        body = f"{embed.get('title', '')}\n{embed.get('url', '')}\npinged: {pinged}"
-        show_block(console, "Discord received a message", body)
-    for tweet in sandbox.x.tweets:
-        reply = tweet.get("in_reply_to_tweet_id")
-        title = f"X received tweet {tweet['id']}" + (f" (reply to {reply})" if reply else "")
-        show_block(console, title, tweet["text"])
+    for title, body in sandbox.received():
+        show_block(console, title, body)

@@ -15,6 +15,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from heartbeat_bot.channels import registry
+
 EXIT_OK = 0
 EXIT_INCOMPLETE = 1
 EXIT_USAGE = 2
@@ -36,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="heartbeat-bot",
         description=(
-            "Announce blog posts on Discourse, Discord and X, exactly once per post and "
+            f"Announce blog posts on {registry.labels()}, exactly once per post and "
             "channel, seconds after they go live."
         ),
         epilog=EXIT_CODES,
@@ -86,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     announce.add_argument("posts", nargs="+", metavar="POST", help="file path, slug or URL")
     announce.add_argument("--dry-run", action="store_true", help="show what would be sent")
     announce.add_argument(
-        "--only", metavar="CHANNELS", help="comma-separated: discourse,discord,twitter"
+        "--only", metavar="CHANNELS", help="comma-separated: " + ",".join(registry.names())
     )
     announce.add_argument(
         "--force",
@@ -112,7 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     resolve = commands.add_parser("resolve", help="settle an unknown or failed pair by hand")
     resolve.add_argument("post", metavar="POST", help="a file path, a slug or a public URL")
-    resolve.add_argument("channel", metavar="CHANNEL", help="discourse, discord or twitter")
+    resolve.add_argument(
+        "channel", metavar="CHANNEL", help=registry.joined(list(registry.names()), "or")
+    )
     how = resolve.add_mutually_exclusive_group(required=True)
     how.add_argument("--done", metavar="URL", help="it was sent: record its URL")
     how.add_argument("--retry", action="store_true", help="send it again on the next announce")
@@ -369,14 +373,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
     if args.json:
         from heartbeat_bot.cli.documents import document
 
-        print_json(
-            document(
-                post=post.summary(),
-                discourse=rendered.discourse.body(),
-                discord=rendered.discord.body(),
-                twitter=rendered.twitter.body(),
-            )
-        )
+        bodies = {name: payload.body() for name, payload in rendered.items()}
+        print_json(document(post=post.summary(), **bodies))
     else:
         from heartbeat_bot.cli.show import show_preview
 

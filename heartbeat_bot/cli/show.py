@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from rich.console import Console, Group
@@ -10,9 +11,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from heartbeat_bot.channels import registry
 from heartbeat_bot.models import Post
-from heartbeat_bot.render import Rendered
-from heartbeat_bot.render.twitter_text import weighted_length
+from heartbeat_bot.render.preview import PreviewBlock
 
 
 def output_console() -> Console:
@@ -48,81 +49,41 @@ def show_block(console: Console, title: str, body: str) -> None:
         console.print(f"== {title}\n{body}")
 
 
-def show_preview(post: Post, rendered: Rendered, console: Console | None = None) -> None:
+def show_preview(post: Post, rendered: Mapping[str, Any], console: Console | None = None) -> None:
+    """Each channel's payload (by name, in announcement order) as its unit shows it."""
     console = console or output_console()
+    blocks = [b for name, p in rendered.items() for b in registry.unit(name).preview(p)]
     if not console.is_terminal:
-        _plain_preview(post, rendered, console)
+        _plain_preview(post, blocks, console)
         return
     console.print(Text(post.title, style="bold"))
     console.print(f"{post.url}  ·  {post.published_at.isoformat()}  ·  {post.path}")
     for problem in post.problems:
         console.print(Text(f"! {problem}", style="yellow"))
-
-    topic = rendered.discourse
-    console.print(
-        Panel(
-            Group(
-                Text(f"Title: {topic.title}", style="bold"),
-                Text(f"Category: {topic.category}  Tags: {', '.join(topic.tags) or '-'}"),
-                Text(f"external_id: {topic.external_id}  embed_url: {topic.embed_url}"),
-                Text(""),
-                Text(topic.raw),
-            ),
-            title="Discourse topic",
-            title_align="left",
-        )
-    )
-    embed: dict[str, Any] = rendered.discord.embeds[0]
-    parts: list[Any] = [Text(embed.get("title", ""), style="bold"), Text(embed.get("url", ""))]
-    if "author" in embed:
-        parts.append(Text(f"by {embed['author']['name']}", style="italic"))
-    if embed.get("description"):
-        parts += [Text(""), Text(embed["description"])]
-    for field in embed.get("fields", []):
-        parts += [Text(""), Text(f"{field['name']}: {field['value']}")]
-    if "image" in embed:
-        parts += [Text(""), Text(f"image: {embed['image']['url']}", style="dim")]
-    console.print(Panel(Group(*parts), title="Discord message", title_align="left"))
-    for number, tweet in enumerate(rendered.twitter.tweets, start=1):
+    for block in blocks:
+        lines = [Text(line.text, style=line.style or "") for line in block.lines]
         console.print(
             Panel(
-                Text(tweet),
-                title=f"X tweet {number}/{len(rendered.twitter.tweets)}",
-                subtitle=f"{weighted_length(tweet)}/280",
+                lines[0] if len(lines) == 1 else Group(*lines),
+                title=block.title,
+                subtitle=block.subtitle,
                 title_align="left",
                 subtitle_align="right",
             )
         )
 
 
-def _plain_preview(post: Post, rendered: Rendered, console: Console) -> None:
+def _plain_preview(post: Post, blocks: list[PreviewBlock], console: Console) -> None:
     """The preview as plain sections, one field a line, nothing wrapped or boxed."""
     console.print(post.title)
     console.print(f"{post.url}  ·  {post.published_at.isoformat()}  ·  {post.path}")
     for problem in post.problems:
         console.print(f"! {problem}")
-    topic = rendered.discourse
-    console.print("\n== Discourse topic")
-    console.print(f"Title: {topic.title}")
-    console.print(f"Category: {topic.category}  Tags: {', '.join(topic.tags) or '-'}")
-    console.print(f"external_id: {topic.external_id}  embed_url: {topic.embed_url}\n")
-    console.print(topic.raw)
-    embed: dict[str, Any] = rendered.discord.embeds[0]
-    console.print("\n== Discord message")
-    console.print(embed.get("title", ""))
-    console.print(embed.get("url", ""))
-    if "author" in embed:
-        console.print(f"by {embed['author']['name']}")
-    if embed.get("description"):
-        console.print(f"\n{embed['description']}")
-    for field in embed.get("fields", []):
-        console.print(f"\n{field['name']}: {field['value']}")
-    if "image" in embed:
-        console.print(f"\nimage: {embed['image']['url']}")
-    tweets = rendered.twitter.tweets
-    for number, tweet in enumerate(tweets, start=1):
-        console.print(f"\n== X tweet {number}/{len(tweets)} ({weighted_length(tweet)}/280)")
-        console.print(tweet)
+    for block in blocks:
+        subtitle = f" ({block.subtitle})" if block.subtitle else ""
+        console.print(f"\n== {block.title}{subtitle}")
+        for line in block.lines:
+            console.print(line.text)
 
 
 def show_list(rows: list[dict[str, Any]], console: Console | None = None) -> None:

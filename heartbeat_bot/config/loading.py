@@ -5,17 +5,18 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from heartbeat_bot.config.environment import CONFIG_ENV_VAR, read_environment
 from heartbeat_bot.config.messages import describe_validation_error
-from heartbeat_bot.config.settings import Config
+from heartbeat_bot.config.settings import BaseConfig
 from heartbeat_bot.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = Path("config/heartbeat.toml")
+C = TypeVar("C", bound=BaseConfig)
 
 
 def config_path(
@@ -30,8 +31,9 @@ def config_path(
     return DEFAULT_CONFIG_PATH
 
 
-def load_config(path: Path, *, required: bool = True) -> Config:
-    """Read ``path`` (TOML) and the environment into a Config, or raise one-line ConfigError.
+def load_settings(model: type[C], path: Path, *, required: bool = True) -> C:
+    """Read ``path`` (TOML) and the environment into ``model`` (the whole settings, every
+    section included), or raise one-line ConfigError.
 
     With ``required=False`` a missing file means "defaults plus environment" (used by
     commands such as ``preview FILE`` that can work without a config).
@@ -56,11 +58,11 @@ def load_config(path: Path, *, required: bool = True) -> Config:
         if name.startswith("_"):
             raise ConfigError(f"{name} is not a known setting", key=name)
     # Misnamed variables first, and which variable set what, for the messages below.
-    environment = read_environment(Config, os.environ)
+    environment = read_environment(model, os.environ)
     try:
-        config = Config(**data)
+        config = model(**data)
     except ValidationError as exc:
-        message = describe_validation_error(exc, environment.origins)
+        message = describe_validation_error(exc, model, environment.origins)
         raise ConfigError(message, key=_first_key(exc)) from None
     except SettingsError as exc:
         # Not raised by our sources today; should one start to, it is still one line.

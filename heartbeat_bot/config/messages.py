@@ -11,11 +11,10 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from pydantic import SecretStr, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 
 from heartbeat_bot.config.environment import holds, sections_of
 from heartbeat_bot.config.fields import show
-from heartbeat_bot.config.settings import Config
 
 _TYPE_WORDS = {
     "int_parsing": "an integer",
@@ -44,41 +43,42 @@ _PREDICATES = ("must ", "is ", "has ", "holds ", "needs ")
 
 
 @cache
-def _schema() -> dict[str, tuple[str, ...]]:
-    return {name: tuple(model.model_fields) for name, model in sections_of(Config).items()}
+def _schema(settings: type[BaseModel]) -> dict[str, tuple[str, ...]]:
+    return {name: tuple(model.model_fields) for name, model in sections_of(settings).items()}
 
 
 @cache
-def _secrets() -> frozenset[str]:
+def _secrets(settings: type[BaseModel]) -> frozenset[str]:
     return frozenset(
         f"{name}.{key}"
-        for name, model in sections_of(Config).items()
+        for name, model in sections_of(settings).items()
         for key, field in model.model_fields.items()
         if holds(field.annotation, SecretStr)
     )
 
 
 def describe_validation_error(
-    exc: ValidationError, origins: Mapping[str, str] | None = None
+    exc: ValidationError, settings: type[BaseModel], origins: Mapping[str, str] | None = None
 ) -> str:
-    """The first problem of ``exc`` as one line naming the setting; ``origins`` names the
-    environment variable a setting came from, when it did."""
+    """The first problem of ``exc`` (raised by the ``settings`` model) as one line naming
+    the setting; ``origins`` names the environment variable a setting came from, when it
+    did."""
     error = exc.errors()[0]
     loc = [str(p) for p in error["loc"] if not isinstance(p, int)]
     key = ".".join(loc) or "config"
-    line = _describe(key, loc, error)
+    line = _describe(settings, key, loc, error)
     origin = (origins or {}).get(key)
     return f"{line} (from {origin})" if origin else line
 
 
-def _describe(key: str, loc: list[str], error: Any) -> str:
+def _describe(settings: type[BaseModel], key: str, loc: list[str], error: Any) -> str:
     kind = error["type"]
     value = error.get("input")
     ctx = error.get("ctx") or {}
-    secret = key in _secrets()
+    secret = key in _secrets(settings)
     shown = "" if secret or isinstance(value, dict) else f", got {_show(value)}"
     if kind == "extra_forbidden":
-        return f"{key} is not a known setting{_did_you_mean(loc)}"
+        return f"{key} is not a known setting{_did_you_mean(settings, loc)}"
     if kind in _TYPE_WORDS:
         return f"{key} must be {_TYPE_WORDS[kind]}{shown}"
     if kind in _BOUNDS:
@@ -88,7 +88,7 @@ def _describe(key: str, loc: list[str], error: Any) -> str:
         return f"{key} must be one of {ctx.get('expected', '')}{shown}"
     message = str(error["msg"]).removeprefix("Value error, ")
     if kind == "value_error":
-        if message.startswith(tuple(f"{section}." for section in _schema())):
+        if message.startswith(tuple(f"{section}." for section in _schema(settings))):
             return message  # a check across settings names them itself
         if message.startswith(_PREDICATES):
             return f"{key} {message}"
@@ -96,9 +96,9 @@ def _describe(key: str, loc: list[str], error: Any) -> str:
     return f"{key}: {message}{shown}"
 
 
-def _did_you_mean(loc: list[str]) -> str:
+def _did_you_mean(settings: type[BaseModel], loc: list[str]) -> str:
     """Where an unknown key probably belongs: a close spelling, or another section."""
-    schema = _schema()
+    schema = _schema(settings)
     if len(loc) == 1:
         (name,) = loc
         homes = [section for section, keys in schema.items() if name in keys]

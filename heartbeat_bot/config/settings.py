@@ -1,4 +1,8 @@
-"""All settings: one section per table of the file, and the checks that span sections."""
+"""The settings every part of heartbeat-bot shares, and the checks that span sections.
+
+The channels' sections live with their channels (``heartbeat_bot/channels/<name>/settings.py``);
+the whole model, :class:`~heartbeat_bot.channels.registry.Config`, adds them to this base.
+"""
 
 from __future__ import annotations
 
@@ -6,29 +10,25 @@ import hashlib
 import os
 import re
 from pathlib import Path
+from typing import Self
 
 from pydantic import Field, PrivateAttr, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from heartbeat_bot.config.blog import BlogConfig
-from heartbeat_bot.config.discord import DiscordConfig
-from heartbeat_bot.config.discourse import DiscourseConfig
 from heartbeat_bot.config.environment import EnvironmentSource
 from heartbeat_bot.config.service import AlertsConfig, GitHubConfig, ServiceConfig, StateConfig
-from heartbeat_bot.config.twitter import TwitterConfig
 
 
-class Config(BaseSettings):
-    """All settings. Build it with :func:`~heartbeat_bot.config.load_config`, which also
-    records the file it was read from (relative paths resolve against its folder)."""
+class BaseConfig(BaseSettings):
+    """The sections shared by every part; the channel registry's ``Config`` adds one
+    section per channel. Build it with ``load_config``, which also records the file it was
+    read from (relative paths resolve against its folder)."""
 
     model_config = SettingsConfigDict(extra="forbid", frozen=True)
 
     blog: BlogConfig = Field(default_factory=BlogConfig)
     state: StateConfig = Field(default_factory=StateConfig)
-    discourse: DiscourseConfig = Field(default_factory=DiscourseConfig)
-    discord: DiscordConfig = Field(default_factory=DiscordConfig)
-    twitter: TwitterConfig = Field(default_factory=TwitterConfig)
     service: ServiceConfig = Field(default_factory=ServiceConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     github: GitHubConfig = Field(default_factory=GitHubConfig)
@@ -49,7 +49,7 @@ class Config(BaseSettings):
         # The environment wins over the file, which arrives as init keyword arguments.
         return (EnvironmentSource(settings_cls, os.environ), init_settings)
 
-    def read_from(self, source: Path | None) -> Config:
+    def read_from(self, source: Path | None) -> Self:
         """This config, told which file it came from (done once, by load_config)."""
         self._source = source
         return self
@@ -100,7 +100,7 @@ class Config(BaseSettings):
         return self.state_path.parent / "git" / digest
 
     @model_validator(mode="after")
-    def _one_kind_of_blog(self) -> Config:
+    def _one_kind_of_blog(self) -> BaseConfig:
         blog = self.blog
         if blog.feed_url is None:
             return self
@@ -122,7 +122,7 @@ class Config(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _write_back_needs_git(self) -> Config:
+    def _write_back_needs_git(self) -> BaseConfig:
         mode = self.blog.write_back
         if mode in {"commit", "pull_request"} and not self.blog.git_url:
             raise ValueError(f'blog.write_back = "{mode}" needs blog.git_url')
@@ -146,14 +146,3 @@ class Config(BaseSettings):
     @property
     def state_path(self) -> Path:
         return self.resolve(self.state.path)
-
-    def enabled_channels(self) -> tuple[str, ...]:
-        return tuple(
-            name
-            for name, section in (
-                ("discourse", self.discourse),
-                ("discord", self.discord),
-                ("twitter", self.twitter),
-            )
-            if section.enabled
-        )

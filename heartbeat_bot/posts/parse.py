@@ -19,13 +19,20 @@ from urllib.parse import unquote, urlsplit
 
 from heartbeat_bot.config import BlogConfig
 from heartbeat_bot.errors import PostError
-from heartbeat_bot.models import CHANNELS, Channel, Post
+from heartbeat_bot.models import Post
 from heartbeat_bot.posts.frontmatter import clip, kind, read_frontmatter, show
 
 MAX_TITLE = 1000  # characters, after folding whitespace
 MAX_DESCRIPTION = 64 * 1024  # characters, for description and descriptionLong
 
-_CHANNEL_NAMES: dict[str, Channel] = {**{name: name for name in CHANNELS}, "x": "twitter"}
+# The names the frontmatter's ``announce`` key accepts (name or alias -> channel) when the
+# caller gives none; the application passes the channel registry's own.
+DEFAULT_CHANNEL_NAMES: Mapping[str, str] = {
+    "discourse": "discourse",
+    "discord": "discord",
+    "twitter": "twitter",
+    "x": "twitter",
+}
 _POST_SUFFIX = re.compile(r"\.(md|mdx|markdown)$", re.IGNORECASE)
 _DIGITS_PREFIX = re.compile(r"^[\d-]+")
 _DATE_PREFIX = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}-")
@@ -36,10 +43,18 @@ _PLAIN_SEGMENT = re.compile(r"[^\x00-\x20\x7f-\x9f\s/\\?#%]+")  # no decoding, n
 _TOPIC_PATH = re.compile(r"/t/(?:(?P<slug>[^/]+)/)?(?P<id>\d+)(?:/\d+)?/?")
 
 
-def parse_post(path: Path, raw: bytes, blog: BlogConfig, authors: Mapping[str, str]) -> Post:
+def parse_post(
+    path: Path,
+    raw: bytes,
+    blog: BlogConfig,
+    authors: Mapping[str, str],
+    channels: Mapping[str, str] | None = None,
+) -> Post:
     """Parse one post file's bytes into a Post, or raise PostError naming the file and field.
 
-    ``authors`` maps author ids to display names (empty when the blog has no author files).
+    ``authors`` maps author ids to display names (empty when the blog has no author files);
+    ``channels`` maps every name (and alias) of a channel the ``announce`` key may list to
+    the channel, in announcement order (default :data:`DEFAULT_CHANNEL_NAMES`).
     """
     meta, _ = read_frontmatter(path, raw, body=False)
     problems: list[str] = []
@@ -88,7 +103,7 @@ def parse_post(path: Path, raw: bytes, blog: BlogConfig, authors: Mapping[str, s
         description_long=description_long or description,
         comments_url=comments_url,
         draft=draft,
-        channels=_channels(path, meta),
+        channels=_channels(path, meta, DEFAULT_CHANNEL_NAMES if channels is None else channels),
         content_hash=hashlib.sha256(raw).hexdigest(),
         problems=tuple(problems),
     )
@@ -277,22 +292,25 @@ def _flag(path: Path, meta: Mapping[str, Any], key: str, *, default: bool) -> bo
     return value
 
 
-def _channels(path: Path, meta: Mapping[str, Any]) -> frozenset[Channel]:
+def _channels(path: Path, meta: Mapping[str, Any], known: Mapping[str, str]) -> frozenset[str]:
     value = meta.get("announce")
     if value is None or value is True:
-        return frozenset(CHANNELS)
+        return frozenset(known.values())
     if value is False:
         return frozenset()
-    valid = "true, false or a list of discourse, discord, twitter (alias x)"
+    names = list(dict.fromkeys(known.values()))
+    aliases = [f"{alias}" for alias, name in known.items() if alias != name]
+    listed = ", ".join(names) + (f" (alias {', '.join(aliases)})" if aliases else "")
+    valid = f"true, false or a list of {listed}"
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list):
         raise PostError(path, f"announce must be {valid}; got {show(value)}", field="announce")
-    channels: set[Channel] = set()
+    channels: set[str] = set()
     for item in items:
         name = item.strip().lower() if isinstance(item, str) else None
-        if name not in _CHANNEL_NAMES:
+        if name is None or name not in known:
             raise PostError(path, f"announce must be {valid}; got {show(item)}", field="announce")
-        channels.add(_CHANNEL_NAMES[name])
+        channels.add(known[name])
     return frozenset(channels)
 
 

@@ -8,7 +8,6 @@ template produces is still held to every platform limit by the renderers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -27,31 +26,11 @@ _ENV = SandboxedEnvironment(
 )
 
 
-@lru_cache(maxsize=8)
-def default_template(channel: str) -> str:
-    """The packaged default template text of ``channel`` (discourse, discord or twitter)."""
-    return (
-        resources.files("heartbeat_bot.render")
-        .joinpath(f"templates/{channel}.j2")
-        .read_text(encoding="utf-8")
-    )
-
-
-@dataclass(frozen=True)
-class Templates:
-    """The template text of each channel, read once at start-up."""
-
-    discourse: str
-    discord: str
-    twitter: str
-
-    @classmethod
-    def defaults(cls) -> Templates:
-        return cls(
-            discourse=default_template("discourse"),
-            discord=default_template("discord"),
-            twitter=default_template("twitter"),
-        )
+@lru_cache(maxsize=16)
+def default_template(package: str) -> str:
+    """The packaged default template of a channel: ``template.j2`` in its folder
+    (``package``, such as ``heartbeat_bot.channels.twitter``)."""
+    return resources.files(package).joinpath("template.j2").read_text(encoding="utf-8")
 
 
 @lru_cache(maxsize=32)

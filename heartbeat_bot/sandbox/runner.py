@@ -271,6 +271,23 @@ class Sandbox:
         ``status`` is None when no answer was produced (``drop_before``)."""
         return self._log.snapshot()
 
+    def received(self) -> list[tuple[str, str]]:
+        """What each stand-in received, as (title, text) blocks for people (``demo``)."""
+        blocks: list[tuple[str, str]] = []
+        for topic in self.discourse.topics:
+            body = f"{topic['title']}\n{topic['url']}\ntags: {', '.join(topic['tags'])}"
+            blocks.append(("Discourse received a topic", body))
+        for message in self.discord.messages:
+            embed = (message.get("embeds") or [{}])[0]
+            pinged = ", ".join(message.get("pinged") or []) or "nobody"
+            body = f"{embed.get('title', '')}\n{embed.get('url', '')}\npinged: {pinged}"
+            blocks.append(("Discord received a message", body))
+        for tweet in self.x.tweets:
+            reply = tweet.get("in_reply_to_tweet_id")
+            title = f"X received tweet {tweet['id']}" + (f" (reply to {reply})" if reply else "")
+            blocks.append((title, tweet["text"]))
+        return blocks
+
     def info(self) -> JSON:
         """The URLs, credentials and config snippet, as ``--json`` prints them."""
         return {

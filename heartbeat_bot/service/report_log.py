@@ -60,7 +60,7 @@ async def record(report: PostReport, metrics: Metrics, alerts: Alerts) -> None:
             )
             if NOT_PUBLISHED in outcome.note:  # out, but not to the channel's followers
                 await alerts.pair_alert(
-                    post.slug, post.url, "discord publish", "failed", outcome.note
+                    post.slug, post.url, f"{outcome.channel} publish", "failed", outcome.note
                 )
         elif outcome.state == "waiting" or (
             outcome.state == "unknown" and outcome.next_attempt_at is not None

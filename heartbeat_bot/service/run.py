@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from heartbeat_bot.announcer import Announcer
 from heartbeat_bot.app.application import App
+from heartbeat_bot.channels import registry
 from heartbeat_bot.errors import ConfigError, HeartbeatError
 from heartbeat_bot.ledger import Ledger
 from heartbeat_bot.service.alerts import Alerts
@@ -40,10 +41,7 @@ def cmd_run(args: object) -> int:
             raise HeartbeatError(
                 f"--backfill must be a date (YYYY-MM-DD), got {backfill!r}"
             ) from None
-    if not app.config.enabled_channels():
-        raise HeartbeatError(
-            "no channel is enabled: set enabled = true in [discourse], [discord] or [twitter]"
-        )
+    registry.require_enabled(app.config)
     return asyncio.run(serve(app, since))
 
 
@@ -154,8 +152,7 @@ def start_bot(app: App, ledger: Ledger, announcer: Announcer) -> BotSupervisor |
     The bot's connection is its own: a gateway outage never stops the scheduler, and a bot
     that stops is started again (see ``bot_supervisor``).
     """
-    discord_config = app.config.discord
-    if discord_config.bot_token is None or discord_config.guild_id is None:
+    if not _bot_configured(app):
         return None
     from heartbeat_bot.bot.commands import HeartbeatBot
     from heartbeat_bot.bot.supervisor import BotSupervisor
@@ -163,10 +160,16 @@ def start_bot(app: App, ledger: Ledger, announcer: Announcer) -> BotSupervisor |
     return BotSupervisor(lambda: HeartbeatBot(app, ledger, announcer))
 
 
+def _bot_configured(app: App) -> bool:
+    """Whether the Discord section (the slash commands' home) has a bot token and server."""
+    section = registry.unit("discord").section(app.config)
+    return section.bot_token is not None and section.guild_id is not None
+
+
 def cmd_bot(args: object) -> int:
     """Entry point of ``heartbeat-bot bot``: the slash commands alone."""
     app = App.build(getattr(args, "config", None))
-    if app.config.discord.bot_token is None or app.config.discord.guild_id is None:
+    if not _bot_configured(app):
         raise HeartbeatError("discord.bot_token and discord.guild_id are needed for the bot")
     return asyncio.run(_bot_alone(app))
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from heartbeat_bot.announcer import Announcer
-from heartbeat_bot.config import Config
+from heartbeat_bot.config import BaseConfig
 from heartbeat_bot.errors import HeartbeatError
 from heartbeat_bot.ledger import Ledger, LedgerUnusable
 from heartbeat_bot.models import Post
@@ -34,7 +34,7 @@ MAX_INLINE_WAIT = 30.0
 class Workers:
     """Announcing the queued posts; the state it shares is set up by the Service."""
 
-    config: Config
+    config: BaseConfig
     ledger: Ledger
     announcer: Announcer
     metrics: Metrics

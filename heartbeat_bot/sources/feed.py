@@ -15,7 +15,7 @@ import concurrent.futures
 import hashlib
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,6 +26,7 @@ from heartbeat_bot.config import BlogConfig
 from heartbeat_bot.errors import PostError
 from heartbeat_bot.models import Post
 from heartbeat_bot.posts import find_post, mark_duplicates
+from heartbeat_bot.posts.parse import DEFAULT_CHANNEL_NAMES
 from heartbeat_bot.sources.feed_fetch import (
     FeedUnavailable,
     Validators,
@@ -52,9 +53,17 @@ class FeedSource:
     """
 
     def __init__(
-        self, url: str, *, timeout: float = 30.0, fetch_og_image: bool = False, agent: str = ""
+        self,
+        url: str,
+        *,
+        timeout: float = 30.0,
+        fetch_og_image: bool = False,
+        agent: str = "",
+        channels: Mapping[str, str] | None = None,
     ) -> None:
         self.url = url
+        # Every channel's name (the values of the registry's vocabulary).
+        self.channels = frozenset((channels or DEFAULT_CHANNEL_NAMES).values())
         self.timeout = timeout
         self.og_images = fetch_og_image
         self.agent = agent or "heartbeat-bot"
@@ -170,7 +179,12 @@ class FeedSource:
                 picture = self._og[entry.link]
             try:
                 fresh[key] = entry_post(
-                    entry, blog, feed_authors=document.authors, first_seen=seen, picture=picture
+                    entry,
+                    blog,
+                    feed_authors=document.authors,
+                    first_seen=seen,
+                    picture=picture,
+                    channels=self.channels,
                 )
             except PostError as exc:
                 fresh[key] = exc

@@ -18,7 +18,8 @@ from urllib.parse import quote, unquote, urlsplit
 
 from heartbeat_bot.config import BlogConfig
 from heartbeat_bot.errors import PostError
-from heartbeat_bot.models import CHANNELS, Post
+from heartbeat_bot.models import Post
+from heartbeat_bot.posts.parse import DEFAULT_CHANNEL_NAMES
 from heartbeat_bot.sources.feed_html import html_to_markdown
 from heartbeat_bot.sources.feed_parse import FeedEntry
 
@@ -49,11 +50,13 @@ def entry_post(
     feed_authors: Iterable[str] = (),
     first_seen: datetime,
     picture: str | None = None,
+    channels: Iterable[str] = DEFAULT_CHANNEL_NAMES.values(),
 ) -> Post:
     """The Post for one entry; PostError (naming the entry) if it cannot be announced.
 
     ``first_seen``: when the source first saw the entry, its publish moment when the feed
     gives it no date. ``picture``: the page's og:image, when asked for and found.
+    ``channels``: every channel's name (an entry cannot opt out of one).
     """
     key = entry_key(entry)
     if key is None:
@@ -102,7 +105,7 @@ def entry_post(
         description_long=summary or None,
         comments_url=None,
         draft=False,
-        channels=frozenset(CHANNELS),
+        channels=frozenset(channels),
         content_hash=digest,
         problems=tuple(problems),
         updated_at=entry.updated,

@@ -9,6 +9,7 @@ import errno
 import hashlib
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
@@ -68,9 +69,16 @@ class FolderSource:
     (:func:`heartbeat_bot.posts.mark_duplicates`).
     """
 
-    def __init__(self, posts_dir: Path, authors_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        posts_dir: Path,
+        authors_dir: Path | None = None,
+        channels: Mapping[str, str] | None = None,
+    ) -> None:
         self.posts_dir = posts_dir
         self.authors_dir = authors_dir
+        # The names the posts' `announce` key may list (see parse_post).
+        self.channels = channels
         self._authors: dict[str, str] | None = None
         # Author files that could not be used, kept so `list` can show them.
         self.author_errors: list[PostError] = []
@@ -171,7 +179,7 @@ class FolderSource:
             raw = self.read(path)
         except OSError as exc:
             raise _unreadable(path, exc) from exc
-        return parse_post(path, raw, blog, self.authors())
+        return parse_post(path, raw, blog, self.authors(), self.channels)
 
     def scan(self, blog: BlogConfig) -> list[Post | PostError]:
         """Every post file, parsed; a bad file gives its PostError in place of a Post, and
@@ -296,7 +304,7 @@ class FolderSource:
             if digest == old.digest:
                 return _Entry(path, stamp, digest, old.result, settled)
         try:
-            post = parse_post(path, raw, blog, authors)
+            post = parse_post(path, raw, blog, authors, self.channels)
         except PostError as exc:
             return _Entry(path, stamp, hashlib.sha256(raw).hexdigest(), exc, settled)
         return _Entry(path, stamp, post.content_hash, post, settled)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import socket
 from typing import Any
 
-from heartbeat_bot.config import DiscordConfig, DiscourseConfig, TwitterConfig
+from heartbeat_bot.channels.discord.render import DiscordMessage
+from heartbeat_bot.channels.discord.settings import DiscordConfig
+from heartbeat_bot.channels.discourse.render import DiscourseTopic
+from heartbeat_bot.channels.discourse.settings import DiscourseConfig
+from heartbeat_bot.channels.twitter.settings import TwitterConfig
 from heartbeat_bot.errors import ChannelError
-from heartbeat_bot.models import DiscordMessage, DiscourseTopic
 from heartbeat_bot.sandbox import Sandbox
 
 POST_URL = "https://dvc.org/blog/dvc-3-0-release"

@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 
 from heartbeat_bot.channels.common import redact
-from heartbeat_bot.channels.discord_answers import (
+from heartbeat_bot.channels.discord.answers import (
     Mode,
     allowed_mentions,
     classify_discord,
     used_up_until,
 )
-from heartbeat_bot.channels.discord_transport import Answer
+from heartbeat_bot.channels.discord.transport import Answer
 from heartbeat_bot.errors import ChannelError, Permanent, Retryable
 
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from heartbeat_bot.channels.discourse import classify_discourse, encode_tags
+from heartbeat_bot.channels.discourse.client import classify_discourse, encode_tags
 from heartbeat_bot.errors import ChannelError, Duplicate, Permanent, Retryable
 
 HTML_502 = "<html><head><title>502 Bad Gateway</title></head><body><h1>nginx</h1></body></html>"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from heartbeat_bot.channels.twitter_answers import classify_twitter, normalise, used_up_until
+from heartbeat_bot.channels.twitter.answers import classify_twitter, normalise, used_up_until
 from heartbeat_bot.errors import ChannelError, Duplicate, Permanent, Retryable
 
 NOW = 1_700_000_000.0

@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 import pytest
 from pydantic import SecretStr
 
-from heartbeat_bot.channels.discord import DiscordClient
-from heartbeat_bot.config import DiscordConfig
+from heartbeat_bot.channels.discord.client import DiscordClient
+from heartbeat_bot.channels.discord.settings import DiscordConfig
 from heartbeat_bot.errors import CannotConfirm, ChannelError, Permanent, Retryable, Uncertain
 from heartbeat_bot.models import Sent
 from heartbeat_bot.sandbox import Sandbox

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from heartbeat_bot.channels.discourse import DiscourseClient
-from heartbeat_bot.config import DiscourseConfig
+from heartbeat_bot.channels.discourse.client import DiscourseClient
+from heartbeat_bot.channels.discourse.settings import DiscourseConfig
 from heartbeat_bot.errors import ChannelError, Permanent, Retryable, Uncertain
 from heartbeat_bot.models import Sent
 from heartbeat_bot.sandbox import Sandbox

@@ -8,10 +8,12 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from heartbeat_bot.channels.discord import DiscordClient
-from heartbeat_bot.channels.discourse import DiscourseClient
-from heartbeat_bot.channels.twitter import TwitterClient
-from heartbeat_bot.config import DiscordConfig, DiscourseConfig, TwitterConfig
+from heartbeat_bot.channels.discord.client import DiscordClient
+from heartbeat_bot.channels.discord.settings import DiscordConfig
+from heartbeat_bot.channels.discourse.client import DiscourseClient
+from heartbeat_bot.channels.discourse.settings import DiscourseConfig
+from heartbeat_bot.channels.twitter.client import TwitterClient
+from heartbeat_bot.channels.twitter.settings import TwitterConfig
 from heartbeat_bot.errors import ChannelError, Permanent
 from tests.channels.helpers import message, topic
 from tests.misbehaving import Servers, redirect

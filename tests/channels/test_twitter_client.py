@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 
 import pytest
 
-from heartbeat_bot.channels.twitter import TwitterClient
-from heartbeat_bot.config import TwitterConfig
+from heartbeat_bot.channels.twitter.client import TwitterClient
+from heartbeat_bot.channels.twitter.settings import TwitterConfig
 from heartbeat_bot.errors import (
     ChannelError,
     Duplicate,

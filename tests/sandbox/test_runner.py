@@ -13,7 +13,8 @@ import tomllib
 import httpx
 import pytest
 
-from heartbeat_bot.config import Config
+from heartbeat_bot.channels import registry
+from heartbeat_bot.channels.settings import Config
 from heartbeat_bot.sandbox import Sandbox
 
 
@@ -32,7 +33,7 @@ def test_config_snippet_loads_as_heartbeat_config(sb: Sandbox) -> None:
     """The snippet is TOML that heartbeat-bot's own Config accepts, key for key."""
     data = tomllib.loads(sb.config_snippet())
     config = Config(**data)
-    assert config.enabled_channels() == ("discourse", "discord", "twitter")
+    assert registry.enabled(config) == ("discourse", "discord", "twitter")
     assert config.discourse.url == sb.discourse_url and config.discourse.category == 7
     assert config.discord.mode == "bot" and config.discord.api_url == sb.discord_api_url
     assert config.discord.channel_id == sb.credentials.discord_channel_id

@@ -1,7 +1,7 @@
 """X (Twitter): post the summary thread one tweet at a time, and find a tweet posted before.
 
 tweepy 4.17 does the OAuth 1.0a signing and the status mapping; it is blocking, so every
-call runs in a thread of its own (``twitter_transport.in_daemon_thread``). Its host is
+call runs in a thread of its own (``transport.in_daemon_thread``). Its host is
 hard-coded, so a transport adapter on ``client.session`` sends requests to
 ``twitter.api_url`` (a sandbox, say), adds the timeout tweepy never sets, reads answers up
 to a size limit and follows no redirect. The client asks tweepy for raw
@@ -29,15 +29,15 @@ from heartbeat_bot.channels.common import (
     unreadable_success,
 )
 from heartbeat_bot.channels.limits import Window
-from heartbeat_bot.channels.twitter_answers import (
+from heartbeat_bot.channels.twitter.answers import (
     CHANNEL,
     SERVICE,
     classify_twitter,
     normalise,
     used_up_until,
 )
-from heartbeat_bot.channels.twitter_transport import RedirectAdapter, in_daemon_thread
-from heartbeat_bot.config import TwitterConfig
+from heartbeat_bot.channels.twitter.settings import TwitterConfig
+from heartbeat_bot.channels.twitter.transport import RedirectAdapter, in_daemon_thread
 from heartbeat_bot.errors import (
     ChannelError,
     ConfigError,

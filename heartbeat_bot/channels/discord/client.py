@@ -12,10 +12,10 @@ What discord.py does on its own, and what this client adds:
   ``enforce_nonce`` (discord.py adds it: ``http.handle_message_parameters``).
 - The webhook adapter resends *every* 5xx and sleeps any 429 however long. A webhook takes
   no nonce, so a resend after a 500 that was in fact carried out posts twice. The session
-  this client builds for webhooks carries ``discord_transport.no_blind_retries``, which
+  this client builds for webhooks carries ``transport.no_blind_retries``, which
   turns those answers into errors the announcer decides about.
 - discord.py chokes on answers it cannot read (``TypeError``, ``KeyError``,
-  ``JSONDecodeError``). A trace hook (``discord_transport.answer_trace``) keeps the last
+  ``JSONDecodeError``). A trace hook (``transport.answer_trace``) keeps the last
   answer so such a failure is classified by its status instead of escaping as a crash.
 """
 
@@ -32,7 +32,7 @@ import aiohttp
 import discord
 
 from heartbeat_bot.channels.common import safe_cause, unexpected
-from heartbeat_bot.channels.discord_answers import (
+from heartbeat_bot.channels.discord.answers import (
     CHANNEL,
     SERVICE,
     Mode,
@@ -40,7 +40,8 @@ from heartbeat_bot.channels.discord_answers import (
     map_error,
     used_up_until,
 )
-from heartbeat_bot.channels.discord_transport import (
+from heartbeat_bot.channels.discord.settings import DiscordConfig
+from heartbeat_bot.channels.discord.transport import (
     Answer,
     answer_trace,
     current_answer,
@@ -49,7 +50,6 @@ from heartbeat_bot.channels.discord_transport import (
     recording,
 )
 from heartbeat_bot.channels.limits import Window
-from heartbeat_bot.config import DiscordConfig
 from heartbeat_bot.errors import (
     CannotConfirm,
     ChannelError,
@@ -181,7 +181,9 @@ class DiscordClient:
             bot if self._mode == "bot" else webhook, changes=True, windowed=True
         )
 
-    async def find_sent(self, post_url: str, *, since: datetime | int | None = None) -> Sent | None:
+    async def find_sent(
+        self, post_url: str, *, since: datetime | int | None = None, after: str | None = None
+    ) -> Sent | None:
         """Our message in the channel whose first embed links to ``post_url``.
 
         Discord does not return nonces when reading, so the embed's link identifies it.
@@ -190,15 +192,13 @@ class DiscordClient:
         however busy the channel was meanwhile, up to ``history_scan_limit`` messages;
         beyond that the answer would be a guess, so it is ``CannotConfirm``
         (a person looks). ``since`` may also be a message id: the messages after it are
-        read, with no clock involved. Without ``since`` only the last 50 messages are read.
+        read, with no clock involved. ``after`` (an earlier message's id, on a forced resend)
+        starts the reading after that message, and no earlier than ``since``. Without
+        either, only the last 50 messages are read.
         """
         if self._mode != "bot":
             raise Permanent(CHANNEL, "webhook mode cannot read back messages")
-        after: datetime | discord.Object | None = None
-        if isinstance(since, int):
-            after = discord.Object(since)  # a message id: no clock involved
-        elif since is not None:
-            after = since if since.tzinfo is not None else since.replace(tzinfo=UTC)
+        start = _start(since, after)
 
         async def find() -> Sent | None:
             client = await self._bot()
@@ -206,10 +206,10 @@ class DiscordClient:
             channel = client.get_partial_messageable(
                 self._channel_id, guild_id=self._config.guild_id
             )
-            if after is None:
+            if start is None:
                 messages = channel.history(limit=50)
-            else:  # paged forward from ``after``, 100 a request; one more tells "beyond"
-                messages = channel.history(limit=self._scan_limit + 1, after=after)
+            else:  # paged forward from ``start``, 100 a request; one more tells "beyond"
+                messages = channel.history(limit=self._scan_limit + 1, after=start)
             read = 0
             async for message in messages:
                 read += 1
@@ -222,7 +222,7 @@ class DiscordClient:
             if answer is not None and not answer.body.lstrip().startswith(b"["):
                 body = answer.body.decode("utf-8", "replace")
                 raise unexpected(CHANNEL, SERVICE, body, answer.status)
-            if after is not None and read > self._scan_limit:
+            if start is not None and read > self._scan_limit:
                 # Reading on would only repeat this at every check: a person looks instead.
                 raise CannotConfirm(
                     CHANNEL,
@@ -362,3 +362,17 @@ class DiscordClient:
 def _same_url(found: str | None, wanted: str) -> bool:
     """Whether an embed's URL is the post's: Discord may normalise a trailing slash."""
     return found is not None and found.rstrip("/") == wanted.rstrip("/")
+
+
+def _start(since: datetime | int | None, after: str | None) -> datetime | discord.Object | None:
+    """Where reading the channel starts: after the message ``after`` (an id) and no earlier
+    than ``since`` (a moment, naive meaning UTC, or a message id)."""
+    moment: datetime | None = None
+    if isinstance(since, datetime):
+        moment = since if since.tzinfo is not None else since.replace(tzinfo=UTC)
+    if after is not None and after.isdigit():
+        earliest = discord.utils.time_snowflake(moment) if moment is not None else 0
+        return discord.Object(max(int(after), earliest, since if isinstance(since, int) else 0))
+    if isinstance(since, int):
+        return discord.Object(since)  # a message id: no clock involved
+    return moment

@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from typing import Any
 
-from heartbeat_bot.models import DiscourseTopic, Post
+from heartbeat_bot.models import Post
 from heartbeat_bot.render.context import template_context
+from heartbeat_bot.render.preview import Line, PreviewBlock
 from heartbeat_bot.render.templates import render_template
 from heartbeat_bot.render.text import fit_lines, markdown_to_discord, truncate_words
 
@@ -21,6 +23,28 @@ EXTERNAL_ID_LENGTH = 50
 _TAG_FILTER = re.compile(r"[/?#\[\]@!$&'()*+,;=.%\\`^\s|{}\"<>]+")
 _DASHES = re.compile(r"-{2,}")
 _UNSAFE_ID = re.compile(r"[^a-z0-9_-]+")
+
+
+@dataclass(frozen=True)
+class DiscourseTopic:
+    """The body of ``POST /posts.json`` that opens the post's comment thread."""
+
+    title: str
+    raw: str
+    category: int | None
+    tags: tuple[str, ...]
+    external_id: str
+    embed_url: str
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "raw": self.raw,
+            "category": self.category,
+            "tags": list(self.tags),
+            "external_id": self.external_id,
+            "embed_url": self.embed_url,
+        }
 
 
 @dataclass(frozen=True)
@@ -112,3 +136,20 @@ def external_id(post: Post) -> str:
 def embed_url(url: str) -> str:
     """The post URL as Discourse's embed widget looks it up: lower-case, no trailing slash."""
     return url.strip().rstrip("/").lower()
+
+
+def preview(topic: DiscourseTopic) -> tuple[PreviewBlock, ...]:
+    """The topic as a person reads it in ``preview``."""
+    lines = (
+        Line(f"Title: {topic.title}", "bold"),
+        Line(f"Category: {topic.category}  Tags: {', '.join(topic.tags) or '-'}"),
+        Line(f"external_id: {topic.external_id}  embed_url: {topic.embed_url}"),
+        Line(""),
+        Line(topic.raw),
+    )
+    return (PreviewBlock("Discourse topic", lines),)
+
+
+def chat_lines(topic: DiscourseTopic) -> tuple[str, ...]:
+    """The topic in the slash command's preview (Discord Markdown)."""
+    return (f"**Discourse topic:** {topic.title}",)

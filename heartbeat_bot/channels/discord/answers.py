@@ -1,7 +1,7 @@
 """Discord, the pure part: what an unusable answer or a library error means, when a used-up
 rate limit reopens, and which mentions a payload allows.
 
-Kept apart from the client (``channels/discord.py``) so it can be table-tested without
+Kept apart from the client (``channels/discord/client.py``) so it can be table-tested without
 discord.py's HTTP machinery.
 """
 
@@ -24,7 +24,7 @@ from heartbeat_bot.channels.common import (
     unexpected,
     unreadable_success,
 )
-from heartbeat_bot.channels.discord_transport import Answer, Refusal
+from heartbeat_bot.channels.discord.transport import Answer, Refusal
 from heartbeat_bot.errors import ChannelError, Permanent, Retryable, Uncertain
 from heartbeat_bot.transport import AnswerTooLarge, RedirectRefused
 

@@ -14,8 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from heartbeat_bot.models import Post, TweetThread
+from heartbeat_bot.channels.twitter.entities import hashtag, neutralise_mentions
+from heartbeat_bot.models import Post
 from heartbeat_bot.render.context import template_context
+from heartbeat_bot.render.preview import Line, PreviewBlock
 from heartbeat_bot.render.templates import (
     default_template,
     has_block,
@@ -24,7 +26,6 @@ from heartbeat_bot.render.templates import (
 )
 from heartbeat_bot.render.text import markdown_to_plain, truncate_words
 from heartbeat_bot.render.thread import Room, chunk_text, pack, units
-from heartbeat_bot.render.twitter_entities import hashtag, neutralise_mentions
 from heartbeat_bot.render.twitter_text import MAX_TWEET_WEIGHT, weighted_length
 
 BLOCKS = ("head", "summary", "link", "discuss")
@@ -37,6 +38,20 @@ _MAX_BODY_PER_TWEET = 1200
 # Hashtags give way when they would leave the first tweet less room than this for the summary.
 _MIN_SUMMARY_ROOM = 100
 _MAX_HASHTAG_LENGTH = 40
+
+
+@dataclass(frozen=True)
+class TweetThread:
+    """The tweets of the announcement thread, in order; each replies to the one before."""
+
+    tweets: tuple[str, ...]
+
+    def body(self) -> dict[str, Any]:
+        return {"tweets": list(self.tweets)}
+
+    def parts(self) -> tuple[str, ...]:
+        """The texts of the thread, in order (what a thread delivery posts)."""
+        return self.tweets
 
 
 @dataclass(frozen=True)
@@ -92,7 +107,7 @@ def _block(template: str, name: str, context: dict[str, Any]) -> str:
     if name == "summary" and not any(has_block(template, b) for b in BLOCKS):
         return render_template(template, **context)
     if not has_block(template, name):
-        template = default_template("twitter")
+        template = default_template("heartbeat_bot.channels.twitter")
     return render_block(template, name, **context)
 
 
@@ -163,3 +178,24 @@ def _distinct(tweets: list[str]) -> list[str]:
         seen.add(tweet)
         result.append(tweet)
     return result
+
+
+def preview(thread: TweetThread) -> tuple[PreviewBlock, ...]:
+    """Each tweet as a person reads it in ``preview``, with its weighted length."""
+    count = len(thread.tweets)
+    return tuple(
+        PreviewBlock(
+            f"X tweet {number}/{count}",
+            (Line(tweet),),
+            subtitle=f"{weighted_length(tweet)}/{MAX_TWEET_WEIGHT}",
+        )
+        for number, tweet in enumerate(thread.tweets, start=1)
+    )
+
+
+def chat_lines(thread: TweetThread) -> tuple[str, ...]:
+    """The thread in the slash command's preview (Discord Markdown)."""
+    lines = [f"**X thread ({len(thread.tweets)} tweets):**"]
+    for number, tweet in enumerate(thread.tweets, start=1):
+        lines.append(f"> **{number}.** " + tweet.replace("\n", "\n> "))
+    return tuple(lines)

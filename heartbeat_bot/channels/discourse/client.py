@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import AsyncExitStack
 from typing import Any
 from urllib.parse import quote
 
@@ -27,8 +28,8 @@ from heartbeat_bot.channels.common import (
     unexpected,
     unreadable_success,
 )
+from heartbeat_bot.channels.discourse.settings import DiscourseConfig
 from heartbeat_bot.channels.limits import Window
-from heartbeat_bot.config import DiscourseConfig
 from heartbeat_bot.errors import ChannelError, ConfigError, Permanent, Retryable, Uncertain
 from heartbeat_bot.models import Sent
 from heartbeat_bot.transport import (
@@ -188,6 +189,16 @@ class DiscourseClient:
             )
         raise Permanent(CHANNEL, message, status=422)
 
+    async def find_created(self, body: dict[str, Any]) -> Sent | None:
+        """The topic ``body`` (a rendered ``DiscourseTopic.body()``) created, if it exists."""
+        return await self.find_topic(body["external_id"], body["embed_url"])
+
+    @staticmethod
+    def adopted(url: str) -> Sent:
+        """The topic at ``url`` (a post's ``commentsUrl``), taken as this post's thread."""
+        last = url.rstrip("/").rsplit("/", 1)[-1]
+        return Sent(last if last.isdigit() else url, url)
+
     async def find_topic(self, external_id: str, embed_url: str) -> Sent | None:
         """The topic created for this post, by ``external_id`` then ``embed_url``; else None."""
         if external_id:
@@ -344,3 +355,17 @@ def _topic_id(value: object) -> int | None:
     if isinstance(value, str) and value.isdigit():
         return int(value)
     return None
+
+
+# Generous for a create call, short enough that a hung service is noticed.
+HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+
+async def open_client(
+    config: DiscourseConfig, stack: AsyncExitStack, agent: str
+) -> DiscourseClient:
+    """A client with its own HTTP connection pool (closed with ``stack``), as ``agent``."""
+    http = await stack.enter_async_context(
+        httpx.AsyncClient(timeout=HTTP_TIMEOUT, headers={"User-Agent": agent})
+    )
+    return DiscourseClient(http, config)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
-from heartbeat_bot.models import DiscordMessage, Post
+from heartbeat_bot.models import Post
 from heartbeat_bot.render.context import template_context
+from heartbeat_bot.render.preview import Line, PreviewBlock
 from heartbeat_bot.render.templates import render_template
 from heartbeat_bot.render.text import fit_lines, markdown_to_discord, truncate_words
 
@@ -23,6 +25,22 @@ EMBED_TOTAL_LIMIT = 6000
 URL_LIMIT = 2048  # longer URLs are refused as invalid form bodies
 
 EMBED_COLOR = 0x945DD6
+
+
+@dataclass(frozen=True)
+class DiscordMessage:
+    """The body of a Discord create-message call (transport fields such as a nonce excluded)."""
+
+    content: str
+    embeds: tuple[dict[str, Any], ...]
+    allowed_mentions: dict[str, Any] = dataclasses.field(default_factory=lambda: {"parse": []})
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "content": self.content,
+            "embeds": [dict(e) for e in self.embeds],
+            "allowed_mentions": dict(self.allowed_mentions),
+        }
 
 
 @dataclass(frozen=True)
@@ -82,3 +100,23 @@ def embed_length(embed: dict[str, Any]) -> int:
     for field in embed.get("fields", []):
         total += len(field.get("name", "")) + len(field.get("value", ""))
     return total
+
+
+def preview(message: DiscordMessage) -> tuple[PreviewBlock, ...]:
+    """The message's embed as a person reads it in ``preview``."""
+    embed: dict[str, Any] = message.embeds[0]
+    lines = [Line(embed.get("title", ""), "bold"), Line(embed.get("url", ""))]
+    if "author" in embed:
+        lines.append(Line(f"by {embed['author']['name']}", "italic"))
+    if embed.get("description"):
+        lines += [Line(""), Line(embed["description"])]
+    for field_ in embed.get("fields", []):
+        lines += [Line(""), Line(f"{field_['name']}: {field_['value']}")]
+    if "image" in embed:
+        lines += [Line(""), Line(f"image: {embed['image']['url']}", "dim")]
+    return (PreviewBlock("Discord message", tuple(lines)),)
+
+
+def chat_lines(message: DiscordMessage) -> tuple[str, ...]:
+    """The message in the slash command's preview (shown below it, as it will be posted)."""
+    return ("**Discord message** (below, as it will be posted):",)

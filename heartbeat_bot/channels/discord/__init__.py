@@ -1,0 +1,1 @@
+"""The discord channel: settings, pure rendering, client and its unit."""

@@ -1,0 +1,1 @@
+"""The discourse channel: settings, pure rendering, client and its unit."""

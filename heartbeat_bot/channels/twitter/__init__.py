@@ -1,0 +1,1 @@
+"""The twitter channel: settings, pure rendering, client and its unit."""
