@@ -28,6 +28,7 @@ from heartbeat_bot.ledger import Ledger
 from heartbeat_bot.ledger.records import PostRow
 from heartbeat_bot.models import Post
 from heartbeat_bot.service.alerts import Alerts
+from heartbeat_bot.service.post_ledger import BASELINE_KEY
 from heartbeat_bot.sources.feed import FeedSource
 from heartbeat_bot.sources.feed_parse import FeedError
 from heartbeat_bot.sources.feed_post import HeldEntry, path_key
@@ -138,7 +139,9 @@ class FeedWatch:
     async def hold(self, result: ScanResult, *, first: bool) -> ScanResult:
         """``result`` with held entries (earlier or new) as :class:`HeldEntry` errors."""
         held = self.held_urls()
-        if not first:
+        # Not on the very first run (every entry becomes the baseline), but on the first
+        # poll after a restart: ids may have changed while the service was stopped.
+        if not first or self.ledger.get_meta(BASELINE_KEY) is not None:
             fresh = await self._hold_new(result, held)
             held |= fresh
         if not held:

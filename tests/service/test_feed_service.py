@@ -168,6 +168,29 @@ def test_ids_changed_wholesale_are_held_with_one_alert(
         assert running.stop() == 0
 
 
+def test_ids_changed_while_stopped_are_held_at_start(
+    tmp_path: Path, sandbox: Sandbox, feeds: FeedServer
+) -> None:
+    """Ids and links changed while the service was stopped: held at the next start."""
+    shape = SHAPES["jsonfeed"]
+    feeds.put("json", shape.text(), shape.content_type)
+    blog = feed_blog(tmp_path, sandbox, feeds.url("json"))
+    first = Running(blog)
+    try:
+        polls_after(feeds, "json", 1)
+        assert "first run: 2 published posts recorded as baseline" in first.text()
+    finally:
+        assert first.stop() == 0
+    feeds.put("json", renumbered("jsonfeed", shape.text()), shape.content_type)
+    second = Running(blog)
+    try:
+        wait_for(lambda: "changed its ids" in second.text(), what="the hold")
+        polls_after(feeds, "json", 2)
+        assert announcements(sandbox) == (0, 0, 0)
+    finally:
+        assert second.stop() == 0
+
+
 def test_each_broken_feed_is_reported_once_and_the_loop_goes_on(
     tmp_path: Path, sandbox: Sandbox, feeds: FeedServer
 ) -> None:
