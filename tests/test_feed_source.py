@@ -217,3 +217,31 @@ def test_feed_server_answers_like_a_web_server(server: FeedServer) -> None:
     assert httpx.get(url).status_code == 302
     with pytest.raises(ValueError, match="unknown fault"):
         server.fail("wordpress", "gremlins")
+
+
+def test_link_header_names_the_hub_first() -> None:
+    """WebSub discovery reads the Link header (RFC 8288): relations, quoting, relative URLs."""
+    from heartbeat_bot.sources.feed_fetch import header_links
+
+    values = [
+        '<https://hub.example/>; rel="hub", </feed.xml>; rel=self',
+        '<https://other.example/>; rel="hub alternate"; title="x, y"',
+    ]
+    assert header_links(values, "https://b.example/blog/feed") == {
+        "hub": "https://hub.example/",
+        "self": "https://b.example/feed.xml",
+        "alternate": "https://other.example/",
+    }
+    assert header_links(["<https://x.example/>"], "https://b.example/") == {}
+
+
+def test_hub_from_the_link_header_beats_the_document(server: FeedServer) -> None:
+    """A feed whose answer names a hub in its Link header: that hub and topic are used."""
+    shape = SHAPES["medium"]
+    server.put("medium", shape.text(), shape.content_type, link_header=True)
+    source = FeedSource(server.url("medium"))
+    source.rescan(BLOG)
+    assert (source.hub, source.topic) == (server.hub_url, server.url("medium"))
+    plain = FeedSource(serve(server, "ghost"))
+    plain.rescan(BLOG)
+    assert (plain.hub, plain.topic) == (None, "https://studio.example.com/rss/")

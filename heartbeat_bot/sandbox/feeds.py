@@ -44,6 +44,7 @@ class _Feed:
     content_type: str
     etag: str
     modified: float
+    link_header: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,19 +92,29 @@ class FeedServer:
     def hub_url(self) -> str:
         return f"{self.base_url}/hub"
 
-    def put(self, name: str, body: bytes | str, content_type: str = "application/rss+xml") -> None:
-        """Serve ``body`` at ``/feeds/<name>`` from now on (a new ETag when it changed)."""
+    def put(
+        self,
+        name: str,
+        body: bytes | str,
+        content_type: str = "application/rss+xml",
+        *,
+        link_header: bool = False,
+    ) -> None:
+        """Serve ``body`` at ``/feeds/<name>`` from now on (a new ETag when it changed);
+        ``link_header``: advertise the hub and the topic in a ``Link`` header, as WebSub
+        publishers should."""
         data = body.encode("utf-8") if isinstance(body, str) else body
         with self._lock:
             old = self._feeds.get(name)
             if old is not None and old.body == data and old.content_type == content_type:
+                old.link_header = link_header
                 return
             etag = '"' + hashlib.sha1(data).hexdigest()[:16] + '"'
             # Whole seconds, as HTTP dates are; never the same second as the old version.
             modified = float(int(time.time()))
             if old is not None and modified <= old.modified:
                 modified = old.modified + 1
-            self._feeds[name] = _Feed(data, content_type, etag, modified)
+            self._feeds[name] = _Feed(data, content_type, etag, modified, link_header)
 
     def page(self, name: str, html: str) -> str:
         """Serve ``html`` at ``/pages/<name>`` (an entry's page); its URL."""
@@ -212,6 +223,8 @@ class FeedServer:
             "Last-Modified": formatdate(feed.modified, usegmt=True),
             "Cache-Control": "max-age=0",
         }
+        if feed.link_header:
+            headers["Link"] = f'<{self.hub_url}>; rel="hub", <{self.url(name)}>; rel="self"'
         if _not_modified(request, feed):
             self._log(request, 304)
             return web.Response(status=304, headers=headers)

@@ -80,6 +80,7 @@ class FeedSource:
         self._og: dict[str, str | None] = {}
         self._blog: BlogConfig | None = None
         self._polled = False
+        self._moved_told = False
 
     @property
     def posts_dir(self) -> str:
@@ -130,7 +131,17 @@ class FeedSource:
             return self._same()
         document = parse_feed(fetched.body, fetched.url, fetched.content_type)
         self.parses += 1
+        if fetched.url != self.url and not self._moved_told:
+            self._moved_told = True
+            log.warning(
+                "blog.feed_url %s redirects to %s: set it to the new address",
+                shown(self.url),
+                shown(fetched.url),
+            )
         result = await self._apply(document, blog, http, merge=False)
+        # WebSub discovery: the answer's Link header first, then the document's links.
+        self.hub = fetched.links.get("hub") or document.hub
+        self.topic = fetched.links.get("self") or document.self_url or self.url
         # Kept only once the document was read: a feed that failed to parse is fetched whole.
         self.validators, self._digest, self.problem = fetched.validators, digest, None
         return result
@@ -154,8 +165,6 @@ class FeedSource:
     async def _apply(
         self, document: FeedDocument, blog: BlogConfig, http: httpx.AsyncClient, *, merge: bool
     ) -> ScanResult:
-        if not merge:
-            self.hub, self.topic = document.hub, document.self_url or self.url
         first = not self._polled
         self._polled = True
         now = datetime.now(UTC)

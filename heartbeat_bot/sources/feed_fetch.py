@@ -11,7 +11,7 @@ wait the server asked for (``Retry-After`` on a 429 or 503).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
@@ -61,12 +61,17 @@ class Validators:
 
 @dataclass(frozen=True)
 class Fetched:
-    """A 200 (``body`` set) or a 304 (``body`` None), with the validators to send next."""
+    """A 200 (``body`` set) or a 304 (``body`` None), with the validators to send next.
+
+    ``links`` are the answer's ``Link`` header links by relation (WebSub's ``hub`` and
+    ``self`` are advertised there first), absolute.
+    """
 
     body: bytes | None
     url: str
     content_type: str | None
     validators: Validators
+    links: dict[str, str] = field(default_factory=dict)
 
 
 async def fetch_feed(
@@ -94,8 +99,9 @@ async def fetch_feed(
         raise FeedUnavailable(f"gave no complete answer within {timeout:g} s") from exc
     except httpx.HTTPError as exc:
         raise FeedUnavailable(f"cannot be reached ({type(exc).__name__}: {exc})") from exc
+    links = header_links(answer.headers.get_list("link"), str(answer.url))
     if answer.status_code == 304:
-        return Fetched(None, str(answer.url), None, validators)
+        return Fetched(None, str(answer.url), None, validators, links)
     if answer.status_code in (429, 503) or answer.status_code >= 500:
         wait = retry_after(answer.headers.get("retry-after"), datetime.now(UTC))
         asked = f", asking to wait {wait:.0f} s" if wait is not None else ""
@@ -103,7 +109,25 @@ async def fetch_feed(
     if not answer.is_success:
         raise FeedUnavailable(f"answered HTTP {answer.status_code}")
     fresh = Validators(answer.headers.get("etag"), answer.headers.get("last-modified"))
-    return Fetched(answer.content, str(answer.url), answer.headers.get("content-type"), fresh)
+    ctype = answer.headers.get("content-type")
+    return Fetched(answer.content, str(answer.url), ctype, fresh, links)
+
+
+_LINK = re.compile(r'<([^>]*)>((?:\s*;\s*[\w*-]+\s*=\s*(?:"[^"]*"|[^;,"]*))*)')
+_REL = re.compile(r';\s*rel\s*=\s*(?:"([^"]*)"|([^;,"\s]*))', re.I)
+
+
+def header_links(values: list[str], base: str) -> dict[str, str]:
+    """``Link`` header values (RFC 8288) as relation -> absolute URL, the first of each."""
+    found: dict[str, str] = {}
+    for value in values:
+        for match in _LINK.finditer(value):
+            rel = _REL.search(match.group(2))
+            if rel is None:
+                continue
+            for name in (rel.group(1) or rel.group(2) or "").lower().split():
+                found.setdefault(name, urljoin(base, match.group(1).strip()))
+    return found
 
 
 def retry_after(value: str | None, now: datetime) -> float | None:
