@@ -81,6 +81,7 @@ def test_wordpress_entry_dates_and_summary() -> None:
     assert post.description_long is not None
     assert post.description_long.startswith("Version 2.0 is out: faster syncs, a new plugin API")
     assert post.slug == "shipping-2-0"
+    assert "appeared first on" not in post.description_long  # the SEO plugin's footer
 
 
 def test_json_feed_dates_updates_and_text_content() -> None:

@@ -26,6 +26,8 @@ from heartbeat_bot.sources.feed_parse import FeedEntry
 MAX_TITLE = 1000
 _SAFE_ID = ":@,;=+!*'()$&~"
 _SLUG_UNSAFE = re.compile(r"[^\w.~-]+")
+# The footer WordPress SEO plugins (Yoast) add to every entry of a feed: not the post's.
+_FEED_FOOTER = re.compile(r"\n*The post \[[^\n]*\]\([^\n]*\) appeared first on [^\n]*\Z")
 
 
 def entry_key(entry: FeedEntry) -> str | None:
@@ -75,6 +77,7 @@ def entry_post(
         problems.append("no date in the feed; taken as published when first seen")
     summary_html = entry.summary_html or entry.content_html
     summary = html_to_markdown(summary_html, link) if summary_html else ""
+    summary = _FEED_FOOTER.sub("", summary).strip()
     if not summary:
         problems.append("no summary or content in the feed")
     authors = entry.authors or tuple(feed_authors)
