@@ -185,7 +185,7 @@ def test_find_by_id_link_or_slug(server: FeedServer) -> None:
 
 
 def test_duplicate_ids_are_errors(server: FeedServer) -> None:
-    """Two entries with one id: the second is a PostError, the first a post."""
+    """Two entries with one id: neither is announced; one PostError says why."""
     item = "<item><title>{t}</title><link>https://d.example/{t}</link><guid>same</guid></item>"
     server.put("dup", f"<rss version='2.0'><channel><title>t</title>"
                       f"{item.format(t='a')}{item.format(t='b')}</channel></rss>")  # fmt: skip

@@ -100,8 +100,9 @@ class FeedSource:
         """
         if not force and time.monotonic() < self._pause_until:
             return None
-        if blog != self._blog:  # new settings: everything is mapped again
+        if blog != self._blog:  # new settings: everything is fetched and mapped again
             self._items, self._digest, self._blog = {}, None, blog
+            self.validators = Validators()
         try:
             if http is None:
                 async with httpx.AsyncClient() as own:
@@ -198,6 +199,8 @@ class FeedSource:
             except PostError as exc:
                 fresh[key] = exc
         current.update(fresh)
+        if not merge:  # forget the entries that left the feed
+            self._first_seen = {k: v for k, v in self._first_seen.items() if k in current}
         keys = list(current)
         items = mark_duplicates(list(current.values()))
         self._items = dict(zip(keys, items, strict=True))
