@@ -195,6 +195,14 @@ def test_what_is_not_a_feed_says_what_it_is(body: bytes, ctype: str | None, mess
     assert "\n" not in str(caught.value)
 
 
+def test_a_feed_labelled_html_is_still_read() -> None:
+    """An Atom feed served as text/html (a misconfigured server) is read as the feed it is."""
+    body = (FEEDS / "jekyll-atom.xml").read_bytes()
+    assert len(parse_feed(body, "https://n.example/feed.xml", "text/html").entries) == 2
+    with pytest.raises(FeedError, match="not well-formed"):  # and never read loosely
+        parse_feed(body[: len(body) // 2], "https://n.example/feed.xml", "text/html")
+
+
 def test_websub_hub_is_found_in_each_format() -> None:
     """The hub and topic a feed advertises: Atom links in RSS, JSON Feed ``hubs``."""
     medium = parse_feed((FEEDS / "medium.xml").read_bytes(), "https://m.example/", None)

@@ -25,6 +25,7 @@ from heartbeat_bot.errors import HeartbeatError
 
 JSON_FEED_VERSIONS = ("https://jsonfeed.org/version/1", "https://jsonfeed.org/version/1.1")
 _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b", re.I | re.S)
+_FEED_START = re.compile(rb"<(?:rss|feed|rdf:RDF)\b")
 _IMAGE_TYPE = re.compile(r"^image/", re.I)
 
 
@@ -68,7 +69,10 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> FeedDo
     media = (content_type or "").split(";", 1)[0].strip().lower()
     if stripped.startswith(b"{") or media in ("application/feed+json", "application/json"):
         return _json_feed(stripped, url)
-    if _HTML_START.match(stripped[:4096]) or (media == "text/html" and b"<rss" not in body[:512]):
+    # Servers label feeds text/html now and then: the content decides, not the label.
+    if _HTML_START.match(stripped[:4096]) or (
+        media == "text/html" and not _FEED_START.search(stripped[:2048])
+    ):
         raise FeedError(
             "serves an HTML page, not a feed: set blog.feed_url to the feed itself (the page "
             'names it in <link rel="alternate" type="application/rss+xml">)'
@@ -82,7 +86,12 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> FeedDo
 def _xml_feed(body: bytes, url: str, content_type: str | None) -> FeedDocument:
     import feedparser
 
-    headers = {"content-location": url, "content-type": content_type or "application/xml"}
+    # Read as XML whatever the label says (feedparser would read "text/html" loosely, and
+    # a cut feed read loosely loses entries without a word).
+    label = content_type or "application/xml"
+    if not re.search(r"xml", label, re.I):
+        label = "application/xml"
+    headers = {"content-location": url, "content-type": label}
     parsed = feedparser.parse(body, response_headers=headers, sanitize_html=True)
     problem = parsed.get("bozo_exception")
     if isinstance(problem, xml.sax.SAXException):
