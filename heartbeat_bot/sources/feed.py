@@ -130,7 +130,11 @@ class FeedSource:
             self.problem = None
             self.validators = fetched.validators
             return self._same()
-        document = parse_feed(fetched.body, fetched.url, fetched.content_type)
+        # In a thread: a large feed takes feedparser a while, and the service's loop (the
+        # Discord gateway, /healthz) must not wait for it.
+        document = await asyncio.to_thread(
+            parse_feed, fetched.body, fetched.url, fetched.content_type
+        )
         self.parses += 1
         if fetched.url != self.url and not self._moved_told:
             self._moved_told = True
@@ -152,7 +156,7 @@ class FeedSource:
     ) -> ScanResult:
         """Merge a pushed feed document (WebSub): its entries are new or changed, none is
         taken as deleted."""
-        document = parse_feed(body, self.topic or self.url, content_type)
+        document = await asyncio.to_thread(parse_feed, body, self.topic or self.url, content_type)
         self.parses += 1
         return await self._apply(document, blog, http, merge=True)
 
