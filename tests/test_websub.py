@@ -74,6 +74,26 @@ def test_signatures_are_checked() -> None:
     assert not subscriber.authentic(body, {"X-Hub-Signature": "md5=abc"})
 
 
+def test_one_request_at_a_time_until_the_hub_checks() -> None:
+    """Asked once, a subscription is not asked again while the hub's check is due, and is
+    once that wait is over."""
+    from heartbeat_bot.sources.websub import CHECK_WAIT
+
+    clock = Clock()
+    with FeedServer() as server:
+
+        async def ask() -> Subscriber:
+            async with httpx.AsyncClient() as http:
+                subscriber = Subscriber(http, "http://127.0.0.1:9", clock=clock)
+                assert await subscriber.subscribe(server.hub_url, server.url("f"))
+                return subscriber
+
+        subscriber = asyncio.run(ask())
+        assert not subscriber.due(server.hub_url, server.url("f"))
+        clock.now += CHECK_WAIT
+        assert subscriber.due(server.hub_url, server.url("f"))
+
+
 def test_lease_is_renewed_before_it_ends() -> None:
     """Due again once 80 % of the lease has passed, not before."""
     clock = Clock()

@@ -37,6 +37,8 @@ LEASE_ASKED = 7 * 86_400
 """Seconds of lease asked for; hubs grant what they like (often less)."""
 RENEW_AT = 0.8
 """Renew once this share of the lease has passed."""
+CHECK_WAIT = 300.0
+"""Seconds a hub has to check our intent before the subscription is asked for again."""
 RETRY_SECONDS = 3600.0
 """After a refused or failed subscription, ask again this much later."""
 _METHODS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha384": hashlib.sha384,
@@ -65,18 +67,23 @@ class Subscriber:
         self.lease: Lease | None = None
         self._secrets: list[str] = []  # the newest last; the one before still signs for a while
         self._asked: tuple[str, str, str] | None = None  # (mode, hub, topic) awaiting its check
+        self._asked_at = 0.0
         self._retry_at = 0.0
 
     # -- asking the hub ---------------------------------------------------------------
 
     def due(self, hub: str | None, topic: str | None) -> bool:
         """Whether to (re)subscribe now: a hub and no lease for it, or a lease near its end."""
-        if hub is None or topic is None or self.clock() < self._retry_at:
+        now = self.clock()
+        if hub is None or topic is None or now < self._retry_at:
             return False
+        asked = self._asked
+        if asked is not None and asked[1:] == (hub, topic) and now < self._asked_at + CHECK_WAIT:
+            return False  # asked already: the hub's intent check is on its way
         lease = self.lease
         if lease is None or (lease.hub, lease.topic) != (hub, topic):
-            return self._asked is None or self._asked[1:] != (hub, topic)
-        return self.clock() >= lease.until - (1 - RENEW_AT) * lease.granted
+            return True
+        return now >= lease.until - (1 - RENEW_AT) * lease.granted
 
     async def subscribe(self, hub: str, topic: str) -> bool:
         """Ask ``hub`` for ``topic``'s pushes; whether the hub took the request (it checks
@@ -89,7 +96,7 @@ class Subscriber:
             "hub.secret": secret,
             "hub.lease_seconds": str(LEASE_ASKED),
         }
-        self._asked = ("subscribe", hub, topic)
+        self._asked, self._asked_at = ("subscribe", hub, topic), self.clock()
         try:
             # A hub may answer at another address; the request holds our secret, so only
             # the hub's own origin may take it.
