@@ -202,6 +202,9 @@ class FeedSource:
                 )
             except PostError as exc:
                 fresh[key] = exc
+            except Exception as exc:  # an entry no rule expected: that entry, not the feed
+                log.warning("feed entry %s could not be read", key, exc_info=True)
+                fresh[key] = PostError(key_path(key), f"could not be read ({type(exc).__name__})")
         current.update(fresh)
         if not merge:  # forget the entries that left the feed
             self._first_seen = {k: v for k, v in self._first_seen.items() if k in current}

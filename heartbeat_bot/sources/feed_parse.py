@@ -64,7 +64,19 @@ class FeedDocument:
 
 
 def parse_feed(body: bytes, url: str, content_type: str | None = None) -> FeedDocument:
-    """Parse a feed fetched from ``url`` (relative links resolve against it)."""
+    """Parse a feed fetched from ``url`` (relative links resolve against it).
+
+    Whatever the bytes, the only error is a FeedError.
+    """
+    try:
+        return _parse(body, url, content_type)
+    except FeedError:
+        raise
+    except Exception as exc:  # a parser's own failure on bytes it was not made for
+        raise FeedError(f"could not be read ({type(exc).__name__}: {_one_line(str(exc))})") from exc
+
+
+def _parse(body: bytes, url: str, content_type: str | None) -> FeedDocument:
     stripped = body.lstrip(b"\xef\xbb\xbf \t\r\n")
     media = (content_type or "").split(";", 1)[0].strip().lower()
     if stripped.startswith(b"{") or media in ("application/feed+json", "application/json"):
