@@ -49,6 +49,12 @@ async def _announce(app: App, refs: tuple[str, ...], options: dict[str, Any]) ->
     return reports
 
 
+def active(report: PostReport) -> dict[str, Any]:
+    """The report's outcomes of the channels the settings enable (the registry's other
+    channels are reported "skipped: not enabled")."""
+    return {c: o for c, o in report.outcomes.items() if o.note != "not enabled"}
+
+
 def make_blog(
     root: Path,
     sandbox: Any,
@@ -96,6 +102,16 @@ def make_blog(
             "consumer_secret": creds.twitter_consumer_secret,
             "access_token": creds.twitter_access_token,
             "access_token_secret": creds.twitter_access_token_secret,
+        },
+        "mastodon": {
+            "enabled": "mastodon" in channels,
+            "url": sandbox.mastodon_url,
+            "access_token": creds.mastodon_access_token,
+        },
+        "webhook": {
+            "enabled": "webhook" in channels,
+            "url": sandbox.webhook_url,
+            "secret": creds.webhook_secret,
         },
     }
     for section, values in (overrides or {}).items():

@@ -17,7 +17,7 @@ from heartbeat_bot.cli.delivery import status_rows
 from heartbeat_bot.cli.show import show_status
 from heartbeat_bot.ledger import Ledger
 from heartbeat_bot.sandbox import Sandbox
-from tests.announce_env import LINKED_POST, NEW_POST, make_blog
+from tests.announce_env import LINKED_POST, NEW_POST, active, make_blog
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def test_happy_path_then_nothing_twice(tmp_path: Path, sandbox: Sandbox, mode: s
     blog = make_blog(tmp_path, sandbox, posts=(NEW_POST,), mode=mode)
     (report,) = blog.announce("dvc-git-lfs")
     assert report.ok, report.outcomes
-    assert {c: o.action for c, o in report.outcomes.items()} == {
+    assert {c: o.action for c, o in active(report).items()} == {
         "discourse": "sent",
         "discord": "sent",
         "twitter": "sent",
@@ -56,7 +56,7 @@ def test_happy_path_then_nothing_twice(tmp_path: Path, sandbox: Sandbox, mode: s
 
     (again,) = blog.announce("dvc-git-lfs")
     assert again.ok and not again.sent_anything
-    assert {o.action for o in again.outcomes.values()} == {"already"}
+    assert {o.action for o in active(again).values()} == {"already"}
     assert (len(sandbox.discourse.topics), len(sandbox.discord.messages)) == (1, 1)
     assert len(sandbox.x.tweets) == len(tweets)
 
@@ -142,7 +142,7 @@ def test_one_channel_failing_leaves_the_others_done(tmp_path: Path, sandbox: San
         tmp_path, sandbox, posts=(NEW_POST,), overrides={"twitter": {"consumer_secret": "bad"}}
     )
     (report,) = blog.announce("dvc-git-lfs")
-    states = {c: o.state for c, o in report.outcomes.items()}
+    states = {c: o.state for c, o in active(report).items()}
     assert states == {"discourse": "done", "discord": "done", "twitter": "failed"}
     assert sandbox.x.tweets == []
     assert len(posts_to(sandbox, "/2/tweets")) == 1
@@ -394,7 +394,7 @@ def test_malformed_answers_fail_clearly(tmp_path: Path, sandbox: Sandbox) -> Non
     sandbox.faults.queue("discord", "missing", path="/api/v10/channels")
     sandbox.faults.queue("x", "html", path="/2/tweets")
     (report,) = blog.announce("dvc-git-lfs", max_wait=30)
-    for outcome in report.outcomes.values():
+    for outcome in active(report).values():
         assert outcome.state in {"done", "failed", "waiting", "unknown"}
         assert "Traceback" not in outcome.note
     blog.announce("dvc-git-lfs", max_wait=30)

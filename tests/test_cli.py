@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from heartbeat_bot.channels import registry
 from heartbeat_bot.cli import main as cli
 from tests.conftest import CORPUS, DVC_AUTHORS, DVC_POSTS
 from tests.render_limits import discord_problems, discourse_problems, twitter_problems
@@ -90,7 +91,7 @@ def test_preview_json_every_corpus_post(
         # In-process for speed: the same main() the console script runs.
         assert cli.main(["--config", str(corpus_config), "preview", row["path"], "--json"]) == 0
         document = json.loads(capsys.readouterr().out)
-        assert set(document) == {"version", "post", "discourse", "discord", "twitter"}
+        assert set(document) == {"version", "post", *registry.names()}
         assert set(document["post"]) == {
             "slug",
             "url",

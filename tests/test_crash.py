@@ -1,10 +1,12 @@
 """Kill -9 at random moments, under a 30 % fault rate: every post exactly once, everywhere.
 
 ``heartbeat-bot announce`` runs as a subprocess for 20 posts against the standalone sandbox
-(Discord in bot mode). It is killed with SIGKILL, sometimes at a random moment and
-sometimes right after it committed a ``sending`` claim, and restarted until it exits 0.
-Then the services must hold exactly one topic, one message and one complete thread per
-post, and the attempt log must show that kills landed between ``sending`` and its answer.
+(Discord in bot mode, Mastodon, the webhook receiver). It is killed with SIGKILL, sometimes
+at a random moment and sometimes right after it committed a ``sending`` claim, and
+restarted until it exits 0. Then the services must hold exactly one topic, one message,
+one complete X thread and one complete Mastodon thread per post, and one webhook delivery
+per post and key (at least once: repeats of a key are allowed, a second key is not), and
+the attempt log must show that kills landed between ``sending`` and its answer.
 """
 
 from __future__ import annotations
@@ -107,6 +109,17 @@ def blog_for(root: Path, info: dict[str, Any]) -> tuple[Path, list[str]]:
                     "consumer_secret": creds["twitter_consumer_secret"],
                     "access_token": creds["twitter_access_token"],
                     "access_token_secret": creds["twitter_access_token_secret"],
+                },
+                "mastodon": {
+                    "enabled": True,
+                    "url": info["mastodon_url"],
+                    "access_token": creds["mastodon_access_token"],
+                    "max_posts": 2,
+                },
+                "webhook": {
+                    "enabled": True,
+                    "url": info["webhook_url"],
+                    "secret": creds["webhook_secret"],
                 },
             }
         ),
@@ -214,7 +227,8 @@ def test_kills_and_faults_never_duplicate_or_lose(
     assert kills >= KILLS // 2, f"only {kills} kills in {runs} runs"
 
     def state(url: str) -> dict[str, Any]:
-        answer: dict[str, Any] = httpx.get(f"{url.split('/api/')[0]}/_sandbox/state").json()
+        base = url.split("/api/")[0].split("/hooks/")[0]
+        answer: dict[str, Any] = httpx.get(f"{base}/_sandbox/state").json()
         return answer
 
     topics = state(info["discourse_url"])["topics"]
@@ -231,14 +245,22 @@ def test_kills_and_faults_never_duplicate_or_lose(
     db = sqlite3.connect(ledger)
     threads = db.execute(
         """SELECT d.id, t.position, t.text, t.remote_id, t.state FROM tweets t
-           JOIN deliveries d ON d.id = t.delivery_id ORDER BY d.id, t.position"""
+           JOIN deliveries d ON d.id = t.delivery_id WHERE d.channel = 'twitter'
+           ORDER BY d.id, t.position"""
+    ).fetchall()
+    toots = db.execute(
+        """SELECT d.id, t.position, t.text, t.remote_id, t.state FROM tweets t
+           JOIN deliveries d ON d.id = t.delivery_id WHERE d.channel = 'mastodon'
+           ORDER BY d.id, t.position"""
     ).fetchall()
     states = db.execute("SELECT channel, state, COUNT(*) FROM deliveries GROUP BY 1, 2").fetchall()
     db.close()
     assert sorted(states) == [
         ("discord", "done", POSTS),
         ("discourse", "done", POSTS),
+        ("mastodon", "done", POSTS),
         ("twitter", "done", POSTS),
+        ("webhook", "done", POSTS),
     ]
     by_id = {t["id"]: t for t in tweets}
     assert len(tweets) == len(threads), "no tweet sent twice, none missing"
@@ -249,4 +271,16 @@ def test_kills_and_faults_never_duplicate_or_lose(
         assert sent["text"] == text
         assert sent["in_reply_to_tweet_id"] == (previous[delivery] if position else None)
         previous[delivery] = remote_id
+    statuses = [s for s in state(info["mastodon_url"])["statuses"] if not s["deleted"]]
+    status_by_id = {s["id"]: s for s in statuses}
+    assert len(statuses) == len(toots), "no status sent twice, none missing"
+    for delivery, position, text, remote_id, toot_state in toots:
+        assert toot_state == "done" and remote_id in status_by_id
+        assert status_by_id[remote_id]["text"] == text
+        parent = previous[delivery] if position else None
+        assert status_by_id[remote_id]["in_reply_to_id"] == parent
+        previous[delivery] = remote_id
+    deliveries = state(info["webhook_url"])["deliveries"]
+    assert sorted(d["body"]["url"] for d in deliveries) == sorted(urls), "one key per post"
+    assert all(d["body"]["discussion_url"] in topic_urls for d in deliveries)
     assert kills_between_sending_and_answer(ledger) >= 1, "reconciliation was exercised"

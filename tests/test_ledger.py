@@ -232,7 +232,7 @@ def test_due_brings_back_waits_rechecks_and_dead_claims(tmp_path: Path) -> None:
     clock = Clock()
     ledger = Ledger(tmp_path / "l.sqlite3", identity="me", clock=clock)
     post_id = ledger.upsert_post(make_post())
-    waiting, unknown, stuck = (ledger.ensure(post_id, c) for c in CHANNELS)
+    waiting, unknown, stuck = (ledger.ensure(post_id, c) for c in CHANNELS[:3])
     for row in (waiting, unknown, stuck):
         ledger.claim(row.id, payload="{}", lease=30)
     ledger.wait(waiting.id, "429", next_attempt_at=clock.now + 10)

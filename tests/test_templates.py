@@ -39,7 +39,8 @@ def test_override_files_are_read_once_and_used(tmp_path: Path) -> None:
     (tmp_path / "heartbeat.toml").write_text(
         '[twitter]\ntemplate = "tw.j2"\n[discord]\ntemplate = "dc.j2"\n', encoding="utf-8"
     )
-    templates = Templates(**load_templates(load_config(tmp_path / "heartbeat.toml")))
+    texts = load_templates(load_config(tmp_path / "heartbeat.toml"))
+    templates = Templates(texts["discourse"], texts["discord"], texts["twitter"])
     assert templates.discourse == Templates.defaults().discourse
     from heartbeat_bot.channels.discord.render import DiscordOptions
     from heartbeat_bot.channels.discourse.render import DiscourseOptions

@@ -20,6 +20,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from heartbeat_bot.announcer.gate import Gates
+from heartbeat_bot.announcer.keyed_thread import announce_keyed_thread
 from heartbeat_bot.announcer.links import Links
 from heartbeat_bot.announcer.outcome import Outcome, PostReport
 from heartbeat_bot.announcer.pairs import RunContext, Sleep, run_pair
@@ -193,6 +194,11 @@ class Announcer:
             row = rows[unit.name]
             if unit.delivery == "message":
                 jobs.append(job(unit.name, self._message(ctx, unit, post, row, comments_url)))
+            elif unit.delivery == "keyed_thread":
+                keyed = announce_keyed_thread(
+                    ctx, unit, self.render, self.clients[unit.name], post, row, comments_url
+                )
+                jobs.append(job(unit.name, keyed))
             else:
                 thread = self._thread(ctx, unit, post, row, comments_url, forced=force)
                 jobs.append(job(unit.name, thread))
@@ -296,9 +302,12 @@ class Announcer:
             since, after = self._since(claimed)
             return await messages.find_sent(post.url, since=since, after=after)
 
-        outcome = await run_pair(
-            ctx, row, payload, nonce, send, reconcile if messages.can_confirm else None
-        )
+        async def resend(claimed: Delivery) -> None:
+            # At least once: the receiver cannot be asked, the same nonce goes again.
+            return None
+
+        check = reconcile if messages.can_confirm else resend if unit.at_least_once else None
+        outcome = await run_pair(ctx, row, payload, nonce, send, check)
         return await self._publish(unit, row.id, outcome)
 
     async def _publish(self, unit: ChannelInfo, row_id: int, outcome: Outcome) -> Outcome:

@@ -6,6 +6,7 @@ they have in common lives here.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import math
@@ -157,3 +158,13 @@ def safe_cause(cause: BaseException, *secrets: str) -> BaseException | None:
     text = f"{cause!s} {cause!r}"
     leaks = any(secret and secret in text for secret in secrets) or redact(text) != text
     return None if leaks else cause
+
+
+def idempotency_key(channel: str, post_id: int, generation: int, index: int, text: str) -> str:
+    """A request's ``Idempotency-Key``: the same for every resend of one item of one pair,
+    new with each forced resend (``generation``). The item's text is part of it, so two
+    ledgers posting to one account never share a key."""
+    digest = hashlib.sha256(
+        "\x1f".join((channel, str(post_id), str(generation), str(index), text)).encode("utf-8")
+    )
+    return f"heartbeat-{digest.hexdigest()[:40]}"

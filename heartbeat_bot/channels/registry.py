@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from heartbeat_bot.channels.discord.unit import UNIT as DISCORD
 from heartbeat_bot.channels.discourse.unit import UNIT as DISCOURSE
+from heartbeat_bot.channels.mastodon.unit import UNIT as MASTODON
 from heartbeat_bot.channels.twitter.unit import UNIT as TWITTER
 from heartbeat_bot.channels.unit import ChannelInfo
+from heartbeat_bot.channels.webhook.unit import UNIT as WEBHOOK
 from heartbeat_bot.errors import HeartbeatError
 
 # Announcement order. The thread provider (delivery "topic") comes first.
-UNITS: tuple[ChannelInfo, ...] = (DISCOURSE, DISCORD, TWITTER)
+UNITS: tuple[ChannelInfo, ...] = (DISCOURSE, DISCORD, TWITTER, MASTODON, WEBHOOK)
 
 # Channels registered at run time (tests, and plug-ins of a deployment), after UNITS.
 _EXTRA: list[ChannelInfo] = []

@@ -7,7 +7,7 @@ slash commands render through it, so they know no channel by name.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from heartbeat_bot.channels import registry
@@ -33,6 +33,8 @@ class Renderers:
 
     options: Mapping[str, Any]
     templates: Mapping[str, str] = field(default_factory=dict)
+    enabled: tuple[str, ...] | None = None
+    """The channels a digest (the webhook) carries the payloads of (None: every one)."""
 
     @classmethod
     def from_config(
@@ -40,7 +42,7 @@ class Renderers:
     ) -> Renderers:
         site = config.blog.site_name
         options = {u.name: u.options(u.section(config), site) for u in registry.units()}
-        return cls(options, dict(templates or {}))
+        return cls(options, dict(templates or {}), registry.enabled(config))
 
     def template(self, channel: str) -> str:
         found = self.templates.get(channel)
@@ -49,12 +51,28 @@ class Renderers:
         package = self._unit(channel).template_package
         return "" if package is None else default_template(package)
 
-    def payload(self, channel: str, post: Post, comments_url: str | None = None) -> Any:
-        """The payload of ``channel`` for ``post`` (with the thread's link, once known)."""
-        unit = self._unit(channel)
+    def options_for(self, channel: str) -> Any:
+        """The renderer's options of ``channel`` (its defaults for a channel registered
+        after these were built)."""
         options = self.options.get(channel)
-        if options is None:  # a channel registered after these were built: its defaults
+        if options is None:
+            unit = self._unit(channel)
             options = unit.options(unit.settings()(), "the blog")
+        return options
+
+    def payload(self, channel: str, post: Post, comments_url: str | None = None) -> Any:
+        """The payload of ``channel`` for ``post`` (with the thread's link, once known).
+
+        A digest channel's options get every other enabled channel's payload body."""
+        unit = self._unit(channel)
+        options = self.options_for(channel)
+        if unit.digest:
+            others = {
+                u.name: self.payload(u.name, post, comments_url).body()
+                for u in registry.units()
+                if not u.digest and (self.enabled is None or u.name in self.enabled)
+            }
+            options = replace(options, payloads=others)
         return unit.render(post, options, self.template(channel), comments_url)
 
     def render_all(self, post: Post, comments_url: str | None = None) -> dict[str, Any]:

@@ -10,7 +10,8 @@ from it.
 
 Delivery seams are protocols, so a client is any object with the right methods:
 :class:`MessageDelivery` for one message per post, :class:`ThreadDelivery` for X-like
-threads (each part replies to the one before) and :class:`TopicDelivery` for the thread
+threads (each part replies to the one before), :class:`KeyedThreadDelivery` for threads
+whose service takes an idempotency key (Mastodon) and :class:`TopicDelivery` for the thread
 provider (Discourse), whose link the others carry. Capabilities a service may lack are
 optional and announced by a flag, never guessed from the client's type: ``can_confirm``
 on a message client; ``supports_edit`` on the unit, for a channel whose client also
@@ -33,7 +34,7 @@ if TYPE_CHECKING:  # the unit loads no library until a part of it is used
 
 # How the announcer drives a channel: one message, a thread of parts, or the topic whose
 # URL the others carry.
-Delivery = Literal["topic", "message", "thread"]
+Delivery = Literal["topic", "message", "thread", "keyed_thread"]
 # Builds a channel's client from its section, entering what must be closed into the stack
 # (the caller's user agent for HTTP); loads the client's libraries only when called.
 Opener = Callable[[Any, AsyncExitStack, str], Awaitable[Any]]
@@ -116,6 +117,21 @@ class ThreadDelivery(Limited, Checked, Protocol):
     async def find_tweet(self, text: str, reply_to: str | None) -> Sent | None: ...
 
 
+class KeyedThreadDelivery(Limited, Checked, Protocol):
+    """A thread whose parts are sent with an idempotency key (the same for every resend of
+    one part), found again by text and parent once the service has forgotten the key."""
+
+    async def tuned(self, options: Any) -> Any:
+        """The renderer's ``options`` with the service's own limits (read once)."""
+        ...
+
+    async def post_part(self, text: str, reply_to: str | None, *, key: str) -> Sent: ...
+
+    async def find_part(self, text: str, reply_to: str | None) -> Sent | None: ...
+
+    async def url_of(self, remote_id: str) -> str | None: ...
+
+
 @dataclass(frozen=True)
 class ChannelInfo:
     """One channel as the registry lists it; importing it loads no library.
@@ -129,7 +145,10 @@ class ChannelInfo:
     person (``preview``, the slash command); ``template_package`` holds the default
     ``template.j2`` (None: the channel has no template); ``aliases`` are other names the
     frontmatter accepts; ``supports_edit`` says whether a sent announcement can be edited
-    in place (none yet).
+    in place (none yet). A ``digest`` channel (the webhook) renders from every other
+    enabled channel's payload, handed in as its options' ``payloads``; an
+    ``at_least_once`` message channel, which cannot be asked what it received, sends an
+    interrupted message again (with the same nonce) instead of leaving it ``unknown``.
     """
 
     name: str
@@ -144,6 +163,8 @@ class ChannelInfo:
     template_package: str | None = None
     aliases: tuple[str, ...] = ()
     supports_edit: bool = False
+    digest: bool = False
+    at_least_once: bool = False
 
     def section(self, config: object) -> Any:
         """This channel's section of the whole settings model (its defaults when the model

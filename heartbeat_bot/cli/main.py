@@ -130,7 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sandbox = commands.add_parser(
         "sandbox",
-        help="run loopback Discourse, Discord, X and GitHub servers for trying things out",
+        help=(
+            "run loopback Discourse, Discord, X, GitHub and Mastodon servers and a webhook "
+            "receiver for trying things out"
+        ),
     )
     sandbox.add_argument(
         "--fault-rate",

@@ -1,6 +1,6 @@
 """``python -m heartbeat_bot.sandbox``: run the fakes until SIGINT or SIGTERM.
 
-Prints the four URLs and a config snippet (or, with ``--json``, first one line of JSON a
+Prints the URLs and a config snippet (or, with ``--json``, first one line of JSON a
 test or a script can read), so a real heartbeat-bot can be pointed at them.
 """
 
@@ -20,7 +20,10 @@ from heartbeat_bot.sandbox.runner import Sandbox
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m heartbeat_bot.sandbox",
-        description="Run loopback fakes of Discourse, Discord and X until interrupted.",
+        description=(
+            "Run loopback fakes of Discourse, Discord, X, GitHub, Mastodon and a webhook "
+            "receiver until interrupted."
+        ),
     )
     parser.add_argument(
         "--fault-rate",
@@ -38,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--json", action="store_true", help="print one line of JSON (URLs, credentials, config)"
     )
-    for service in ("discourse", "discord", "x", "github"):
+    for service in ("discourse", "discord", "x", "github", "mastodon", "webhook"):
         parser.add_argument(
             f"--{service}-port", type=int, default=0, metavar="PORT", help=argparse.SUPPRESS
         )
@@ -67,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         discord_port=args.discord_port,
         x_port=args.x_port,
         github_port=args.github_port,
+        mastodon_port=args.mastodon_port,
+        webhook_port=args.webhook_port,
     )
     try:
         with sandbox:
@@ -77,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"Discord:   {sandbox.discord_api_url}")
                 print(f"X:         {sandbox.x_api_url}")
                 print(f"GitHub:    {sandbox.github_api_url}")
+                print(f"Mastodon:  {sandbox.mastodon_url}")
+                print(f"Webhook:   {sandbox.webhook_url}")
                 print("\nPaste into your heartbeat-bot config (Ctrl-C stops the sandbox):\n")
                 print(sandbox.config_snippet())
             sys.stdout.flush()

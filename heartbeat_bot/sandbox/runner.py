@@ -24,13 +24,19 @@ from heartbeat_bot.sandbox.discord import API, DISCORD_EPOCH_MS, DiscordService
 from heartbeat_bot.sandbox.discourse import DiscourseService
 from heartbeat_bot.sandbox.faults import Faults
 from heartbeat_bot.sandbox.github import GitHubFaults, GitHubService
+from heartbeat_bot.sandbox.mastodon import MastodonService
 from heartbeat_bot.sandbox.oauth import OAuthKeys
 from heartbeat_bot.sandbox.server import JSON, RequestLog, Service, Settings, Snowflakes
+from heartbeat_bot.sandbox.webhook_receiver import PATH as WEBHOOK_PATH
+from heartbeat_bot.sandbox.webhook_receiver import WebhookReceiver
 from heartbeat_bot.sandbox.x import XService
 
 START_TIMEOUT_SECONDS = 10.0
 DISCOURSE_CATEGORY = 7  # "Blog" among the fake's categories 1-10
 GITHUB_REPOSITORY = "blog-team/blog"
+
+
+_URLSAFE = string.ascii_letters + string.digits + "-_"
 
 
 def _token(length: int, alphabet: str = string.ascii_letters + string.digits) -> str:
@@ -50,15 +56,19 @@ class Credentials:
     twitter_consumer_secret: str
     twitter_access_token: str
     twitter_access_token_secret: str
-    # A default, so code building Credentials by hand need not know about GitHub.
+    # Defaults, so code building Credentials by hand need not know about the others.
     github_token: str = field(default_factory=lambda: "ghp_" + _token(36))
+    mastodon_access_token: str = field(default_factory=lambda: _token(43, _URLSAFE))
+    webhook_secret: str = field(default_factory=lambda: secrets.token_hex(32))
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
 
 class Sandbox:
-    """Fake Discourse, Discord, X and GitHub on 127.0.0.1; a context manager, or start/stop.
+    """Fake Discourse, Discord, X, GitHub, Mastodon and a webhook receiver on 127.0.0.1.
+
+    A context manager, or start/stop.
 
     ``fault_rate`` and ``seed`` set random faults (see ``faults.FAULT_KINDS``);
     ``timeline_access`` is whether the X app may read its timeline (a paid tier);
@@ -81,6 +91,8 @@ class Sandbox:
         discord_port: int = 0,
         x_port: int = 0,
         github_port: int = 0,
+        mastodon_port: int = 0,
+        webhook_port: int = 0,
         discord_roles: Sequence[str] = ("Announcer", "Reader"),
         interaction_deadline: float = 3.0,
     ) -> None:
@@ -102,6 +114,8 @@ class Sandbox:
             twitter_access_token=f"{x_user_id}-{_token(30)}",
             twitter_access_token_secret=_token(45),
             github_token="ghp_" + _token(36),
+            mastodon_access_token=_token(43, _URLSAFE),
+            webhook_secret=secrets.token_hex(32),
         )
         creds = self.credentials
         self.discourse = DiscourseService(
@@ -140,12 +154,20 @@ class Sandbox:
             token=creds.github_token,
             repository=GITHUB_REPOSITORY,
         )
+        self.mastodon = MastodonService(
+            self.faults, self._log, settings, access_token=creds.mastodon_access_token
+        )
+        self.webhook = WebhookReceiver(
+            self.faults, self._log, settings, secret=creds.webhook_secret
+        )
         self._host = host
         self._ports: list[tuple[Service, int]] = [
             (self.discourse, discourse_port),
             (self.discord, discord_port),
             (self.x, x_port),
             (self.github, github_port),
+            (self.mastodon, mastodon_port),
+            (self.webhook, webhook_port),
         ]
         self._runners: list[web.AppRunner] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -266,6 +288,16 @@ class Sandbox:
         return self._started(self.github)
 
     @property
+    def mastodon_url(self) -> str:
+        """The Mastodon instance's base URL (``/api/v1/statuses`` and friends live under it)."""
+        return self._started(self.mastodon)
+
+    @property
+    def webhook_url(self) -> str:
+        """Where the webhook receiver takes signed deliveries."""
+        return self._started(self.webhook) + WEBHOOK_PATH
+
+    @property
     def requests(self) -> list[JSON]:
         """Every API request seen: service, method, path, query, status, fault, time.
         ``status`` is None when no answer was produced (``drop_before``)."""
@@ -286,6 +318,21 @@ class Sandbox:
             reply = tweet.get("in_reply_to_tweet_id")
             title = f"X received tweet {tweet['id']}" + (f" (reply to {reply})" if reply else "")
             blocks.append((title, tweet["text"]))
+        for status in self.mastodon.statuses:
+            reply = status.get("in_reply_to_id")
+            title = f"Mastodon received status {status['id']}" + (
+                f" (reply to {reply})" if reply else ""
+            )
+            blocks.append((title, status["text"]))
+        for delivery in self.webhook.deliveries:
+            body = delivery["body"]
+            text = (
+                f"{body.get('title', '')}\n{body.get('url', '')}\n"
+                f"discussion: {body.get('discussion_url') or 'none'}\n"
+                f"payloads: {', '.join(body.get('payloads') or {}) or 'none'}\n"
+                f"signature checked, key {delivery['key']}"
+            )
+            blocks.append(("The webhook received a signed delivery", text))
         return blocks
 
     def info(self) -> JSON:
@@ -297,12 +344,14 @@ class Sandbox:
             "discord_gateway_url": self.discord_gateway_url,
             "x_api_url": self.x_api_url,
             "github_api_url": self.github_api_url,
+            "mastodon_url": self.mastodon_url,
+            "webhook_url": self.webhook_url,
             "credentials": self.credentials.as_dict(),
             "config": self.config_snippet(),
         }
 
     def config_snippet(self) -> str:
-        """TOML for heartbeat-bot's config with the three channels pointed here."""
+        """TOML for heartbeat-bot's config with every channel pointed here."""
         c = self.credentials
         return "\n".join(
             [
@@ -332,6 +381,16 @@ class Sandbox:
                 f'consumer_secret = "{c.twitter_consumer_secret}"',
                 f'access_token = "{c.twitter_access_token}"',
                 f'access_token_secret = "{c.twitter_access_token_secret}"',
+                "",
+                "[mastodon]",
+                "enabled = true",
+                f'url = "{self.mastodon_url}"',
+                f'access_token = "{c.mastodon_access_token}"',
+                "",
+                "[webhook]",
+                "enabled = true",
+                f'url = "{self.webhook_url}"',
+                f'secret = "{c.webhook_secret}"',
                 "",
                 "# For pull requests (a fake GitHub), uncomment:",
                 "# [github]",

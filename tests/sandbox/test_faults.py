@@ -143,7 +143,7 @@ def test_faults_api_refuses_unknown_names() -> None:
     with pytest.raises(ValueError, match="unknown fault kind"):
         faults.queue("x", "teapot")
     with pytest.raises(ValueError, match="unknown service"):
-        faults.queue("mastodon", "500")
+        faults.queue("myspace", "500")
     with pytest.raises(ValueError, match="between 0 and 1"):
         faults.rate = 2.0
     assert set(FAULT_KINDS) >= {"drop", "drop_before", "badjson", "missing", "html"}

@@ -33,7 +33,7 @@ def test_config_snippet_loads_as_heartbeat_config(sb: Sandbox) -> None:
     """The snippet is TOML that heartbeat-bot's own Config accepts, key for key."""
     data = tomllib.loads(sb.config_snippet())
     config = Config(**data)
-    assert registry.enabled(config) == ("discourse", "discord", "twitter")
+    assert registry.enabled(config) == ("discourse", "discord", "twitter", "mastodon", "webhook")
     assert config.discourse.url == sb.discourse_url and config.discourse.category == 7
     assert config.discord.mode == "bot" and config.discord.api_url == sb.discord_api_url
     assert config.discord.channel_id == sb.credentials.discord_channel_id

@@ -1,0 +1,1 @@
+"""The signed outgoing webhook: one JSON POST per announcement, at least once."""
