@@ -10,7 +10,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-PostState = Literal["published", "scheduled", "draft"]
+PostState = Literal["published", "scheduled", "draft", "unlisted", "expired"]
+# States in which a post is never announced, whatever the clock says.
+HIDDEN_STATES: frozenset[str] = frozenset({"draft", "unlisted", "expired"})
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,10 @@ class Post:
     a malformed one is kept out and described in ``problems``.
     ``channels`` is the set of channel names the frontmatter ``announce`` key allows (every
     channel the parser was told of by default, empty for ``announce: false``).
+    ``expires_at`` (Hugo's ``expiryDate``) is when the post is taken down; ``unlisted``
+    posts (Docusaurus) are built but kept out of lists and feeds: neither is announced.
+    ``summary_source`` says where ``description_long`` came from (a frontmatter key, an
+    excerpt rule), for ``list`` and ``preview``.
     """
 
     path: Path
@@ -41,13 +47,20 @@ class Post:
     channels: frozenset[str]
     content_hash: str
     problems: tuple[str, ...] = ()
+    expires_at: datetime | None = None
+    unlisted: bool = False
+    summary_source: str | None = None
     updated_at: datetime | None = None
     """When the post was last changed, where its source says (a feed entry's ``updated``)."""
 
     def state(self, now: datetime) -> PostState:
-        """Whether the post is a draft, due later, or live at ``now``."""
+        """Whether the post is a draft, unlisted, expired, due later, or live at ``now``."""
         if self.draft:
             return "draft"
+        if self.unlisted:
+            return "unlisted"
+        if self.expires_at is not None and self.expires_at <= now:
+            return "expired"
         return "published" if self.published_at <= now else "scheduled"
 
     def summary(self) -> dict[str, Any]:

@@ -69,7 +69,8 @@ def loads(tmp_path: Path, text: str) -> None:
         ('[github]\napi_url = "file:///etc"', "github.api_url must be an absolute http"),
         (
             '[blog]\npost_url = "https://x.example/{slug}/{oops}"',
-            "blog.post_url has an unknown placeholder {oops} (only {slug} is known)",
+            "blog.post_url has an unknown placeholder {oops} (known: {slug}, {filename}, {route}, "
+            "{year}, {month}, {day}, {categories}, {section})",
         ),
         ('[blog]\npost_url = "https://x.example/{slug}}"', "blog.post_url has an unmatched {"),
         ('[blog]\npost_url = "/blog/{slug}"', "blog.post_url must be an absolute http:// or"),

@@ -62,7 +62,9 @@ def test_every_command_prints_a_valid_document(tmp_path: Path) -> None:
             "no-such-post",
             "--json",
             "--max-wait",
-            "1",
+            # Longer than a loaded machine needs for Discourse and Discord, shorter than
+            # X's 30 s rate-limit wait, so X is left waiting.
+            "10",
         )
         document = validated("announce", announced.stdout)
         assert announced.returncode == 2  # a reference named no post

@@ -92,3 +92,26 @@ def test_wheel_metadata_has_spdx_licence_and_classifiers(dists: list[Path]) -> N
     assert "Classifier: Programming Language :: Python :: 3.11" in metadata
     assert any(name.endswith("licenses/LICENSE") for name in names)
     assert "Requires-Dist: requests" in metadata and "Requires-Dist: oauthlib" in metadata
+
+
+def test_wheel_ships_the_example_config_named_by_the_first_error(
+    dists: list[Path], tmp_path: Path
+) -> None:
+    """The wheel holds the documented example settings, identical to config/'s, and a
+    missing settings file names that installed copy and `heartbeat-bot init`."""
+    (wheel,) = [path for path in dists if path.suffix == ".whl"]
+    with zipfile.ZipFile(wheel) as archive:
+        shipped = archive.read("heartbeat_bot/examples/heartbeat.example.toml")
+    assert shipped == (ROOT / "config" / "heartbeat.example.toml").read_bytes()
+    done = subprocess.run(
+        [sys.executable, "-m", "heartbeat_bot", "list"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "heartbeat-bot init" in done.stderr
+    example = re.search(r"copy (\S+heartbeat\.example\.toml)", done.stderr)
+    assert example is not None and Path(example[1]).read_bytes() == shipped

@@ -122,7 +122,7 @@ def test_dvc_blog_fixture_matches_module_settings(dvc_blog: BlogConfig) -> None:
         (E2E_2, "authors", ("Alex Kim",)),
         ("2022-03-17-march-22-heartbeat.md", "title", "March '22 Heartbeat"),
         (MLOPS, "title", "NEW VIDEO! 🎥 MLOps Tutorial #1: Intro to continuous integration for ML"),
-        (MLOPS, "problems", ("no descriptionLong; using description",)),
+        (MLOPS, "problems", ()),  # description alone is a summary, not a problem
         (MAY21, "title", "May ’21 Heartbeat"),
         (MAY21, "comments_url", None),
         (
@@ -441,11 +441,11 @@ def test_authors_resolution_and_unknown_ids() -> None:
 
 
 def test_description_problems() -> None:
-    """A post with no description at all says so; description alone is used for descriptionLong."""
+    """A post with no summary at all says so; description alone is used for descriptionLong."""
     text = "---\ntitle: A title long enough\ndate: 2022-01-01\n---\n"
     post = post_of(text)
     assert post.description is None and post.description_long is None
-    assert post.problems == ("no description or descriptionLong",)
+    assert post.problems == ("no summary (no description, summary field or excerpt)",)
 
 
 def test_slug_from_frontmatter_and_safe_url() -> None:

@@ -21,7 +21,9 @@ from heartbeat_bot.errors import (
     RenderError,
 )
 from heartbeat_bot.models import Post
-from heartbeat_bot.posts import find_post
+from heartbeat_bot.posts import find_post, read_frontmatter
+from heartbeat_bot.posts.engines import rules_for
+from heartbeat_bot.posts.links import LinkMismatch, cross_check
 from heartbeat_bot.render.templates import check_template
 from heartbeat_bot.sources.feed import FeedSource
 from heartbeat_bot.sources.folder import FolderSource
@@ -32,6 +34,17 @@ from heartbeat_bot.sources.writeback import FileWriteBack
 def examples_dir() -> Path:
     """The bundled example blog (real DVC posts), shipped as package data."""
     return Path(str(resources.files("heartbeat_bot").joinpath("examples")))
+
+
+def folder_source(config: BaseConfig) -> FolderSource:
+    """A fresh source of the blog's posts, with its author and tag files."""
+    return FolderSource(
+        config.posts_dir,
+        config.authors_dir,
+        registry.vocabulary(),
+        authors_file=config.blog_file(config.blog.authors_file),
+        tags_file=config.blog_file(config.blog.tags_file),
+    )
 
 
 def load_templates(config: BaseConfig) -> dict[str, str]:
@@ -74,9 +87,7 @@ class App:
         repo = git_repo(config)
         if repo is not None:
             repo.sync()  # posts are read from the branch tip
-        source: FolderSource | FeedSource = FolderSource(
-            config.posts_dir, config.authors_dir, registry.vocabulary()
-        )
+        source: FolderSource | FeedSource = folder_source(config)
         if config.blog.feed_url is not None:
             source = feed_source(config)
         render = Renderers.from_config(config, load_templates(config))
@@ -95,6 +106,19 @@ class App:
         """The blog's feed, for a blog that publishes one (``blog.feed_url``)."""
         return self.source if isinstance(self.source, FeedSource) else None
 
+    def link_mismatches(self, items: list[Post | PostError]) -> list[LinkMismatch]:
+        """Links between the blog's posts that are not the URLs computed for their targets."""
+        if isinstance(self.source, FeedSource):
+            return []  # a feed's entries are other sites' pages: nothing to prove
+        posts = [item for item in items if isinstance(item, Post)]
+        bodies: dict[Path, str] = {}
+        for post in posts:
+            try:
+                _, bodies[post.path] = read_frontmatter(post.path, self.source.read(post.path))
+            except (OSError, PostError):
+                continue  # changed since it was read: the next check sees it
+        return cross_check(posts, bodies, rules_for(self.config.blog).site_url)
+
     def find(self, ref: str) -> Post:
         """A post named by file path, slug or public URL; PostError/HeartbeatError otherwise.
 
@@ -110,8 +134,9 @@ class App:
             return self.source.load(candidate, self.config.blog)
         items = self.scan()
         if named:
+            wanted = candidate.resolve()
             for item in items:
-                if item.path.name == candidate.name:
+                if item.path.name == candidate.name and item.path.resolve() == wanted:
                     if isinstance(item, PostError):
                         raise item
                     return item
@@ -152,11 +177,11 @@ class App:
         """Where a new topic's URL is recorded, by ``blog.write_back``."""
         mode = self.config.blog.write_back
         if mode == "file":
-            return FileWriteBack()
+            return FileWriteBack(self.config.blog.comments_key)
         if mode == "commit" and self.repo is not None:
             from heartbeat_bot.sources.git_writeback import CommitWriteBack
 
-            return CommitWriteBack(self.repo)
+            return CommitWriteBack(self.repo, self.config.blog.comments_key)
         if mode == "pull_request" and self.repo is not None:
             return _pull_request_write_back(self.config, self.repo)
         return None
@@ -227,6 +252,7 @@ def _pull_request_write_back(config: BaseConfig, repo: GitRepo) -> WriteBack:
         api_url=config.github.api_url,
         token=config.github.token,
         repository=config.github.repository,
+        key=config.blog.comments_key,
     )
 
 

@@ -21,7 +21,7 @@ import yarl
 from discord import app_commands
 
 from heartbeat_bot.announcer import Announcer
-from heartbeat_bot.app.application import App
+from heartbeat_bot.app.application import App, feed_source, folder_source
 from heartbeat_bot.bot.replies import choices, preview_text, report_text, status_text
 from heartbeat_bot.channels import registry
 from heartbeat_bot.channels.discord.transport import answer_trace
@@ -62,12 +62,8 @@ class HeartbeatBot:
             raise HeartbeatError("discord.bot_token and discord.guild_id are needed for the bot")
         self.app = app
         # Its own source: sharing the service's would consume the changes its rescans look for.
-        self.source: FolderSource | FeedSource = FolderSource(
-            app.config.posts_dir, app.config.authors_dir, registry.vocabulary()
-        )
+        self.source: FolderSource | FeedSource = folder_source(app.config)
         if app.feed is not None:
-            from heartbeat_bot.app.application import feed_source
-
             self.source = feed_source(app.config)
         self._feed_read_at = 0.0
         self.ledger = ledger

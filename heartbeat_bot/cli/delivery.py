@@ -214,13 +214,15 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Exit 2 when a post is broken (each named on a line of its own) or the ledger cannot
-    be used, 1 when an online check failed, else 0."""
+    be used, 1 when an online check failed or (with ``--strict``) a link between posts is
+    not the URL computed for its target, else 0."""
     from heartbeat_bot.cli.progress import StderrProgress
 
     app = App.build(args.config)
     with StderrProgress("reading posts", None):
         posts = app.scan()
     broken = [p for p in posts if not isinstance(p, Post)]
+    mismatches = app.link_mismatches(posts)
     ledger: dict[str, Any] = {"ok": True, "path": str(app.config.state_path), "schema": None}
     try:  # opening runs PRAGMA quick_check; the probe commits a marker
         with open_ledger(app.config) as opened:
@@ -232,7 +234,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     online = asyncio.run(_check_online(app)) if args.online else None
     if broken or not ledger["ok"]:
         code = EXIT_USAGE
-    elif online and any(isinstance(r, Exception) for r in online.values()):
+    elif (online and any(isinstance(r, Exception) for r in online.values())) or (
+        mismatches and args.strict
+    ):
         code = EXIT_INCOMPLETE
     else:
         code = EXIT_OK
@@ -249,6 +253,15 @@ def cmd_check(args: argparse.Namespace) -> int:
                     "readable": len(posts) - len(broken),
                     "broken": [{"path": str(e.path), "error": str(e)} for e in broken],
                 },
+                links=[
+                    {
+                        "path": str(m.source),
+                        "target": str(m.target),
+                        "link": m.link,
+                        "expected": m.expected,
+                    }
+                    for m in mismatches
+                ],
                 ledger=ledger,
                 channels={"enabled": list(enabled)},
                 online=None
@@ -267,6 +280,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     )
     for error in broken:
         print(f"      {error}")
+    print(
+        f"{'ok   ' if not mismatches else 'WARN '} links between posts: "
+        f"{len(mismatches) or 'none'} not the URL computed for their target"
+    )
+    for mismatch in mismatches:
+        print(f"      {mismatch}")
     if ledger["ok"]:
         print(f"ok    ledger {ledger['path']} (schema {ledger['schema']})")
     else:

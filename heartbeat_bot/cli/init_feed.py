@@ -8,10 +8,8 @@ are printed as they would go out, for the user to check before enabling any chan
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
-import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -42,15 +40,6 @@ enabled = false
 [twitter]
 enabled = false
 """
-
-
-def cmd_init(args: argparse.Namespace) -> int:
-    """``heartbeat-bot init URL`` (the file goes where --config says, else
-    config/heartbeat.toml)."""
-    if not re.match(r"(?i)https?://", args.path):
-        raise HeartbeatError(f"init takes the URL of the blog's feed or site, got {args.path!r}")
-    target = Path(args.config) if args.config else Path("config") / "heartbeat.toml"
-    return init_feed(args.path, target)
 
 
 def init_feed(url: str, target: Path) -> int:

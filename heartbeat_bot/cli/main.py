@@ -126,6 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="validate the settings (and, online, the accounts)")
     check.add_argument("--online", action="store_true", help="call each enabled service once")
     check.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    check.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 when a link between posts is not the URL computed for its target",
+    )
     check.set_defaults(handler=_lazy("heartbeat_bot.cli.delivery", "cmd_check"))
 
     sandbox = commands.add_parser(
@@ -177,10 +182,21 @@ def build_parser() -> argparse.ArgumentParser:
     bot.set_defaults(handler=_lazy("heartbeat_bot.service.run", "cmd_bot"))
 
     init = commands.add_parser(
-        "init", help="write a first config/heartbeat.toml for the blog whose feed or site is URL"
+        "init",
+        help="write a first config/heartbeat.toml for the site in PATH, or for the blog "
+        "whose feed or site is at URL",
     )
-    init.add_argument("path", metavar="URL", help="the blog's feed, or a page of its site")
-    init.set_defaults(handler=_lazy("heartbeat_bot.cli.init_feed", "cmd_init"))
+    init.add_argument(
+        "path",
+        metavar="PATH|URL",
+        nargs="?",
+        default=".",
+        help="the site's folder, or the URL of the blog's feed or site",
+    )
+    init.add_argument(
+        "--site-url", metavar="URL", help="the public base URL, when the site config has none"
+    )
+    init.set_defaults(handler=_lazy("heartbeat_bot.cli.init", "cmd_init"))
 
     demo = commands.add_parser(
         "demo", help="announce the example posts end to end against the sandbox (no accounts)"

@@ -89,7 +89,14 @@ def _plain_preview(post: Post, blocks: list[PreviewBlock], console: Console) -> 
 def show_list(rows: list[dict[str, Any]], console: Console | None = None) -> None:
     console = console or output_console()
     header = ["published", "state", "slug", "problems"]
-    styles = {"published": "green", "scheduled": "cyan", "draft": "dim", "error": "red"}
+    styles = {
+        "published": "green",
+        "scheduled": "cyan",
+        "draft": "dim",
+        "unlisted": "dim",
+        "expired": "dim",
+        "error": "red",
+    }
     cells = [
         [
             row["published_at"] or "-",

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from datetime import time
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import field_validator
+from pydantic import Field, field_validator, model_validator
 
 from heartbeat_bot.config.fields import (
     FeedSeconds,
@@ -22,20 +22,56 @@ from heartbeat_bot.config.fields import (
     check_person_name,
     show,
 )
-from heartbeat_bot.config.urls import check_git_remote, check_http_url, check_url_pattern
+from heartbeat_bot.config.urls import (
+    PICTURE_PLACEHOLDERS,
+    check_git_remote,
+    check_http_url,
+    check_post_url_pattern,
+    check_url_pattern,
+)
+
+Engine = Literal["gatsby", "hugo", "jekyll", "docusaurus", "zola", "eleventy", "astro", "custom"]
+SlugRule = Literal["strip-digits", "strip-date", "keep", "title"]
+Excerpt = Literal["none", "first-paragraph", "first-line", "blocks"]
+FrontmatterFormat = Literal["yaml", "toml", "json"]
+_KEY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 
 
 class BlogConfig(Section):
     """Where posts live and how the site turns them into public URLs."""
 
+    # The site generator whose rules apply (heartbeat_bot.posts.engines); every key below
+    # left unset (None) takes the engine's value.
+    engine: Engine = "gatsby"
     posts_dir: Path = Path("posts")
-    post_url: str = "https://example.com/blog/{slug}"
+    site_url: str | None = None
+    post_url: str | None = None
     # How a file name becomes a slug: drop its leading digits and dashes (dvc.org,
-    # Gatsby-style: 2023-12-31-2024-plans.md -> plans), or only a leading date
-    # (Jekyll/Hugo-style: 2023-12-31-2024-plans.md -> 2024-plans).
-    slug_from_file: Literal["strip-digits", "strip-date"] = "strip-digits"
+    # Gatsby-style: 2023-12-31-2024-plans.md -> plans), only a leading date
+    # (Jekyll-style: 2023-12-31-2024-plans.md -> 2024-plans), nothing, or the title urlized.
+    slug_from_file: SlugRule | None = None
+    recursive: bool | None = None
+    frontmatter_formats: tuple[FrontmatterFormat, ...] | None = None
+    url_keys: tuple[str, ...] | None = None
+    lowercase_urls: bool | None = None
+    date_keys: tuple[str, ...] | None = None
+    date_from_file: bool | None = None
+    date_from_url: bool = False
+    expiry_keys: tuple[str, ...] | None = None
+    summary_fields: tuple[str, ...] | None = None
+    excerpt_separators: tuple[str, ...] | None = None
+    excerpt: Excerpt | None = None
+    summary_words: Annotated[int, Field(ge=1, le=10_000)] = 70
+    tag_keys: tuple[str, ...] | None = None
+    tags_file: Path | None = None
+    authors_file: Path | None = None
+    author_links: bool = False
+    picture_keys: tuple[str, ...] | None = None
+    bundle_pictures: tuple[str, ...] | None = None
+    default_picture: str | None = None
     picture_url: str | None = None
     authors_dir: Path | None = None
+    comments_key: str = "commentsUrl"
     timezone: str = "UTC"
     publish_time: str = "00:00"
     site_name: str = "the blog"
@@ -57,8 +93,45 @@ class BlogConfig(Section):
 
     @field_validator("post_url")
     @classmethod
-    def _post_url_pattern(cls, value: str) -> str:
-        return check_url_pattern(value, "slug")
+    def _post_url_pattern(cls, value: str | None) -> str | None:
+        return None if value is None else check_post_url_pattern(value)
+
+    @field_validator("site_url")
+    @classmethod
+    def _site_url(cls, value: str | None) -> str | None:
+        return None if value is None else check_http_url(value, base=True).rstrip("/")
+
+    @field_validator("default_picture")
+    @classmethod
+    def _default_picture(cls, value: str | None) -> str | None:
+        if value is None or value.startswith("/"):
+            return value
+        if value.startswith("{url}"):  # beside the post: "{url}/og-image.png"
+            check_post_url_pattern("https://x.example" + value, PICTURE_PLACEHOLDERS)
+            return value
+        return check_post_url_pattern(value, PICTURE_PLACEHOLDERS)
+
+    @field_validator(
+        "url_keys",
+        "date_keys",
+        "expiry_keys",
+        "summary_fields",
+        "tag_keys",
+        "picture_keys",
+    )
+    @classmethod
+    def _key_names(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        for name in value or ():
+            if not _KEY_NAME.fullmatch(name):
+                raise ValueError(f"must list frontmatter key names, got {show(name)}")
+        return value
+
+    @field_validator("comments_key")
+    @classmethod
+    def _comments_key(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", value):
+            raise ValueError(f"must be a plain frontmatter key name, got {show(value)}")
+        return value
 
     @field_validator("picture_url")
     @classmethod
@@ -118,6 +191,12 @@ class BlogConfig(Section):
     @classmethod
     def _author_email(cls, value: str) -> str:
         return check_email(value)
+
+    @model_validator(mode="after")
+    def _custom_needs_post_url(self) -> BlogConfig:
+        if self.engine == "custom" and self.post_url is None:
+            raise ValueError('post_url must be set when engine = "custom" (no preset gives one)')
+        return self
 
     @property
     def tz(self) -> ZoneInfo:

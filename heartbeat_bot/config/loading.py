@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,6 +18,11 @@ from heartbeat_bot.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = Path("config/heartbeat.toml")
 C = TypeVar("C", bound=BaseConfig)
+
+
+def example_path() -> Path:
+    """The documented example settings, shipped inside the package."""
+    return Path(str(resources.files("heartbeat_bot").joinpath("examples/heartbeat.example.toml")))
 
 
 def config_path(
@@ -50,8 +56,9 @@ def load_settings(model: type[C], path: Path, *, required: bool = True) -> C:
         source = path.resolve()
     elif required:
         raise ConfigError(
-            f"{path}: no such file (pass --config PATH or set {CONFIG_ENV_VAR}; "
-            "config/heartbeat.example.toml is a starting point)"
+            f"{path}: no such file (run `heartbeat-bot init SITE_FOLDER` to write one for "
+            f"your site, or copy {example_path()}; or pass --config PATH or set "
+            f"{CONFIG_ENV_VAR})"
         )
     for name in data:
         # BaseSettings takes "_env_file", "_cli_parse_args"... as options, not settings.

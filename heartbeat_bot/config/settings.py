@@ -71,6 +71,14 @@ class BaseConfig(BaseSettings):
             return clone / self.blog.git_path
         return self.resolve(self.blog.posts_dir)
 
+    def blog_file(self, path: Path | None) -> Path | None:
+        """A file named by a ``[blog]`` key (``authors_file``, ``tags_file``): in the clone
+        for a blog kept in git (relative to the repository root), else beside the config."""
+        if path is None:
+            return None
+        clone = self.git_clone_dir
+        return clone / path if clone is not None else self.resolve(path)
+
     @property
     def authors_dir(self) -> Path | None:
         if not self.blog.authors_dir:

@@ -101,6 +101,30 @@ def check_websocket_url(value: str) -> str:
     return value
 
 
+# What blog.post_url may hold, documented in config/heartbeat.example.toml and README.md.
+POST_URL_PLACEHOLDERS = (
+    "slug", "filename", "route", "year", "month", "day", "categories", "section"
+)  # fmt: skip
+# blog.default_picture: the post's own URL (without a trailing slash).
+PICTURE_PLACEHOLDERS = ("url",)
+
+
+def check_post_url_pattern(value: str, known: tuple[str, ...] = POST_URL_PLACEHOLDERS) -> str:
+    """An absolute http(s) URL pattern holding only ``known`` placeholders, with at least one
+    that tells posts apart ({slug}, {filename} or {route}) when {slug} is among ``known``."""
+    names = _PLACEHOLDER.findall(value)
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        listed = ", ".join(f"{{{name}}}" for name in known)
+        raise ValueError(f"has an unknown placeholder {{{unknown[0]}}} (known: {listed})")
+    if "slug" in known and not {"slug", "filename", "route"} & set(names):
+        raise ValueError("must contain {slug} (or {filename} or {route})")
+    if re.search(r"[{}]", _PLACEHOLDER.sub("", value)):
+        raise ValueError(f"has an unmatched {{ or }}, got {show(value)}")
+    check_http_url(_PLACEHOLDER.sub("x", value), display=value)
+    return value
+
+
 def check_url_pattern(value: str, placeholder: str) -> str:
     """An absolute http(s) URL with ``{placeholder}`` in it, and no other placeholder."""
     names = _PLACEHOLDER.findall(value)

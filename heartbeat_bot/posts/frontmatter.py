@@ -1,4 +1,8 @@
-"""Pure: the YAML frontmatter of one post file, and short renderings of values for messages.
+"""Pure: the frontmatter of one post file, and short renderings of values for messages.
+
+Three formats, told apart by the first line: ``---`` YAML (``---yaml`` too), ``+++`` TOML
+(Hugo, Zola; read with :mod:`tomllib`) and JSON: an object opening the file (Hugo) or a
+``---json`` block (Eleventy). :func:`frontmatter_format` names the one a file uses.
 
 Pitfalls handled: a byte-order mark before ``---``, CRLF, later ``---`` lines in the body,
 impossible YAML dates (PyYAML raises ValueError on ``2022-13-45``), a key given twice in
@@ -8,10 +12,12 @@ are cut to 60 characters; containers are named, not printed).
 
 from __future__ import annotations
 
+import json
 import re
+import tomllib
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -31,6 +37,12 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # shown escaped: no terminal escapes in messages
 # A `---` line, exactly as python-frontmatter's YAMLHandler.FM_BOUNDARY finds it.
 _BOUNDARY = re.compile(r"^-{3,}\s*$", re.MULTILINE)
+_TOML_BOUNDARY = re.compile(r"^\+{3,}\s*$", re.MULTILINE)
+_YAML_OPENING = re.compile(r"-{3,}(?:yaml|yml)?[ \t]*$", re.MULTILINE)
+_JSON_OPENING = re.compile(r"-{3,}json[ \t]*$", re.MULTILINE)
+_JSON_CLOSING = re.compile(r"^}[ \t]*$", re.MULTILINE)
+
+Format = Literal["yaml", "toml", "json"]
 
 
 class DuplicateKey(yaml.constructor.ConstructorError):
@@ -116,9 +128,27 @@ def kind(value: object) -> str:
     return names.get(type(value), f"{'an' if name[0] in 'aeiou' else 'a'} {name}")
 
 
+def frontmatter_format(raw: bytes) -> Format | None:
+    """The frontmatter format of a post file's bytes by its opening line, or None."""
+    text = raw[:512].lstrip(b"\xef\xbb\xbf \t\r\n")  # a slice: no copy of the whole file
+    if text.startswith(b"+++"):
+        return "toml"
+    if text.startswith(b"{") or text.startswith(b"---json"):
+        return "json"
+    return "yaml" if text.startswith(b"---") else None
+
+
 def read_frontmatter(path: Path, raw: bytes, *, body: bool = True) -> tuple[dict[str, Any], str]:
     """The frontmatter mapping and the body, or a PostError; ``body=False`` skips copying
     the body (giving ""), a good part of the cost of scanning a large blog."""
+    meta, text, _format = read_frontmatter_as(path, raw, body=body)
+    return meta, text
+
+
+def read_frontmatter_as(
+    path: Path, raw: bytes, *, body: bool = True
+) -> tuple[dict[str, Any], str, Format]:
+    """:func:`read_frontmatter`, and the format the frontmatter was written in."""
     if b"\x00" in raw:
         raise PostError(path, "contains NUL bytes; not a text file")
     try:
@@ -131,9 +161,15 @@ def read_frontmatter(path: Path, raw: bytes, *, body: bool = True) -> tuple[dict
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     rest = text.lstrip()
     skipped_lines = text[: len(text) - len(rest)].count("\n")
-    opening = _BOUNDARY.match(rest)
+    if rest.startswith("+++"):
+        return (*_read_toml(path, rest, body), "toml")
+    if rest.startswith("{") or (rest.startswith("---j") and _JSON_OPENING.match(rest)):
+        return (*_read_json(path, rest, body), "json")
+    opening = _YAML_OPENING.match(rest)
     if opening is None:
-        raise PostError(path, "does not start with a '---' frontmatter block")
+        raise PostError(
+            path, "does not start with a '---' frontmatter block (nor '+++' TOML, nor JSON)"
+        )
     closing = _BOUNDARY.search(rest, opening.end())  # as python-frontmatter's split()
     if closing is None:
         raise PostError(path, "frontmatter has no closing '---' line")
@@ -151,11 +187,67 @@ def read_frontmatter(path: Path, raw: bytes, *, body: bool = True) -> tuple[dict
     except (yaml.YAMLError, *_YAML_LEAKS) as exc:
         what = "cannot build a value: " + clip(str(exc) or type(exc).__name__, 120)
         raise PostError(path, f"frontmatter is not valid YAML ({what})") from exc
+    return _mapping(path, data), rest[closing.end() :].strip() if body else "", "yaml"
+
+
+def _mapping(path: Path, data: object) -> dict[str, Any]:
     if data is None:
         raise PostError(path, "frontmatter is empty")
     if not isinstance(data, dict):
         raise PostError(path, f"frontmatter must be a mapping of keys to values, got {kind(data)}")
-    return data, rest[closing.end() :].strip() if body else ""
+    return data
+
+
+def _read_toml(path: Path, rest: str, body: bool) -> tuple[dict[str, Any], str]:
+    """A ``+++`` block, read by tomllib (which refuses a key given twice)."""
+    opening = _TOML_BOUNDARY.match(rest)
+    closing = None if opening is None else _TOML_BOUNDARY.search(rest, opening.end())
+    if opening is None or closing is None:
+        raise PostError(path, "frontmatter has no closing '+++' line")
+    try:
+        data = tomllib.loads(rest[opening.end() : closing.start()])
+    except tomllib.TOMLDecodeError as exc:
+        raise PostError(path, f"frontmatter is not valid TOML ({clip(str(exc), 120)})") from exc
+    return _mapping(path, data or None), rest[closing.end() :].strip() if body else ""
+
+
+def _read_json(path: Path, rest: str, body: bool) -> tuple[dict[str, Any], str]:
+    """A JSON object opening the file (Hugo), or a ``---json`` block (Eleventy)."""
+    if rest.startswith("{"):
+        closing = _JSON_CLOSING.search(rest)
+        if closing is None:
+            raise PostError(path, "JSON frontmatter has no closing '}' line")
+        block, after = rest[: closing.end()], rest[closing.end() :]
+    else:
+        start = rest.index("\n") + 1 if "\n" in rest else len(rest)
+        end = _BOUNDARY.search(rest, start)
+        if end is None:
+            raise PostError(path, "frontmatter has no closing '---' line")
+        block, after = rest[start : end.start()], rest[end.end() :]
+    try:
+        data = json.loads(block, object_pairs_hook=_unique_pairs)
+    except _JsonDuplicate as exc:
+        name = clip(exc.key)
+        message = f"{name} is given twice in the frontmatter; keep one"
+        raise PostError(path, message, field=name) from None
+    except ValueError as exc:
+        raise PostError(path, f"frontmatter is not valid JSON ({clip(str(exc), 120)})") from exc
+    return _mapping(path, data), after.strip() if body else ""
+
+
+class _JsonDuplicate(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    mapping: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in mapping:
+            raise _JsonDuplicate(key)
+        mapping[key] = value
+    return mapping
 
 
 def _duplicate_error(path: Path, exc: DuplicateKey, first_line: int) -> PostError:

@@ -9,18 +9,29 @@ The frontmatter itself is read by :mod:`heartbeat_bot.posts.frontmatter`.
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from heartbeat_bot.config import BlogConfig
 from heartbeat_bot.errors import PostError
 from heartbeat_bot.models import Post
-from heartbeat_bot.posts.frontmatter import clip, kind, read_frontmatter, show
+from heartbeat_bot.posts import checks, people
+from heartbeat_bot.posts.addresses import build_url, file_slug, path_key, route, url_from_key
+from heartbeat_bot.posts.engines import Rules, rules_for
+from heartbeat_bot.posts.frontmatter import (
+    clip,
+    kind,
+    read_frontmatter_as,
+    show,
+)
+from heartbeat_bot.posts.place import Place, name_date
+from heartbeat_bot.posts.summary import excerpt
 
 MAX_TITLE = 1000  # characters, after folding whitespace
 MAX_DESCRIPTION = 64 * 1024  # characters, for description and descriptionLong
@@ -33,14 +44,10 @@ DEFAULT_CHANNEL_NAMES: Mapping[str, str] = {
     "twitter": "twitter",
     "x": "twitter",
 }
-_POST_SUFFIX = re.compile(r"\.(md|mdx|markdown)$", re.IGNORECASE)
-_DIGITS_PREFIX = re.compile(r"^[\d-]+")
-_DATE_PREFIX = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}-")
-_FILE_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?=[-.]|$)")
+_URL_DATE = re.compile(r"/(\d{4})/(\d{2})/(\d{2})(?:/|$)")
+_IMAGES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg")
 _FOLD = re.compile(r"[ \t\n\r\f\v\x85\u2028\u2029]+")  # line breaks and ASCII blanks, not NBSP
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0 and C1 control characters, DEL
-_PLAIN_SEGMENT = re.compile(r"[^\x00-\x20\x7f-\x9f\s/\\?#%]+")  # no decoding, nothing to refuse
-_TOPIC_PATH = re.compile(r"/t/(?:(?P<slug>[^/]+)/)?(?P<id>\d+)(?:/\d+)?/?")
 
 
 def parse_post(
@@ -49,64 +56,129 @@ def parse_post(
     blog: BlogConfig,
     authors: Mapping[str, str],
     channels: Mapping[str, str] | None = None,
+    *,
+    place: Place | None = None,
+    tag_labels: Mapping[str, str] | None = None,
 ) -> Post:
     """Parse one post file's bytes into a Post, or raise PostError naming the file and field.
 
     ``authors`` maps author ids to display names (empty when the blog has no author files);
     ``channels`` maps every name (and alias) of a channel the ``announce`` key may list to
-    the channel, in announcement order (default :data:`DEFAULT_CHANNEL_NAMES`).
+    the channel, in announcement order (default :data:`DEFAULT_CHANNEL_NAMES`);
+    ``tag_labels`` maps tag keys to labels; ``place`` says where the file sits in the blog
+    (by default: directly in its folder).
     """
-    meta, _ = read_frontmatter(path, raw, body=False)
+    rules = rules_for(blog)
+    place = place or Place.of(path)
+    meta, body, form = read_frontmatter_as(path, raw, body=rules.wants_body)
+    if form not in rules.frontmatter_formats:
+        allowed = ", ".join(rules.frontmatter_formats)
+        message = (
+            f"has {form.upper()} frontmatter, which blog.engine {blog.engine!r} does not "
+            f"read (it reads {allowed}; set blog.frontmatter_formats to allow it)"
+        )
+        raise PostError(path, message)
     problems: list[str] = []
 
     title = _title(path, meta)
-    published_at = _published_at(path, meta, blog)
-    slug = _slug(path, meta, blog)
-    picture_url = _picture_url(path, meta, blog)
+    slug, route_slug = _slug(path, meta, rules, place, title)
+    route_text = route(place, rules, slug, route_slug) if rules.routed else ""
+    key = path_key(meta, rules)
+    published_at, written = _published_at(path, meta, blog, rules, place)
+    if published_at is None:  # blog.date_from_url: the date is in the post's own path
+        url = _url(rules, key, slug, place, route_text, None, meta, path)
+        published_at = _date_from_url(path, url, blog)
+        written = published_at.date()
+    else:
+        url = _url(rules, key, slug, place, route_text, published_at, meta, path)
+    expires_at = _expiry(path, meta, blog, rules)
 
-    author_ids = _author_ids(path, meta)
     names = []
+    author_ids = _author_ids(path, meta, blog.author_links)
     for author_id in author_ids:
         if author_id not in authors and authors:
             problems.append(f"unknown author id '{clip(author_id)}'")
         names.append(authors.get(author_id, author_id))
 
     description = _text(path, meta, "description")
-    description_long = _text(path, meta, "descriptionLong")
-    comments_url, comments_problem = _comments_url(meta.get("commentsUrl"))
+    summary, source = _summary(path, meta, rules, body)
+    if summary is None and description is None:
+        problems.append("no summary (no description, summary field or excerpt)")
+    comments_url, comments_problem = checks.comments_url(
+        meta.get(blog.comments_key), blog.comments_key
+    )
     if comments_problem:
         problems.append(comments_problem)
-    if description_long is None and description is not None:
-        problems.append("no descriptionLong; using description")
-    elif description_long is None:
-        problems.append("no description or descriptionLong")
 
-    post_date = published_at.date()
-    file_date = _file_name_date(path)
-    if file_date is not None and file_date != post_date:
-        problems.append(f"file name says {file_date} but date is {post_date}")
+    file_date = name_date(place.name)
+    if file_date is not None and file_date != written:
+        problems.append(f"file name says {file_date} but date is {written}")
 
-    draft = _flag(path, meta, "draft", default=False)
-    draft = not _flag(path, meta, "published", default=True) or draft
+    draft = checks.flag(path, meta, "draft", default=False)
+    draft = not checks.flag(path, meta, "published", default=True) or draft
+    # Eleventy's `permalink: false`: the page is never written, so there is nothing to link.
+    draft = draft or any(meta.get(k) is False for k in rules.url_keys)
+    split = rules.preset.name == "jekyll"
+    tags = people.tags(path, meta, rules.tag_keys, tag_labels or {}, split=split)
     return Post(
         path=path,
         slug=slug,
-        url=blog.post_url.replace("{slug}", slug),
+        url=url,
         title=title,
-        date=post_date,
+        date=published_at.date(),
         published_at=published_at,
-        picture_url=picture_url,
+        picture_url=_picture_url(path, meta, blog, rules, place, url),
         authors=tuple(names),
         author_ids=author_ids,
-        tags=_strings(path, meta.get("tags"), "tags"),
+        tags=tags,
         description=description,
-        description_long=description_long or description,
+        description_long=summary or description,
         comments_url=comments_url,
         draft=draft,
-        channels=_channels(path, meta, DEFAULT_CHANNEL_NAMES if channels is None else channels),
+        channels=checks.channels(
+            path, meta, DEFAULT_CHANNEL_NAMES if channels is None else channels
+        ),
         content_hash=hashlib.sha256(raw).hexdigest(),
         problems=tuple(problems),
+        expires_at=expires_at,
+        unlisted=checks.flag(path, meta, "unlisted", default=False),
+        summary_source=source,
     )
+
+
+def _url(
+    rules: Rules,
+    key: tuple[str, str] | None,
+    slug: str,
+    place: Place,
+    route_text: str,
+    moment: datetime | None,
+    meta: Mapping[str, Any],
+    path: Path,
+) -> str:
+    if key is not None:
+        return url_from_key(rules, key[1])
+    if rules.plain:  # post_url with {slug} alone: no other work
+        return rules.post_url.replace("{slug}", slug)
+    if route_text.startswith("/"):  # a Docusaurus slug from the site root
+        return rules.site_url + route_text
+    if moment is None and rules.placeholders & {"year", "month", "day"}:
+        message = "date is missing and blog.post_url needs one ({year}, {month}, {day})"
+        raise PostError(path, message, field="date")
+    return build_url(rules, slug=slug, place=place, route_text=route_text, moment=moment, meta=meta)
+
+
+def _summary(
+    path: Path, meta: Mapping[str, Any], rules: Rules, body: str
+) -> tuple[str | None, str | None]:
+    for field in rules.summary_fields:
+        text = _text(path, meta, field)
+        if text is not None:
+            return text, f"frontmatter:{field}"
+    text, source = excerpt(body, rules.excerpt_separators, rules.excerpt, rules.summary_words)
+    if not text:
+        return None, None
+    return text[:MAX_DESCRIPTION], source
 
 
 def _title(path: Path, meta: Mapping[str, Any]) -> str:
@@ -123,21 +195,35 @@ def _title(path: Path, meta: Mapping[str, Any]) -> str:
         raise PostError(path, message, field="title")
     control = _CONTROL.search(title)
     if control is not None:
-        where = f"{_codepoint(control[0])} at character {control.start() + 1}"
+        where = f"{checks.codepoint(control[0])} at character {control.start() + 1}"
         message = f"title contains the control character {where}; remove it"
         raise PostError(path, message, field="title")
     return title
 
 
-def _codepoint(char: str) -> str:
-    return f"U+{ord(char):04X}"
-
-
-def _published_at(path: Path, meta: Mapping[str, Any], blog: BlogConfig) -> datetime:
-    value = meta.get("date")
+def _published_at(
+    path: Path, meta: Mapping[str, Any], blog: BlogConfig, rules: Rules, place: Place
+) -> tuple[datetime | None, date | None]:
+    """The publish moment and the date as written (in its own zone), by ``blog.date_keys``,
+    else the file or folder name's date; (None, None) when ``blog.date_from_url`` is to
+    find it; PostError when nothing gives one."""
+    for key in rules.date_keys:
+        value = meta.get(key)
+        if value is not None and value != "":
+            return _moment(path, key, value, blog)
+    if rules.date_from_file:
+        day = name_date(place.name)
+        if day is not None:
+            return datetime.combine(day, blog.publish_clock, tzinfo=blog.tz), day
+    if blog.date_from_url:
+        return None, None
     hint = "use YYYY-MM-DD or an ISO 8601 date-time"
-    if value is None:
-        raise PostError(path, f"date is missing; {hint}", field="date")
+    key = rules.date_keys[0] if rules.date_keys else "date"
+    raise PostError(path, f"date is missing; add `{key}:` ({hint})", field="date")
+
+
+def _moment(path: Path, key: str, value: object, blog: BlogConfig) -> tuple[datetime, date]:
+    hint = "use YYYY-MM-DD or an ISO 8601 date-time"
     moment: date | None = None
     if isinstance(value, str):
         for parse in (date.fromisoformat, datetime.fromisoformat):
@@ -149,7 +235,7 @@ def _published_at(path: Path, meta: Mapping[str, Any], blog: BlogConfig) -> date
     elif isinstance(value, date):
         moment = value
     if moment is None:
-        raise PostError(path, f"date is not a valid date; {hint}; got {show(value)}", field="date")
+        raise PostError(path, f"{key} is not a valid date; {hint}; got {show(value)}", field=key)
     tz = blog.tz
     try:
         if not isinstance(moment, datetime):
@@ -160,87 +246,98 @@ def _published_at(path: Path, meta: Mapping[str, Any], blog: BlogConfig) -> date
             published = moment.astimezone(tz)
         published.astimezone(UTC)  # as the channels and the scheduler see it
     except (ValueError, OverflowError):
-        message = f"date is out of range (years 1 to 9999, in UTC too); got {show(value)}"
-        raise PostError(path, message, field="date") from None
-    return published
+        message = f"{key} is out of range (years 1 to 9999, in UTC too); got {show(value)}"
+        raise PostError(path, message, field=key) from None
+    written = moment.date() if isinstance(moment, datetime) else moment
+    return published, written
 
 
-def _slug(path: Path, meta: Mapping[str, Any], blog: BlogConfig) -> str:
+def _expiry(path: Path, meta: Mapping[str, Any], blog: BlogConfig, rules: Rules) -> datetime | None:
+    for key in rules.expiry_keys:
+        value = meta.get(key)
+        if value is not None and value != "":
+            return _moment(path, key, value, blog)[0]
+    return None
+
+
+def _date_from_url(path: Path, url: str, blog: BlogConfig) -> datetime:
+    match = _URL_DATE.search(urlsplit(url).path)
+    day = None
+    if match is not None:
+        try:
+            day = date(int(match[1]), int(match[2]), int(match[3]))
+        except ValueError:
+            day = None
+    if day is None:
+        message = "date is missing, and the post's URL holds no /YYYY/MM/DD/ (blog.date_from_url)"
+        raise PostError(path, message, field="date")
+    return datetime.combine(day, blog.publish_clock, tzinfo=blog.tz)
+
+
+def _slug(
+    path: Path, meta: Mapping[str, Any], rules: Rules, place: Place, title: str
+) -> tuple[str, str | None]:
+    """The slug, and the route a Docusaurus ``slug`` with slashes gives (else None)."""
     value = meta.get("slug")
+    route_slug = None
     if value is None:
-        prefix = _DATE_PREFIX if blog.slug_from_file == "strip-date" else _DIGITS_PREFIX
-        slug = prefix.sub("", _POST_SUFFIX.sub("", path.name))
+        slug = file_slug(place, rules, title)
         origin = "the file name has no text after its date; add `slug:` to the frontmatter"
     elif isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
-        slug = str(value).strip().strip("/")
+        slug = str(value).strip()
+        if rules.preset.slug_is_route:  # Docusaurus: the slug is the whole route
+            route_slug = slug if slug.startswith("/") else slug.strip("/")
+            slug = slug.rstrip("/").rsplit("/", 1)[-1]
+        slug = slug.strip("/")
         origin = "set a non-empty `slug:`"
     else:
         raise PostError(path, f"slug must be text, got {kind(value)}", field="slug")
     if not slug:
         raise PostError(path, f"slug is empty ({origin})", field="slug")
-    unsafe = _unsafe_segment(slug)
+    unsafe = checks.unsafe_segment(slug)
     if unsafe is not None:
         where = " (taken from the file name)" if value is None else ""
         message = f'slug "{clip(slug)}"{where} is not a safe URL path segment: it {unsafe}'
         raise PostError(path, message, field="slug")
-    return slug
+    return slug, route_slug
 
 
-def _unsafe_segment(slug: str) -> str | None:
-    """Why ``slug`` cannot be one segment of a URL path (also once %-decoded), or None."""
-    if _PLAIN_SEGMENT.fullmatch(slug) and slug not in (".", ".."):
-        return None  # the usual slug, told apart in one pass
-    if re.search(r"[?#]", slug):
-        return 'contains "?" or "#"'
-    if re.search(r"\s", slug):
-        return "contains whitespace"
-    for text, decoded in ((slug, ""), (unquote(slug, errors="replace"), " once %-decoded")):
-        control = _CONTROL.search(text)
-        if control is not None:
-            return f"contains the control character {_codepoint(control[0])}{decoded}"
-        if "/" in text or "\\" in text:
-            return f'contains "/" or "\\"{decoded}'
-        if text in (".", ".."):
-            return f'is "{text}"{decoded}, a relative path'
-    return None
-
-
-def _picture_url(path: Path, meta: Mapping[str, Any], blog: BlogConfig) -> str | None:
-    value = meta.get("picture")
-    if value is None:
+def _picture_url(
+    path: Path, meta: Mapping[str, Any], blog: BlogConfig, rules: Rules, place: Place, url: str
+) -> str | None:
+    """The picture's public URL: absolute as written; ``blog.picture_url``'s pattern for a
+    relative one when set; else below the site (``/x``) or beside the post (a bundle's
+    own file); else a bundle file matching ``blog.bundle_pictures``; else
+    ``blog.default_picture``."""
+    picture = people.picture_value(path, meta, rules.picture_keys)
+    page = url if url.endswith("/") else url + "/"
+    if picture is not None:
+        if picture.lower().startswith(("http://", "https://")):
+            return picture
+        if blog.picture_url is not None:
+            return blog.picture_url.replace("{picture}", picture.lstrip("/"))
+        if rules.preset.name == "gatsby":
+            return None  # dvc.org's rule: a relative picture needs blog.picture_url
+        if picture.startswith("/"):
+            return rules.site_url + picture
+        return (page if place.is_bundle else rules.site_url + "/") + picture.removeprefix("./")
+    if place.is_bundle:
+        for pattern in rules.bundle_pictures:
+            for name in place.bundle_files:
+                if fnmatch.fnmatch(name.lower(), pattern) and name.lower().endswith(_IMAGES):
+                    return page + name
+    default = blog.default_picture
+    if default is None:
         return None
-    if not isinstance(value, str):
-        raise PostError(path, f"picture must be text, got {kind(value)}", field="picture")
-    picture = value.strip()
-    if not picture:
-        return None
-    if picture.lower().startswith(("http://", "https://")):
-        return picture
-    if blog.picture_url is None:
-        return None
-    return blog.picture_url.replace("{picture}", picture.lstrip("/"))
+    if default.startswith("/"):
+        return rules.site_url + default
+    return default.replace("{url}", url.rstrip("/"))
 
 
-def _author_ids(path: Path, meta: Mapping[str, Any]) -> tuple[str, ...]:
-    if meta.get("authors") is not None:
-        return _strings(path, meta["authors"], "authors")
-    return _strings(path, meta.get("author"), "author")
-
-
-def _strings(path: Path, value: object, key: str) -> tuple[str, ...]:
-    """A string or a list of strings (numbers allowed), stripped, empties and repeats dropped."""
-    items = value if isinstance(value, list) else [value]
-    out: dict[str, None] = {}
-    for item in items:
-        if item is None:
-            continue
-        if isinstance(item, bool) or not isinstance(item, str | int | float):
-            shown = kind(value) if item is value else f"an item that is {kind(item)}"
-            raise PostError(path, f"{key} must be text or a list of text, got {shown}", field=key)
-        text = str(item).strip()
-        if text:
-            out.setdefault(text)
-    return tuple(out)
+def _author_ids(path: Path, meta: Mapping[str, Any], links: bool) -> tuple[str, ...]:
+    key = "authors" if meta.get("authors") is not None else "author"
+    raw = people.texts(path, meta.get(key), key, ("name",))
+    return tuple(dict.fromkeys(people.author_names(raw, links)))
 
 
 def _text(path: Path, meta: Mapping[str, Any], key: str) -> str | None:
@@ -254,71 +351,3 @@ def _text(path: Path, meta: Mapping[str, Any], key: str) -> str | None:
         message = f"{key} is {len(text)} characters; at most {MAX_DESCRIPTION}"
         raise PostError(path, message, field=key)
     return text or None
-
-
-def _comments_url(value: object) -> tuple[str | None, str | None]:
-    """The normalized Discourse topic URL, or None and a problem to report."""
-    if value is None:
-        return None, None
-    if not isinstance(value, str):
-        return None, f"commentsUrl is {kind(value)}, not a URL; ignored"
-    url = value.strip().rstrip("?#")
-    if not url:
-        return None, None
-    reason = "not an http(s) URL"
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        parts = None
-    if parts is not None and parts.scheme.lower() in ("http", "https"):
-        match = _TOPIC_PATH.fullmatch(parts.path)
-        if not parts.hostname:
-            reason = "no host"
-        elif match is None:
-            reason = "no topic id" if parts.path.startswith("/t/") else "path is not /t/<slug>/<id>"
-        else:
-            slug = f"{match['slug']}/" if match["slug"] else ""
-            return f"{parts.scheme.lower()}://{parts.netloc.lower()}/t/{slug}{match['id']}", None
-    shown = clip(value.strip())
-    return None, f'commentsUrl "{shown}" is not a Discourse topic URL ({reason}); ignored'
-
-
-def _flag(path: Path, meta: Mapping[str, Any], key: str, *, default: bool) -> bool:
-    value = meta.get(key)
-    if value is None:
-        return default
-    if not isinstance(value, bool):
-        raise PostError(path, f"{key} must be true or false; got {show(value)}", field=key)
-    return value
-
-
-def _channels(path: Path, meta: Mapping[str, Any], known: Mapping[str, str]) -> frozenset[str]:
-    value = meta.get("announce")
-    if value is None or value is True:
-        return frozenset(known.values())
-    if value is False:
-        return frozenset()
-    names = list(dict.fromkeys(known.values()))
-    aliases = [f"{alias}" for alias, name in known.items() if alias != name]
-    listed = ", ".join(names) + (f" (alias {', '.join(aliases)})" if aliases else "")
-    valid = f"true, false or a list of {listed}"
-    items = [value] if isinstance(value, str) else value
-    if not isinstance(items, list):
-        raise PostError(path, f"announce must be {valid}; got {show(value)}", field="announce")
-    channels: set[str] = set()
-    for item in items:
-        name = item.strip().lower() if isinstance(item, str) else None
-        if name is None or name not in known:
-            raise PostError(path, f"announce must be {valid}; got {show(item)}", field="announce")
-        channels.add(known[name])
-    return frozenset(channels)
-
-
-def _file_name_date(path: Path) -> date | None:
-    match = _FILE_DATE.match(path.name)
-    if match is None:
-        return None
-    try:
-        return date(int(match[1]), int(match[2]), int(match[3]))
-    except ValueError:
-        return None

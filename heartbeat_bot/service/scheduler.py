@@ -27,7 +27,8 @@ from heartbeat_bot.announcer import Announcer
 from heartbeat_bot.app.application import App
 from heartbeat_bot.errors import HeartbeatError
 from heartbeat_bot.ledger import Ledger, LedgerUnusable
-from heartbeat_bot.models import Post
+from heartbeat_bot.models import HIDDEN_STATES, Post
+from heartbeat_bot.posts.engines import rules_for
 from heartbeat_bot.service.alerts import Alerts
 from heartbeat_bot.service.feed_watch import FeedWatch
 from heartbeat_bot.service.ledger_watch import PROBE_SECONDS, LedgerWatch
@@ -121,7 +122,8 @@ class Service(Workers):
         if self.feed is None:
             # A git clone changes only by our own fetches: what the watcher sees needs no other.
             changed = functools.partial(self.rescan, fetch=False)
-            self._spawn(watch_folder(self.config.posts_dir, self.stopping, changed))
+            deep = rules_for(self.config.blog).recursive  # subfolders and page bundles
+            self._spawn(watch_folder(self.config.posts_dir, self.stopping, changed, recursive=deep))
         for _ in range(WORKERS):
             self._spawn(self._worker())
         log.info("watching %s (rescan every %s s)", self.app.origin, poll)
@@ -302,7 +304,7 @@ class Service(Workers):
         if state != "scheduled":
             with contextlib.suppress(Exception):
                 self.scheduler.remove_job(job_id)
-        if state == "draft" or post.url in self.backfilling:
+        if state in HIDDEN_STATES or post.url in self.backfilling:
             return
         if not needs_work(self.ledger, post, self.announcer.enabled):
             return

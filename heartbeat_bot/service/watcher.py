@@ -15,15 +15,24 @@ WATCH_RETRY = 5.0
 
 
 async def watch_folder(
-    folder: Path, stopping: asyncio.Event, on_change: Callable[[], Awaitable[None]]
+    folder: Path,
+    stopping: asyncio.Event,
+    on_change: Callable[[], Awaitable[None]],
+    *,
+    recursive: bool = False,
 ) -> None:
-    """Call ``on_change`` after each burst of changes in ``folder`` until ``stopping``."""
+    """Call ``on_change`` after each burst of changes in ``folder`` (and its subfolders,
+    for an engine whose posts live there) until ``stopping``."""
     from watchfiles import awatch
 
     while not stopping.is_set():
         try:
             async for _ in awatch(
-                folder, debounce=WATCH_DEBOUNCE_MS, step=10, stop_event=stopping, recursive=False
+                folder,
+                debounce=WATCH_DEBOUNCE_MS,
+                step=10,
+                stop_event=stopping,
+                recursive=recursive,
             ):
                 await on_change()
         except Exception:  # the periodic rescan covers the gap; try watching again

@@ -112,6 +112,7 @@ def entry_post(
         content_hash=digest,
         problems=tuple(problems),
         updated_at=entry.updated,
+        summary_source=("summary" if entry.summary_html else "content") if summary else None,
     )
 
 

@@ -1,4 +1,5 @@
-"""I/O: post files from one folder, author names from another.
+"""I/O: post files from one folder (and, by the engine's rules, its subfolders and page
+bundles), author names and tag labels from the files beside them.
 
 The only place that touches the files; parsing itself is :func:`heartbeat_bot.posts.parse_post`.
 """
@@ -11,22 +12,21 @@ import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from operator import itemgetter
 from pathlib import Path
 
 from heartbeat_bot.config import BlogConfig
 from heartbeat_bot.errors import ConfigError, DuplicatePost, PostError
 from heartbeat_bot.models import Post
 from heartbeat_bot.posts import mark_duplicates, parse_post, read_frontmatter
-
-POST_SUFFIXES = (".md", ".mdx", ".markdown")
+from heartbeat_bot.posts.engines import rules_for
+from heartbeat_bot.posts.place import Place
+from heartbeat_bot.sources.listing import Listed, list_posts
+from heartbeat_bot.sources.sitedata import read_authors_file, read_tags_file
 
 # A file written this close to (or after) the moment a rescan starts may be written again
 # within the same mtime tick (coarse kernel clock, 2 s on FAT) without its stamp changing,
 # as git's "racy clean" problem; such a file is checked by content at the next rescan.
 RACY_NS = 2_000_000_000
-# What pathlib's is_file() takes for "not a file" (gone, a broken or looping link), not a failure.
-_NOT_A_FILE = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
 # Opening a symbolic link with O_NOFOLLOW fails with ELOOP (EMLINK on FreeBSD).
 _IS_A_LINK = frozenset({errno.ELOOP, errno.EMLINK})
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -54,6 +54,7 @@ class _Entry:
     """What the previous rescan learnt about one file."""
 
     path: Path
+    bundle: tuple[str, ...]  # a page bundle's other files, when they were listed
     stamp: tuple[int, int, int]  # size, mtime_ns, inode
     digest: str | None  # sha256 hex of the bytes read; None when they could not be read
     result: Post | PostError
@@ -61,8 +62,13 @@ class _Entry:
 
 
 class FolderSource:
-    """Post files directly inside ``posts_dir``; author files ``authors_dir/<id>.md``.
+    """Post files inside ``posts_dir``; author files ``authors_dir/<id>.md``.
 
+    With ``blog.recursive`` (every engine but gatsby), subfolders are read too: a folder
+    holding ``index.md`` (``.mdx``, ``.markdown``) is a page bundle whose post is that
+    file, and names starting with ``.`` or ``_`` (Hugo's ``_index.md``, Jekyll's
+    ``_drafts``) are skipped. ``authors_file`` and ``tags_file`` (YAML or JSON maps,
+    Docusaurus's ``authors.yml`` and ``tags.yml``) default to the engine's, beside the posts.
     The author map is read once, on first use, and kept for the life of the instance.
     A symbolic link is read only when it leads to a file inside ``posts_dir``; one that
     leads out is a PostError. Posts that share a slug or public URL are all PostErrors
@@ -74,12 +80,19 @@ class FolderSource:
         posts_dir: Path,
         authors_dir: Path | None = None,
         channels: Mapping[str, str] | None = None,
+        *,
+        authors_file: Path | None = None,
+        tags_file: Path | None = None,
     ) -> None:
         self.posts_dir = posts_dir
         self.authors_dir = authors_dir
         # The names the posts' `announce` key may list (see parse_post).
         self.channels = channels
+        self.authors_file = authors_file
+        self.tags_file = tags_file
         self._authors: dict[str, str] | None = None
+        self._tags: dict[str, str] | None = None
+        self._recursive = False
         # Author files that could not be used, kept so `list` can show them.
         self.author_errors: list[PostError] = []
         # rescan()'s memory, by file name (cheaper than Path keys on a large folder), and
@@ -88,19 +101,24 @@ class FolderSource:
         self._entries_blog: BlogConfig | None = None
         self._shown: dict[str, Post | PostError] = {}  # rescan()'s items, by file name
 
-    def files(self) -> list[Path]:
-        """The post files (``*.md``, ``*.mdx``, ``*.markdown``, not hidden), sorted by name."""
+    def files(self, blog: BlogConfig | None = None) -> list[Path]:
+        """The post files (``*.md``, ``*.mdx``, ``*.markdown``, not hidden), sorted by their
+        path below the folder; subfolders too when ``blog``'s engine reads them."""
         self._check_posts_dir()
-        return sorted(
-            (
-                path
-                for path in self.posts_dir.iterdir()
-                if path.suffix.lower() in POST_SUFFIXES
-                and not path.name.startswith(".")
-                and path.is_file()
-            ),
-            key=lambda path: path.name,
-        )
+        if blog is not None:
+            self._use(blog)
+        return [self.posts_dir / key for key, _stamp, _link, _bundle in self._listing()]
+
+    def _use(self, blog: BlogConfig) -> None:
+        """Take the engine's listing rule and its data files (unless given)."""
+        rules = rules_for(blog)
+        self._recursive = rules.recursive
+        for which in ("authors_file", "tags_file"):
+            name = getattr(rules.preset, which)
+            if getattr(self, which) is None and getattr(blog, which) is None and name:
+                setattr(self, which, self.posts_dir / name)
+            elif getattr(self, which) is None and getattr(blog, which) is not None:
+                setattr(self, which, getattr(blog, which))
 
     def _check_posts_dir(self) -> None:
         if not self.posts_dir.is_dir():
@@ -117,8 +135,11 @@ class FolderSource:
         """
         if self._authors is not None:
             return self._authors
+        names: dict[str, str] = {}
+        if self.authors_file is not None:
+            names |= read_authors_file(self.authors_file, self.author_errors)
         if self.authors_dir is None:
-            self._authors = {}
+            self._authors = names
             return self._authors
         if not self.authors_dir.is_dir():
             state = "is not a folder" if self.authors_dir.exists() else "does not exist"
@@ -126,7 +147,6 @@ class FolderSource:
                 f"blog.authors_dir {self.authors_dir} {state} (fix it or remove the setting)",
                 key="blog.authors_dir",
             )
-        names: dict[str, str] = {}
         for path in sorted(self.authors_dir.glob("*.md")):
             try:
                 meta, _body = read_frontmatter(path, path.read_bytes())
@@ -146,6 +166,28 @@ class FolderSource:
                 self.author_errors.append(PostError(path, message, field="name"))
         self._authors = names
         return names
+
+    def tags(self) -> dict[str, str]:
+        """Tag key → label (``tags_file``), read once; empty without one."""
+        if self._tags is None:
+            path = self.tags_file
+            self._tags = {} if path is None else read_tags_file(path, self.author_errors)
+        return self._tags
+
+    def place(self, path: Path) -> Place:
+        """Where ``path`` sits below the posts folder (a bundle's other files listed)."""
+        try:
+            relative = path.relative_to(self.posts_dir)
+        except ValueError:
+            return Place.of(path)
+        place = Place(relative.as_posix(), self.posts_dir.name)
+        if not place.is_bundle:
+            return place
+        try:
+            others = sorted(p.name for p in path.parent.iterdir() if p.name != path.name)
+        except OSError:
+            others = []
+        return Place(place.relative, place.folder_name, tuple(others))
 
     def read(self, path: Path) -> bytes:
         """The raw bytes of one post file; PostError for a link that leads out of the folder.
@@ -179,13 +221,18 @@ class FolderSource:
             raw = self.read(path)
         except OSError as exc:
             raise _unreadable(path, exc) from exc
-        return parse_post(path, raw, blog, self.authors(), self.channels)
+        self._use(blog)
+        place = self.place(path)
+        authors = self.authors()
+        return parse_post(
+            path, raw, blog, authors, self.channels, place=place, tag_labels=self.tags()
+        )
 
     def scan(self, blog: BlogConfig) -> list[Post | PostError]:
         """Every post file, parsed; a bad file gives its PostError in place of a Post, and
         so do posts that share a slug or public URL."""
         results: list[Post | PostError] = []
-        for path in self.files():
+        for path in self.files(blog):
             try:
                 results.append(self.load(path, blog))
             except PostError as exc:
@@ -204,8 +251,10 @@ class FolderSource:
         """
         if blog != self._entries_blog:
             self._entries, self._entries_blog = {}, blog
+        self._use(blog)
         started = time.time_ns()
         authors = self.authors()
+        labels = self.tags()
         previous = self._entries
         current: dict[str, _Entry] = {}
         items: list[Post | PostError] = []
@@ -213,14 +262,18 @@ class FolderSource:
         errors_new: list[PostError] = []
         names: list[str] = []
         reread = False
-        for name, stamp, link in self._listing():
+        folder_name = self.posts_dir.name
+        for name, stamp, link, bundle in self._listing():
             old = previous.get(name)
             if old is not None and old.settled and old.stamp == stamp:
                 entry = old
             else:
                 reread = True
                 path = old.path if old is not None else self.posts_dir / name
-                new = self._read_entry(path, stamp, link, old, blog, authors, started)
+                place = Place(name, folder_name, bundle)
+                new = self._read_entry(
+                    path, place, stamp, link, old, blog, authors, labels, started
+                )
                 if new is None:  # vanished since the listing
                     continue
                 entry = new
@@ -248,41 +301,24 @@ class FolderSource:
         removed = [previous[name].path for name in sorted(previous.keys() - current.keys())]
         return ScanResult(items, changed, removed, errors_new)
 
-    def _listing(self) -> list[tuple[str, tuple[int, int, int], bool]]:
-        """The names of the post files :meth:`files` lists, sorted, each with its stamp
-        and whether it is a symbolic link."""
+    def _listing(self) -> list[Listed]:
+        """The post files :meth:`files` lists, by their path below the folder, sorted."""
         try:
-            scanner = os.scandir(self.posts_dir)
+            return list_posts(self.posts_dir, recursive=self._recursive)
         except OSError:
             self._check_posts_dir()  # the one-line ConfigError for a missing folder
             raise
-        found = []
-        with scanner:
-            for entry in scanner:
-                name = entry.name
-                if name.startswith(".") or not name.lower().endswith(POST_SUFFIXES):
-                    continue
-                try:
-                    if not entry.is_file():
-                        continue
-                    info = entry.stat()
-                except OSError as exc:
-                    if exc.errno in _NOT_A_FILE:
-                        continue
-                    raise
-                stamp = (info.st_size, info.st_mtime_ns, info.st_ino)
-                found.append((name, stamp, entry.is_symlink()))
-        found.sort(key=itemgetter(0))
-        return found
 
     def _read_entry(
         self,
         path: Path,
+        place: Place,
         stamp: tuple[int, int, int],
         link: bool,
         old: _Entry | None,
         blog: BlogConfig,
         authors: dict[str, str],
+        labels: dict[str, str],
         started: int,
     ) -> _Entry | None:
         """Read and parse one file; ``old`` is reused when the bytes are the same as before.
@@ -298,16 +334,19 @@ class FolderSource:
             error = exc if isinstance(exc, PostError) else _unreadable(path, exc)
             if old is not None and old.digest is None and str(old.result) == str(error):
                 return old  # the same failure as last time: retried, not reported again
-            return _Entry(path, stamp, None, error, settled=False)
-        if old is not None and old.digest is not None:
+            return _Entry(path, place.bundle_files, stamp, None, error, settled=False)
+        bundle = place.bundle_files
+        if old is not None and old.digest is not None and old.bundle == bundle:
             digest = hashlib.sha256(raw).hexdigest()
             if digest == old.digest:
-                return _Entry(path, stamp, digest, old.result, settled)
+                return _Entry(path, bundle, stamp, digest, old.result, settled)
         try:
-            post = parse_post(path, raw, blog, authors, self.channels)
+            post = parse_post(
+                path, raw, blog, authors, self.channels, place=place, tag_labels=labels
+            )
         except PostError as exc:
-            return _Entry(path, stamp, hashlib.sha256(raw).hexdigest(), exc, settled)
-        return _Entry(path, stamp, post.content_hash, post, settled)
+            return _Entry(path, bundle, stamp, hashlib.sha256(raw).hexdigest(), exc, settled)
+        return _Entry(path, bundle, stamp, post.content_hash, post, settled)
 
 
 def _unreadable(path: Path, exc: OSError) -> PostError:

@@ -52,7 +52,9 @@ def _relative(repo: GitRepo, post: Post) -> Path:
         raise WriteBackError(f"{post.path} is not inside the clone of blog.git_url") from None
 
 
-def _edited(repo: GitRepo, post: Post, url: str, current: bytes | None) -> bytes | None:
+def _edited(
+    repo: GitRepo, post: Post, url: str, current: bytes | None, key: str = "commentsUrl"
+) -> bytes | None:
     """The new file content, or None when it already links ``url``."""
     if current is None:
         raise WriteBackError(
@@ -61,7 +63,7 @@ def _edited(repo: GitRepo, post: Post, url: str, current: bytes | None) -> bytes
         )
     changed = hashlib.sha256(current).hexdigest() != post.content_hash
     try:
-        updated = with_comments_url(current, url)
+        updated = with_comments_url(current, url, key)
     except WriteBackError as exc:
         raise _changed(post) if changed else WriteBackError(f"{post.path.name}: {exc}") from exc
     if updated == current:  # linked already (by another run, say), whatever else changed
@@ -80,8 +82,9 @@ def _changed(post: Post) -> WriteBackError:
 class CommitWriteBack:
     """``blog.write_back = "commit"``: commit to the branch and push, rebasing on a race."""
 
-    def __init__(self, repo: GitRepo) -> None:
+    def __init__(self, repo: GitRepo, key: str = "commentsUrl") -> None:
         self.repo = repo
+        self.key = key  # blog.comments_key
 
     async def write(self, post: Post, url: str) -> str | None:
         async with git_lock(self.repo):
@@ -91,7 +94,7 @@ class CommitWriteBack:
         relative = _relative(self.repo, post)
         try:
             self.repo.sync()
-            updated = _edited(self.repo, post, url, self.repo.file_at_tip(relative))
+            updated = _edited(self.repo, post, url, self.repo.file_at_tip(relative), self.key)
             if updated is None:
                 return None
             sha = self.repo.commit_files({relative: updated}, message_for(post))
@@ -107,10 +110,18 @@ class PullRequestWriteBack:
     """``blog.write_back = "pull_request"``: one open pull request collects the links."""
 
     def __init__(
-        self, repo: GitRepo, branch: str, *, api_url: str, token: SecretStr, repository: str
+        self,
+        repo: GitRepo,
+        branch: str,
+        *,
+        api_url: str,
+        token: SecretStr,
+        repository: str,
+        key: str = "commentsUrl",
     ) -> None:
         self.repo = repo
         self.branch = branch
+        self.key = key  # blog.comments_key
         self.api_url, self.token, self.repository = api_url, token, repository
 
     async def write(self, post: Post, url: str) -> str | None:
@@ -142,11 +153,12 @@ class PullRequestWriteBack:
         try:
             self.repo.sync()
             # The post as it is on the main branch decides whether it changed meanwhile.
-            if _edited(self.repo, post, url, self.repo.file_at_tip(relative)) is None:
+            at_tip = self.repo.file_at_tip(relative)
+            if _edited(self.repo, post, url, at_tip, self.key) is None:
                 return False  # main links it already
             self.repo.checkout_branch(self.branch)
             current = (self.repo.worktree / relative).read_bytes()
-            updated = with_comments_url(current, url)
+            updated = with_comments_url(current, url, self.key)
             if updated == current:  # committed by an earlier try
                 return self.repo.ahead_of_base() > 0
             sha = self.repo.commit_files({relative: updated}, message_for(post))

@@ -1,0 +1,72 @@
+"""I/O: the post files of a posts folder, with their stamps, in one walk.
+
+Directly in the folder, or (``recursive``) in its subfolders too: a folder holding
+``index.md`` (``.mdx``, ``.markdown``) is a page bundle whose post is that file, its other
+files listed with it (a picture may be among them); names starting with ``.`` are
+skipped, and in subfolders mode names starting with ``_`` too (Hugo's and Zola's
+``_index.md`` section pages, Jekyll's ``_drafts``).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from operator import itemgetter
+from pathlib import Path
+
+POST_SUFFIXES = (".md", ".mdx", ".markdown")
+_BUNDLE_INDEXES = frozenset(f"index{suffix}" for suffix in POST_SUFFIXES)
+# What pathlib's is_file() takes for "not a file" (gone, a broken or looping link), not a failure.
+_NOT_A_FILE = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
+
+Stamp = tuple[int, int, int]  # size, mtime_ns, inode
+# (path below the folder, stamp, is a symbolic link, a bundle's other file names)
+Listed = tuple[str, Stamp, bool, tuple[str, ...]]
+
+
+def list_posts(folder: Path, *, recursive: bool) -> list[Listed]:
+    """The post files below ``folder``, sorted by their ``/``-separated relative path."""
+    found: list[Listed] = []
+    _walk(folder, "", found, recursive=recursive, top=True)
+    found.sort(key=itemgetter(0))
+    return found
+
+
+def _walk(folder: Path, prefix: str, found: list[Listed], *, recursive: bool, top: bool) -> None:
+    folders: list[str] = []
+    posts: list[tuple[str, Stamp, bool]] = []
+    others: list[str] = []
+    with os.scandir(folder / prefix if prefix else folder) as scanner:
+        for entry in scanner:
+            name = entry.name
+            if name.startswith("."):
+                continue
+            if not name.lower().endswith(POST_SUFFIXES):
+                if recursive and not name.startswith("_"):
+                    try:
+                        (folders if entry.is_dir(follow_symlinks=False) else others).append(name)
+                    except OSError:
+                        continue
+                continue
+            if name.startswith("_") and recursive:
+                continue  # a section page, not a post
+            try:
+                if not entry.is_file():
+                    continue
+                info = entry.stat()
+            except OSError as exc:
+                if exc.errno in _NOT_A_FILE:
+                    continue
+                raise
+            posts.append((name, (info.st_size, info.st_mtime_ns, info.st_ino), entry.is_symlink()))
+    index = None if top else next((p for p in posts if p[0].lower() in _BUNDLE_INDEXES), None)
+    if index is not None:  # a page bundle: its index is the post
+        rest = tuple(sorted(others + [p[0] for p in posts if p is not index]))
+        found.append((prefix + index[0], index[1], index[2], rest))
+        return
+    found += [(prefix + name, stamp, link, ()) for name, stamp, link in posts]
+    for name in folders:
+        try:
+            _walk(folder, f"{prefix}{name}/", found, recursive=recursive, top=False)
+        except OSError:
+            continue  # gone or unreadable since the listing: the next scan sees it
