@@ -251,3 +251,30 @@ def test_a_date_past_year_9999_in_utc_is_a_clean_error(tmp_path: Path) -> None:
     assert out.returncode == 2, out.stderr
     assert "Traceback" not in out.stderr and out.stderr.count("\n") == 1
     assert "2024-01-01-far.md: date is out of range" in out.stderr
+
+
+def test_check_refuses_two_comments_urls_and_names_an_unknown_author(tmp_path: Path) -> None:
+    """A post with commentsUrl twice (a person's and the bot's, merged) fails `check` with
+    exit 2 naming the file and the key; an unknown author id is named as a warning."""
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    (posts / "2024-02-01-twice.md").write_text(
+        "---\ntitle: Twice\ndate: 2024-02-01\nauthor: dave_berenbaum\n"
+        "commentsUrl: https://discuss.example/t/a/1\ntags: [x]\n"
+        "commentsUrl: https://discuss.example/t/b/2\n---\nBody.\n",
+        encoding="utf-8",
+    )
+    (posts / "2024-02-02-guest.md").write_text(
+        "---\ntitle: A guest\ndate: 2024-02-02\nauthor: nobody_known\n---\nBody.\n",
+        encoding="utf-8",
+    )
+    out = run("--config", str(write_config(tmp_path, posts)), "check")
+    assert out.returncode == 2, out.stdout + out.stderr
+    lines = out.stdout.splitlines()
+    assert any(
+        "2024-02-01-twice.md" in line and "commentsUrl is given twice" in line for line in lines
+    )
+    assert any(
+        line.startswith("WARN") and "2024-02-02-guest.md" in line and "nobody_known" in line
+        for line in lines
+    )

@@ -181,6 +181,35 @@ def test_two_processes_announce_the_same_post_once(blog: Blog, sandbox: Sandbox)
     assert final.returncode == 0 and "nothing to send" in final.stdout
 
 
+def test_two_processes_make_an_edit_once(blog: Blog, sandbox: Sandbox) -> None:
+    """After a title change, two announce processes started together edit the topic and
+    the message once between them, send nothing new, and a third run has nothing to do."""
+    assert cli("--config", str(blog.config), "announce", "dvc-git-lfs").returncode == 0
+    post = blog.root / "posts" / NEW_POST
+    text = post.read_text(encoding="utf-8")
+    post.write_text(text.replace("title: ", "title: Revised ", 1), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTBEAT_")}
+    command = [sys.executable, "-m", "heartbeat_bot", "--config", str(blog.config)]
+    runs = [
+        subprocess.Popen(
+            [*command, "announce", "dvc-git-lfs"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for _ in range(2)
+    ]
+    outputs = [r.communicate(timeout=180) for r in runs]
+    assert all("Traceback" not in err for _, err in outputs)
+    final = cli("--config", str(blog.config), "announce", "dvc-git-lfs")
+    assert final.returncode == 0, final.stdout + final.stderr
+    (topic,) = sandbox.discourse.topics
+    (message,) = sandbox.discord.messages
+    assert topic["title"].startswith("Revised ") and topic["edits"] == 2  # first post, title
+    assert message["embeds"][0]["title"].startswith("Revised ") and message["edits"] == 1
+
+
 def test_demo_runs_end_to_end_without_accounts(tmp_path: Path) -> None:
     """demo announces the bundled posts on the sandbox and shows what each service got."""
     out = cli("demo", cwd=tmp_path)

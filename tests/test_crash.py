@@ -20,12 +20,13 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 from tests.announce_env import _toml
 from tests.conftest import DVC_AUTHORS, DVC_POSTS
@@ -144,7 +145,42 @@ def in_flight(ledger: Path, pid: int) -> bool:
     return bool(rows[0])
 
 
-def run_until_done(config: Path, slugs: list[str], rng: random.Random) -> tuple[int, int]:
+def revised(text: str) -> str:
+    """The post with "Revised " before its title (its title lines replaced by one)."""
+    lines = text.split("\n")
+    start = next(i for i, line in enumerate(lines) if line.startswith("title:"))
+    end = start + 1
+    while lines[end].startswith((" ", "\t")):
+        end += 1
+    block = "\n".join(lines[start:end])
+    title = " ".join(str(yaml.safe_load(block)["title"]).split())
+    lines[start:end] = [f"title: {json.dumps('Revised ' + title)}"]
+    return "\n".join(lines)
+
+
+def editing(ledger: Path, pid: int) -> bool:
+    """Whether the process ``pid`` began an edit it has not finished yet."""
+    if not ledger.exists():
+        return False
+    try:
+        db = sqlite3.connect(f"file:{ledger}?mode=ro", uri=True, timeout=1)
+        rows = db.execute(
+            """SELECT event FROM attempts WHERE process LIKE ? AND event LIKE 'edit-%'
+               ORDER BY id DESC LIMIT 1""",
+            (f"%:{pid}:%",),
+        ).fetchall()
+        db.close()
+    except sqlite3.Error:
+        return False
+    return bool(rows) and rows[0][0] == "edit-sending"
+
+
+def run_until_done(
+    config: Path,
+    slugs: list[str],
+    rng: random.Random,
+    aim: Callable[[Path, int], bool] = in_flight,
+) -> tuple[int, int]:
     """Run announce, killing it, until a run exits 0. Returns (runs, kills)."""
     ledger = config.parent / "state" / "heartbeat.sqlite3"
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTBEAT_")}
@@ -173,7 +209,7 @@ def run_until_done(config: Path, slugs: list[str], rng: random.Random) -> tuple[
         aim_in_flight = run % 2 == 0
         killed = False
         while kills < KILLS and child.poll() is None:
-            if (aim_in_flight and in_flight(ledger, child.pid)) or (
+            if (aim_in_flight and aim(ledger, child.pid)) or (
                 not aim_in_flight and time.monotonic() >= deadline
             ):
                 time.sleep(rng.uniform(0, 0.05))
@@ -284,3 +320,35 @@ def test_kills_and_faults_never_duplicate_or_lose(
     assert sorted(d["body"]["url"] for d in deliveries) == sorted(urls), "one key per post"
     assert all(d["body"]["discussion_url"] in topic_urls for d in deliveries)
     assert kills_between_sending_and_answer(ledger) >= 1, "reconciliation was exercised"
+
+
+@pytest.mark.parametrize("standalone_sandbox", [44], indirect=True)
+def test_edits_cut_short_by_kills_are_finished_never_duplicated(
+    tmp_path: Path, standalone_sandbox: dict[str, Any]
+) -> None:
+    """Every post announced, then every title changed: with kills landing mid-edit and
+    faults, each topic and message ends edited, none is sent twice, no tweet added."""
+    info = standalone_sandbox
+    config, slugs = blog_for(tmp_path, info)
+    rng = random.Random(info["seed"])
+    run_until_done(config, slugs, rng)
+
+    def state(url: str) -> dict[str, Any]:
+        answer: dict[str, Any] = httpx.get(f"{url.split('/api/')[0]}/_sandbox/state").json()
+        return answer
+
+    tweets = len(state(info["x_api_url"])["tweets"])
+    for path in (tmp_path / "posts").glob("*.md"):
+        path.write_text(revised(path.read_text(encoding="utf-8")), encoding="utf-8")
+    runs, kills = run_until_done(config, slugs, rng, aim=editing)
+    assert kills >= 1, f"no kill in {runs} runs"
+    topics = state(info["discourse_url"])["topics"]
+    messages = state(info["discord_api_url"])["messages"]
+    assert len(topics) == len(messages) == POSTS, "nothing sent twice"
+    assert all(t["title"].startswith("Revised ") for t in topics)
+    assert all(m["embeds"][0]["title"].startswith("Revised ") for m in messages)
+    assert len(state(info["x_api_url"])["tweets"]) == tweets, "X is never edited or resent"
+    db = sqlite3.connect(config.parent / "state" / "heartbeat.sqlite3")
+    left = db.execute("SELECT COUNT(*) FROM edits WHERE state != 'done' AND state != 'stale'")
+    assert left.fetchone() == (0,)
+    db.close()

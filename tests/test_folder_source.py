@@ -78,8 +78,9 @@ def test_scan_keeps_going_past_a_broken_file(blog_dir: Path, dvc_blog: BlogConfi
     assert isinstance(results[2], PostError)  # two 2021 posts sort before 2022-01-01-broken
 
 
-def test_authors_read_once_broken_ones_skipped(blog_dir: Path) -> None:
-    """authors() maps ids to names, skips broken or nameless files, and reads the folder once."""
+def test_authors_read_again_only_when_changed(blog_dir: Path) -> None:
+    """authors() maps ids to names, skips broken or nameless files, reads the folder again
+    only when a file changed, and keeps the names last read when the folder goes away."""
     source = source_of(blog_dir)
     names = source.authors()
     assert names == {
@@ -88,8 +89,12 @@ def test_authors_read_once_broken_ones_skipped(blog_dir: Path) -> None:
         "peter_rowlands": "Peter Rowlands",
     }
     assert sorted(error.path.name for error in source.author_errors) == ["broken.md", "nameless.md"]
-    shutil.rmtree(blog_dir / "authors")
     assert source.authors() is names
+    (blog_dir / "authors" / "rob_dewit.md").write_text("---\nname: Rob de Wit\n---\n")
+    again = source.authors()
+    assert again is not names and again["rob_dewit"] == "Rob de Wit"
+    shutil.rmtree(blog_dir / "authors")
+    assert source.authors() is again
 
 
 def test_no_authors_dir_shows_ids(blog_dir: Path, dvc_blog: BlogConfig) -> None:

@@ -20,10 +20,7 @@ from heartbeat_bot.sources.writeback import with_comments_url
 
 FIRST = Path("posts/2024-01-10-first.md")
 SECOND = Path("posts/2024-02-20-second.md")
-FIRST_TEXT = (
-    "---\ntitle: First\ndate: 2024-01-10\ncommentsUrl: https://discuss.example/t/old/1\n---\n\n"
-    "Body one.\n"
-)
+FIRST_TEXT = "---\ntitle: First\ndate: 2024-01-10\n---\n\nBody one.\n"
 SECOND_TEXT = "---\ntitle: Second\ndate: 2024-02-20\n---\n\nBody two.\n"
 URL = "https://discuss.example/t/first/42"
 TOKEN = "ghs_S3cretT0kenValue0123456789"
@@ -130,9 +127,9 @@ def test_commit_and_push_change_one_line(blog: tuple[Path, Path, GitRepo]) -> No
     assert git(remote, "rev-parse", "main~1") == before
     diff = git(remote, "diff", "main~1", "main", "--unified=0").splitlines()
     changed = [line for line in diff if line[:1] in "+-" and line[:3] not in ("+++", "---")]
-    assert changed == ["-commentsUrl: https://discuss.example/t/old/1", f"+commentsUrl: {URL}"]
+    assert changed == [f"+commentsUrl: {URL}"]
     stat = git(remote, "show", "--stat", "--format=", "main")
-    assert stat.splitlines()[-1].strip() == "1 file changed, 1 insertion(+), 1 deletion(-)"
+    assert stat.splitlines()[-1].strip() == "1 file changed, 1 insertion(+)"
     who = "heartbeat-bot|heartbeat-bot@localhost"
     assert git(remote, "log", "-1", "--format=%an|%ae%n%cn|%ce", "main").splitlines() == [who] * 2
 
@@ -176,10 +173,13 @@ def test_concurrent_push_is_rebased_over(blog: tuple[Path, Path, GitRepo]) -> No
 
 
 def test_conflicting_push_raises_conflict(blog: tuple[Path, Path, GitRepo]) -> None:
-    """An edit of the same line by someone else gives GitConflict and leaves the remote alone."""
+    """A commentsUrl added by someone else in the same place gives GitConflict and leaves
+    the remote alone."""
     remote, author, repo = blog
     repo.sync()
-    other = FIRST_TEXT.replace("t/old/1", "t/other/7")
+    other = FIRST_TEXT.replace(
+        "2024-01-10\n", "2024-01-10\ncommentsUrl: https://discuss.example/t/other/7\n"
+    )
     theirs = author_push(author, FIRST, other, "Set the URL by hand")
     repo.commit_files({FIRST: with_comments_url(FIRST_TEXT.encode(), URL)}, "Set the URL")
     with pytest.raises(GitConflict, match=FIRST.as_posix()) as caught:

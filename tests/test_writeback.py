@@ -10,6 +10,7 @@ import pytest
 
 from heartbeat_bot.posts import read_frontmatter
 from heartbeat_bot.sources.writeback import WriteBackError, with_comments_url, write_comments_url
+from heartbeat_bot.sources.writeback_position import learn
 from tests.conftest import CORPUS, DVC_POSTS
 
 URL = "https://discuss.example/t/a-topic/42"
@@ -21,36 +22,52 @@ def changed_lines(before: bytes, after: bytes) -> list[tuple[bytes, bytes]]:
     return [(a, b) for a, b in zip(old, new, strict=True) if a != b]
 
 
-def test_replaces_only_the_comments_url_line() -> None:
-    """An existing commentsUrl line is the only line that changes."""
+def test_a_comments_url_of_the_post_s_own_is_never_overwritten() -> None:
+    """A post that has a commentsUrl (a person's) is refused, naming the value kept."""
     raw = (DVC_POSTS / "2022-04-15-april-22-heartbeat.md").read_bytes()
-    updated = with_comments_url(raw, URL)
-    assert changed_lines(raw, updated) == [
-        (
-            b"commentsUrl: https://discuss.dvc.org/t/april-22-hearbeat/1158\n",
-            f"commentsUrl: {URL}\n".encode(),
-        )
-    ]
+    with pytest.raises(WriteBackError, match=r"has its own commentsUrl .*never overwritten"):
+        with_comments_url(raw, URL)
+    assert with_comments_url(raw, "https://discuss.dvc.org/t/april-22-hearbeat/1158") is raw
 
 
-def test_adds_the_line_at_the_end_of_the_frontmatter() -> None:
-    """Without commentsUrl, the line is added last in the frontmatter; the body is untouched."""
+def test_the_line_goes_after_author_or_where_the_blog_keeps_it() -> None:
+    """Without a learnt position the line follows `author:` (and its list), else it ends the
+    frontmatter; with one, it follows that key; the body is untouched."""
     raw = (DVC_POSTS / "2023-12-11-dvc-git-lfs.md").read_bytes()
+    line = f"commentsUrl: {URL}\n".encode()
     updated = with_comments_url(raw, URL)
     lines = updated.splitlines(keepends=True)
-    end = lines.index(b"---\n", 1)
-    assert lines[end - 1] == f"commentsUrl: {URL}\n".encode()
-    assert updated.replace(f"commentsUrl: {URL}\n".encode(), b"", 1) == raw
+    before = lines[: lines.index(line)]
+    assert before[-1].startswith(b"  - ") and before[-2].startswith(b"authors:")
+    assert updated.replace(line, b"", 1) == raw
+    after_title = with_comments_url(raw, URL, position="title").splitlines(keepends=True)
+    assert after_title[after_title.index(line) - 1].startswith(b"title:")
+    plain = b"---\ntitle: x\nauthors:\n  - a\n  - b\ntags: [t]\n---\nbody\n"
+    assert with_comments_url(plain, URL) == (
+        b"---\ntitle: x\nauthors:\n  - a\n  - b\n" + line + b"tags: [t]\n---\nbody\n"
+    )
+    assert with_comments_url(b"---\ntitle: x\n---\nbody\n", URL) == (
+        b"---\ntitle: x\n" + line + b"---\nbody\n"
+    )
+
+
+def test_the_position_is_learnt_from_the_other_posts() -> None:
+    """The key most posts keep right before commentsUrl is the one learnt; none without."""
+    with_author = b"---\ntitle: a\nauthor: x\ncommentsUrl: u\ntags: [t]\n---\n"
+    with_tags = b"---\ntitle: a\ntags:\n  - t\ncommentsUrl: u\n---\n"
+    assert learn([with_author, with_author, with_tags, b"no frontmatter"]) == "author"
+    assert learn([b"---\ntitle: a\n---\n"]) is None
 
 
 def test_keeps_bom_and_crlf() -> None:
     """A byte-order mark and CRLF line endings survive the edit."""
-    raw = b"\xef\xbb\xbf---\r\ntitle: x\r\ncommentsUrl: https://old/t/1?\r\n---\r\nbody\r\n"
+    raw = b"\xef\xbb\xbf---\r\ntitle: x\r\n---\r\nbody\r\n"
     assert with_comments_url(raw, URL) == (
         f"\ufeff---\r\ntitle: x\r\ncommentsUrl: {URL}\r\n---\r\nbody\r\n".encode()
     )
     bom_post = next((CORPUS / "malformed" / "bom-2022-08-snapshot").glob("*.md")).read_bytes()
-    assert with_comments_url(bom_post, URL).startswith(b"\xef\xbb\xbf---")
+    if b"commentsUrl" not in bom_post:
+        assert with_comments_url(bom_post, URL).startswith(b"\xef\xbb\xbf---")
 
 
 def test_file_is_written_atomically_and_only_when_unchanged(tmp_path: Path) -> None:
@@ -120,12 +137,13 @@ def test_a_url_yaml_would_misread_is_quoted_and_reads_back_exactly(
     ids=["flow-mapping", "key-inside-a-quoted-title"],
 )
 def test_an_edit_that_would_not_read_back_is_refused(tmp_path: Path, raw: bytes) -> None:
-    """When the one-line edit would break the frontmatter or change another key, the file is
-    left byte for byte as it was and the error says why."""
+    """When the one-line edit would break the frontmatter or change another key (the line
+    learnt to go after `title:` would land inside its quoted value), the file is left byte
+    for byte as it was and the error says why."""
     path = tmp_path / "post.md"
     path.write_bytes(raw)
     with pytest.raises(WriteBackError, match=r"post\.md: commentsUrl .*the file is left as it is"):
-        write_comments_url(path, URL, hashlib.sha256(raw).hexdigest())
+        write_comments_url(path, URL, hashlib.sha256(raw).hexdigest(), position="title")
     assert path.read_bytes() == raw
     assert list(tmp_path.iterdir()) == [path], "no temporary file left behind"
 

@@ -19,9 +19,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from heartbeat_bot.announcer.cut_short import cut_short, dry_run_outcome
+from heartbeat_bot.announcer.edits import NOT_EDITED, Editable, Editor, follow_post
 from heartbeat_bot.announcer.gate import Gates
+from heartbeat_bot.announcer.identity import identify, linked_url
 from heartbeat_bot.announcer.keyed_thread import announce_keyed_thread
-from heartbeat_bot.announcer.links import Links
+from heartbeat_bot.announcer.links import NOT_WRITTEN, Links
 from heartbeat_bot.announcer.outcome import Outcome, PostReport
 from heartbeat_bot.announcer.pairs import RunContext, Sleep, run_pair
 from heartbeat_bot.announcer.protocols import (
@@ -68,6 +71,7 @@ class Announcer:
         policy: RetryPolicy | None = None,
         write_back: WriteBack | None = None,
         publish: frozenset[str] = frozenset(),
+        edits_on: Callable[[str], bool] = lambda channel: False,
         lease: float = DEFAULT_LEASE,
         sleep: Sleep = asyncio.sleep,
         clock: Callable[[], float] = time.time,
@@ -84,6 +88,19 @@ class Announcer:
         self.lease = lease
         self.sleep = sleep
         self.clock = clock
+        # Channels whose units say they edit a sent announcement, and whose client can.
+        editable: dict[str, Editable] = {}
+        for unit in self.units:
+            client = self.clients[unit.name]
+            if unit.supports_edit and isinstance(client, Editable):
+                editable[unit.name] = client
+        self.editor = Editor(
+            ledger,
+            editable,
+            edits_on=edits_on,
+            compare={u.name: u.edit_view for u in self.units if u.edit_view is not None},
+            sleep=sleep,
+        )
 
     @property
     def enabled(self) -> tuple[str, ...]:
@@ -108,7 +125,13 @@ class Announcer:
         stays ``waiting``; what has not started stays as it was.
         """
         report = PostReport(post)
-        post_id = self.ledger.upsert_post(post)
+        post_id = identify(self.ledger, post)
+        held = self.ledger.post(post_id)
+        if held.status == "held":
+            note = held.held_note or "held: settle it with `heartbeat-bot resolve`"
+            for channel in registry.names():
+                report.outcomes[channel] = Outcome(channel, "pending", "held", note=note)
+            return report
         selected: list[str] = []
         for channel in registry.names():
             reason = self._skip_reason(post, channel, only)
@@ -130,21 +153,23 @@ class Announcer:
             rows = {channel: self.ledger.get(row.id) for channel, row in rows.items()}
         if dry_run:
             for name, row in rows.items():
-                report.outcomes[name] = _dry_run(row)
+                report.outcomes[name] = dry_run_outcome(row)
             return report
         if deadline is None:
             await self._send(ctx, post, post_id, rows, report, force=force)
+            await self._follow(post, post_id, rows, report)
         elif deadline <= self.clock():  # no time left: claim nothing
-            self._cut_short(rows, report)
+            cut_short(self.ledger, rows, report)
         else:
             limit = asyncio.timeout(deadline - self.clock())
             try:
                 async with limit:
                     await self._send(ctx, post, post_id, rows, report, force=force)
+                    await self._follow(post, post_id, rows, report)
             except TimeoutError:
                 if not limit.expired():
                     raise
-                self._cut_short(rows, report)
+                cut_short(self.ledger, rows, report)
         with contextlib.suppress(LedgerError):  # only for the logs: never worth failing over
             report.attempts = {n: self.ledger.get(row.id).attempts for n, row in rows.items()}
         return report
@@ -210,30 +235,19 @@ class Announcer:
             note = await self.links.write(post, link)
             if note:
                 report.notes.append(note)
+                if not note.startswith(NOT_WRITTEN):
+                    report.informational.add(note)
 
-    def _cut_short(self, rows: dict[str, Delivery], report: PostReport) -> None:
-        """The outcomes of the pairs the deadline caught, as the ledger has them now."""
-        report.notes.append("the time limit ran out: what was in flight is checked next time")
-        for channel, row in rows.items():
-            if channel in report.outcomes:
-                continue
-            now = self.ledger.get(row.id)
-            note = now.last_error or ""
-            if now.state == "done":
-                outcome = Outcome(channel, "done", "sent", now.remote_url)
-            elif now.state == "waiting":
-                outcome = Outcome(
-                    channel, "waiting", "retry", note=note, next_attempt_at=now.next_attempt_at
-                )
-            elif now.state in ("unknown", "failed"):
-                outcome = Outcome(channel, now.state, now.state, now.remote_url, note)
-            elif now.state == "sending":  # another process holds it
-                outcome = Outcome(
-                    channel, "sending", "busy", note=f"being sent by {now.claimed_by}"
-                )
-            else:
-                outcome = Outcome(channel, now.state, "deferred", note="not started in time")
-            report.outcomes[channel] = outcome
+    async def _follow(
+        self, post: Post, post_id: int, rows: dict[str, Delivery], report: PostReport
+    ) -> None:
+        """Edits follow the post: what was sent before is brought in line with it."""
+        report.edits_pending = True  # until they are through (a time limit may cut them)
+        for note in await follow_post(self.editor, self.render, self.units, post, post_id, rows):
+            report.notes.append(note)
+            if NOT_EDITED not in note:  # edited, or stale as documented: no warning
+                report.informational.add(note)
+        report.edits_pending = self.ledger.edits_in_flight(post_id)
 
     def _skip_reason(self, post: Post, channel: str, only: frozenset[str] | None) -> str | None:
         if channel not in self.enabled:
@@ -293,14 +307,16 @@ class Announcer:
         message = self.render.payload(unit.name, post, comments_url)
         payload = json.dumps(message.body(), ensure_ascii=False, sort_keys=True)
         generation = sum(1 for e in self.ledger.history(row.id) if e["event"] == "forced")
-        nonce = hashlib.sha256(f"{post.url}#{generation}".encode()).hexdigest()[:25]
+        key = self.ledger.post(row.post_id).key  # the post's identity: the same after a rename
+        nonce = hashlib.sha256(f"{key}#{generation}".encode()).hexdigest()[:25]
 
         async def send(claimed: Delivery) -> Sent:
             return await messages.send(claimed.payload_json(), claimed.nonce)
 
         async def reconcile(claimed: Delivery) -> Sent | None:
             since, after = self._since(claimed)
-            return await messages.find_sent(post.url, since=since, after=after)
+            linked = linked_url(claimed, post.url)  # the URL it was sent with
+            return await messages.find_sent(linked, since=since, after=after)
 
         async def resend(claimed: Delivery) -> None:
             # At least once: the receiver cannot be asked, the same nonce goes again.
@@ -372,14 +388,21 @@ class Announcer:
             return Outcome(unit.name, "done", "already", row.remote_url)
         client: TweetService = self.clients[unit.name]  # type: ignore[assignment]
         thread: ThreadPayload = self.render.payload(unit.name, post, comments_url)
-        return await run_thread(ctx, row, list(thread.parts()), client, forced=forced)
+        parts = list(thread.parts())
+        distinct = unit.distinct
+        if distinct is None:
+            return await run_thread(ctx, row, parts, client, forced=forced)
+        if row.payload is None:  # a first send: no part may repeat another post's
+            taken = self.ledger.tweet_texts_elsewhere(row.id)
+            if taken.intersection(parts):
+                parts = distinct(parts, taken, post.title)
+
+        def reword(text: str) -> str:
+            taken = self.ledger.tweet_texts_elsewhere(row.id) | {text}
+            return distinct([text], taken, post.title)[0]
+
+        return await run_thread(ctx, row, parts, client, forced=forced, reword=reword)
 
 
 def _moment(epoch: float) -> datetime:
     return datetime.fromtimestamp(max(0.0, epoch), UTC)
-
-
-def _dry_run(row: Delivery) -> Outcome:
-    if row.state in {"done", "skipped"}:
-        return Outcome(row.channel, row.state, "already", row.remote_url)
-    return Outcome(row.channel, row.state, "would-send", note=f"would send (now {row.state})")

@@ -19,6 +19,7 @@ from heartbeat_bot.ledger import Ledger
 from heartbeat_bot.models import Post
 from heartbeat_bot.sources.writeback import WriteBackError
 
+NOT_WRITTEN = "commentsUrl not written"  # how a note about a failed write-back starts
 log = logging.getLogger("heartbeat_bot.announcer")
 
 # Ledger marker key prefix (+ post URL) of a comments URL not yet written into its post.
@@ -104,7 +105,7 @@ class Links:
             else:
                 log.exception("write-back of %s failed unexpectedly", post.slug)
             self._failed(post.url, str(exc))
-            return f"commentsUrl not written: {exc}"
+            return f"{NOT_WRITTEN}: {exc}"
         self.forget(post.url)
         return note
 

@@ -19,6 +19,7 @@ Action = Literal[
     "busy",  # another process is sending it right now
     "skipped",  # not enabled, not selected, or excluded by the post
     "would-send",  # --dry-run
+    "held",  # the post may be a renamed one: a person decides (`resolve --same-as/--new`)
 ]
 # Pair states that need nothing more from anyone.
 SETTLED_STATES = frozenset({"done", "skipped"})
@@ -45,12 +46,16 @@ class PostReport:
     post: Post
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # The notes that only inform (a link written into the post), not warn.
+    informational: set[str] = field(default_factory=set)
+    # Edits of sent messages still to make (cut short, or refused for now).
+    edits_pending: bool = False
     # Attempts each pair has had so far, as the ledger counts them (for logs).
     attempts: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        return all(o.ok for o in self.outcomes.values())
+        return all(o.ok for o in self.outcomes.values()) and not self.edits_pending
 
     @property
     def sent_anything(self) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 
@@ -38,19 +39,40 @@ from heartbeat_bot.models import Sent
 log = logging.getLogger("heartbeat_bot.announcer")
 
 
+Reword = Callable[[str], str]
+
+
+def _same(text: str) -> str:
+    return text
+
+
 async def run_thread(
-    ctx: RunContext, row: Delivery, tweets: list[str], x: TweetService, *, forced: bool
+    ctx: RunContext,
+    row: Delivery,
+    tweets: list[str],
+    x: TweetService,
+    *,
+    forced: bool,
+    reword: Reword = _same,
 ) -> Outcome:
     """Post the thread stored for this pair (rendered ``tweets`` on the first claim).
 
     A thread cut short keeps its tweet in ``sending``: the next run looks it up first.
+    ``reword`` makes a tweet's text the post's own when X refuses a tweet never tried
+    before as a duplicate: it repeats a tweet sent for another post (a content clash).
     """
     with recorded_if_cut_short(ctx, row.id):
-        return await _run_thread(ctx, row, tweets, x, forced=forced)
+        return await _run_thread(ctx, row, tweets, x, forced=forced, reword=reword)
 
 
 async def _run_thread(
-    ctx: RunContext, row: Delivery, tweets: list[str], x: TweetService, *, forced: bool
+    ctx: RunContext,
+    row: Delivery,
+    tweets: list[str],
+    x: TweetService,
+    *,
+    forced: bool,
+    reword: Reword,
 ) -> Outcome:
     payload = json.dumps(tweets, ensure_ascii=False)
     acquired = await acquire(ctx, row, payload, None, None, item_by_item=True)
@@ -64,7 +86,7 @@ async def _run_thread(
     position = 0
     while position < len(rows):
         tweet = ctx.ledger.tweets(row.id)[position]
-        result = await _post_one(ctx, row, tweet, previous, x, forced=forced)
+        result = await _post_one(ctx, row, tweet, previous, x, forced=forced, reword=reword)
         if isinstance(result, Outcome):
             return result
         if isinstance(result, Delivery):  # waited out a rate limit: same tweet again
@@ -87,6 +109,7 @@ async def _post_one(
     x: TweetService,
     *,
     forced: bool,
+    reword: Reword = _same,
 ) -> Sent | Delivery | Outcome:
     """One tweet: its id (done), the re-claimed pair after a wait, or the pair's outcome."""
     if tweet.state == "done" and tweet.remote_id:
@@ -120,6 +143,13 @@ async def _post_one(
         try:
             sent = await request(ctx, row.channel, partial(x.post_tweet, tweet.text, previous))
         except Duplicate as exc:
+            if not uncertain and not resend:
+                # Never sent before, so not ours: it repeats another post's tweet.
+                clash = _reworded(ctx, row, tweet, reword, exc)
+                if isinstance(clash, Outcome):
+                    return clash
+                tweet = clash
+                continue
             try:
                 found = await _find(ctx, row, x, tweet.text, previous, earlier)
             except Retryable as failed:
@@ -162,6 +192,20 @@ async def _post_one(
     # X never answered: whether it went out is for a later look-up (or identical resend).
     note = "no answer from X after repeated attempts"
     return _unknown(ctx, row, tweet, note, problem or Retryable(row.channel, note), resend=True)
+
+
+def _reworded(
+    ctx: RunContext, row: Delivery, tweet: TweetRow, reword: Reword, exc: Duplicate
+) -> TweetRow | Outcome:
+    """The tweet with a text of the post's own, or the failure when none differs."""
+    text = reword(tweet.text)
+    if text == tweet.text:
+        note = f"tweet {tweet.position + 1} repeats another tweet and X refused it ({exc})"
+        return _fail(ctx, row, tweet.position, note)
+    ctx.ledger.set_tweet(row.id, tweet.position, "pending", error=f"content clash: {exc}")
+    ctx.ledger.set_tweet_text(row.id, tweet.position, text)
+    log.info("twitter: tweet %d repeated another post's; reworded", tweet.position + 1)
+    return ctx.ledger.tweets(row.id)[tweet.position]
 
 
 async def _find(

@@ -20,6 +20,7 @@ from heartbeat_bot.errors import (
     PostError,
     RenderError,
 )
+from heartbeat_bot.ledger.records import PostRow
 from heartbeat_bot.models import Post
 from heartbeat_bot.posts import find_post, read_frontmatter
 from heartbeat_bot.posts.engines import rules_for
@@ -195,6 +196,15 @@ class App:
         with Ledger(self.config.state_path) as ledger:
             row = ledger.find_post(post.url)
             return row.comments_url if row else None
+
+    def recorded(self) -> dict[str, PostRow]:
+        """The ledger's posts by current URL (empty before the first command that records)."""
+        if not self.config.state_path.exists():
+            return {}
+        from heartbeat_bot.ledger import Ledger
+
+        with Ledger(self.config.state_path) as ledger:
+            return {row.url: row for row in ledger.posts()}
 
     def baseline_urls(self) -> set[str]:
         """Posts the first ``run`` found already published (it never announces them)."""

@@ -43,6 +43,7 @@ async def announcer_for(
             publish=frozenset(
                 u.name for u in registry.units() if getattr(u.section(app.config), "publish", False)
             ),
+            edits_on=app.config.sync.edits_on,
         )
 
 

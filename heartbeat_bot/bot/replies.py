@@ -59,13 +59,16 @@ def status_text(rows: Sequence[dict[str, Any]], *, history: bool) -> str:
         if row["slug"] != current:
             current = row["slug"]
             lines.append(f"**{current}**" + (" (baseline)" if row.get("baseline") else ""))
+            if row.get("post_state"):
+                lines.append(f"- post {row['post_state']}: {row.get('post_note') or ''}".rstrip())
         link = f" <{row['remote_url']}>" if row["remote_url"] else ""
         error = f": {row['last_error']}" if row["last_error"] and row["state"] != "done" else ""
-        lines.append(f"- {row['channel']}: {row['state']}{link}{error}")
+        stale = " (stale: out of date, never edited)" if row.get("stale") else ""
+        lines.append(f"- {row['channel']}: {row['state']}{stale}{link}{error}")
         if row.get("comments_url_error"):
             lines.append(f"  - commentsUrl not written yet: {row['comments_url_error']}")
         if history:
-            for event in row.get("history", [])[-8:]:
+            for event in (row.get("history") or [])[-8:]:
                 lines.append(f"  - {event['at']} {event['event']} {event['detail'] or ''}".rstrip())
     return fit("\n".join(lines))
 

@@ -1,12 +1,14 @@
 """Every channel's pure renderer, with its options and template text, by channel name.
 
 Built once at start-up (:meth:`Renderers.from_config`); the announcer, ``preview`` and the
-slash commands render through it, so they know no channel by name.
+slash commands render through it, so they know no channel by name. A channel's options are
+built, and its renderer imported, when it first renders: ``list``, ``status`` and ``check``
+load no renderer at all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -14,7 +16,7 @@ from heartbeat_bot.channels import registry
 from heartbeat_bot.channels.unit import ChannelInfo
 from heartbeat_bot.config import BaseConfig
 from heartbeat_bot.models import Post
-from heartbeat_bot.render.templates import default_template
+from heartbeat_bot.render.templates import check_template, default_template
 
 
 def default_templates() -> dict[str, str]:
@@ -40,9 +42,19 @@ class Renderers:
     def from_config(
         cls, config: BaseConfig, templates: Mapping[str, str] | None = None
     ) -> Renderers:
-        site = config.blog.site_name
-        options = {u.name: u.options(u.section(config), site) for u in registry.units()}
+        options = _Options(config, registry.names())
         return cls(options, dict(templates or {}), registry.enabled(config))
+
+    def prepare(self) -> None:
+        """Load every renderer, its options and its template now, for a command about to
+        render against a clock (``announce --max-wait``, the service); they load on first
+        use otherwise."""
+        from heartbeat_bot.render import text
+
+        for name in registry.names():
+            self.options.get(name)  # builds them, importing the channel's renderer
+            check_template(self.template(name), name)
+        text.load()
 
     def template(self, channel: str) -> str:
         found = self.templates.get(channel)
@@ -64,21 +76,61 @@ class Renderers:
         """The payload of ``channel`` for ``post`` (with the thread's link, once known).
 
         A digest channel's options get every other enabled channel's payload body."""
+        return self._payload(channel, post, comments_url, {})
+
+    def render_all(self, post: Post, comments_url: str | None = None) -> dict[str, Any]:
+        """Every channel's payload, in announcement order (a digest reuses the others')."""
+        rendered: dict[str, Any] = {}
+        for u in registry.units():
+            rendered[u.name] = self._payload(u.name, post, comments_url, rendered)
+        return rendered
+
+    def _payload(
+        self, channel: str, post: Post, comments_url: str | None, rendered: Mapping[str, Any]
+    ) -> Any:
+        """:meth:`payload`, taking other channels' payloads from ``rendered`` when there."""
         unit = self._unit(channel)
         options = self.options_for(channel)
         if unit.digest:
             others = {
-                u.name: self.payload(u.name, post, comments_url).body()
+                u.name: self._other(u.name, post, comments_url, rendered).body()
                 for u in registry.units()
                 if not u.digest and (self.enabled is None or u.name in self.enabled)
             }
             options = replace(options, payloads=others)
         return unit.render(post, options, self.template(channel), comments_url)
 
-    def render_all(self, post: Post, comments_url: str | None = None) -> dict[str, Any]:
-        """Every channel's payload, in announcement order."""
-        return {u.name: self.payload(u.name, post, comments_url) for u in registry.units()}
+    def _other(
+        self, channel: str, post: Post, comments_url: str | None, rendered: Mapping[str, Any]
+    ) -> Any:
+        found = rendered.get(channel)
+        return self.payload(channel, post, comments_url) if found is None else found
 
     @staticmethod
     def _unit(channel: str) -> ChannelInfo:
         return registry.unit(channel)
+
+
+class _Options(Mapping[str, Any]):
+    """Each channel's renderer options (for the channels registered when it was made), built
+    from the settings on first use: building them imports the channel's renderer."""
+
+    def __init__(self, config: BaseConfig, names: tuple[str, ...]) -> None:
+        self._config = config
+        self._names = names
+        self._built: dict[str, Any] = {}
+
+    def __getitem__(self, channel: str) -> Any:
+        if channel not in self._names:
+            raise KeyError(channel)
+        if channel not in self._built:
+            unit = registry.unit(channel)
+            section = unit.section(self._config)
+            self._built[channel] = unit.options(section, self._config.blog.site_name)
+        return self._built[channel]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)

@@ -109,6 +109,19 @@ class MessageDelivery(Limited, Checked, Protocol):
     async def publish(self, message_id: str) -> None: ...
 
 
+class Editable(Protocol):
+    """A client that changes or withdraws an announcement it sent (``supports_edit``)."""
+
+    async def edit(self, remote_id: str, body: dict[str, Any]) -> None:
+        """Make the sent announcement ``remote_id`` read as ``body`` (its payload's shape,
+        or the part ``edit_view`` keeps); the same edit made twice changes nothing."""
+        ...
+
+    async def withdraw(self, remote_id: str) -> None:
+        """Take the announcement out of sight (unlist a topic, delete a message)."""
+        ...
+
+
 class ThreadDelivery(Limited, Checked, Protocol):
     """A thread of parts, each replying to the one before; found again by text and parent."""
 
@@ -145,7 +158,10 @@ class ChannelInfo:
     person (``preview``, the slash command); ``template_package`` holds the default
     ``template.j2`` (None: the channel has no template); ``aliases`` are other names the
     frontmatter accepts; ``supports_edit`` says whether a sent announcement can be edited
-    in place (none yet). A ``digest`` channel (the webhook) renders from every other
+    in place (its client then implements :class:`Editable`), and ``edit_view`` which part
+    of a payload an edit can change (None: all of it); ``distinct`` (thread channels)
+    makes the parts that repeat ones sent for other posts (``taken``) the post's own,
+    given its title. A ``digest`` channel (the webhook) renders from every other
     enabled channel's payload, handed in as its options' ``payloads``; an
     ``at_least_once`` message channel, which cannot be asked what it received, sends an
     interrupted message again (with the same nonce) instead of leaving it ``unknown``.
@@ -163,6 +179,8 @@ class ChannelInfo:
     template_package: str | None = None
     aliases: tuple[str, ...] = ()
     supports_edit: bool = False
+    edit_view: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    distinct: Callable[[list[str], set[str], str], list[str]] | None = None
     digest: bool = False
     at_least_once: bool = False
 

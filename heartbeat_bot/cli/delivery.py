@@ -15,7 +15,7 @@ from heartbeat_bot.app.application import App, now
 from heartbeat_bot.app.wiring import announcer_for, channel_clients, open_ledger
 from heartbeat_bot.channels import registry
 from heartbeat_bot.errors import HeartbeatError
-from heartbeat_bot.ledger import Ledger, LedgerError
+from heartbeat_bot.ledger import Ledger, LedgerError, PostRow
 from heartbeat_bot.models import Post, Sent
 
 EXIT_OK, EXIT_INCOMPLETE, EXIT_USAGE = 0, 1, 2
@@ -42,6 +42,7 @@ def cmd_announce(args: argparse.Namespace) -> int:
     app = App.build(args.config)
     only = parse_only(args.only)
     registry.require_enabled(app.config)
+    app.render.prepare()  # before --max-wait starts counting
     posts: list[Post] = []
     refused: list[str] = []
     moment = now()
@@ -115,13 +116,18 @@ async def _announce_all(
 
 
 def status_rows(ledger: Ledger, url: str | None = None) -> list[dict[str, Any]]:
-    """Per post and channel: state, remote URL, attempts, next attempt, last error."""
+    """Per post and channel: state, remote URL, attempts, next attempt, last error; the
+    post's own standing (held, unpublished) and whether a sent message is out of date."""
     rows = []
     topic_channels = {u.name for u in registry.units() if u.delivery == "topic"}
     for post in ledger.posts():
         if url is not None and post.url != url:
             continue
-        for delivery in ledger.deliveries(post.id):
+        deliveries = ledger.deliveries(post.id)
+        if post.status == "held" and not deliveries:
+            rows.extend(_held_rows(post))
+            continue
+        for delivery in deliveries:
             row: dict[str, Any] = {
                 "slug": post.slug,
                 "url": post.url,
@@ -133,15 +139,52 @@ def status_rows(ledger: Ledger, url: str | None = None) -> list[dict[str, Any]]:
                 "last_error": delivery.last_error,
                 "updated_at": _iso(delivery.updated_at),
                 "baseline": post.baseline,
+                "post_state": None if post.status == "active" else post.status,
+                "post_note": post.held_note,
+                "stale": ledger.stale(delivery.id),
             }
             if delivery.channel in topic_channels:
                 row["comments_url_error"] = _write_back_error(ledger, post.url)
+                row["embed_url"] = _old_embed_url(delivery, post.url)
             if url is not None:
+                row["names"] = ledger.names(post.id)
                 row["history"] = [
                     {**event, "at": _iso(event["at"])} for event in ledger.history(delivery.id)
                 ]
             rows.append(row)
     return rows
+
+
+def _held_rows(post: PostRow) -> list[dict[str, Any]]:
+    """A held post has sent nothing: one row per channel, ``pending``, saying why."""
+    return [
+        {
+            "slug": post.slug,
+            "url": post.url,
+            "channel": channel,
+            "state": "pending",
+            "remote_url": None,
+            "attempts": 0,
+            "next_attempt_at": None,
+            "last_error": None,
+            "updated_at": None,
+            "baseline": False,
+            "post_state": "held",
+            "post_note": post.held_note,
+            "stale": False,
+        }
+        for channel in registry.names()
+    ]
+
+
+def _old_embed_url(delivery: Any, url: str) -> str | None:
+    """The URL a topic was created for, when the post has moved since: the forum keeps
+    its embedded comments under that URL (its API cannot change it)."""
+    body = delivery.payload_json() if delivery.state == "done" else None
+    embedded = body.get("embed_url") if isinstance(body, dict) else None
+    if isinstance(embedded, str) and embedded.rstrip("/").lower() != url.rstrip("/").lower():
+        return embedded
+    return None
 
 
 def _write_back_error(ledger: Ledger, url: str) -> str | None:
@@ -167,6 +210,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         for row in rows:  # one shape for every row
             row.setdefault("comments_url_error", None)
             row.setdefault("history", None)
+            row.setdefault("names", None)
+            row.setdefault("embed_url", None)
         print_json(document(items=rows))
     else:
         show_status(rows, app.config.state_path)
@@ -176,6 +221,14 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_resolve(args: argparse.Namespace) -> int:
     app = App.build(args.config)
     post = app.find(args.post)
+    if args.same_as is not None or args.new:
+        if args.channel is not None:
+            raise HeartbeatError("resolve --same-as/--new settles a held post: give no CHANNEL")
+        with open_ledger(app.config) as ledger:
+            print(settle_held(ledger, post, args.same_as))
+        return EXIT_OK
+    if args.channel is None:
+        raise HeartbeatError("resolve --done/--retry/--skip needs a CHANNEL")
     channel = args.channel.lower()
     if channel not in registry.names():
         raise HeartbeatError(
@@ -212,6 +265,27 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def settle_held(ledger: Ledger, post: Post, same_as: str | None) -> str:
+    """``resolve POST --same-as OTHER`` or ``--new``: what was done, in one line."""
+    row = ledger.find_post(post.url)
+    if row is None or row.url != post.url or row.status != "held":
+        raise HeartbeatError(f"{post.slug} is not held; nothing to settle")
+    if same_as is None:
+        ledger.settle_new(row.id)
+        return f"{post.slug}: a new post; `heartbeat-bot announce {post.slug}` (or `run`) sends it"
+    ref = same_as.strip()
+    other = ledger.find_post(ref) or next(
+        (r for r in ledger.posts() if r.slug == ref and r.id != row.id), None
+    )
+    if other is None or other.id == row.id:
+        raise HeartbeatError(
+            f"--same-as {same_as!r}: no other post of that slug or URL in the ledger "
+            "(`heartbeat-bot status` lists them)"
+        )
+    ledger.settle_same_as(row.id, other.id, post)
+    return f"{post.slug}: the same post as {other.url}; its record continues, nothing is resent"
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     """Exit 2 when a post is broken (each named on a line of its own) or the ledger cannot
     be used, 1 when an online check failed or (with ``--strict``) a link between posts is
@@ -222,6 +296,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     with StderrProgress("reading posts", None):
         posts = app.scan()
     broken = [p for p in posts if not isinstance(p, Post)]
+    unknown_authors = [
+        {"path": str(p.path), "problem": problem}
+        for p in posts
+        if isinstance(p, Post)
+        for problem in p.problems
+        if problem.startswith("unknown author id")
+    ]
     mismatches = app.link_mismatches(posts)
     ledger: dict[str, Any] = {"ok": True, "path": str(app.config.state_path), "schema": None}
     try:  # opening runs PRAGMA quick_check; the probe commits a marker
@@ -252,6 +333,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                     "folder": app.origin,
                     "readable": len(posts) - len(broken),
                     "broken": [{"path": str(e.path), "error": str(e)} for e in broken],
+                    "unknown_authors": unknown_authors,
                 },
                 links=[
                     {
@@ -280,6 +362,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     )
     for error in broken:
         print(f"      {error}")
+    for flagged in unknown_authors:
+        print(f"WARN  {flagged['path']}: {flagged['problem']} (shown as the id)")
     print(
         f"{'ok   ' if not mismatches else 'WARN '} links between posts: "
         f"{len(mismatches) or 'none'} not the URL computed for their target"

@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--strict", action="store_true", help="exit 2 when a post is broken (naming each file)"
     )
     _example_flag(listing)
-    listing.set_defaults(handler=cmd_list)
+    listing.set_defaults(handler=_lazy("heartbeat_bot.cli.listing", "cmd_list"))
 
     announce = commands.add_parser(
         "announce", help="send a post's announcements that are not done yet"
@@ -112,15 +112,26 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="print machine-readable JSON")
     status.set_defaults(handler=_lazy("heartbeat_bot.cli.delivery", "cmd_status"))
 
-    resolve = commands.add_parser("resolve", help="settle an unknown or failed pair by hand")
+    resolve = commands.add_parser(
+        "resolve", help="settle an unknown or failed pair, or a held post, by hand"
+    )
     resolve.add_argument("post", metavar="POST", help="a file path, a slug or a public URL")
     resolve.add_argument(
-        "channel", metavar="CHANNEL", help=registry.joined(list(registry.names()), "or")
+        "channel",
+        nargs="?",
+        metavar="CHANNEL",
+        help=registry.joined(list(registry.names()), "or"),
     )
     how = resolve.add_mutually_exclusive_group(required=True)
     how.add_argument("--done", metavar="URL", help="it was sent: record its URL")
     how.add_argument("--retry", action="store_true", help="send it again on the next announce")
     how.add_argument("--skip", action="store_true", help="never send it")
+    how.add_argument(
+        "--same-as",
+        metavar="OTHER",
+        help="a held post is OTHER (slug or URL) renamed: continue its record",
+    )
+    how.add_argument("--new", action="store_true", help="a held post is new: announce it")
     resolve.set_defaults(handler=_lazy("heartbeat_bot.cli.delivery", "cmd_resolve"))
 
     check = commands.add_parser("check", help="validate the settings (and, online, the accounts)")
@@ -398,60 +409,6 @@ def cmd_preview(args: argparse.Namespace) -> int:
         from heartbeat_bot.cli.show import show_preview
 
         show_preview(post, rendered)
-    return EXIT_OK
-
-
-def cmd_list(args: argparse.Namespace) -> int:
-    from heartbeat_bot.app.application import App, now
-    from heartbeat_bot.cli.progress import StderrProgress
-    from heartbeat_bot.errors import DuplicatePost
-    from heartbeat_bot.models import Post
-
-    app = App.build(args.config, example=args.example)
-    moment = now()
-    baseline = app.baseline_urls()
-    rows: list[dict[str, Any]] = []
-    with StderrProgress("reading posts", None):
-        items = app.scan()
-    for item in items:
-        if isinstance(item, Post):
-            rows.append(
-                {
-                    "slug": item.slug,
-                    "path": str(item.path),
-                    "title": item.title,
-                    "published_at": item.published_at.isoformat(),
-                    "state": item.state(moment),
-                    "problems": list(item.problems),
-                    "baseline": item.url in baseline,
-                }
-            )
-        else:
-            rows.append(
-                {
-                    "slug": item.slug if isinstance(item, DuplicatePost) else None,
-                    "path": str(item.path),
-                    "title": None,
-                    "published_at": None,
-                    "state": "error",
-                    "problems": [str(item)],
-                    "baseline": False,
-                }
-            )
-    rows.sort(key=lambda r: (r["published_at"] or "", r["path"]), reverse=True)
-    if args.json:
-        from heartbeat_bot.cli.documents import document
-
-        print_json(document(items=rows))
-    else:
-        from heartbeat_bot.cli.show import show_list
-
-        show_list(rows)
-    broken = [row for row in rows if row["state"] == "error"]
-    if args.strict and broken:
-        for row in broken:
-            print(f"heartbeat-bot: {row['problems'][0]}", file=sys.stderr)
-        return EXIT_USAGE
     return EXIT_OK
 
 

@@ -93,6 +93,8 @@ def show_list(rows: list[dict[str, Any]], console: Console | None = None) -> Non
         "published": "green",
         "scheduled": "cyan",
         "draft": "dim",
+        "held": "magenta",
+        "unpublished": "yellow",
         "unlisted": "dim",
         "expired": "dim",
         "error": "red",
@@ -102,7 +104,7 @@ def show_list(rows: list[dict[str, Any]], console: Console | None = None) -> Non
             row["published_at"] or "-",
             row["state"] + (" (baseline)" if row.get("baseline") else ""),
             row["slug"] or row["path"],
-            "\n".join(row["problems"]),
+            "\n".join([*row["problems"], *row.get("notes", [])]),
         ]
         for row in rows
     ]
@@ -170,19 +172,35 @@ def show_status(
         if row.get("comments_url_error"):
             line = f"commentsUrl not written yet: {row['comments_url_error']}"
             detail = f"{detail}\n{line}" if detail else line
+        if row.get("embed_url"):
+            line = (
+                f"embedded comments stay under {row['embed_url']} (the forum's API cannot "
+                "move them; the first post links the new URL)"
+            )
+            detail = f"{detail}\n{line}" if detail else line
+        if row.get("stale"):
+            detail = f"{detail}\nout of date: the post changed, and this is never edited"
+        if row.get("post_state"):
+            line = f"post {row['post_state']}: {row.get('post_note') or ''}".rstrip(": ")
+            detail = f"{detail}\n{line}" if detail else line
         slug = row["slug"] + (" (baseline)" if row.get("baseline") else "")
-        cells.append([slug, row["channel"], row["state"], str(row["attempts"]), detail])
+        state = row["state"] + (" (stale)" if row.get("stale") else "")
+        cells.append([slug, row["channel"], state, str(row["attempts"]), detail])
     if console.is_terminal:
         table = Table(*header)
         for slug, channel, state, attempts, detail in cells:
             table.add_row(
-                slug, channel, Text(state, style=_STATE_STYLES.get(state, "")), attempts, detail
+                slug,
+                channel,
+                Text(state, style=_STATE_STYLES.get(state.split()[0], "")),
+                attempts,
+                detail,
             )
         console.print(table)
     else:
         _plain_rows(console, header, cells)
     for row in rows:
-        for event in row.get("history", []):
+        for event in row.get("history") or []:
             console.print(
                 f"{event['at']}  {row['channel']:<9} {event['event']:<14} {event['detail'] or ''}"
             )

@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from heartbeat_bot.config.blog import BlogConfig
 from heartbeat_bot.config.environment import EnvironmentSource
 from heartbeat_bot.config.service import AlertsConfig, GitHubConfig, ServiceConfig, StateConfig
+from heartbeat_bot.config.sync import SyncConfig
 
 
 class BaseConfig(BaseSettings):
@@ -32,6 +33,7 @@ class BaseConfig(BaseSettings):
     service: ServiceConfig = Field(default_factory=ServiceConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     github: GitHubConfig = Field(default_factory=GitHubConfig)
+    sync: SyncConfig = Field(default_factory=SyncConfig)
 
     # Where the file was read from: not a setting, so neither the file nor the environment
     # can set it.

@@ -12,6 +12,9 @@ from typing import Any, Literal
 from heartbeat_bot.errors import HeartbeatError
 
 State = Literal["pending", "sending", "done", "waiting", "failed", "unknown", "skipped"]
+# A post's standing in the ledger: announced as usual, held for a person (it may be a
+# renamed post), or unpublished after its announcement (deleted or made a draft).
+PostStatus = Literal["active", "held", "unpublished"]
 DEFAULT_LEASE = 120.0
 
 
@@ -60,6 +63,15 @@ class PostRow:
     content_hash: str
     comments_url: str | None
     baseline: bool
+    key: str = ""
+    """The post's stable identity: its URL when first recorded; it never changes."""
+    date: str | None = None
+    status: PostStatus = "active"
+    held_note: str | None = None
+    held_as: int | None = None
+    """For a held post: the recorded post it may be (``resolve --same-as``)."""
+    shown_hash: str | None = None
+    """What the announcements show of the post, hashed, when it was last announced."""
 
 
 def process_identity() -> str:

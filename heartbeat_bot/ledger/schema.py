@@ -64,6 +64,43 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE posts ADD COLUMN baseline INTEGER NOT NULL DEFAULT 0;
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
+    # 3: a post's stable identity. ``key`` is the post's URL when it was first recorded
+    #    and never changes (Discourse external ids and Discord nonces derive from it);
+    #    url, slug and path are its current names, and ``post_names`` keeps every name
+    #    it had. ``status``: active, held (a person decides whether it is a renamed post)
+    #    or unpublished (announced, then deleted or made a draft). ``edits``: each edit of
+    #    a sent message, by the hash of the payload it sent, so none is ever repeated.
+    """
+    ALTER TABLE posts ADD COLUMN key TEXT;
+    UPDATE posts SET key = url;
+    CREATE UNIQUE INDEX posts_by_key ON posts (key);
+    ALTER TABLE posts ADD COLUMN date TEXT;
+    ALTER TABLE posts ADD COLUMN status TEXT NOT NULL DEFAULT 'active';
+    ALTER TABLE posts ADD COLUMN held_note TEXT;
+    ALTER TABLE posts ADD COLUMN held_as INTEGER;
+    ALTER TABLE posts ADD COLUMN shown_hash TEXT;
+    CREATE TABLE post_names (
+        post_id INTEGER NOT NULL REFERENCES posts(id),
+        url TEXT NOT NULL,
+        slug TEXT NOT NULL,
+        path TEXT NOT NULL,
+        since REAL NOT NULL,
+        how TEXT NOT NULL,
+        UNIQUE (post_id, url, path)
+    );
+    INSERT INTO post_names (post_id, url, slug, path, since, how)
+        SELECT id, url, slug, path, first_seen, 'first seen' FROM posts;
+    CREATE INDEX post_names_by_url ON post_names (url);
+    CREATE TABLE edits (
+        delivery_id INTEGER NOT NULL REFERENCES deliveries(id),
+        payload_hash TEXT NOT NULL,
+        state TEXT NOT NULL,
+        detail TEXT,
+        at REAL NOT NULL,
+        process TEXT,
+        PRIMARY KEY (delivery_id, payload_hash)
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

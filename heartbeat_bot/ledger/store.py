@@ -19,22 +19,23 @@ from pathlib import Path
 from typing import Any
 
 from heartbeat_bot.ledger.connection import Connection
+from heartbeat_bot.ledger.edits import Edits
+from heartbeat_bot.ledger.posts import PostBook
 from heartbeat_bot.ledger.records import (
     DEFAULT_LEASE,
     Delivery,
-    PostRow,
     State,
     claimer_alive,
     process_identity,
 )
 from heartbeat_bot.ledger.tweets import Tweets
 from heartbeat_bot.ledger.upkeep import Upkeep
-from heartbeat_bot.models import Post, Sent
+from heartbeat_bot.models import Sent
 
 log = logging.getLogger("heartbeat_bot.ledger")
 
 
-class Ledger(Tweets, Upkeep):
+class Ledger(PostBook, Edits, Tweets, Upkeep):
     """One SQLite file, opened in WAL mode; safe to share between processes."""
 
     def __init__(
@@ -64,42 +65,6 @@ class Ledger(Tweets, Upkeep):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    # -- posts ---------------------------------------------------------------------
-
-    def upsert_post(self, post: Post) -> int:
-        """Record the post (by public URL) and return its id."""
-        now = self.clock()
-        self._db.execute(
-            """INSERT INTO posts (url, slug, path, title, content_hash, first_seen, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT (url) DO UPDATE SET slug = excluded.slug, path = excluded.path,
-                 title = excluded.title, content_hash = excluded.content_hash,
-                 updated_at = excluded.updated_at""",
-            (post.url, post.slug, str(post.path), post.title, post.content_hash, now, now),
-        )
-        row = self._db.execute("SELECT id FROM posts WHERE url = ?", (post.url,)).fetchone()
-        return int(row["id"])
-
-    def post(self, post_id: int) -> PostRow:
-        row = self._db.execute("SELECT * FROM posts WHERE id = ?", (post_id,)).fetchone()
-        return _post_row(row)
-
-    def find_post(self, url: str) -> PostRow | None:
-        row = self._db.execute("SELECT * FROM posts WHERE url = ?", (url,)).fetchone()
-        return _post_row(row) if row else None
-
-    def posts(self) -> list[PostRow]:
-        rows = self._db.execute("SELECT * FROM posts ORDER BY id").fetchall()
-        return [_post_row(r) for r in rows]
-
-    def mark_baseline(self, post: Post, baseline: bool = True) -> None:
-        """Record ``post`` as present before the first ``run`` (never announced by it)."""
-        post_id = self.upsert_post(post)
-        self._db.execute("UPDATE posts SET baseline = ? WHERE id = ?", (int(baseline), post_id))
-
-    def set_comments_url(self, post_id: int, url: str) -> None:
-        self._db.execute("UPDATE posts SET comments_url = ? WHERE id = ?", (url, post_id))
 
     # -- deliveries ----------------------------------------------------------------
 
@@ -143,11 +108,6 @@ class Ledger(Tweets, Upkeep):
             (moment, moment),
         ).fetchall()
         return [_delivery(r) for r in rows]
-
-    def posts_at_path(self, path: str) -> list[PostRow]:
-        """Posts recorded for a file path (several when its URL changed)."""
-        rows = self._db.execute("SELECT * FROM posts WHERE path = ?", (path,)).fetchall()
-        return [_post_row(r) for r in rows]
 
     def claim(
         self,
@@ -340,16 +300,3 @@ class Ledger(Tweets, Upkeep):
 
 def _delivery(row: sqlite3.Row) -> Delivery:
     return Delivery(**{name: row[name] for name in Delivery.__dataclass_fields__})
-
-
-def _post_row(row: sqlite3.Row) -> PostRow:
-    return PostRow(
-        id=row["id"],
-        url=row["url"],
-        slug=row["slug"],
-        path=row["path"],
-        title=row["title"],
-        content_hash=row["content_hash"],
-        comments_url=row["comments_url"],
-        baseline=bool(row["baseline"]),
-    )

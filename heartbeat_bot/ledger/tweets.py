@@ -51,3 +51,22 @@ class Tweets(Journal):
                 f": {remote_id or error}" if remote_id or error else ""
             )
             self._log(delivery_id, f"tweet-{state}", detail, now)
+
+    def set_tweet_text(self, delivery_id: int, position: int, text: str) -> None:
+        """Give a tweet never sent a new text (it clashed with another post's tweet)."""
+        with self._transaction():
+            self._db.execute(
+                """UPDATE tweets SET text = ?, updated_at = ? WHERE delivery_id = ?
+                   AND position = ? AND state IN ('pending', 'failed')""",
+                (text, self.clock(), delivery_id, position),
+            )
+            self._log(delivery_id, "tweet-reworded", f"tweet {position + 1}", self.clock())
+
+    def tweet_texts_elsewhere(self, delivery_id: int) -> set[str]:
+        """The texts of every tweet sent (or maybe sent) for other pairs than this one."""
+        rows = self._db.execute(
+            """SELECT text FROM tweets WHERE delivery_id != ?
+               AND state IN ('done', 'sending', 'unknown')""",
+            (delivery_id,),
+        ).fetchall()
+        return {str(r["text"]) for r in rows}

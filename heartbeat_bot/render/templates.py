@@ -3,27 +3,34 @@
 The team may override a channel's default text with a file of its own; the entry point
 reads that file once at start-up and hands the text in. Templates run in a
 ``SandboxedEnvironment`` so a template cannot reach Python internals, and whatever a
-template produces is still held to every platform limit by the renderers.
+template produces is still held to every platform limit by the renderers. Jinja2 is
+imported when the first template is compiled, so commands that render nothing never load it.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
-from typing import Any
-
-from jinja2 import StrictUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
+from typing import TYPE_CHECKING, Any
 
 from heartbeat_bot.errors import RenderError
 
-_ENV = SandboxedEnvironment(
-    autoescape=False,
-    keep_trailing_newline=False,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    undefined=StrictUndefined,
-)
+if TYPE_CHECKING:
+    from jinja2.sandbox import SandboxedEnvironment
+
+
+@cache
+def _env() -> SandboxedEnvironment:
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment
+
+    return SandboxedEnvironment(
+        autoescape=False,
+        keep_trailing_newline=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=StrictUndefined,
+    )
 
 
 @lru_cache(maxsize=16)
@@ -35,8 +42,10 @@ def default_template(package: str) -> str:
 
 @lru_cache(maxsize=32)
 def _compile(text: str) -> Any:
+    from jinja2 import TemplateError
+
     try:
-        return _ENV.from_string(text)
+        return _env().from_string(text)
     except TemplateError as exc:
         raise RenderError(f"template does not compile: {exc}") from exc
 
@@ -51,6 +60,8 @@ def check_template(text: str, name: str) -> None:
 
 def render_template(text: str, **context: Any) -> str:
     """Render ``text`` with ``context``; any template failure is a one-line RenderError."""
+    from jinja2 import TemplateError
+
     try:
         return str(_compile(text).render(**context))
     except TemplateError as exc:
@@ -64,6 +75,8 @@ def has_block(text: str, block: str) -> bool:
 
 def render_block(text: str, block: str, **context: Any) -> str:
     """Render one ``{% block %}`` of a template (empty when the template lacks it)."""
+    from jinja2 import TemplateError
+
     template = _compile(text)
     if block not in template.blocks:
         return ""

@@ -15,18 +15,21 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
-import emoji
-from markdown_it import MarkdownIt
-from markdown_it.tree import SyntaxTreeNode
-
+from heartbeat_bot.render import twitter_text
 from heartbeat_bot.render.twitter_text import (
     MAX_TWEET_WEIGHT,
     URL_WEIGHT,
     extract_urls,
     weighted_length,
 )
+
+if TYPE_CHECKING:  # markdown-it and emoji load on the first render, not on import
+    from markdown_it import MarkdownIt
+    from markdown_it.tree import SyntaxTreeNode
 
 __all__ = [
     "MAX_TWEET_WEIGHT",
@@ -41,8 +44,9 @@ __all__ = [
 
 Length = Callable[[str], int]
 
-# CommonMark exactly (no tables, no linkify, no smart quotes); HTML is parsed so it can go.
-_MARKDOWN = MarkdownIt("commonmark")
+# Summaries parsed and rendered lately, by source text: every channel renders the same
+# summary, so it is parsed once per post, and rendered once per style.
+_RECENT = 32
 _SPACE_RUN = re.compile(r"[^\S\n]+")
 _HTML_TAG = re.compile(r"<!--.*?-->|<[^>]*>", re.DOTALL)
 # Discord would treat these as formatting; a bare URL is left alone so it stays clickable.
@@ -77,7 +81,7 @@ def markdown_to_plain(md: str, base_url: str = "") -> str:
     `base_url`, so the sentence still leads somewhere. Images and HTML go, code keeps its
     text.
     """
-    return _Renderer(_Style(discord=False, base_url=base_url)).render(md)
+    return _render(md, _Style(discord=False, base_url=base_url))
 
 
 def markdown_to_discord(md: str, base_url: str) -> str:
@@ -88,7 +92,38 @@ def markdown_to_discord(md: str, base_url: str) -> str:
     `` `x` ``, headings become bold lines, fenced code stays fenced, and characters Discord
     would take for formatting are backslash-escaped.
     """
-    return _Renderer(_Style(discord=True, base_url=base_url)).render(md)
+    return _render(md, _Style(discord=True, base_url=base_url))
+
+
+def load() -> None:
+    """Import and build what rendering text needs (markdown-it, emoji, X's counting regexes)
+    now, so that the first render takes no longer than the next; they load on first use
+    otherwise."""
+    import emoji  # noqa: F401
+
+    _markdown()
+    twitter_text.load()
+
+
+@cache
+def _markdown() -> MarkdownIt:
+    """CommonMark exactly (no tables, no linkify, no smart quotes); HTML is parsed so it can go."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark")
+
+
+@lru_cache(maxsize=_RECENT)
+def _tree(md: str) -> SyntaxTreeNode:
+    """markdown-it's syntax tree of `md` (line breaks already normalised); read, never changed."""
+    from markdown_it.tree import SyntaxTreeNode
+
+    return SyntaxTreeNode(_markdown().parse(md))
+
+
+@lru_cache(maxsize=_RECENT)
+def _render(md: str, style: _Style) -> str:
+    return _Renderer(style).render(md)
 
 
 class _Renderer:
@@ -102,8 +137,7 @@ class _Renderer:
         # markdown-it counts a lone "\r" as a line break too: its line maps index these.
         md = md.replace("\r\n", "\n").replace("\r", "\n")
         self.lines = md.split("\n")
-        tree = SyntaxTreeNode(_MARKDOWN.parse(md))
-        return self.blocks(tree.children, tight=False).strip()
+        return self.blocks(_tree(md).children, tight=False).strip()
 
     def blocks(self, nodes: Sequence[SyntaxTreeNode], *, tight: bool) -> str:
         out: list[str] = []
@@ -204,6 +238,8 @@ class _Renderer:
 
 
 def _starts_with_emoji(text: str) -> bool:
+    import emoji
+
     return any(found["match_start"] == 0 for found in emoji.emoji_list(text[:16]))
 
 
@@ -308,6 +344,8 @@ def _grapheme_ends(text: str, *, whole: bool) -> list[int]:
     cut: never before a mark, joiner, variation selector, keycap, skin tone or tag, nor
     after a joiner or high surrogate.
     """
+    import emoji
+
     inside: set[int] = set()
     for found in emoji.emoji_list(text):
         inside.update(range(found["match_start"] + 1, found["match_end"]))

@@ -18,7 +18,9 @@ list item whenever one is in reach, and:
   "…" ends the thread only where words were cut (no whole unit fit the room left).
 
 Each unit and word is weighed once: units are joined by whitespace, which no URL or emoji
-sequence crosses, so weights add up (the caller checks each finished tweet anyway).
+sequence crosses, so weights add up (the caller checks each finished tweet anyway). A
+sentence split again as the packing tries more tweets has its words weighed once when the
+caller measures with `remembered` (as the X thread does).
 """
 
 from __future__ import annotations
@@ -51,6 +53,20 @@ _CLAUSE_START = frozenset(
 )
 _SHORT_QUESTION_WORDS = 4
 _SENTENCE_PUNCT = ".!?…"
+
+
+def remembered(measure: Measure) -> Measure:
+    """``measure``, taking each distinct text once: packing a thread weighs many texts again
+    (the words of a sentence split at each try, the fixed lines of each tweet)."""
+    known: dict[str, int] = {}
+
+    def remembered_measure(text: str) -> int:
+        found = known.get(text)
+        if found is None:
+            found = known[text] = measure(text)
+        return found
+
+    return remembered_measure
 
 
 @dataclass(frozen=True)

@@ -29,10 +29,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import TypeAlias
-
-from heartbeat_bot.render._emoji import EMOJI_PATTERN
-from heartbeat_bot.render._tlds import COUNTRY_TLDS, GENERIC_TLDS
 
 MAX_TWEET_WEIGHT = 280
 """The longest valid tweet, in weighted units."""
@@ -45,8 +43,6 @@ EMOJI_WEIGHT = 2
 _HEAVY = re.compile(r"[^\x00-\u10ff\u2000-\u200d\u2010-\u201f\u2032-\u2037]")
 # X refuses text holding these; a tweet with them is never valid.
 _INVALID = re.compile(r"[\ufffe\ufeff\uffff]")
-# twemoji-parser's regex (no flags), matched left to right without overlaps as JS does.
-_EMOJI = re.compile(EMOJI_PATTERN)
 
 # --- The extractor's character classes (twitter-text js/src/regexp/*.js) -----------------
 _SPACES = r"\t-\r \x85\xa0\u1680\u180e\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
@@ -66,6 +62,9 @@ _DOMAIN_NAME = f"(?:(?:{_DOMAIN_CHAR}(?:-|{_DOMAIN_CHAR})*)?{_DOMAIN_CHAR}\\.)"
 # A TLD must not run on into letters, digits, @, + or - ("example.comm" is no URL).
 _TLD_END = r"(?=[^0-9a-zA-Z@+\-]|\Z)"
 _PUNYCODE = r"(?:xn--[\-0-9a-z]+)"
+
+# Where an emoji sequence of twemoji-parser's table can start (see _Patterns.emoji).
+EMOJI_START = "(?=[^\\x00-\\x7f]|[#*0-9][\\ufe0f\\u20e3])"
 
 _Trie: TypeAlias = dict[str, "_Trie"]
 
@@ -92,12 +91,6 @@ def _alternation(words: Iterable[str]) -> str:
     return emit(trie)
 
 
-_TLD = (
-    f"(?:(?:{_alternation(GENERIC_TLDS)}){_TLD_END}"
-    f"|(?:{_alternation(COUNTRY_TLDS)}){_TLD_END}|{_PUNYCODE})"
-)
-_DOMAIN = f"(?:{_SUBDOMAIN}*{_DOMAIN_NAME}{_TLD})"
-
 _PATH_CHAR = f"[a-z{_CYRILLIC}0-9!*';:=+,.$/%#\\[\\]\\-\u2013_~@|&{_LATIN_ACCENTS}]"
 # Up to two levels of balanced parentheses, as in /wiki/Primer_(film).
 _PARENS = f"\\((?:{_PATH_CHAR}+|(?:{_PATH_CHAR}*\\({_PATH_CHAR}+\\){_PATH_CHAR}*))\\)"
@@ -113,14 +106,45 @@ _PATH = (
 _QUERY_CHAR = r"[a-z0-9!?*'@();:&=+$/%#\[\]\-_.,~|]"
 _QUERY_END = r"[a-z0-9\-_&=#/]"
 
-# Groups: 1 preceding char, 2 URL, 3 scheme, 4 domain, 5 port, 6 path, 7 query.
-_URL = re.compile(
-    f"({_PRECEDING})((https?://)?({_DOMAIN})(?::([0-9]+))?(/{_PATH}*)?"
-    f"(\\?{_QUERY_CHAR}*{_QUERY_END})?)",
-    re.IGNORECASE,
-)
-_ASCII_DOMAIN = re.compile(f"(?:[\\-a-z0-9{_LATIN_ACCENTS}]+\\.)+{_TLD}", re.IGNORECASE)
-_TCO = re.compile(f"https?://t\\.co/([a-z0-9]+)(?:\\?{_QUERY_CHAR}*{_QUERY_END})?", re.I)
+
+@dataclass(frozen=True)
+class _Patterns:
+    """The regexes built from the TLD lists and the emoji table, compiled on first use
+    (about 40 ms), so that importing this module costs nothing until text is measured."""
+
+    url: re.Pattern[str]
+    """Groups: 1 preceding char, 2 URL, 3 scheme, 4 domain, 5 port, 6 path, 7 query."""
+    ascii_domain: re.Pattern[str]
+    tco: re.Pattern[str]
+    emoji: re.Pattern[str]
+    """twemoji-parser's regex (no flags), matched left to right without overlaps as JS does,
+    behind a look-ahead that skips where no emoji can start, for speed: every one of its
+    sequences starts with a non-ASCII character but the keycaps, ``[#*0-9]`` then U+FE0F
+    or U+20E3 (tests/test_render_once.py checks this of the table)."""
+
+
+@cache
+def _patterns() -> _Patterns:
+    from heartbeat_bot.render._emoji import EMOJI_PATTERN
+    from heartbeat_bot.render._tlds import COUNTRY_TLDS, GENERIC_TLDS
+
+    tld = (
+        f"(?:(?:{_alternation(GENERIC_TLDS)}){_TLD_END}"
+        f"|(?:{_alternation(COUNTRY_TLDS)}){_TLD_END}|{_PUNYCODE})"
+    )
+    domain = f"(?:{_SUBDOMAIN}*{_DOMAIN_NAME}{tld})"
+    return _Patterns(
+        url=re.compile(
+            f"({_PRECEDING})((https?://)?({domain})(?::([0-9]+))?(/{_PATH}*)?"
+            f"(\\?{_QUERY_CHAR}*{_QUERY_END})?)",
+            re.IGNORECASE,
+        ),
+        ascii_domain=re.compile(f"(?:[\\-a-z0-9{_LATIN_ACCENTS}]+\\.)+{tld}", re.IGNORECASE),
+        tco=re.compile(f"https?://t\\.co/([a-z0-9]+)(?:\\?{_QUERY_CHAR}*{_QUERY_END})?", re.I),
+        emoji=re.compile(f"{EMOJI_START}(?:{EMOJI_PATTERN})"),
+    )
+
+
 _BAD_BEFORE_BARE_DOMAIN = re.compile(r"[-_./]\Z")
 # A URL never holds whitespace, so the scan runs over whitespace-free runs containing a dot.
 # Like twitter-text's own regex, the scan is quadratic in the length of one such run when it
@@ -150,6 +174,11 @@ _MAX_TCO_SLUG_LENGTH = 40
 _MAX_LABEL_LENGTH = 63
 
 
+def load() -> None:
+    """Build the counting regexes now (they are built on first use otherwise)."""
+    _patterns()
+
+
 def extract_urls(text: str) -> list[tuple[int, int]]:
     """(start, end) spans of the URLs twitter-text would link in `text`, in order.
 
@@ -160,11 +189,12 @@ def extract_urls(text: str) -> list[tuple[int, int]]:
     if not _DOT_LETTER.search(text):
         return []
     text = text.translate(_JS_CASE)
+    url = _patterns().url
     spans: list[tuple[int, int]] = []
     for run in _RUN.finditer(text):
         if _DOT_LETTER.search(run.group()):
             # Start one character early: the regex consumes the character before a URL.
-            for match in _URL.finditer(text, max(run.start() - 1, 0), run.end()):
+            for match in url.finditer(text, max(run.start() - 1, 0), run.end()):
                 spans.extend(_accept(match))
     return spans
 
@@ -181,11 +211,12 @@ def _accept(match: re.Match[str]) -> list[tuple[int, int]]:
         # A bare URL counts only for its ASCII-looking domains ("example.com中国語t.co").
         if _BAD_BEFORE_BARE_DOMAIN.search(before):
             return []
-        found = [(start + m.start(), start + m.end()) for m in _ASCII_DOMAIN.finditer(domain)]
+        ascii_domain = _patterns().ascii_domain
+        found = [(start + m.start(), start + m.end()) for m in ascii_domain.finditer(domain)]
         if found and path:
             found[-1] = (found[-1][0], end)
         return found
-    tco = _TCO.match(url)
+    tco = _patterns().tco.match(url)
     if tco:
         # t.co links take no extra path; a slug over 40 characters is no t.co link.
         if len(tco.group(1)) > _MAX_TCO_SLUG_LENGTH:
@@ -196,7 +227,7 @@ def _accept(match: re.Match[str]) -> list[tuple[int, int]]:
 
 def _valid_domain(domain: str) -> bool:
     """twitter-text's lightweight IDNA check: every label 1-63 characters as punycode."""
-    if domain.startswith("xn--") and not _ASCII_DOMAIN.search(domain):
+    if domain.startswith("xn--") and not _patterns().ascii_domain.search(domain):
         return False
     return all(1 <= _punycode_length(label) <= _MAX_LABEL_LENGTH for label in domain.split("."))
 
@@ -220,7 +251,7 @@ def emoji_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) spans of what twitter-text weighs as one emoji in `text`, in order."""
     if text.isascii():  # every emoji, keycaps included, holds a non-ASCII code point
         return []
-    return [match.span() for match in _EMOJI.finditer(text)]
+    return [match.span() for match in _patterns().emoji.finditer(text)]
 
 
 def _char_weight(text: str) -> int:
@@ -283,6 +314,11 @@ def _non_starter(char: str) -> bool:
 
 def parse_tweet(text: str) -> TweetLength:
     """Measure `text` as X does (twitter-text `parseTweet`, config v3)."""
+    if text.isascii() and not _DOT_LETTER.search(text):
+        # Most words: NFC leaves ASCII alone, no emoji is ASCII, no URL lacks a dot before
+        # a letter, and every ASCII character weighs 1 (and none is one X refuses).
+        weight = len(text)
+        return TweetLength(weight, 0 < weight <= MAX_TWEET_WEIGHT, _permillage(weight))
     normalized = unicodedata.normalize("NFC", text)
     discounted: dict[int, tuple[int, int]] = {}
     for start, end in emoji_spans(normalized):
@@ -297,9 +333,15 @@ def parse_tweet(text: str) -> TweetLength:
             position = end
     weight += _char_weight(normalized[position:])
     valid = 0 < weight <= MAX_TWEET_WEIGHT and not _INVALID.search(normalized)
-    return TweetLength(weight, valid, math.floor(weight / MAX_TWEET_WEIGHT * 1000))
+    return TweetLength(weight, valid, _permillage(weight))
+
+
+def _permillage(weight: int) -> int:
+    return math.floor(weight / MAX_TWEET_WEIGHT * 1000)
 
 
 def weighted_length(text: str) -> int:
     """X's weighted length of `text` (twitter-text v3); a tweet may weigh MAX_TWEET_WEIGHT."""
+    if text.isascii() and not _DOT_LETTER.search(text):
+        return len(text)  # as parse_tweet finds it, without building its record
     return parse_tweet(text).weighted_length

@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
+from heartbeat_bot.sandbox.discord_edits import MessageEdits
 from heartbeat_bot.sandbox.discord_rules import (
     error_body,
     message_error,
@@ -91,6 +92,7 @@ class DiscordService(Service):
         self.roles: dict[str, int] = {name: self._ids.next() for name in ("Announcer", "Reader")}
         self.interactions = Interactions(self)
         self.webhook = ChannelWebhook(self)
+        self.deleted: list[JSON] = []  # messages deleted through the API
         self.gateway = Gateway(self)
         self.commands = self.interactions.commands  # (guild_id | None) -> the synced commands
 
@@ -165,6 +167,7 @@ class DiscordService(Service):
             web.get(channel + "/messages/{message_id}", self._fetch),
             web.post(channel + "/messages/{message_id}/crosspost", self._crosspost),
             *self.webhook.routes(API),
+            *MessageEdits(self, self.webhook.problem).routes(API),
         ]
 
     def _bot_ok(self, request: web.Request) -> bool:

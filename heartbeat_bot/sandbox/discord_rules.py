@@ -209,7 +209,7 @@ def message_object(record: JSON, *, with_nonce: bool) -> JSON:
         "content": record["content"],
         "author": record["author"],
         "timestamp": record["timestamp"],
-        "edited_timestamp": None,
+        "edited_timestamp": record.get("edited_timestamp"),
         "tts": record["tts"],
         "mention_everyone": any(p in ("everyone", "here") for p in pings),
         "mentions": [

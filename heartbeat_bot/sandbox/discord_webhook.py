@@ -36,7 +36,7 @@ class ChannelWebhook:
             web.get(hook + "/messages/{message_id}", self._fetch),
         ]
 
-    def _problem(self, request: web.Request) -> web.Response | None:
+    def problem(self, request: web.Request) -> web.Response | None:
         if request.match_info["webhook_id"] != str(self._service.webhook_id):
             return self._service.json(error_body("Unknown Webhook", 10015), 404)
         if request.match_info["token"] != self._service.webhook_token:
@@ -56,16 +56,16 @@ class ChannelWebhook:
         }
 
     async def _get(self, request: web.Request) -> web.Response:
-        return self._problem(request) or self._service.json(self._json())
+        return self.problem(request) or self._service.json(self._json())
 
     async def _fetch(self, request: web.Request) -> web.Response:
-        problem = self._problem(request)
+        problem = self.problem(request)
         if problem is not None:
             return problem
         return self._service._one_message(request.match_info["message_id"], webhook=True)
 
     async def _execute(self, request: web.Request) -> web.Response:
-        problem = self._problem(request)
+        problem = self.problem(request)
         if problem is not None:
             return problem
         payload, files = await self._service._payload(request)

@@ -125,6 +125,8 @@ class DiscourseService(Service):
             "post_id": self._next_post,
             "posts_count": 1,
             "created_at": now_iso(),
+            "visible": True,
+            "edits": 0,  # edits of the first post, and of the topic (title, tags...)
         }
         self._next_topic += 1
         self._next_post += 1
@@ -171,6 +173,7 @@ class DiscourseService(Service):
             web.post("/posts.json", self._create),
             web.put("/posts/{post_id:\\d+}.json", self._edit_post),
             web.put("/t/-/{topic_id:\\d+}.json", self._edit_topic),
+            web.put("/t/{topic_id:\\d+}/status.json", self._status),
             web.get("/t/external_id/{external_id}.json", self._by_external_id),
             web.get("/t/{slug}/{topic_id:\\d+}.json", self._show),
             web.get("/t/{topic_id:\\d+}.json", self._show),
@@ -286,6 +289,7 @@ class DiscourseService(Service):
             if errors:
                 return self.json({"action": "edit_post", "errors": errors}, 422)
             topic["raw"] = raw
+            topic["edits"] = topic.get("edits", 0) + 1
             return self.json({"post": post_object(post_id, topic, 1, raw, self.api_username)})
 
     async def _edit_topic(self, request: web.Request) -> web.Response:
@@ -306,10 +310,31 @@ class DiscourseService(Service):
             if errors:
                 return self.json({"errors": errors, "error_type": "invalid_parameters"}, 422)
             topic.update(title=title, slug=slugify(title), tags=tags)
+            topic["edits"] = topic.get("edits", 0) + 1
             topic["category"] = category_id(category) or 1
             basic = {"id": topic["id"], "title": title, "fancy_title": html.escape(title)}
             basic.update(slug=topic["slug"], posts_count=topic["posts_count"])
             return self.json({"basic_topic": basic})
+
+    async def _status(self, request: web.Request) -> web.Response:
+        """``PUT /t/{id}/status.json`` with ``status`` (visible, closed...) and ``enabled``:
+        a staff user lists or unlists, closes or opens a topic."""
+        if not self._authorised(request):
+            return self.json(_INVALID_ACCESS, 403)
+        parsed = await self._params(request)
+        params = parsed[0] if parsed else {}
+        status, enabled = params.get("status"), str(params.get("enabled", "")).lower()
+        if status not in ("visible", "closed", "archived", "pinned") or enabled not in (
+            "true",
+            "false",
+        ):
+            return self.json(_missing_param("status"), 400)
+        with self._lock:
+            topic = self._topic(int(request.match_info["topic_id"]))
+            if topic is None:
+                return self.json(_NOT_FOUND, 404)
+            topic[str(status)] = enabled == "true"
+        return self.json({"success": "OK", "topic_status_update": None})
 
     async def _by_external_id(self, request: web.Request) -> web.Response:
         if not self._authorised(request):

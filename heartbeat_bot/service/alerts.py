@@ -110,6 +110,14 @@ class Alerts:
         text = f"{len(files)} posts are held (none announced) until each has its own slug: {detail}"
         await self._raise(_Alert(text, key))
 
+    async def post_alert(self, post_url: str, what: str, text: str) -> None:
+        """Say something about one post's life (``held``, ``unpublished``), once ever."""
+        key = f"alert:{post_url}:{what}"
+        if key in self._seen or self._sent_before(key):
+            return
+        self._seen.add(key)
+        await self._raise(_Alert(_one_line(self._scrub(text), MAX_CONTENT), key))
+
     async def stall_alert(self, seconds_since_scan: float) -> None:
         """Say that scans stopped; once until :meth:`scan_recovered` re-arms it."""
         if self._stalled:

@@ -7,18 +7,16 @@
 - New entries that look like posts already announced under another id or link (the same
   title as a recorded post no longer in the feed) are held, not announced: when most new
   entries of a poll look so, the feed changed its ids (a move to another platform) and
-  every new entry of that poll is held, with one alert. A held entry is recorded in the
-  ledger's meta table under ``feed-held:<url>`` (its id, title and the post it may be);
-  a person announces by hand those that are really new (``heartbeat-bot announce LINK``).
+  every new entry of that poll is held, with one alert. A held entry is a ``held`` post
+  of the ledger (shown by ``list`` and ``status``), with the post it may be; a person
+  settles it with ``heartbeat-bot resolve LINK --same-as OTHER`` or ``--new``.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 
 import httpx
 
@@ -31,14 +29,13 @@ from heartbeat_bot.service.alerts import Alerts
 from heartbeat_bot.service.post_ledger import BASELINE_KEY
 from heartbeat_bot.sources.feed import FeedSource
 from heartbeat_bot.sources.feed_parse import FeedError
-from heartbeat_bot.sources.feed_post import HeldEntry, path_key
+from heartbeat_bot.sources.feed_post import HeldEntry
 from heartbeat_bot.sources.folder import ScanResult
 from heartbeat_bot.sources.websub import Subscriber
 from heartbeat_bot.web.metrics import Metrics
 
 log = logging.getLogger("heartbeat_bot.service")
 
-HELD_PREFIX = "feed-held:"
 WHOLESALE_MIN = 2
 """New entries in one poll from which "most of them look known" means the ids changed."""
 
@@ -66,6 +63,7 @@ class FeedWatch:
         self.clock = clock
         self.reported: str | None = None  # the outage reported, until the feed is back
         self.websub: Subscriber | None = None  # set when service.public_url is
+        self._held: set[str] = set()  # URLs held, as last seen
 
     def problem(self) -> str | None:
         """The outage in progress, one line, for ``/healthz``."""
@@ -144,14 +142,25 @@ class FeedWatch:
         if not first or self.ledger.get_meta(BASELINE_KEY) is not None:
             fresh = await self._hold_new(result, held)
             held |= fresh
+        self._held |= held
         if not held:
             return result
         items = [_held(item) if isinstance(item, Post) and item.url in held else item
                  for item in result.items]  # fmt: skip
         return ScanResult(items, result.changed, result.removed, result.errors_new)
 
+    def settled(self) -> set[str]:
+        """URLs of held entries a person settled since the last poll (to be considered)."""
+        done = set()
+        for url in self._held:
+            row = self.ledger.find_post(url)
+            if row is None or row.status != "held":
+                done.add(url)
+        self._held -= done
+        return done
+
     def held_urls(self) -> set[str]:
-        return {key[len(HELD_PREFIX) :] for key in self.ledger.meta_with_prefix(HELD_PREFIX)}
+        return {row.url for row in self.ledger.posts() if row.status == "held"}
 
     async def _hold_new(self, result: ScanResult, held: set[str]) -> set[str]:
         changed = set(result.changed)
@@ -176,32 +185,31 @@ class FeedWatch:
             return set()
         wholesale = len(unknown) >= WHOLESALE_MIN and 2 * len(looks_known) > len(unknown)
         to_hold = unknown if wholesale else looks_known
-        now = datetime.now(UTC).isoformat(timespec="seconds")
         with self.ledger.transaction():
             for post in to_hold:
                 like = gone.get(_norm(post.title))
-                record = {
-                    "id": path_key(post.path),
-                    "title": post.title,
-                    "like": like.url if like is not None else None,
-                    "at": now,
-                    "why": "ids changed" if wholesale else "looks like an announced post",
-                }
-                self.ledger.set_meta(HELD_PREFIX + post.url, json.dumps(record))
+                why = "the feed changed its ids" if wholesale else "an announced post's title"
+                what = f"{why}: it may be {like.url}" if like is not None else why
+                note = (
+                    f"held: {what}; settle it with `heartbeat-bot resolve POST --same-as "
+                    f"{like.slug if like is not None else 'OTHER'}` or `--new`"
+                )
+                self.ledger.hold_post(post, like.id if like is not None else None, note)
         example = ", ".join(post.title for post in to_hold[:3])
         if wholesale:
             text = (
                 f"the feed {self.source.posts_dir} changed its ids: {len(looks_known)} of its "
                 f"{len(unknown)} new entries have the titles of posts already announced under "
                 f"other ids or links. All {len(to_hold)} are held, none announced ({example}"
-                f"{', ...' if len(to_hold) > 3 else ''}); announce those that are really new "
-                "with `heartbeat-bot announce LINK`"
+                f"{', ...' if len(to_hold) > 3 else ''}); settle each with `heartbeat-bot resolve "
+                "LINK --same-as OTHER` or `--new` (`heartbeat-bot list` shows them)"
             )
         else:
             text = (
                 f"{len(to_hold)} new feed entries have the titles of posts already announced "
                 f"that left the feed, so they may be the same posts under a new id: held, not "
-                f"announced ({example}); if one is really new: `heartbeat-bot announce LINK`"
+                f"announced ({example}); settle each with `heartbeat-bot resolve LINK "
+                "--same-as OTHER` or `--new`"
             )
         log.warning("posts held: %s", text, extra={"event": "held"})
         await self.alerts.held_alert(to_hold[0].url, text)
@@ -212,7 +220,7 @@ def _held(post: Post) -> HeldEntry:
     return HeldEntry(
         post.path,
         f"held: {post.url} may be a post already announced under another id or link "
-        "(`heartbeat-bot announce LINK` sends it)",
+        "(`heartbeat-bot resolve LINK --same-as OTHER` or `--new` settles it)",
     )
 
 

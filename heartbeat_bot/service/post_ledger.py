@@ -1,12 +1,14 @@
-"""What the ledger says about a post, for the service: baseline, work left, a new URL."""
+"""What the ledger says about a post, for the service: baseline, work left, its identity."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 
 from heartbeat_bot.ledger import Ledger
+from heartbeat_bot.ledger.identity import Verdict, apply, gone_posts, recognise
+from heartbeat_bot.ledger.posts import shown_hash
 from heartbeat_bot.models import Post
 
 log = logging.getLogger("heartbeat_bot.service")
@@ -52,34 +54,63 @@ def needs_work(
     even for a post taken as baseline, to be backfilled)."""
     row = ledger.find_post(post.url)
     if row is None:
-        return not url_changed(ledger, post)
-    if row.baseline and not baseline:
+        return True
+    if row.status == "held" or (row.baseline and not baseline):
         return False
     states = {d.channel: d.state for d in ledger.deliveries(row.id)}
     wanted = [c for c in enabled if c in post.channels]
     return any(states.get(c, "pending") in {"pending", "sending"} for c in wanted)
 
 
-def url_changed(ledger: Ledger, post: Post) -> bool:
-    """A file announced (or taken as baseline) under another URL: not a new post.
+def identify_posts(
+    ledger: Ledger,
+    posts: Sequence[Post],
+    *,
+    present: Collection[str],
+    gone_now: Collection[str],
+    renames: Mapping[str, str],
+) -> list[tuple[Post, Verdict]]:
+    """Posts new to the ledger that are recorded posts under a new name, or may be.
 
-    Its slug was edited; announcing it again would repeat it everywhere. A person
-    decides (``heartbeat-bot announce --force``).
+    Each is recorded (renamed in the ledger, or held) and returned with its verdict.
+    ``renames``: new path -> old path, as git reported them since the last scanned commit.
     """
-    for row in ledger.posts_at_path(str(post.path)):
-        if row.url != post.url and (
-            row.baseline or any(d.state == "done" for d in ledger.deliveries(row.id))
-        ):
-            log.warning(
-                "%s: its URL changed from %s to %s; not announced again "
-                "(`heartbeat-bot announce --force %s` would)",
-                post.path.name,
-                row.url,
-                post.url,
-                post.slug,
-            )
-            return True
-    return False
+    unknown = [p for p in posts if ledger.find_post(p.url) is None]
+    if not unknown:
+        return []
+    gone = gone_posts(ledger, present)
+    if not gone and not renames:  # nothing announced went away: every unknown post is new
+        return []
+    found = []
+    for post in unknown:
+        verdict = recognise(
+            ledger,
+            post,
+            gone=gone,
+            gone_now=gone_now,
+            renamed_from=renames.get(str(post.path)),
+        )
+        if verdict is None:
+            continue
+        apply(ledger, post, verdict)
+        if verdict.kind == "same":
+            gone = [row for row in gone if row.id != verdict.row.id]
+        found.append((post, verdict))
+    return found
+
+
+def needs_edit(ledger: Ledger, post: Post) -> bool:
+    """Whether an announced post changed since it was last announced (or an edit of one of
+    its messages was cut short): its sent messages may have to follow it."""
+    row = ledger.find_post(post.url)
+    if row is None or row.status == "held" or row.baseline:
+        return False
+    if row.shown_hash is None:  # recorded before it was kept: what it showed is unknown
+        ledger.set_shown_hash(row.id, shown_hash(post))
+        return ledger.edits_in_flight(row.id)
+    if row.shown_hash == shown_hash(post) and not ledger.edits_in_flight(row.id):
+        return False
+    return any(d.state == "done" for d in ledger.deliveries(row.id))
 
 
 def begun(ledger: Ledger, url: str) -> bool:

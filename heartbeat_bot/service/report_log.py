@@ -90,7 +90,8 @@ async def record(report: PostReport, metrics: Metrics, alerts: Alerts) -> None:
                     post.slug, post.url, outcome.channel, outcome.state, outcome.note
                 )
     for note in report.notes:
-        log.warning("%s: %s", post.slug, note, extra={"event": "note", "post": post.slug})
+        level = logging.INFO if note in report.informational else logging.WARNING
+        log.log(level, "%s: %s", post.slug, note, extra={"event": "note", "post": post.slug})
 
 
 async def report_post_errors(errors: list[PostError], alerts: Alerts) -> None:

@@ -42,6 +42,7 @@ def cmd_run(args: object) -> int:
                 f"--backfill must be a date (YYYY-MM-DD), got {backfill!r}"
             ) from None
     registry.require_enabled(app.config)
+    app.render.prepare()  # the first post is announced as fast as the next
     return asyncio.run(serve(app, since))
 
 
@@ -171,6 +172,7 @@ def cmd_bot(args: object) -> int:
     app = App.build(getattr(args, "config", None))
     if not _bot_configured(app):
         raise HeartbeatError("discord.bot_token and discord.guild_id are needed for the bot")
+    app.render.prepare()
     return asyncio.run(_bot_alone(app))
 
 

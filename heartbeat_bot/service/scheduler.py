@@ -32,8 +32,9 @@ from heartbeat_bot.posts.engines import rules_for
 from heartbeat_bot.service.alerts import Alerts
 from heartbeat_bot.service.feed_watch import FeedWatch
 from heartbeat_bot.service.ledger_watch import PROBE_SECONDS, LedgerWatch
+from heartbeat_bot.service.life import PostLife
 from heartbeat_bot.service.link_retries import retry_links
-from heartbeat_bot.service.post_ledger import needs_work, take_baseline
+from heartbeat_bot.service.post_ledger import needs_edit, needs_work, take_baseline
 from heartbeat_bot.service.report_log import report_post_errors
 from heartbeat_bot.service.watcher import watch_folder
 from heartbeat_bot.service.workers import Workers
@@ -68,6 +69,10 @@ class Service(Workers):
         self.alerts = alerts
         self.clock = clock
         self.watch = LedgerWatch(ledger, alerts, self._resume)
+        self.life = PostLife(ledger, alerts, app.repo, app.config.blog.git_path)
+        self.life.follows_removals = app.feed is None  # entries scroll off a feed
+        if app.config.sync.on_unpublish == "unlist":
+            self.life.editor = announcer.editor
         self.scheduler = AsyncIOScheduler(
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
@@ -101,6 +106,15 @@ class Service(Workers):
                 loop.add_signal_handler(signum, self.stop)
         self.scheduler.start()
         self._backfill_since = backfill_since
+        if self.feed is None:  # a feed is polled, no folder watched
+            # Armed before the first scan: a file landing at any moment from now on is seen.
+            armed = asyncio.Event()
+            changed = functools.partial(self.rescan, fetch=False)  # a clone changes by our fetches
+            deep = rules_for(self.config.blog).recursive  # subfolders and page bundles
+            self._spawn(
+                watch_folder(self.config.posts_dir, self.stopping, changed, armed, recursive=deep)
+            )
+            await armed.wait()
         await self.rescan(first=True, backfill_since=backfill_since)
         poll = self.config.blog.poll_interval
         # A feed is polled with jitter (a tenth of the interval), so many services never
@@ -119,11 +133,6 @@ class Service(Workers):
                 self.retry_write_backs, "interval", seconds=poll, id="write-back"
             )
         self._spawn(self._heartbeat())
-        if self.feed is None:
-            # A git clone changes only by our own fetches: what the watcher sees needs no other.
-            changed = functools.partial(self.rescan, fetch=False)
-            deep = rules_for(self.config.blog).recursive  # subfolders and page bundles
-            self._spawn(watch_folder(self.config.posts_dir, self.stopping, changed, recursive=deep))
         for _ in range(WORKERS):
             self._spawn(self._worker())
         log.info("watching %s (rescan every %s s)", self.app.origin, poll)
@@ -208,6 +217,7 @@ class Service(Workers):
 
     async def _take(self, result: ScanResult, *, first: bool, backfill_since: date | None) -> None:
         """Decide, per post of a scan's result, what to do now."""
+        before = set(self.posts)  # the posts the previous scan left
         self.metrics.scan_succeeded(self.clock())
         self.metrics.set_problem_posts(sum(not isinstance(i, Post) for i in result.items))
         self.alerts.scan_recovered()
@@ -222,9 +232,10 @@ class Service(Workers):
                 previous = self.by_path.get(item.path)
                 if previous is not None and previous != item.url:
                     self._forget(item.path)  # its URL changed: drop the old one's job
+                if item.url not in self.posts:
+                    self.metrics.post_seen()  # a post, once: not each change of it
                 self.posts[item.url] = item
                 self.by_path[item.path] = item.url
-                self.metrics.post_seen()
                 if not first:
                     log.info("post found: %s (%s)", item.slug, item.path.name)
         current = [p for p in result.items if isinstance(p, Post)]
@@ -234,8 +245,19 @@ class Service(Workers):
         elif not self.watch.usable:
             return  # the posts are considered again once it is usable
         try:
+            settled = self.life.settled()  # by `resolve --same-as/--new`
+            if self.feed is not None:  # entries held as errors: known from now on
+                settled |= self.feed.settled()
+                for post in current:
+                    if post.url in settled:
+                        self.posts[post.url] = post
+                        self.by_path[post.path] = post.url
+            await self.life.after_scan(current, changed, before, first=first)
+            if self.life.links_moved:  # into a renamed post: no need to wait for it
+                self.life.links_moved = False
+                self._spawn(self.retry_write_backs())
             for post in current:
-                if first or post.path in changed:
+                if first or post.path in changed or post.url in settled:
                     self.consider(post)
         except LedgerUnusable as exc:
             await self.watch.lost(exc)
@@ -249,6 +271,7 @@ class Service(Workers):
             self.metrics.git_fetched()
             try:
                 await asyncio.to_thread(self.app.refresh)
+                await self.life.fetched()
             except HeartbeatError as exc:
                 log.error("fetching the blog failed: %s", exc)
 
@@ -307,6 +330,8 @@ class Service(Workers):
         if state in HIDDEN_STATES or post.url in self.backfilling:
             return
         if not needs_work(self.ledger, post, self.announcer.enabled):
+            if state == "published" and needs_edit(self.ledger, post):
+                self.enqueue(post.url)  # announced already: its messages follow the change
             return
         if state == "scheduled":
             self.scheduler.add_job(

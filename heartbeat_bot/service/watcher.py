@@ -18,23 +18,39 @@ async def watch_folder(
     folder: Path,
     stopping: asyncio.Event,
     on_change: Callable[[], Awaitable[None]],
+    armed: asyncio.Event | None = None,
     *,
     recursive: bool = False,
 ) -> None:
     """Call ``on_change`` after each burst of changes in ``folder`` (and its subfolders,
-    for an engine whose posts live there) until ``stopping``."""
+    for an engine whose posts live there) until ``stopping``.
+
+    ``armed`` is set once the folder is watched, so a change from then on is reported
+    (also when the watcher could not start: the periodic rescan covers it then).
+    """
     from watchfiles import awatch
 
     while not stopping.is_set():
+        changes = awatch(
+            folder, debounce=WATCH_DEBOUNCE_MS, step=10, stop_event=stopping, recursive=recursive
+        )
+        # The watch is set up (inotify's, with its event buffer) when the generator first
+        # runs, before its first wait: one step of the loop arms it.
+        first = asyncio.ensure_future(anext(changes))
+        await asyncio.sleep(0)
+        if armed is not None and not armed.is_set():
+            armed.set()
         try:
-            async for _ in awatch(
-                folder,
-                debounce=WATCH_DEBOUNCE_MS,
-                step=10,
-                stop_event=stopping,
-                recursive=recursive,
-            ):
+            await first
+            await on_change()
+            async for _ in changes:
                 await on_change()
+        except StopAsyncIteration:
+            pass
         except Exception:  # the periodic rescan covers the gap; try watching again
             log.exception("file watcher failed; watching again in %s s", WATCH_RETRY)
             await asyncio.sleep(WATCH_RETRY)
+        finally:
+            if not first.done():
+                first.cancel()
+            await changes.aclose()

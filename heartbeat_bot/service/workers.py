@@ -1,8 +1,4 @@
-"""The service's workers: each takes a queued post and has the announcer announce it.
-
-A mixin of :class:`~heartbeat_bot.service.scheduler.Service`, kept apart so each module
-stays readable: the scheduler decides *when*, the workers *do* it.
-"""
+"""The service's workers: each takes a queued post and has the announcer announce it."""
 
 from __future__ import annotations
 
@@ -13,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from heartbeat_bot.announcer import Announcer
+from heartbeat_bot.app.application import App
 from heartbeat_bot.config import BaseConfig
 from heartbeat_bot.errors import HeartbeatError
 from heartbeat_bot.ledger import Ledger, LedgerUnusable
@@ -32,8 +29,9 @@ MAX_INLINE_WAIT = 30.0
 
 
 class Workers:
-    """Announcing the queued posts; the state it shares is set up by the Service."""
+    """A part of :class:`~heartbeat_bot.service.scheduler.Service`, which sets these up."""
 
+    app: App
     config: BaseConfig
     ledger: Ledger
     announcer: Announcer

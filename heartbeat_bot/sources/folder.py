@@ -30,6 +30,7 @@ RACY_NS = 2_000_000_000
 # Opening a symbolic link with O_NOFOLLOW fails with ELOOP (EMLINK on FreeBSD).
 _IS_A_LINK = frozenset({errno.ELOOP, errno.EMLINK})
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_UNREADABLE = ("unreadable",)  # the stamp of an authors folder that cannot be listed
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +70,9 @@ class FolderSource:
     file, and names starting with ``.`` or ``_`` (Hugo's ``_index.md``, Jekyll's
     ``_drafts``) are skipped. ``authors_file`` and ``tags_file`` (YAML or JSON maps,
     Docusaurus's ``authors.yml`` and ``tags.yml``) default to the engine's, beside the posts.
-    The author map is read once, on first use, and kept for the life of the instance.
+    The author map is read on first use and read again whenever ``authors_file`` or a file
+    of ``authors_dir`` changes (their stamps are compared at each use), so an author added
+    while the service runs is shown by name from the next scan on.
     A symbolic link is read only when it leads to a file inside ``posts_dir``; one that
     leads out is a PostError. Posts that share a slug or public URL are all PostErrors
     (:func:`heartbeat_bot.posts.mark_duplicates`).
@@ -91,6 +94,7 @@ class FolderSource:
         self.authors_file = authors_file
         self.tags_file = tags_file
         self._authors: dict[str, str] | None = None
+        self._authors_read: object = None  # the stamp of the author files when last read
         self._tags: dict[str, str] | None = None
         self._recursive = False
         # Author files that could not be used, kept so `list` can show them.
@@ -133,8 +137,11 @@ class FolderSource:
 
         A broken or nameless author file is skipped and recorded in ``author_errors``.
         """
-        if self._authors is not None:
-            return self._authors
+        stamp = self._authors_stamp()
+        if self._authors is not None and stamp in (self._authors_read, _UNREADABLE):
+            return self._authors  # unchanged, or gone meanwhile: the names last read stay
+        self._authors_read = stamp
+        self.author_errors = []
         names: dict[str, str] = {}
         if self.authors_file is not None:
             names |= read_authors_file(self.authors_file, self.author_errors)
@@ -166,6 +173,28 @@ class FolderSource:
                 self.author_errors.append(PostError(path, message, field="name"))
         self._authors = names
         return names
+
+    def _authors_stamp(self) -> object:
+        """What changes when an author file is added, removed or edited."""
+        file_stamp = None
+        if self.authors_file is not None:
+            try:
+                info = self.authors_file.stat()
+                file_stamp = (info.st_size, info.st_mtime_ns, info.st_ino)
+            except OSError:
+                file_stamp = None
+        if self.authors_dir is None:
+            return file_stamp
+        try:
+            with os.scandir(self.authors_dir) as listing:
+                found = []
+                for entry in listing:
+                    if entry.name.endswith(".md"):
+                        info = entry.stat()
+                        found.append((entry.name, info.st_size, info.st_mtime_ns, info.st_ino))
+        except OSError:
+            return _UNREADABLE
+        return (file_stamp, tuple(sorted(found)))
 
     def tags(self) -> dict[str, str]:
         """Tag key → label (``tags_file``), read once; empty without one."""
@@ -215,7 +244,7 @@ class FolderSource:
             )
         return target
 
-    def load(self, path: Path, blog: BlogConfig) -> Post:
+    def load(self, path: Path, blog: BlogConfig, authors: dict[str, str] | None = None) -> Post:
         """One post, read and parsed; any failure is a PostError naming the file."""
         try:
             raw = self.read(path)
@@ -223,18 +252,20 @@ class FolderSource:
             raise _unreadable(path, exc) from exc
         self._use(blog)
         place = self.place(path)
-        authors = self.authors()
+        chosen = self.authors() if authors is None else authors
         return parse_post(
-            path, raw, blog, authors, self.channels, place=place, tag_labels=self.tags()
+            path, raw, blog, chosen, self.channels, place=place, tag_labels=self.tags()
         )
 
     def scan(self, blog: BlogConfig) -> list[Post | PostError]:
         """Every post file, parsed; a bad file gives its PostError in place of a Post, and
         so do posts that share a slug or public URL."""
         results: list[Post | PostError] = []
+        self._use(blog)  # the engine's authors file, before the names are read
+        authors = self.authors()
         for path in self.files(blog):
             try:
-                results.append(self.load(path, blog))
+                results.append(self.load(path, blog, authors))
             except PostError as exc:
                 results.append(exc)
         return mark_duplicates(results)
@@ -253,9 +284,17 @@ class FolderSource:
             self._entries, self._entries_blog = {}, blog
         self._use(blog)
         started = time.time_ns()
+        known = self._authors
         authors = self.authors()
         labels = self.tags()
         previous = self._entries
+        if known is not None and authors is not known:  # an author file changed
+            renamed = {k for k in known.keys() | authors.keys() if known.get(k) != authors.get(k)}
+            previous = {
+                name: entry
+                for name, entry in previous.items()
+                if not (isinstance(entry.result, Post) and renamed & set(entry.result.author_ids))
+            }
         current: dict[str, _Entry] = {}
         items: list[Post | PostError] = []
         changed: list[Path] = []

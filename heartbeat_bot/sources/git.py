@@ -10,22 +10,21 @@ each call's environment: never in a URL, ``.git/config``, ``ps`` or an error mes
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import os
-import re
-import shlex
 import signal
 import subprocess
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from heartbeat_bot.errors import ConfigError, HeartbeatError
+from heartbeat_bot.errors import HeartbeatError
+from heartbeat_bot.sources.git_auth import GitAuth
+
+__all__ = ["GitAuth", "GitConflict", "GitError", "GitRepo"]
+
+NO_AUTH = GitAuth()  # frozen: a shared default is safe
 
 TIMEOUT_S = 120.0
-# Credentials in a URL's user-info part ("https://user:secret@host/...").
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]*@")
 # Byte-exact commits, no signing prompt, no hooks, whatever the host's git would add.
 _CONFIG = "commit.gpgsign=false tag.gpgsign=false core.autocrlf=false core.fsmonitor=false "
 _CONFIG += f"core.hooksPath={os.devnull}"
@@ -49,55 +48,6 @@ class GitConflict(GitError):
     def __init__(self, message: str, files: Sequence[str]) -> None:
         super().__init__(message)
         self.files = tuple(files)
-
-
-@dataclass(frozen=True)
-class GitAuth:
-    """How to authenticate to the remote; both fields are optional.
-
-    ``token`` is sent as HTTP Basic ``x-access-token:<token>`` (GitHub's form for app and
-    personal tokens). ``ssh_key`` is a private key file used for SSH remotes. The token is
-    left out of ``repr`` so that logging the settings cannot leak it.
-    """
-
-    token: str | None = field(default=None, repr=False)
-    ssh_key: Path | None = None
-
-    def __post_init__(self) -> None:
-        # A line break in the token would inject extra HTTP headers.
-        if self.token is not None and not re.fullmatch(r"[\x21-\x7e]+", self.token):
-            raise ConfigError("the git token is empty or holds spaces or control characters")
-
-    def redact(self, text: str) -> str:
-        """``text`` without the token, its base64 forms or any credentials in a URL."""
-        text = _USERINFO.sub(r"\1***@", text)
-        if self.token:  # the longest form first, so no fragment of it is left behind
-            for secret in (_b64(f"x-access-token:{self.token}"), _b64(self.token), self.token):
-                text = text.replace(secret, "***")
-        return text
-
-    def env(self, url: str) -> dict[str, str]:
-        """The variables that hand the credentials to one git call for ``url``."""
-        env: dict[str, str] = {}
-        if self.token and url.lower().startswith(("https://", "http://")):
-            # No redirects: git would send the header on to the new host's later requests.
-            header = f"Authorization: Basic {_b64(f'x-access-token:{self.token}')}"
-            pairs = [("http.extraHeader", header), ("http.followRedirects", "false")]
-            env = {"GIT_CONFIG_COUNT": str(len(pairs))}
-            for i, (key, value) in enumerate(pairs):
-                env |= {f"GIT_CONFIG_KEY_{i}": key, f"GIT_CONFIG_VALUE_{i}": value}
-        if self.ssh_key is not None:
-            if not self.ssh_key.is_file():
-                raise ConfigError(f"the SSH key file {self.ssh_key} does not exist")
-            key = shlex.quote(str(self.ssh_key.absolute()))
-            # BatchMode: a key with a passphrase fails at once instead of waiting for input.
-            opts = "-o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new -o BatchMode=yes"
-            env["GIT_SSH_COMMAND"] = f"ssh -i {key} {opts}"
-        return env
-
-
-def _b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode("ascii")
 
 
 def _same_remote(stored: str, wanted: str) -> bool:
@@ -129,7 +79,7 @@ class GitRepo:
         branch: str,
         clone_dir: Path,
         *,
-        auth: GitAuth = GitAuth(),  # frozen: a shared default is safe
+        auth: GitAuth = NO_AUTH,
         author_name: str = "heartbeat-bot",
         author_email: str = "heartbeat-bot@localhost",
         timeout: float = TIMEOUT_S,
@@ -221,6 +171,30 @@ class GitRepo:
     def head(self) -> str:
         """The sha of the commit checked out in the clone."""
         return _text(self._run("rev-parse", "--verify", "HEAD").stdout).strip()
+
+    def renames(self, old: str, new: str, under: str) -> list[tuple[str, str]]:
+        """Files under ``under`` that git sees renamed between commits ``old`` and ``new``,
+        as (old, new) worktree-relative paths; none when ``old`` is unknown (a force push)."""
+        listing = self._run(
+            "diff",
+            "-M",
+            "--name-status",
+            "-z",
+            "--diff-filter=R",
+            old,
+            new,
+            "--",
+            under or ".",
+            check=False,
+        )
+        if listing.returncode != 0:
+            return []
+        fields = [_text(f) for f in listing.stdout.split(b"\0")]
+        found = []
+        for index, status in enumerate(fields):
+            if status.startswith("R") and index + 2 < len(fields):
+                found.append((fields[index + 1], fields[index + 2]))
+        return found
 
     def file_at_tip(self, relpath: Path) -> bytes | None:
         """The file's bytes at ``origin/<branch>`` as last fetched; None if it is not there.
@@ -341,24 +315,25 @@ class GitRepo:
     def push_with_rebase(self, *, attempts: int = 5) -> str:
         """Push HEAD to ``origin/<branch>``, rebasing over others' pushes; the pushed sha.
 
-        A rejected push (someone pushed meanwhile) is answered by fetching and rebasing
-        our commits on top, up to ``attempts`` pushes. When the rebase conflicts, our
+        A refused push of any kind (someone pushed meanwhile: not a fast-forward, the
+        remote's ``failed to update ref`` or a lease) is answered at once by fetching and
+        rebasing our commits on top, up to ``attempts`` pushes. When the rebase conflicts, our
         commits are dropped, the clone is reset to the remote and GitConflict names the
         files: the remote never receives a merge the bot could not check.
         """
+        last = ""
         for attempt in range(1, attempts + 1):
             pushed, status = self._push(self.branch)
             if pushed:
                 return self.head()
-            if "fetch first" not in status and "non-fast-forward" not in status:
-                raise self._fail(f"git push origin {self.branch} refused: {status}")
+            last = status
             if attempt == attempts:
                 break
             self._fetch(self.branch)
             self._rebase()
-        raise GitError(
-            f"git push origin {self.branch}: still rejected after {attempts} attempts "
-            "(the branch keeps moving); try again later"
+        raise self._fail(
+            f"git push origin {self.branch}: still refused after {attempts} attempts "
+            f"({last}); try again later"
         )
 
     def _rebase(self) -> None:

@@ -20,6 +20,7 @@ from heartbeat_bot.models import Post
 from heartbeat_bot.sources.git import GitError, GitRepo
 from heartbeat_bot.sources.github import GitHubClient
 from heartbeat_bot.sources.writeback import WriteBackError, with_comments_url
+from heartbeat_bot.sources.writeback_position import learn_from_folder
 
 # One git operation at a time in the clone: the service's scans and the write-backs share it.
 _LOCKS: dict[tuple[int, int], asyncio.Lock] = {}
@@ -63,7 +64,8 @@ def _edited(
         )
     changed = hashlib.sha256(current).hexdigest() != post.content_hash
     try:
-        updated = with_comments_url(current, url, key)
+        position = learn_from_folder(post.path.parent, post.path, key)
+        updated = with_comments_url(current, url, key, position)
     except WriteBackError as exc:
         raise _changed(post) if changed else WriteBackError(f"{post.path.name}: {exc}") from exc
     if updated == current:  # linked already (by another run, say), whatever else changed
@@ -158,7 +160,8 @@ class PullRequestWriteBack:
                 return False  # main links it already
             self.repo.checkout_branch(self.branch)
             current = (self.repo.worktree / relative).read_bytes()
-            updated = with_comments_url(current, url, self.key)
+            position = learn_from_folder(post.path.parent, post.path, self.key)
+            updated = with_comments_url(current, url, self.key, position)
             if updated == current:  # committed by an earlier try
                 return self.repo.ahead_of_base() > 0
             sha = self.repo.commit_files({relative: updated}, message_for(post))

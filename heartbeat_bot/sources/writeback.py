@@ -30,6 +30,7 @@ from heartbeat_bot.errors import HeartbeatError, PostError
 from heartbeat_bot.models import Post
 from heartbeat_bot.posts import read_frontmatter
 from heartbeat_bot.posts.frontmatter import Format, clip, frontmatter_format
+from heartbeat_bot.sources.writeback_position import learn_from_folder, yaml_insert_at
 
 _FIELD = "commentsUrl"
 _BOM = b"\xef\xbb\xbf"
@@ -89,12 +90,16 @@ def comments_url_line(url: str, fmt: Format = "yaml", key: str = _FIELD) -> byte
     return text.rstrip("\n").encode("utf-8")
 
 
-def with_comments_url(raw: bytes, url: str, key: str = _FIELD) -> bytes:
-    """``raw`` with its frontmatter's ``key`` set to ``url`` (pure), in the file's format.
+def with_comments_url(
+    raw: bytes, url: str, key: str = _FIELD, position: str | None = None
+) -> bytes:
+    """``raw`` with ``key: url`` added to its frontmatter (pure), in the file's format.
 
-    ``raw`` itself when it links ``url`` already, however it is written. WriteBackError
-    when the edited frontmatter would not read back with ``key`` exactly ``url``
-    and every other key as it was.
+    In YAML the line goes after the key ``position`` (where the blog's other posts keep
+    it), else after ``author``, else last. ``raw`` itself when it links ``url`` already,
+    however it is written. WriteBackError when the post has ``key`` of its own (a
+    person's: never overwritten), or when the edited frontmatter would not read back with
+    ``key`` exactly ``url`` and every other key as it was.
     """
     fmt = frontmatter_format(raw)
     if fmt is None:
@@ -103,7 +108,12 @@ def with_comments_url(raw: bytes, url: str, key: str = _FIELD) -> bytes:
     before = _meta(raw, "the post's frontmatter cannot be read")
     if before.get(key) == url:
         return raw
-    updated = _edit(raw, line, fmt, key)
+    if key in before:
+        raise WriteBackError(
+            f"the post has its own {key} ({clip(str(before[key]))}); it is left as "
+            "written, never overwritten"
+        )
+    updated = _edit(raw, line, fmt, key, position)
     after = _meta(updated, f"{key} {clip(url)} would make the frontmatter unreadable")
     others_before = {k: v for k, v in before.items() if k != key}
     others_after = {k: v for k, v in after.items() if k != key}
@@ -123,7 +133,7 @@ def _meta(raw: bytes, problem: str) -> dict[str, Any]:
     return meta
 
 
-def _edit(raw: bytes, line: bytes, fmt: Format, key: str) -> bytes:
+def _edit(raw: bytes, line: bytes, fmt: Format, key: str, position: str | None = None) -> bytes:
     """``raw`` with ``line`` in place of its ``key`` line, or added where ``fmt`` allows."""
     layout = _LAYOUTS[fmt]
     body = raw[len(_BOM) :] if raw.startswith(_BOM) else raw
@@ -158,6 +168,8 @@ def _edit(raw: bytes, line: bytes, fmt: Format, key: str) -> bytes:
         # A TOML key after a [table] header would belong to that table.
         tables = (i for i in range(start + 1, end) if fmt == "toml" and _TABLE.match(lines[i]))
         at = insert_at(lines, start, next(tables, end), first=layout.first)
+        if fmt == "yaml":  # where the blog keeps it, else after the author, else last
+            at = yaml_insert_at(lines, start, end, position)
         indent = b""
         if fmt == "json" and at < end:
             indent = lines[at][: len(lines[at]) - len(lines[at].lstrip())]
@@ -174,7 +186,9 @@ def insert_at(lines: list[bytes], start: int, end: int, *, first: bool) -> int:
     return start + 1 if first else end
 
 
-def write_comments_url(path: Path, url: str, expected_hash: str, key: str = _FIELD) -> bool:
+def write_comments_url(
+    path: Path, url: str, expected_hash: str, key: str = _FIELD, position: str | None = None
+) -> bool:
     """Set ``key`` in the file at ``path``; False when it already holds ``url``.
 
     ``expected_hash`` is the sha256 of the bytes the post was parsed from: if the file
@@ -188,7 +202,7 @@ def write_comments_url(path: Path, url: str, expected_hash: str, key: str = _FIE
         raise WriteBackError(f"{path}: cannot read ({exc})") from exc
     changed = hashlib.sha256(raw).hexdigest() != expected_hash
     try:
-        updated = with_comments_url(raw, url, key)
+        updated = with_comments_url(raw, url, key, position)
     except WriteBackError as exc:
         raise _changed(path) if changed else WriteBackError(f"{path}: {exc}") from exc
     if updated == raw:  # linked already (by another run, say), whatever else changed
@@ -232,6 +246,7 @@ class FileWriteBack:
         self.key = key
 
     async def write(self, post: Post, url: str) -> str | None:
-        if write_comments_url(post.path, url, post.content_hash, self.key):
+        position = learn_from_folder(post.path.parent, post.path, self.key)
+        if write_comments_url(post.path, url, post.content_hash, self.key, position):
             return f"{self.key} written to {post.path}"
         return None

@@ -47,7 +47,7 @@ class Metrics:
         )
         Gauge("heartbeat_up", "1 while the service is running.", registry=registry).set(1)
         self._posts_seen = Counter(
-            "heartbeat_posts_seen", "Posts found new or changed by scans.", registry=registry
+            "heartbeat_posts_seen", "Posts the scans found, each counted once.", registry=registry
         )
         self._announcements = Counter(
             "heartbeat_announcements",

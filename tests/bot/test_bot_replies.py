@@ -37,3 +37,15 @@ def test_status_names_state_link_error_and_a_link_not_written() -> None:
 def test_status_of_nothing() -> None:
     """An empty ledger says so."""
     assert status_text([], history=False) == "Nothing announced yet."
+
+
+def test_status_shows_a_held_post_and_a_stale_tweet() -> None:
+    """A held or unpublished post gets a line saying so; a stale pair says it is out of date."""
+    held = "may be a renamed post (e2e-cv-pt1 disappeared as it appeared)"
+    rows = [
+        row("discourse", "pending", post_state="held", post_note=held),
+        row("twitter", "done", post_state="held", post_note=held, stale=True),
+    ]
+    lines = status_text(rows, history=False).splitlines()
+    assert lines[:2] == ["**dvc-git-lfs**", f"- post held: {held}"]
+    assert lines[3] == "- twitter: done (stale: out of date, never edited)"

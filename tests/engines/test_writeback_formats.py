@@ -43,7 +43,6 @@ def test_toml_with_a_table_keeps_the_key_at_top_level() -> None:
     [
         b'{\n  "title": "x",\n  "date": "2024-01-01"\n}\n\nBody.\n',
         b'---json\n{\n  "title": "x"\n}\n---\nBody.\n',
-        b'{\n  "title": "x",\n  "commentsUrl": "https://old.example/t/1"\n}\nBody.\n',
     ],
 )
 def test_json_post_gets_a_json_member(raw: bytes) -> None:
@@ -53,6 +52,13 @@ def test_json_post_gets_a_json_member(raw: bytes) -> None:
         meta, body = read_frontmatter(Path("x.md"), updated)
         assert meta["commentsUrl"] == url and meta["title"] == "x"
         assert body == read_frontmatter(Path("x.md"), raw)[1]
+
+
+def test_a_post_s_own_comments_url_is_never_overwritten_in_any_format() -> None:
+    """A JSON (or any) post that has the key already is refused, whatever its value."""
+    raw = b'{\n  "title": "x",\n  "commentsUrl": "https://old.example/t/1"\n}\nBody.\n'
+    with pytest.raises(WriteBackError, match="has its own commentsUrl"):
+        with_comments_url(raw, URL)
 
 
 @pytest.mark.parametrize(

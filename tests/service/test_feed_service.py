@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from heartbeat_bot.sandbox.feeds import FeedServer
 from tests.announce_env import Blog, make_blog
 from tests.feed_shapes import FEEDS, SHAPES, renumbered, with_new_entry
 from tests.service.test_service import Running, wait_for
+from tests.test_cli import run
 
 # What a feed blog does not set: the keys of a blog kept as files.
 _FILE_KEYS = re.compile(r"^(posts_dir|authors_dir|post_url|picture_url) = .*\n", re.MULTILINE)
@@ -284,5 +286,52 @@ def test_websub_subscribe_challenge_signed_push_and_renewal(
             },
         )
         assert challenge.status_code == 404  # not a subscription this service asked for
+    finally:
+        assert running.stop() == 0
+
+
+def test_held_entries_are_listed_and_resolve_new_sends_one(
+    tmp_path: Path, sandbox: Sandbox, feeds: FeedServer
+) -> None:
+    """Held entries show as held in `list`; `resolve LINK --new` releases one, which the
+    service then announces; the others stay held."""
+    shape = SHAPES["jsonfeed"]
+    feeds.put("json", shape.text(), shape.content_type)
+    blog = feed_blog(tmp_path, sandbox, feeds.url("json"))
+    running = Running(blog)
+    try:
+        polls_after(feeds, "json", 1)
+        moved = renumbered("jsonfeed", shape.text())
+        feeds.put("json", moved, shape.content_type)
+        wait_for(lambda: "changed its ids" in running.text(), what="the hold")
+        listed = run("--config", str(blog.config), "list", "--json")
+        rows = json.loads(listed.stdout)["items"]
+        held = [r for r in rows if r["state"] == "held"]
+        assert len(held) == 2 and "the feed changed its ids" in held[0]["problems"][-1]
+        link = "https://migrated.changelog.example.net/2024/05/18/dark-mode/"
+        released = run("--config", str(blog.config), "resolve", link, "--new")
+        assert released.returncode == 0, released.stderr
+        wait_for(lambda: announcements(sandbox)[0] == 1, what="the released entry")
+        polls_after(feeds, "json", 2)
+        assert announcements(sandbox)[0] == 1
+    finally:
+        assert running.stop() == 0
+
+
+def test_entries_leaving_the_feed_are_not_unpublished(
+    tmp_path: Path, sandbox: Sandbox, feeds: FeedServer
+) -> None:
+    """An announced entry that scrolls off the feed is not taken as deleted: no alert, no
+    change to its announcements."""
+    shape = SHAPES["ghost"]
+    feeds.put("ghost", shape.text())
+    running = Running(feed_blog(tmp_path, sandbox, feeds.url("ghost")))
+    try:
+        polls_after(feeds, "ghost", 1)
+        feeds.put("ghost", with_new_entry("ghost", shape.text(), "Short-lived", "short"))
+        wait_for(lambda: announcements(sandbox)[2] >= 1, what="the announcement")
+        feeds.put("ghost", shape.text())  # the new entry scrolled off
+        polls_after(feeds, "ghost", 3)
+        assert "unpublished" not in running.text() and alerts(sandbox) == []
     finally:
         assert running.stop() == 0

@@ -40,6 +40,7 @@ from heartbeat_bot.channels.discord.answers import (
     map_error,
     used_up_until,
 )
+from heartbeat_bot.channels.discord.edits import MessageEdits
 from heartbeat_bot.channels.discord.settings import DiscordConfig
 from heartbeat_bot.channels.discord.transport import (
     Answer,
@@ -67,7 +68,7 @@ T = TypeVar("T")
 _WEBHOOK_URL = re.compile(r"/webhooks/(\d+)/([A-Za-z0-9_.-]+)/?(?:[?#].*)?$")
 
 
-class DiscordClient:
+class DiscordClient(MessageEdits):
     """Posts to one channel, as a bot (``discord.mode = "bot"``) or through a webhook.
 
     ``session`` is only used in webhook mode. Without one, the client builds its own with

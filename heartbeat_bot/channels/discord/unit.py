@@ -62,4 +62,5 @@ UNIT = ChannelInfo(
     preview=_preview,
     chat_lines=_chat_lines,
     template_package="heartbeat_bot.channels.discord",
+    supports_edit=True,
 )

@@ -28,6 +28,7 @@ from heartbeat_bot.channels.common import (
     unexpected,
     unreadable_success,
 )
+from heartbeat_bot.channels.discourse.edits import TopicEdits
 from heartbeat_bot.channels.discourse.settings import DiscourseConfig
 from heartbeat_bot.channels.limits import Window
 from heartbeat_bot.errors import ChannelError, ConfigError, Permanent, Retryable, Uncertain
@@ -99,7 +100,7 @@ def encode_tags(names: Sequence[str]) -> list[Any]:
     return list(names)
 
 
-class DiscourseClient:
+class DiscourseClient(TopicEdits):
     """Creates and finds topics on one Discourse site, as ``discourse.api_username``.
 
     ``http`` is built (with its timeouts and limits) by the caller; ``timeout`` bounds

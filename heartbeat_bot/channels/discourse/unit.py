@@ -57,6 +57,11 @@ def _chat_lines(payload: Any) -> tuple[str, ...]:
     return chat_lines(payload)
 
 
+def _edit_view(body: dict[str, Any]) -> dict[str, Any]:
+    """What an edit changes of a topic: its first post and its title."""
+    return {"title": body.get("title"), "raw": body.get("raw")}
+
+
 UNIT = ChannelInfo(
     name="discourse",
     label="Discourse",
@@ -68,4 +73,6 @@ UNIT = ChannelInfo(
     preview=_preview,
     chat_lines=_chat_lines,
     template_package="heartbeat_bot.channels.discourse",
+    supports_edit=True,
+    edit_view=_edit_view,
 )

@@ -30,7 +30,7 @@ from heartbeat_bot.render.templates import (
     render_template,
 )
 from heartbeat_bot.render.text import markdown_to_plain, truncate_words
-from heartbeat_bot.render.thread import Room, chunk_text, pack, units
+from heartbeat_bot.render.thread import Room, chunk_text, pack, remembered, units
 
 BLOCKS = ("head", "summary", "link", "discuss")
 ELLIPSIS = "…"
@@ -134,9 +134,10 @@ def pack_statuses(
     """Fit head, body, link and discuss into at most ``max_posts`` statuses."""
     limit = options.max_characters
 
-    def measure(text: str) -> int:
+    def count(text: str) -> int:
         return status_length(text, options.url_chars)
 
+    measure = remembered(count)  # every text is counted once
     line_room = max(limit // _LINE_SHARE, 1)
     link = _fit(link, line_room, measure)
     discuss = _fit(discuss, line_room, measure)

@@ -11,7 +11,7 @@ cut. Every @ that would mention someone in the post's own text is neutralised.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from heartbeat_bot.channels.twitter.entities import hashtag, neutralise_mentions
@@ -25,7 +25,7 @@ from heartbeat_bot.render.templates import (
     render_template,
 )
 from heartbeat_bot.render.text import markdown_to_plain, truncate_words
-from heartbeat_bot.render.thread import Room, chunk_text, pack, units
+from heartbeat_bot.render.thread import Measure, Room, chunk_text, pack, remembered, units
 from heartbeat_bot.render.twitter_text import MAX_TWEET_WEIGHT, weighted_length
 
 BLOCKS = ("head", "summary", "link", "discuss")
@@ -123,6 +123,7 @@ class _Frame:
     link: str
     discuss: str
     tags: str = ""
+    measure: Measure = field(default=weighted_length, compare=False, repr=False)
 
     def tweet(self, index: int, chunk: str, *, last: bool) -> str:
         parts = [self.head, chunk, self.link, self.tags] if index == 0 else [chunk]
@@ -132,7 +133,7 @@ class _Frame:
 
     def room(self, index: int, last: bool) -> int:
         """Weight left for the summary chunk of tweet ``index`` (its separators included)."""
-        fixed = weighted_length(self.tweet(index, "", last=last))
+        fixed = self.measure(self.tweet(index, "", last=last))
         return MAX_TWEET_WEIGHT - fixed - (len(GAP) if fixed else 0)
 
     def rooms(self) -> Room:
@@ -145,36 +146,63 @@ def pack_thread(
     head: str, body: str, link: str, discuss: str, max_tweets: int, tags: str = ""
 ) -> list[str]:
     """Fit head, body, link, hashtags and discuss into at most ``max_tweets`` tweets."""
-    link = _fit(link, _MAX_LINE_WEIGHT)
-    discuss = _fit(discuss, _MAX_LINE_WEIGHT)
-    reserve = sum(weighted_length(GAP + x) for x in (link, discuss if max_tweets == 1 else "") if x)
-    frame = _Frame(_fit(head, MAX_TWEET_WEIGHT - reserve - len(GAP)), link, discuss)
-    while tags and frame.room(0, False) - weighted_length(GAP + tags) < _MIN_SUMMARY_ROOM:
+    measure = remembered(weighted_length)  # every text is weighed once
+    link = _fit(link, _MAX_LINE_WEIGHT, measure)
+    discuss = _fit(discuss, _MAX_LINE_WEIGHT, measure)
+    reserve = sum(measure(GAP + x) for x in (link, discuss if max_tweets == 1 else "") if x)
+    head = _fit(head, MAX_TWEET_WEIGHT - reserve - len(GAP), measure)
+    frame = _Frame(head, link, discuss, measure=measure)
+    while tags and frame.room(0, False) - measure(GAP + tags) < _MIN_SUMMARY_ROOM:
         tags = tags.rpartition(" ")[0]  # drop the last hashtag
     frame = replace(frame, tags=tags)
 
-    chunks = pack(units(body, weighted_length), frame.rooms(), max_tweets, weighted_length)
+    chunks = pack(units(body, measure), frame.rooms(), max_tweets, measure)
     last = len(chunks) - 1
     tweets = [frame.tweet(i, chunk_text(c), last=i == last) for i, c in enumerate(chunks)]
     # Weights add up across units; this guards the limit should they ever not.
-    tweets = [_fit(t, MAX_TWEET_WEIGHT) for t in tweets]
-    return _distinct([t for t in tweets if t])
+    tweets = [_fit(t, MAX_TWEET_WEIGHT, measure) for t in tweets]
+    return _distinct([t for t in tweets if t], measure)
 
 
-def _fit(text: str, room: int) -> str:
-    if weighted_length(text) <= room:
+def _fit(text: str, room: int, measure: Measure) -> str:
+    if measure(text) <= room:
         return text
-    return truncate_words(text, room, weighted_length, ellipsis=ELLIPSIS)
+    return truncate_words(text, room, measure, ellipsis=ELLIPSIS)
 
 
-def _distinct(tweets: list[str]) -> list[str]:
+def distinct_from(tweets: list[str], taken: set[str], title: str) -> list[str]:
+    """The thread with every tweet that repeats one in ``taken`` made the post's own.
+
+    Posts of a series share a discussion thread, so their last tweets ("Join the
+    discussion: <URL>") can be identical; X refuses the second as a duplicate. The post's
+    title goes in front of such a tweet (cut to fit), then a number if that is not enough.
+    """
+    result = []
+    for position, tweet in enumerate(tweets, start=1):
+        if tweet in taken:
+            room = MAX_TWEET_WEIGHT - weighted_length(tweet) - len(GAP)
+            head = (
+                _fit(_one_line(neutralise_mentions(title)), room, weighted_length)
+                if room > 8
+                else ""
+            )
+            tweet = GAP.join(p for p in (head, tweet) if p)
+            if tweet in taken or tweet in result:
+                mark = f" ({position}/{len(tweets)})"
+                tweet = _fit(tweet, MAX_TWEET_WEIGHT - weighted_length(mark), weighted_length)
+                tweet += mark
+        result.append(tweet)
+    return result
+
+
+def _distinct(tweets: list[str], measure: Measure) -> list[str]:
     """X refuses a tweet identical to a recent one: number any repeat within the thread."""
     seen: set[str] = set()
     result = []
     for position, tweet in enumerate(tweets, start=1):
         if tweet in seen:
             mark = f" ({position}/{len(tweets)})"
-            tweet = _fit(tweet, MAX_TWEET_WEIGHT - weighted_length(mark)) + mark
+            tweet = _fit(tweet, MAX_TWEET_WEIGHT - measure(mark), measure) + mark
         seen.add(tweet)
         result.append(tweet)
     return result

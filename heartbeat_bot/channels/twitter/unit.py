@@ -53,6 +53,12 @@ def _chat_lines(payload: Any) -> tuple[str, ...]:
     return chat_lines(payload)
 
 
+def _distinct(tweets: list[str], taken: set[str], title: str) -> list[str]:
+    from heartbeat_bot.channels.twitter.render import distinct_from
+
+    return distinct_from(tweets, taken, title)
+
+
 UNIT = ChannelInfo(
     name="twitter",
     label="X",
@@ -65,4 +71,5 @@ UNIT = ChannelInfo(
     chat_lines=_chat_lines,
     template_package="heartbeat_bot.channels.twitter",
     aliases=("x",),
+    distinct=_distinct,
 )

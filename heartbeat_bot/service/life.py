@@ -1,0 +1,152 @@
+"""A post's life after its announcement, as the service's scans see it.
+
+After each scan: posts new to the ledger are matched with the announced posts that
+disappeared (a renamed file, a changed slug: the same post, never announced again; weaker
+evidence holds the post for a person), and an announced post that was deleted or turned
+back into a draft is reported once (log, alert, ``status``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Collection, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from heartbeat_bot.announcer import WRITE_BACK_PENDING
+from heartbeat_bot.announcer.edits import Editor
+from heartbeat_bot.ledger import Ledger
+from heartbeat_bot.ledger.identity import gone_posts
+from heartbeat_bot.models import Post
+from heartbeat_bot.service.alerts import Alerts
+from heartbeat_bot.service.post_ledger import identify_posts
+from heartbeat_bot.sources.git import GitRepo
+
+log = logging.getLogger("heartbeat_bot.service")
+
+# The ledger marker of the last commit whose posts a scan read (git mode).
+GIT_SCANNED_KEY = "git_scanned"
+
+
+class PostLife:
+    """Identity and unpublishing of posts across the service's scans."""
+
+    def __init__(self, ledger: Ledger, alerts: Alerts, repo: GitRepo | None, git_path: str) -> None:
+        self.ledger = ledger
+        self.alerts = alerts
+        self.repo = repo
+        self.git_path = git_path
+        self.renames: dict[str, str] = {}  # new path -> old path, since the last scan
+        self._tip: str | None = None
+        self.held: set[str] = set()  # URLs of posts held for a person, as last seen
+        self.links_moved = False  # a renamed post has a link to write: try it now
+        self.editor: Editor | None = None  # set with sync.on_unpublish = "unlist"
+        # Whether a post that leaves the blog was unpublished: not for a feed, which keeps
+        # only its newest entries.
+        self.follows_removals = True
+
+    async def fetched(self) -> None:
+        """After a fetch: the renames git reports since the last commit scanned."""
+        if self.repo is None:
+            return
+        repo = self.repo
+        last = self.ledger.get_meta(GIT_SCANNED_KEY)
+
+        def renames() -> tuple[str, list[tuple[str, str]]]:
+            tip = repo.head()
+            moved = [] if last is None or last == tip else repo.renames(last, tip, self.git_path)
+            return tip, moved
+
+        self._tip, moved = await asyncio.to_thread(renames)
+        for old, new in moved:
+            self.renames[str(repo.worktree / new)] = str(repo.worktree / old)
+
+    async def after_scan(
+        self,
+        current: Sequence[Post],
+        changed: Collection[Path],
+        before: Collection[str],
+        *,
+        first: bool,
+    ) -> None:
+        """Record renamed and held posts, and announced posts gone, before any is considered."""
+        now = datetime.now(UTC)
+        present = {p.url for p in current if p.state(now) != "draft"}
+        if first:
+            gone_now: Collection[str] = {row.url for row in gone_posts(self.ledger, present)}
+        else:
+            gone_now = set(before) - present
+        fresh = [p for p in current if (first or p.path in changed) and p.state(now) != "draft"]
+        found = identify_posts(
+            self.ledger, fresh, present=present, gone_now=gone_now, renames=self.renames
+        )
+        for post, verdict in found:
+            if verdict.kind == "same":
+                self._move_link(verdict.row.url, post.url)
+                log.info(
+                    "post renamed: %s is %s (%s); not announced again",
+                    post.slug,
+                    verdict.row.url,
+                    verdict.how,
+                )
+                continue
+            self.held.add(post.url)
+            text = f"{post.slug} <{post.url}> is held, not announced: it {verdict.how}"
+            log.warning("post held: %s", text)
+            await self.alerts.post_alert(post.url, "held", text)
+        self.renames = {}
+        if self.follows_removals:
+            await self._unpublished(current, gone_now, now)
+        if self._tip is not None:
+            self.ledger.set_meta(GIT_SCANNED_KEY, self._tip)
+
+    def _move_link(self, old_url: str, new_url: str) -> None:
+        """A comments URL still to be written goes into the renamed post, at once."""
+        entry = self.ledger.get_meta(WRITE_BACK_PENDING + old_url)
+        if entry is None:
+            return
+        pending = json.loads(entry)
+        pending["next_at"] = 0
+        with self.ledger.transaction():
+            self.ledger.delete_meta(WRITE_BACK_PENDING + old_url)
+            self.ledger.set_meta(WRITE_BACK_PENDING + new_url, json.dumps(pending))
+        self.links_moved = True
+
+    def settled(self) -> set[str]:
+        """URLs of held posts a person settled since the last scan (to be considered now)."""
+        done = set()
+        for url in self.held:
+            row = self.ledger.find_post(url)
+            if row is None or row.status != "held":
+                done.add(url)
+        self.held -= done
+        return done
+
+    async def _unpublished(
+        self, current: Sequence[Post], gone_now: Collection[str], now: datetime
+    ) -> None:
+        drafts = {p.url for p in current if p.state(now) == "draft"}
+        live = {p.url for p in current} - drafts
+        for url in sorted(set(gone_now) | drafts):
+            row = self.ledger.find_post(url)
+            if row is None or row.url != url or row.status != "active":
+                continue
+            if row.baseline or not self.ledger.announced(row.id):
+                continue
+            why = "turned back into a draft" if url in drafts else "deleted"
+            note = f"{why} after its announcement"
+            self.ledger.set_status(row.id, "unpublished", note)
+            text = f"{row.slug} <{url}> was {note}; its announcements were left as they are"
+            if self.editor is not None:
+                done = [await self.editor.withdraw(d) for d in self.ledger.deliveries(row.id)]
+                said = "; ".join(n for n in done if n)
+                text = f"{row.slug} <{url}> was {note}; " + (said or "nothing to withdraw")
+            log.warning("post unpublished: %s", text)
+            await self.alerts.post_alert(url, "unpublished", text)
+        for url in live:
+            row = self.ledger.find_post(url)
+            if row is not None and row.url == url and row.status == "unpublished":
+                self.ledger.set_status(row.id, "active")
+                log.info("post published again: %s", row.slug)

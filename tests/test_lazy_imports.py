@@ -1,0 +1,114 @@
+"""Commands that render nothing load no renderer: each runs in a fresh process that then
+reports which modules it imported."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DVC_AUTHORS, DVC_POSTS
+
+# Runs the command line as the console script does, then writes the modules it imported.
+RUNNER = """
+import contextlib, io, json, sys
+from heartbeat_bot.cli.main import main
+with contextlib.redirect_stdout(io.StringIO()):
+    code = main(sys.argv[2:])
+with open(sys.argv[1], "w", encoding="utf-8") as sink:
+    json.dump({"code": code, "modules": sorted(sys.modules)}, sink)
+"""
+# What rendering needs: the template engine, Markdown, emoji data, X's TLD and emoji tables,
+# the shared text helpers and every channel's renderer.
+RENDERING = re.compile(
+    r"(jinja2|markdown_it|emoji)(\..*)?"
+    r"|heartbeat_bot\.render\.(_tlds|_emoji|text|thread|twitter_text)"
+    r"|heartbeat_bot\.channels\.[a-z_]+\.render"
+)
+SLUG = "2022-04-15-april-22-heartbeat"
+
+
+@pytest.fixture(scope="module")
+def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("lazy")
+    path = root / "heartbeat.toml"
+    path.write_text(
+        f'[blog]\nposts_dir = "{DVC_POSTS.as_posix()}"\nauthors_dir = "{DVC_AUTHORS.as_posix()}"\n'
+        'post_url = "https://dvc.org/blog/{slug}"\n\n'
+        f'[state]\npath = "{(root / "state.sqlite3").as_posix()}"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def imported(tmp_path: Path, *args: str) -> tuple[int, list[str]]:
+    """The exit code of ``heartbeat-bot ARGS`` and the rendering modules it imported."""
+    report = tmp_path / "modules.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTBEAT_")}
+    subprocess.run(
+        [sys.executable, "-c", RUNNER, str(report), *args],
+        check=True,
+        capture_output=True,
+        env=env,
+        timeout=120,
+    )
+    found = json.loads(report.read_text(encoding="utf-8"))
+    return found["code"], [m for m in found["modules"] if RENDERING.fullmatch(m)]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("list",), ("list", "--json"), ("status",), ("status", "--json"), ("check",), ("--version",)],
+)
+def test_commands_that_render_nothing_import_no_renderer(
+    config: Path, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """list, status, check (offline) and --version import no template engine, Markdown
+    parser, emoji table, TLD regex or channel renderer."""
+    code, modules = imported(tmp_path, "--config", str(config), *command)
+    assert code == 0
+    assert modules == []
+
+
+def test_preview_imports_the_renderers(config: Path, tmp_path: Path) -> None:
+    """preview renders, so the same probe finds every kind of rendering module loaded."""
+    code, modules = imported(tmp_path, "--config", str(config), "preview", SLUG, "--json")
+    assert code == 0
+    for name in ("jinja2", "markdown_it", "heartbeat_bot.render._tlds"):
+        assert name in modules
+    assert any(m.startswith("heartbeat_bot.channels.") for m in modules)
+
+
+def test_prepare_loads_every_renderer(config: Path, tmp_path: Path) -> None:
+    """Renderers.prepare (run before announce's clock starts, and by the service) loads the
+    template engine, Markdown, emoji, X's tables and each channel's renderer up front."""
+    probe = (
+        "import json, sys\n"
+        "from heartbeat_bot.channels.rendering import Renderers\n"
+        "from heartbeat_bot.channels.settings import load_config\n"
+        "from pathlib import Path\n"
+        "renderers = Renderers.from_config(load_config(Path(sys.argv[1])))\n"
+        "before = sorted(sys.modules)\n"
+        "renderers.prepare()\n"
+        "print(json.dumps([before, sorted(sys.modules)]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe, str(config)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("HEARTBEAT_")},
+        timeout=120,
+    )
+    before, after = json.loads(out.stdout)
+    assert [m for m in before if RENDERING.fullmatch(m)] == []
+    loaded = [m for m in after if RENDERING.fullmatch(m)]
+    for name in ("jinja2", "markdown_it", "emoji", "heartbeat_bot.render._tlds"):
+        assert name in loaded
+    for channel in ("discourse", "discord", "twitter"):
+        assert f"heartbeat_bot.channels.{channel}.render" in loaded
