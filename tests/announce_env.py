@@ -113,6 +113,13 @@ def make_blog(
             "url": sandbox.webhook_url,
             "secret": creds.webhook_secret,
         },
+        "bluesky": {
+            "enabled": "bluesky" in channels,
+            "url": sandbox.bluesky_url,
+            "handle": creds.bluesky_handle,
+            "app_password": creds.bluesky_app_password,
+            "card_picture": False,  # the corpus pictures are not on loopback
+        },
     }
     for section, values in (overrides or {}).items():
         sections.setdefault(section, {}).update(values)

@@ -54,6 +54,12 @@ def twitter_text() -> Iterator[Oracle]:
 
 
 @pytest.fixture(scope="session")
+def bluesky_richtext(twitter_text: Oracle) -> Oracle:
+    """The same Node.js process, asked about Bluesky's official RichText (@atproto/api)."""
+    return twitter_text
+
+
+@pytest.fixture(scope="session")
 def corpus_posts():  # type: ignore[no-untyped-def]
     """Every corpus post (dvc.org, the seed, the malformed ones), parsed as dvc.org does."""
     from heartbeat_bot.config import BlogConfig

@@ -1,12 +1,13 @@
 """Kill -9 at random moments, under a 30 % fault rate: every post exactly once, everywhere.
 
 ``heartbeat-bot announce`` runs as a subprocess for 20 posts against the standalone sandbox
-(Discord in bot mode, Mastodon, the webhook receiver). It is killed with SIGKILL, sometimes
-at a random moment and sometimes right after it committed a ``sending`` claim, and
-restarted until it exits 0. Then the services must hold exactly one topic, one message,
-one complete X thread and one complete Mastodon thread per post, and one webhook delivery
-per post and key (at least once: repeats of a key are allowed, a second key is not), and
-the attempt log must show that kills landed between ``sending`` and its answer.
+(Discord in bot mode, Mastodon, Bluesky, the webhook receiver). It is killed with SIGKILL,
+sometimes at a random moment and sometimes right after it committed a ``sending`` claim,
+and restarted until it exits 0. Then the services must hold exactly one topic, one
+message, one complete X thread, one complete Mastodon thread and one whole Bluesky thread
+per post, and one webhook delivery per post and key (at least once: repeats of a key are
+allowed, a second key is not), and the attempt log must show that kills landed between
+``sending`` and its answer.
 """
 
 from __future__ import annotations
@@ -121,6 +122,14 @@ def blog_for(root: Path, info: dict[str, Any]) -> tuple[Path, list[str]]:
                     "enabled": True,
                     "url": info["webhook_url"],
                     "secret": creds["webhook_secret"],
+                },
+                "bluesky": {
+                    "enabled": True,
+                    "url": info["bluesky_url"],
+                    "max_posts": 2,
+                    "card_picture": False,  # the corpus pictures are not on loopback
+                    "handle": creds["bluesky_handle"],
+                    "app_password": creds["bluesky_app_password"],
                 },
             }
         ),
@@ -241,6 +250,29 @@ def run_until_done(
     )
 
 
+def _one_whole_thread_each_on_bluesky(
+    records: list[dict[str, Any]], payloads: dict[str, str], urls: list[str]
+) -> None:
+    """One root post per blog post, carrying its card, and each thread whole and in order."""
+    roots = [r for r in records if "reply" not in r["value"]]
+    assert sorted(r["value"]["embed"]["external"]["uri"] for r in roots) == sorted(urls)
+    by_uri = {r["uri"]: r for r in records}
+    assert len(by_uri) == len(records)
+    for root in roots:
+        texts = [p["text"] for p in json.loads(payloads[root["uri"]])["posts"]]
+        chain, parent = [root], root
+        while len(chain) < len(texts):
+            child = [
+                r for r in records if r["value"].get("reply", {}).get("parent", {}).get("uri")
+                == parent["uri"]
+            ]  # fmt: skip
+            assert len(child) == 1, f"{len(child)} replies to {parent['uri']}"
+            assert child[0]["value"]["reply"]["root"]["uri"] == root["uri"]
+            chain.append(parent := child[0])
+        assert [r["value"]["text"] for r in chain] == texts
+    assert len(records) == sum(len(json.loads(p)["posts"]) for p in payloads.values())
+
+
 def kills_between_sending_and_answer(ledger: Path) -> int:
     """Claims (or tweet sends) whose process never logged anything after them."""
     db = sqlite3.connect(ledger)
@@ -256,7 +288,8 @@ def kills_between_sending_and_answer(ledger: Path) -> int:
 def test_kills_and_faults_never_duplicate_or_lose(
     tmp_path: Path, standalone_sandbox: dict[str, Any]
 ) -> None:
-    """Every post ends with one topic, one message and one complete thread, for this seed."""
+    """Every post ends with one topic, one message, one complete thread on X, on Mastodon
+    and on Bluesky, and its webhook deliveries under one key, for this seed."""
     info = standalone_sandbox
     config, slugs = blog_for(tmp_path, info)
     runs, kills = run_until_done(config, slugs, random.Random(info["seed"]))
@@ -290,14 +323,19 @@ def test_kills_and_faults_never_duplicate_or_lose(
            ORDER BY d.id, t.position"""
     ).fetchall()
     states = db.execute("SELECT channel, state, COUNT(*) FROM deliveries GROUP BY 1, 2").fetchall()
+    payloads = dict(
+        db.execute("SELECT remote_id, payload FROM deliveries WHERE channel = 'bluesky'")
+    )
     db.close()
     assert sorted(states) == [
+        ("bluesky", "done", POSTS),
         ("discord", "done", POSTS),
         ("discourse", "done", POSTS),
         ("mastodon", "done", POSTS),
         ("twitter", "done", POSTS),
         ("webhook", "done", POSTS),
     ]
+    _one_whole_thread_each_on_bluesky(state(info["bluesky_url"])["records"], payloads, urls)
     by_id = {t["id"]: t for t in tweets}
     assert len(tweets) == len(threads), "no tweet sent twice, none missing"
     previous: dict[int, str | None] = {}

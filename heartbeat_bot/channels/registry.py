@@ -12,6 +12,7 @@ library (``--help`` stays fast): each unit loads its parts when they are first u
 
 from __future__ import annotations
 
+from heartbeat_bot.channels.bluesky.unit import UNIT as BLUESKY
 from heartbeat_bot.channels.discord.unit import UNIT as DISCORD
 from heartbeat_bot.channels.discourse.unit import UNIT as DISCOURSE
 from heartbeat_bot.channels.mastodon.unit import UNIT as MASTODON
@@ -21,7 +22,7 @@ from heartbeat_bot.channels.webhook.unit import UNIT as WEBHOOK
 from heartbeat_bot.errors import HeartbeatError
 
 # Announcement order. The thread provider (delivery "topic") comes first.
-UNITS: tuple[ChannelInfo, ...] = (DISCOURSE, DISCORD, TWITTER, MASTODON, WEBHOOK)
+UNITS: tuple[ChannelInfo, ...] = (DISCOURSE, DISCORD, TWITTER, MASTODON, BLUESKY, WEBHOOK)
 
 # Channels registered at run time (tests, and plug-ins of a deployment), after UNITS.
 _EXTRA: list[ChannelInfo] = []

@@ -147,8 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox = commands.add_parser(
         "sandbox",
         help=(
-            "run loopback Discourse, Discord, X, GitHub and Mastodon servers and a webhook "
-            "receiver for trying things out"
+            "run loopback Discourse, Discord, X, GitHub, Mastodon and Bluesky servers and a "
+            "webhook receiver for trying things out"
         ),
     )
     sandbox.add_argument(

@@ -1,4 +1,5 @@
-"""Loopback fakes of Discourse, Discord (REST) and X that behave like the real services.
+"""Loopback fakes of Discourse, Discord (REST), X and a Bluesky PDS that behave like the
+real services.
 
 A product feature (``heartbeat-bot sandbox``, ``heartbeat-bot demo``) and the peer of the
 integration tests: the real clients (httpx, discord.py, tweepy) talk HTTP to it. It checks
@@ -8,7 +9,8 @@ with the services' real error shapes, records what it accepted and injects fault
 
     with Sandbox() as sb:
         sb.faults.queue("discourse", "503", "drop")
-        ...  # point the clients at sb.discourse_url, sb.discord_api_url, sb.x_api_url
+        ...  # point the clients at sb.discourse_url, sb.discord_api_url, sb.x_api_url,
+        ...  # sb.bluesky_url
         assert sb.discourse.topics[0]["title"] == ...
 """
 

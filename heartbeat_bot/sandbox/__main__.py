@@ -21,8 +21,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m heartbeat_bot.sandbox",
         description=(
-            "Run loopback fakes of Discourse, Discord, X, GitHub, Mastodon and a webhook "
-            "receiver until interrupted."
+            "Run loopback fakes of Discourse, Discord, X, GitHub, Mastodon, Bluesky and a "
+            "webhook receiver until interrupted."
         ),
     )
     parser.add_argument(
@@ -41,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--json", action="store_true", help="print one line of JSON (URLs, credentials, config)"
     )
-    for service in ("discourse", "discord", "x", "github", "mastodon", "webhook"):
+    for service in ("discourse", "discord", "x", "github", "mastodon", "webhook", "bluesky"):
         parser.add_argument(
             f"--{service}-port", type=int, default=0, metavar="PORT", help=argparse.SUPPRESS
         )
@@ -72,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         github_port=args.github_port,
         mastodon_port=args.mastodon_port,
         webhook_port=args.webhook_port,
+        bluesky_port=args.bluesky_port,
     )
     try:
         with sandbox:
@@ -84,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"GitHub:    {sandbox.github_api_url}")
                 print(f"Mastodon:  {sandbox.mastodon_url}")
                 print(f"Webhook:   {sandbox.webhook_url}")
+                print(f"Bluesky:   {sandbox.bluesky_url}")
                 print("\nPaste into your heartbeat-bot config (Ctrl-C stops the sandbox):\n")
                 print(sandbox.config_snippet())
             sys.stdout.flush()

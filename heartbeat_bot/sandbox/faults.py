@@ -13,7 +13,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Final
 
-SERVICES: Final = ("discourse", "discord", "x", "mastodon", "webhook")
+SERVICES: Final = ("discourse", "discord", "x", "mastodon", "webhook", "bluesky")
 
 # What each kind does:
 #   "500" / "502" / "503": an error in the service's own shape; the request is NOT processed.

@@ -20,6 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
+from heartbeat_bot.sandbox.bluesky import BlueskyService
 from heartbeat_bot.sandbox.discord import API, DISCORD_EPOCH_MS, DiscordService
 from heartbeat_bot.sandbox.discourse import DiscourseService
 from heartbeat_bot.sandbox.faults import Faults
@@ -43,6 +44,11 @@ def _token(length: int, alphabet: str = string.ascii_letters + string.digits) ->
     return "".join(secrets.choice(alphabet) for _ in range(length))
 
 
+def _app_password() -> str:
+    """A Bluesky app password: four groups of four lower-case letters and digits."""
+    return "-".join(_token(4, string.ascii_lowercase + string.digits) for _ in range(4))
+
+
 @dataclass(frozen=True)
 class Credentials:
     """Everything a client needs to be accepted by the sandbox (fresh for each sandbox)."""
@@ -60,13 +66,16 @@ class Credentials:
     github_token: str = field(default_factory=lambda: "ghp_" + _token(36))
     mastodon_access_token: str = field(default_factory=lambda: _token(43, _URLSAFE))
     webhook_secret: str = field(default_factory=lambda: secrets.token_hex(32))
+    bluesky_handle: str = "heartbeat-sandbox.bsky.social"
+    bluesky_app_password: str = field(default_factory=lambda: _app_password())
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
 
 class Sandbox:
-    """Fake Discourse, Discord, X, GitHub, Mastodon and a webhook receiver on 127.0.0.1.
+    """Fake Discourse, Discord, X, GitHub, Mastodon, Bluesky and a webhook receiver on
+    127.0.0.1.
 
     A context manager, or start/stop.
 
@@ -93,6 +102,7 @@ class Sandbox:
         github_port: int = 0,
         mastodon_port: int = 0,
         webhook_port: int = 0,
+        bluesky_port: int = 0,
         discord_roles: Sequence[str] = ("Announcer", "Reader"),
         interaction_deadline: float = 3.0,
     ) -> None:
@@ -160,6 +170,14 @@ class Sandbox:
         self.webhook = WebhookReceiver(
             self.faults, self._log, settings, secret=creds.webhook_secret
         )
+        self.bluesky = BlueskyService(
+            self.faults,
+            self._log,
+            settings,
+            handle=creds.bluesky_handle,
+            did="did:plc:" + _token(24, "abcdefghijklmnopqrstuvwxyz234567"),
+            app_password=creds.bluesky_app_password,
+        )
         self._host = host
         self._ports: list[tuple[Service, int]] = [
             (self.discourse, discourse_port),
@@ -168,6 +186,7 @@ class Sandbox:
             (self.github, github_port),
             (self.mastodon, mastodon_port),
             (self.webhook, webhook_port),
+            (self.bluesky, bluesky_port),
         ]
         self._runners: list[web.AppRunner] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -298,6 +317,11 @@ class Sandbox:
         return self._started(self.webhook) + WEBHOOK_PATH
 
     @property
+    def bluesky_url(self) -> str:
+        """The PDS's base URL: XRPC calls go to ``/xrpc/<method>`` under it."""
+        return self._started(self.bluesky)
+
+    @property
     def requests(self) -> list[JSON]:
         """Every API request seen: service, method, path, query, status, fault, time.
         ``status`` is None when no answer was produced (``drop_before``)."""
@@ -333,6 +357,18 @@ class Sandbox:
                 f"signature checked, key {delivery['key']}"
             )
             blocks.append(("The webhook received a signed delivery", text))
+        for record in self.bluesky.posts:
+            value = record["value"]
+            parent = value.get("reply", {}).get("parent", {}).get("uri", "")
+            title = f"Bluesky received post {record['rkey']}" + (
+                f" (reply to {parent.rsplit('/', 1)[-1]})" if parent else ""
+            )
+            card = value.get("embed", {}).get("external")
+            lines = [value["text"]]
+            if card:
+                picture = " with its picture" if "thumb" in card else ""
+                lines.append(f"card{picture}: {card['title']} ({card['uri']})")
+            blocks.append((title, "\n".join(lines)))
         return blocks
 
     def info(self) -> JSON:
@@ -346,6 +382,7 @@ class Sandbox:
             "github_api_url": self.github_api_url,
             "mastodon_url": self.mastodon_url,
             "webhook_url": self.webhook_url,
+            "bluesky_url": self.bluesky_url,
             "credentials": self.credentials.as_dict(),
             "config": self.config_snippet(),
         }
@@ -391,6 +428,14 @@ class Sandbox:
                 "enabled = true",
                 f'url = "{self.webhook_url}"',
                 f'secret = "{c.webhook_secret}"',
+                "",
+                "[bluesky]",
+                "enabled = true",
+                f'url = "{self.bluesky_url}"',
+                f'handle = "{c.bluesky_handle}"',
+                f'app_password = "{c.bluesky_app_password}"',
+                "# The example posts' pictures are on the internet: the demo stays on loopback.",
+                "card_picture = false",
                 "",
                 "# For pull requests (a fake GitHub), uncomment:",
                 "# [github]",

@@ -18,12 +18,15 @@ from tests.conftest import DVC_AUTHORS, DVC_POSTS
 
 
 def test_built_in_channels_in_announcement_order() -> None:
-    """Discourse comes first as the thread provider; X is also known as x."""
-    assert registry.names() == ("discourse", "discord", "twitter", "mastodon", "webhook")
+    """Discourse comes first as the thread provider; X is also known as x, Bluesky as bsky."""
+    assert registry.names() == ("discourse", "discord", "twitter", "mastodon", "bluesky", "webhook")
     provider = registry.thread_provider()
     assert provider is not None and provider.name == "discourse"
     assert registry.unit("X").name == "twitter"
-    with pytest.raises(HeartbeatError, match="use discourse, discord, twitter, mastodon, webhook"):
+    assert registry.unit("bsky").name == "bluesky"
+    with pytest.raises(
+        HeartbeatError, match="use discourse, discord, twitter, mastodon, bluesky, webhook"
+    ):
         registry.unit("myspace")
 
 
@@ -69,7 +72,9 @@ def test_registered_channel_shows_up_everywhere(
     config = str(_blog(tmp_path, loft.url))
     with pytest.raises(SystemExit):
         main(["announce", "--help"])
-    assert "discourse,discord,twitter,mastodon,webhook,pigeon" in capsys.readouterr().out
+    # argparse wraps a long list of names anywhere: read the help without its line breaks.
+    helped = "".join(capsys.readouterr().out.split())
+    assert "discourse,discord,twitter,mastodon,bluesky,webhook,pigeon" in helped
 
     assert main(["--config", config, "announce", "dvc-git-lfs", "--only", "pigeon", "--json"]) == 0
     announced = json.loads(capsys.readouterr().out)["items"][0]
@@ -90,7 +95,9 @@ def test_registered_channel_shows_up_everywhere(
     assert preview["pigeon"] == loft.messages[0]
 
     assert main(["--config", config, "announce", "dvc-git-lfs", "--only", "pidgin"]) == 2
-    assert "(use discourse, discord, twitter, mastodon, webhook, pigeon)" in capsys.readouterr().err
+    assert "(use discourse, discord, twitter, mastodon, bluesky, webhook, pigeon)" in (
+        capsys.readouterr().err
+    )
 
 
 def test_registered_channel_takes_environment_overrides(

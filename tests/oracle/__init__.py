@@ -1,11 +1,12 @@
-"""The official twitter-text (npm `twitter-text` 3.1.0), run by Node.js for the tests.
+"""The official twitter-text (npm `twitter-text` 3.1.0) and Bluesky's `@atproto/api` 0.21.0
+(its `RichText`), run by Node.js for the tests.
 
-`package.json` and `package-lock.json` beside this file pin it and what it bundles
-(twemoji-parser 11.0.2, punycode 1.4.1). `installed()` runs `npm ci` once into
-`.cache/twitter-text-oracle/<hash of the lock file>/` at the project root (or under
-`$HEARTBEAT_ORACLE_CACHE`), so a fresh clone or CI installs it on its first test run and
-later runs reuse it. `Oracle` keeps one `node oracle.js` process and sends it strings in
-batches, as JSON lines, rather than starting a process per string.
+`package.json` and `package-lock.json` beside this file pin them and what they bundle
+(twemoji-parser 11.0.2, punycode 1.4.1; tlds 1.261.0 for RichText). `installed()` runs
+`npm ci` once into `.cache/twitter-text-oracle/<hash of the lock file>/` at the project
+root (or under `$HEARTBEAT_ORACLE_CACHE`), so a fresh clone or CI installs it on its
+first test run and later runs reuse it. `Oracle` keeps one `node oracle.js` process and
+sends it strings in batches, as JSON lines, rather than starting a process per string.
 """
 
 from __future__ import annotations
@@ -40,7 +41,10 @@ def cache_dir() -> Path:
 def installed() -> Path:
     """The folder holding oracle.js and its node_modules, installed with `npm ci` if missing."""
     target = cache_dir()
-    if (target / "node_modules" / "twitter-text" / "package.json").is_file():
+    modules = target / "node_modules"
+    if all(
+        (modules / name / "package.json").is_file() for name in ("twitter-text", "@atproto/api")
+    ):
         return target
     npm, node = shutil.which("npm"), shutil.which("node")
     if not npm or not node:
@@ -119,6 +123,16 @@ class Oracle:
     def hashtags(self, texts: list[str]) -> list[list[str]]:
         """The hashtags (without "#") twitter-text's extractHashtags finds in each text."""
         return self._batched("hashtags", texts)
+
+    def richtext(self, texts: list[str]) -> list[dict[str, Any]]:
+        """What Bluesky's RichText says of each text: graphemeLength, length (UTF-8 bytes)
+        and the facets detectFacetsWithoutResolution finds (mentions with the handle as did)."""
+        return self._batched("richtext", texts)
+
+    def tlds(self) -> list[str]:
+        """The top-level domains RichText checks a bare domain against."""
+        answer: list[str] = self._ask({"op": "tlds"})
+        return answer
 
     def emoji_regex(self) -> str:
         """The source of the emoji regex twitter-text's parseTweet counts with."""

@@ -1,15 +1,20 @@
-// The official twitter-text, answering the tests over stdin/stdout: one JSON request a
-// line, one JSON answer a line, so thousands of strings cost one Node.js process.
+// The official twitter-text and @atproto/api, answering the tests over stdin/stdout: one
+// JSON request a line, one JSON answer a line, so thousands of strings cost one process.
 //
 //   {"op": "parse", "texts": [...]}     -> [{"weightedLength", "valid", "permillage", "nfc"}, ...]
 //   {"op": "mentions", "texts": [...]}  -> [[screen names extractMentions finds outside URLs], ...]
 //   {"op": "hashtags", "texts": [...]}  -> [[hashtags twitter-text extracts], ...]
 //   {"op": "emoji_regex"}               -> the source of the emoji regex twitter-text counts with
+//   {"op": "richtext", "texts": [...]}  -> [{"graphemeLength", "length", "facets"}, ...] as
+//                                          RichText.detectFacetsWithoutResolution finds them
+//   {"op": "tlds"}                      -> the top-level domains RichText links bare domains for
 "use strict";
 
 const readline = require("readline");
 const twitterText = require("twitter-text");
 const emojiRegex = require("twemoji-parser/dist/lib/regex.js").default;
+const { RichText } = require("@atproto/api");
+const tlds = require("tlds");
 
 function answer(request) {
   switch (request.op) {
@@ -35,6 +40,14 @@ function answer(request) {
       });
     case "hashtags":
       return request.texts.map((text) => twitterText.extractHashtags(text));
+    case "richtext":
+      return request.texts.map((text) => {
+        const rt = new RichText({ text });
+        rt.detectFacetsWithoutResolution();
+        return { graphemeLength: rt.graphemeLength, length: rt.length, facets: rt.facets || [] };
+      });
+    case "tlds":
+      return tlds;
     case "emoji_regex":
       return { source: emojiRegex.source, flags: emojiRegex.flags };
     default:

@@ -33,11 +33,20 @@ def test_config_snippet_loads_as_heartbeat_config(sb: Sandbox) -> None:
     """The snippet is TOML that heartbeat-bot's own Config accepts, key for key."""
     data = tomllib.loads(sb.config_snippet())
     config = Config(**data)
-    assert registry.enabled(config) == ("discourse", "discord", "twitter", "mastodon", "webhook")
+    assert registry.enabled(config) == (
+        "discourse",
+        "discord",
+        "twitter",
+        "mastodon",
+        "bluesky",
+        "webhook",
+    )
     assert config.discourse.url == sb.discourse_url and config.discourse.category == 7
     assert config.discord.mode == "bot" and config.discord.api_url == sb.discord_api_url
     assert config.discord.channel_id == sb.credentials.discord_channel_id
     assert config.twitter.api_url == sb.x_api_url
+    assert config.bluesky.url == sb.bluesky_url
+    assert config.bluesky.handle == sb.credentials.bluesky_handle
     assert f'# webhook_url = "{sb.discord_webhook_url}"' in sb.config_snippet()
 
 

@@ -1,0 +1,1 @@
+"""The bluesky channel: settings, pure rendering (graphemes, facets), client and its unit."""
