@@ -50,8 +50,8 @@ async def _announce(app: App, refs: tuple[str, ...], options: dict[str, Any]) ->
 
 
 def active(report: PostReport) -> dict[str, Any]:
-    """The report's outcomes of the channels the settings enable (the registry's other
-    channels are reported "skipped: not enabled")."""
+    """The report's outcomes of the channels the settings enable (a channel named by
+    ``only`` but not enabled is reported "skipped: not enabled")."""
     return {c: o for c, o in report.outcomes.items() if o.note != "not enabled"}
 
 

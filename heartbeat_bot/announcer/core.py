@@ -129,11 +129,11 @@ class Announcer:
         held = self.ledger.post(post_id)
         if held.status == "held":
             note = held.held_note or "held: settle it with `heartbeat-bot resolve`"
-            for channel in registry.names():
+            for channel in self._shown(only):
                 report.outcomes[channel] = Outcome(channel, "pending", "held", note=note)
             return report
         selected: list[str] = []
-        for channel in registry.names():
+        for channel in self._shown(only):
             reason = self._skip_reason(post, channel, only)
             if reason:
                 report.outcomes[channel] = Outcome(channel, "skipped", "skipped", note=reason)
@@ -154,7 +154,7 @@ class Announcer:
         if dry_run:
             for name, row in rows.items():
                 report.outcomes[name] = dry_run_outcome(row)
-            return report
+            return report.ordered(registry.names())
         if deadline is None:
             await self._send(ctx, post, post_id, rows, report, force=force)
             await self._follow(post, post_id, rows, report)
@@ -172,7 +172,15 @@ class Announcer:
                 cut_short(self.ledger, rows, report)
         with contextlib.suppress(LedgerError):  # only for the logs: never worth failing over
             report.attempts = {n: self.ledger.get(row.id).attempts for n, row in rows.items()}
-        return report
+        return report.ordered(registry.names())
+
+    def _shown(self, only: frozenset[str] | None) -> list[str]:
+        """The channels a report lists: those enabled, and those ``--only`` names."""
+        return [
+            name
+            for name in registry.names()
+            if name in self.enabled or (only is not None and name in only)
+        ]
 
     async def _send(
         self,

@@ -7,8 +7,10 @@ was sent with). A difference is recorded ``sending`` with the new payload's hash
 request and ``done`` after it, so a restart never repeats a finished edit, and one cut
 short by a crash is made again (an edit replaces the text: making it twice changes
 nothing). Messages people made (a topic adopted from a hand-set ``commentsUrl``, a pair
-settled by hand) are never edited. A channel that cannot edit (X), or whose edits are
-turned off, is recorded ``stale`` instead: ``status`` shows it.
+settled by hand) are never edited. A Mastodon thread is edited status by status (ids and
+links stay) while it keeps its number of statuses; one that would now need more or fewer
+is recorded ``stale``. A channel that cannot edit (X), or whose edits are turned off, is
+recorded ``stale`` instead: ``status`` shows it.
 """
 
 from __future__ import annotations
@@ -85,22 +87,26 @@ class Editor:
         shape = self.compare.get(channel)
         return shape(body) if shape is not None else body
 
-    def current(self, row: Delivery) -> str | None:
-        """The hash of what the message holds now (its last edit, else its payload)."""
+    def current(self, row: Delivery, sent: dict[str, Any] | None = None) -> str | None:
+        """The hash of what the message holds now (its last edit, else what was sent:
+        ``sent``, or the pair's payload)."""
         latest = self.ledger.current_hash(row.id)
         if latest is not None:
             return latest
-        sent = row.payload_json()
+        sent = sent or row.payload_json()
         return payload_hash(canonical(self._shape(row.channel, sent))) if sent else None
 
-    async def follow(self, row: Delivery, body: dict[str, Any]) -> str | None:
-        """Bring one sent message in line with ``body``; a note when something was done
-        or could not be, else None."""
+    async def follow(
+        self, row: Delivery, body: dict[str, Any], sent: dict[str, Any] | None = None
+    ) -> str | None:
+        """Bring one sent message in line with ``body`` (``sent``: what it was sent with,
+        when the pair's payload does not say); a note when something was done or could
+        not be, else None."""
         if not self.ours(row):
             return None
         wanted = canonical(self._shape(row.channel, body))
         digest = payload_hash(wanted)
-        if digest == self.current(row):
+        if digest == self.current(row, sent):
             return None
         client = self.clients.get(row.channel)
         if client is None or not self.edits_on(row.channel):
@@ -166,8 +172,8 @@ async def follow_post(
     rows: Mapping[str, Delivery],
 ) -> list[str]:
     """Bring the post's sent announcements in line with it: those that can be edited are
-    (the thread provider's without its own link), a thread is marked stale when it would
-    read differently now (threads are never edited)."""
+    (the thread provider's without its own link, a Mastodon thread status by status), a
+    thread that cannot be edited is marked stale when it would read differently now."""
     comments_url = post.comments_url or editor.ledger.post(post_id).comments_url
     notes = []
     for unit in units:
@@ -177,6 +183,11 @@ async def follow_post(
         if row.state != "done":
             continue
         link = None if unit.delivery == "topic" else comments_url
+        if unit.delivery == "keyed_thread" and unit.name in editor.clients:
+            note = await _follow_thread(editor, render, unit, post, row, link)
+            if note:
+                notes.append(note)
+            continue
         payload = render.payload(unit.name, post, link)
         if unit.delivery in ("thread", "keyed_thread"):
             if not editor.ours(row):
@@ -193,3 +204,33 @@ async def follow_post(
         if note:
             notes.append(note)
     return notes
+
+
+async def _follow_thread(
+    editor: Editor,
+    render: Renderers,
+    unit: ChannelInfo,
+    post: Post,
+    row: Delivery,
+    link: str | None,
+) -> str | None:
+    """Edit a thread whose statuses can be edited (Mastodon), rendered within the
+    service's own limits as when it was sent. A thread that would now have another
+    number of statuses is marked stale: adding or deleting statuses would send or take
+    away messages people may have answered, and half an edit would read wrongly."""
+    if not editor.ours(row):
+        return None
+    client = editor.clients[unit.name]
+    tuned = getattr(client, "tuned", None)
+    options = render.options_for(unit.name)
+    if tuned is not None:
+        options = await tuned(options)
+    thread = unit.render(post, options, render.template(unit.name), link)
+    parts = [str(part) for part in thread.parts()]
+    sent = [t.text for t in editor.ledger.tweets(row.id)]
+    if len(parts) != len(sent):
+        return editor.stale(row, payload_hash(canonical({"statuses": parts})))
+    note = await editor.follow(row, {"statuses": parts}, {"statuses": sent})
+    if note is None:  # reads as the thread holds now: no longer stale, if it was
+        editor.in_date(row, payload_hash(canonical({"statuses": parts})))
+    return note

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -56,6 +57,11 @@ class PostReport:
     @property
     def ok(self) -> bool:
         return all(o.ok for o in self.outcomes.values()) and not self.edits_pending
+
+    def ordered(self, names: Iterable[str]) -> PostReport:
+        """The outcomes in the order of ``names`` (the registry's), not as they finished."""
+        self.outcomes = {n: self.outcomes[n] for n in names if n in self.outcomes}
+        return self
 
     @property
     def sent_anything(self) -> bool:

@@ -29,6 +29,7 @@ from heartbeat_bot.render.templates import check_template
 from heartbeat_bot.sources.feed import FeedSource
 from heartbeat_bot.sources.folder import FolderSource
 from heartbeat_bot.sources.git import GitAuth, GitRepo
+from heartbeat_bot.sources.parse_cache import ParseCache, cache_path
 from heartbeat_bot.sources.writeback import FileWriteBack
 
 
@@ -45,6 +46,7 @@ def folder_source(config: BaseConfig) -> FolderSource:
         registry.vocabulary(),
         authors_file=config.blog_file(config.blog.authors_file),
         tags_file=config.blog_file(config.blog.tags_file),
+        cache=ParseCache(cache_path(config.state_path)),
     )
 
 
@@ -88,9 +90,13 @@ class App:
         repo = git_repo(config)
         if repo is not None:
             repo.sync()  # posts are read from the branch tip
-        source: FolderSource | FeedSource = folder_source(config)
+        source: FolderSource | FeedSource
         if config.blog.feed_url is not None:
             source = feed_source(config)
+        else:
+            source = folder_source(config)
+            if example:  # the bundled blog's state folder is inside the package: leave it
+                source.cache = None
         render = Renderers.from_config(config, load_templates(config))
         return cls(config, source, render, repo)
 
@@ -100,7 +106,11 @@ class App:
             self.repo.sync()
 
     def scan(self) -> list[Post | PostError]:
-        return self.source.scan(self.config.blog)
+        """Every post file's Post or PostError; files the parse cache knows are not parsed.
+        A feed's every entry, from a whole answer (FeedError when it cannot be read)."""
+        if isinstance(self.source, FeedSource):
+            return self.source.scan(self.config.blog)
+        return self.source.rescan(self.config.blog).items
 
     @property
     def feed(self) -> FeedSource | None:
@@ -133,6 +143,10 @@ class App:
         named = candidate.suffix in {".md", ".mdx", ".markdown"} and candidate.is_file()
         if named and not _in_folder(candidate, self.config.posts_dir):
             return self.source.load(candidate, self.config.blog)
+        if not named:
+            indexed = self.source.lookup(ref, self.config.blog)
+            if indexed is not None:
+                return indexed
         items = self.scan()
         if named:
             wanted = candidate.resolve()

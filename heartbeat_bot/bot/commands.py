@@ -61,10 +61,11 @@ class HeartbeatBot:
         if config.bot_token is None or config.guild_id is None:
             raise HeartbeatError("discord.bot_token and discord.guild_id are needed for the bot")
         self.app = app
-        # Its own source: sharing the service's would consume the changes its rescans look for.
-        self.source: FolderSource | FeedSource = folder_source(app.config)
-        if app.feed is not None:
-            self.source = feed_source(app.config)
+        # Its own source (over the service's parse cache: nothing the service parsed is parsed
+        # again); sharing the service's instance would consume the changes its rescans look for.
+        self.source: FolderSource | FeedSource = (
+            feed_source(app.config) if app.feed is not None else folder_source(app.config)
+        )
         self._feed_read_at = 0.0
         self.ledger = ledger
         self.announcer = announcer
@@ -84,6 +85,7 @@ class HeartbeatBot:
             allowed_mentions=NO_PINGS,
             http_trace=answer_trace(record=False),  # bounded answers, no redirects
         )
+        self.client.event(self.on_interaction)  # the approval buttons
         self.tree = app_commands.CommandTree(self.client)
         self.tree.error(self._on_error)
         self._add_commands(discord.Object(id=self.guild_id))
@@ -94,6 +96,17 @@ class HeartbeatBot:
 
     async def close(self) -> None:
         await self.client.close()
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        from heartbeat_bot.bot.approvals import on_button
+
+        await on_button(self, interaction)
+
+    async def post_approval(self, channel_id: int, post: Post, post_id: int) -> str:
+        """Ask the staff channel about a waiting post (Approve / Reject buttons)."""
+        from heartbeat_bot.bot.approvals import post_preview
+
+        return await post_preview(self, channel_id, post, post_id)
 
     async def _sync(self) -> None:
         if self.sync_global:
@@ -141,6 +154,11 @@ class HeartbeatBot:
             if state != "published" and not force:
                 raise Refused(f"{found.slug} is {state}: not announced (use force to override).")
             only = None if channels == "all" else frozenset({channels})
+            if self.app.config.approval.mode == "required":  # a person announcing approves
+                from heartbeat_bot.app.approval import approve
+
+                who = f"{interaction.user.name} ({interaction.user.id})"
+                approve(self.ledger, found, who, "/announce")
             log.info(
                 "/announce %s (channels=%s, force=%s) by user %s",
                 found.slug,
@@ -177,10 +195,8 @@ class HeartbeatBot:
         ) -> list[app_commands.Choice[str]]:
             if not self._allowed(interaction, self.read_roles | self.allowed_roles):
                 return []
-            return [
-                app_commands.Choice(name=n, value=v)
-                for n, v in choices(await self._posts(), current)
-            ]
+            posts = await self.posts()
+            return [app_commands.Choice(name=n, value=v) for n, v in choices(posts, current)]
 
         preview.autocomplete("post")(complete)
         announce.autocomplete("post")(complete)
@@ -211,10 +227,19 @@ class HeartbeatBot:
 
     # -- helpers -----------------------------------------------------------------------
 
-    async def _posts(self) -> list[Post]:
+    async def posts(self) -> list[Post]:
+        """The blog's posts as they are now (read in a worker thread, off the event loop), or
+        a feed's entries (see :meth:`_entries`)."""
         if isinstance(self.source, FeedSource):
             return await self._entries(self.source)
-        result = self.source.rescan(self.app.config.blog)  # incremental: cheap
+        return await asyncio.to_thread(self._posts, self.source)
+
+    def allowed(self, interaction: discord.Interaction, roles: set[int]) -> bool:
+        """Whether the member has one of ``roles`` here (Manage Server when none is set)."""
+        return self._allowed(interaction, roles)
+
+    def _posts(self, source: FolderSource) -> list[Post]:
+        result = source.rescan(self.app.config.blog)  # incremental: cheap
         return [p for p in result.items if isinstance(p, Post)]
 
     async def _entries(self, feed: FeedSource) -> list[Post]:
@@ -230,7 +255,14 @@ class HeartbeatBot:
         return [p for p in feed.items() if isinstance(p, Post)]
 
     async def _post(self, ref: str) -> Post:
-        found = find_post(await self._posts(), ref)
+        """The post ``ref`` names: from the parse cache's index, else from a rescan (both
+        in a worker thread, off the event loop); a feed's entry by its link, id or slug."""
+        source = self.source
+        found: Post | None = None
+        if isinstance(source, FolderSource):
+            found = await asyncio.to_thread(source.lookup, ref, self.app.config.blog)
+        if found is None:
+            found = find_post(await self.posts(), ref)
         if found is None:
             raise Refused(f"No post matches `{ref[:80]}`. Pick one from the suggestions.")
         return found

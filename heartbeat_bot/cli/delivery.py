@@ -16,7 +16,7 @@ from heartbeat_bot.app.wiring import announcer_for, channel_clients, open_ledger
 from heartbeat_bot.channels import registry
 from heartbeat_bot.errors import HeartbeatError
 from heartbeat_bot.ledger import Ledger, LedgerError, PostRow
-from heartbeat_bot.models import Post, Sent
+from heartbeat_bot.models import Post
 
 EXIT_OK, EXIT_INCOMPLETE, EXIT_USAGE = 0, 1, 2
 # Posts announced at once by one command: their waits overlap, their pairs never do.
@@ -100,6 +100,11 @@ async def _announce_all(
         async with announcer_for(app, ledger) as announcer:
 
             async def one(post: Post) -> PostReport:
+                if app.config.approval.mode == "required" and not args.dry_run:
+                    from heartbeat_bot.app.approval import approve
+                    from heartbeat_bot.cli.approval import who
+
+                    approve(ledger, post, who(), "announce")  # a person announcing approves
                 async with gate:
                     report = await announcer.announce(
                         post,
@@ -219,6 +224,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:
+    from heartbeat_bot.app.actions import settle
+
     app = App.build(args.config)
     post = app.find(args.post)
     if args.same_as is not None or args.new:
@@ -235,32 +242,14 @@ def cmd_resolve(args: argparse.Namespace) -> int:
             f"unknown channel {args.channel!r} (use {', '.join(registry.names())})"
         )
     with open_ledger(app.config) as ledger:
-        row = ledger.find_post(post.url)
-        delivery = (
-            next((d for d in ledger.deliveries(row.id) if d.channel == channel), None)
-            if row
-            else None
-        )
-        if delivery is None:
-            raise HeartbeatError(f"{post.slug} has nothing recorded for {channel}")
-        if delivery.state not in {"unknown", "failed", "waiting"}:
-            raise HeartbeatError(
-                f"{post.slug} on {channel} is {delivery.state}; only unknown, failed or "
-                "waiting pairs are settled by hand"
-            )
         if args.done:
-            remote_id = args.done.rstrip("/").rsplit("/", 1)[-1]
-            ledger.resolve(
-                delivery.id, "done", f"marked done by hand: {args.done}", Sent(remote_id, args.done)
-            )
-            if registry.unit(channel).delivery == "topic" and row is not None:
-                ledger.set_comments_url(row.id, args.done)
+            settle(ledger, post, channel, "done", url=args.done)
             print(f"{post.slug} {channel}: done ({args.done})")
         elif args.retry:
-            ledger.resolve(delivery.id, "pending", "to be sent again, by hand")
+            settle(ledger, post, channel, "retry")
             print(f"{post.slug} {channel}: pending; `heartbeat-bot announce {post.slug}` sends it")
         else:
-            ledger.resolve(delivery.id, "skipped", "skipped by hand")
+            settle(ledger, post, channel, "skip")
             print(f"{post.slug} {channel}: skipped")
     return EXIT_OK
 

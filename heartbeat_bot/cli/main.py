@@ -209,6 +209,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     init.set_defaults(handler=_lazy("heartbeat_bot.cli.init", "cmd_init"))
 
+    from heartbeat_bot.cli.people import add_commands
+
+    add_commands(commands, lazy=_lazy, seconds=_seconds)
+
     demo = commands.add_parser(
         "demo", help="announce the example posts end to end against the sandbox (no accounts)"
     )

@@ -14,6 +14,7 @@ which the channel registry completes), :mod:`.environment`, :mod:`.loading` and
 
 from __future__ import annotations
 
+from heartbeat_bot.config.approval import ApprovalConfig
 from heartbeat_bot.config.blog import BlogConfig
 from heartbeat_bot.config.environment import CONFIG_ENV_VAR, NOT_SETTINGS
 from heartbeat_bot.config.fields import Section, Snowflake
@@ -21,12 +22,14 @@ from heartbeat_bot.config.loading import DEFAULT_CONFIG_PATH, config_path, load_
 from heartbeat_bot.config.messages import describe_validation_error
 from heartbeat_bot.config.service import AlertsConfig, GitHubConfig, ServiceConfig, StateConfig
 from heartbeat_bot.config.settings import BaseConfig
+from heartbeat_bot.config.web import WebConfig
 
 __all__ = [
     "CONFIG_ENV_VAR",
     "DEFAULT_CONFIG_PATH",
     "NOT_SETTINGS",
     "AlertsConfig",
+    "ApprovalConfig",
     "BaseConfig",
     "BlogConfig",
     "GitHubConfig",
@@ -34,6 +37,7 @@ __all__ = [
     "ServiceConfig",
     "Snowflake",
     "StateConfig",
+    "WebConfig",
     "config_path",
     "describe_validation_error",
     "load_settings",

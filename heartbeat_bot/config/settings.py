@@ -15,10 +15,12 @@ from typing import Self
 from pydantic import Field, PrivateAttr, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from heartbeat_bot.config.approval import ApprovalConfig
 from heartbeat_bot.config.blog import BlogConfig
 from heartbeat_bot.config.environment import EnvironmentSource
 from heartbeat_bot.config.service import AlertsConfig, GitHubConfig, ServiceConfig, StateConfig
 from heartbeat_bot.config.sync import SyncConfig
+from heartbeat_bot.config.web import WebConfig
 
 
 class BaseConfig(BaseSettings):
@@ -34,6 +36,8 @@ class BaseConfig(BaseSettings):
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     github: GitHubConfig = Field(default_factory=GitHubConfig)
     sync: SyncConfig = Field(default_factory=SyncConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
+    approval: ApprovalConfig = Field(default_factory=ApprovalConfig)
 
     # Where the file was read from: not a setting, so neither the file nor the environment
     # can set it.

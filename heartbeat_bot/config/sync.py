@@ -9,7 +9,7 @@ from pydantic import field_validator
 from heartbeat_bot.config.fields import Section
 
 # The channels whose messages heartbeat-bot can edit (X posts are never edited).
-EDITABLE = ("discourse", "discord")
+EDITABLE = ("discourse", "discord", "mastodon")
 
 
 class SyncConfig(Section):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from heartbeat_bot.ledger.approvals import ApprovalRow, ApprovalState
 from heartbeat_bot.ledger.connection import LedgerUnusable, recovery_hint
 from heartbeat_bot.ledger.records import (
     DEFAULT_LEASE,
@@ -20,6 +21,8 @@ from heartbeat_bot.ledger.store import Ledger
 __all__ = [
     "DEFAULT_LEASE",
     "SCHEMA_VERSION",
+    "ApprovalRow",
+    "ApprovalState",
     "Delivery",
     "Ledger",
     "LedgerError",

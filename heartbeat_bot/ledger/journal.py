@@ -71,3 +71,17 @@ class Journal:
             (len(prefix), prefix),
         ).fetchall()
         return {str(r["key"]): str(r["value"]) for r in rows}
+
+    def last_change(self) -> tuple[int, float, float]:
+        """The newest logged event's number, the latest pair update and the latest approval
+        request or decision: a cheap fingerprint that changes whenever any pair's or
+        post's state does (the console polls it)."""
+        logged = self._db.execute("SELECT COALESCE(MAX(id), 0) AS n FROM attempts").fetchone()
+        updated = self._db.execute(
+            "SELECT COALESCE(MAX(updated_at), 0) AS t FROM deliveries"
+        ).fetchone()
+        decided = self._db.execute(
+            "SELECT COALESCE(MAX(MAX(COALESCE(decided_at, 0), COALESCE(requested_at, 0))), 0)"
+            " AS t FROM approvals"
+        ).fetchone()
+        return int(logged["n"]), float(updated["t"]), float(decided["t"])

@@ -101,6 +101,19 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (delivery_id, payload_hash)
     );
     """,
+    # 4: a person's go-ahead for a post ([approval] mode = "required"): one row per post,
+    #    from the moment it came due, with who decided, when, and how.
+    """
+    CREATE TABLE approvals (
+        post_id INTEGER PRIMARY KEY REFERENCES posts(id),
+        state TEXT NOT NULL,
+        requested_at REAL,
+        decided_at REAL,
+        decided_by TEXT,
+        via TEXT,
+        message_id TEXT
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from heartbeat_bot.ledger.approvals import Approvals
 from heartbeat_bot.ledger.connection import Connection
 from heartbeat_bot.ledger.edits import Edits
 from heartbeat_bot.ledger.posts import PostBook
@@ -35,7 +36,7 @@ from heartbeat_bot.models import Sent
 log = logging.getLogger("heartbeat_bot.ledger")
 
 
-class Ledger(PostBook, Edits, Tweets, Upkeep):
+class Ledger(PostBook, Edits, Tweets, Upkeep, Approvals):
     """One SQLite file, opened in WAL mode; safe to share between processes."""
 
     def __init__(

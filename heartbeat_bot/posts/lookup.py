@@ -37,6 +37,12 @@ def find_post(posts: Iterable[Post], ref: str) -> Post | None:
     return None
 
 
+def url_key(url: str) -> tuple[str, str] | None:
+    """What :func:`find_post` compares public URLs by: (host in lower case, path without
+    a trailing slash); None for anything but an http(s) URL with a host."""
+    return _url_key(url)
+
+
 def _url_key(url: str) -> tuple[str, str] | None:
     try:
         parts = urlsplit(url)

@@ -293,6 +293,22 @@ class DiscordService(Service):
                 return message
         return None
 
+    def find_message(self, message_id: str | None, custom_id: str | None) -> JSON | None:
+        """A channel message by id, or the newest one carrying component ``custom_id``."""
+        with self._lock:
+            messages = list(self._messages)
+        for message in reversed(messages):
+            if message_id is not None and message["id"] == message_id:
+                return message_object(message, with_nonce=False)
+            if message_id is None and any(
+                custom_id == c.get("custom_id")
+                for row in message.get("components") or []
+                for c in row.get("components") or []
+                if isinstance(c, dict)
+            ):
+                return message_object(message, with_nonce=False)
+        return None
+
     def _record_message(self, payload: JSON, via: str, author: JSON) -> JSON:
         embeds = [{"type": "rich", **e} for e in payload.get("embeds") or [] if isinstance(e, dict)]
         allowed = payload.get("allowed_mentions")
@@ -309,6 +325,8 @@ class DiscordService(Service):
             "author": author,
             "tts": bool(payload.get("tts")),
             "webhook_id": str(self.webhook_id) if via == "webhook" else None,
+            # Buttons: only an application's own messages (the bot's) may carry them.
+            "components": (payload.get("components") or []) if via == "bot" else [],
             "_created": time.monotonic(),
         }
         self._messages.append(record)

@@ -220,7 +220,7 @@ def message_object(record: JSON, *, with_nonce: bool) -> JSON:
         "embeds": record["embeds"],
         "pinned": False,
         "flags": 1 if record.get("crossposted") else 0,  # CROSSPOSTED
-        "components": [],
+        "components": record.get("components") or [],
     }
     if record["webhook_id"] is not None:
         data["webhook_id"] = record["webhook_id"]

@@ -158,7 +158,8 @@ class Gateway:
 
         ``kind`` 2 is a slash command, 4 its autocomplete (mark the option being typed with
         ``"focused": True``), 3 a button press (``custom_id``; ``message_id`` names the message
-        it sat on, else the newest interaction message carrying that ``custom_id``)."""
+        it sat on, else the newest interaction or channel message carrying that
+        ``custom_id``)."""
         service = self._service
         user: JSON = {"id": str(user_id), "username": f"user{user_id}", "discriminator": "0"}
         user.update(global_name=f"User {user_id}", avatar=None, public_flags=0)
@@ -198,7 +199,9 @@ class Gateway:
             channel["recipients"] = [user]
             payload.update(channel_id=dm_id, channel=channel, user=user, context=1)
         if kind == 3:
-            message = self._service.interactions.find_message(message_id, custom_id)
+            message = self._service.interactions.find_message(
+                message_id, custom_id
+            ) or self._service.find_message(message_id, custom_id)
             if message is None:
                 raise ValueError(f"no sandbox message {message_id or ''} has {custom_id!r}")
             payload["message"] = message

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,6 +28,8 @@ from heartbeat_bot.transport import AnswerTooLarge, fetch
 log = logging.getLogger(__name__)
 
 MAX_CONTENT = 2000
+# Alerts kept for the console.
+RECENT = 50
 """Discord refuses a message longer than this."""
 MAX_DETAIL = 400
 """Keep one alert's detail short, so that several fit in one message."""
@@ -69,6 +72,8 @@ class Alerts:
         self._stalled = False
         self._ledger_down = False
         self._feed_down = False
+        # The latest alerts raised (when, text), for the console's health page.
+        self.recent: deque[tuple[float, str]] = deque(maxlen=RECENT)
 
     @property
     def pending(self) -> int:
@@ -188,6 +193,7 @@ class Alerts:
                 log.warning("alert not delivered: %s", alert.text)
 
     async def _raise(self, alert: _Alert) -> None:
+        self.recent.append((self._clock(), self._scrub(alert.text)))
         if self._url is None:
             log.warning("alert (no alerts.discord_webhook_url set): %s", alert.text)
             return

@@ -14,14 +14,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any
 
 import httpx
 
 from heartbeat_bot.config import BlogConfig
-from heartbeat_bot.errors import PostError
 from heartbeat_bot.ledger import Ledger
 from heartbeat_bot.ledger.records import PostRow
 from heartbeat_bot.models import Post
@@ -29,8 +30,7 @@ from heartbeat_bot.service.alerts import Alerts
 from heartbeat_bot.service.post_ledger import BASELINE_KEY
 from heartbeat_bot.sources.feed import FeedSource
 from heartbeat_bot.sources.feed_parse import FeedError
-from heartbeat_bot.sources.feed_post import HeldEntry
-from heartbeat_bot.sources.folder import ScanResult
+from heartbeat_bot.sources.scan_result import ScanResult
 from heartbeat_bot.sources.websub import Subscriber
 from heartbeat_bot.web.metrics import Metrics
 
@@ -52,6 +52,7 @@ class FeedWatch:
         metrics: Metrics,
         http: httpx.AsyncClient,
         *,
+        held: set[str],
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.source = source
@@ -63,14 +64,34 @@ class FeedWatch:
         self.clock = clock
         self.reported: str | None = None  # the outage reported, until the feed is back
         self.websub: Subscriber | None = None  # set when service.public_url is
-        self._held: set[str] = set()  # URLs held, as last seen
+        # The URLs of held posts whose settling the service watches for (PostLife.held):
+        # those of the ledger at the first poll, then each entry this holds.
+        self.held = held
+        self._held_loaded = False
+        self.pushes: list[tuple[bytes, str | None]] = []  # authentic pushes not yet read
+        self.wake: Callable[[], Coroutine[Any, Any, None]] | None = None  # the rescan
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def problem(self) -> str | None:
         """The outage in progress, one line, for ``/healthz``."""
         return self.reported
 
+    async def read(self, *, first: bool) -> ScanResult | None:
+        """What changed in the feed, for a rescan: the oldest push waiting, else a poll.
+        None when the poll failed (reported once) or was skipped (``Retry-After``).
+
+        The first read (the baseline) polls the whole feed: pushes waiting are dropped.
+        """
+        if first:
+            self.pushes.clear()
+        elif self.pushes:
+            body, content_type = self.pushes.pop(0)
+            return await self.push(body, content_type)
+        return await self.poll(first=first)
+
     async def poll(self, *, first: bool) -> ScanResult | None:
-        """A poll's result, held entries made errors; None when it failed or was skipped."""
+        """A poll's result (new entries that may be known posts held); None when it failed
+        or was skipped."""
         parses = self.source.parses
         try:
             result = await self.source.poll(self.blog, self.http)
@@ -95,9 +116,15 @@ class FeedWatch:
             await websub.subscribe(hub, topic)
 
     async def pushed(self, body: bytes, headers: Mapping[str, str]) -> bool:
-        """Whether a push to /websub is authentic (signed with our secret); logs one that
-        is not. The hub gets a 2xx either way, as the WebSub spec asks."""
+        """Whether a push to /websub is authentic (signed with our secret): then it waits
+        for the rescan ``wake`` starts at once. One that is not is logged. The hub gets a
+        2xx either way, as the WebSub spec asks."""
         if self.websub is not None and self.websub.authentic(body, headers):
+            self.pushes.append((body, headers.get("Content-Type")))
+            if self.wake is not None:
+                task = asyncio.ensure_future(self.wake())
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
             return True
         log.warning(
             "WebSub: a push to /websub without a valid X-Hub-Signature was ignored",
@@ -135,41 +162,27 @@ class FeedWatch:
     # -- entries whose ids changed ----------------------------------------------------
 
     async def hold(self, result: ScanResult, *, first: bool) -> ScanResult:
-        """``result`` with held entries (earlier or new) as :class:`HeldEntry` errors."""
-        held = self.held_urls()
+        """``result``, its new entries that may be known posts held in the ledger first.
+
+        A held entry stays a Post of the result, as a held post file does: the ledger's
+        ``held`` status keeps it from being announced until a person settles it.
+        """
+        if not self._held_loaded:  # held before a restart: settled from now on too
+            self._held_loaded = True
+            self.held |= {row.url for row in self.ledger.posts() if row.status == "held"}
         # Not on the very first run (every entry becomes the baseline), but on the first
         # poll after a restart: ids may have changed while the service was stopped.
         if not first or self.ledger.get_meta(BASELINE_KEY) is not None:
-            fresh = await self._hold_new(result, held)
-            held |= fresh
-        self._held |= held
-        if not held:
-            return result
-        items = [_held(item) if isinstance(item, Post) and item.url in held else item
-                 for item in result.items]  # fmt: skip
-        return ScanResult(items, result.changed, result.removed, result.errors_new)
+            self.held |= await self._hold_new(result)
+        return result
 
-    def settled(self) -> set[str]:
-        """URLs of held entries a person settled since the last poll (to be considered)."""
-        done = set()
-        for url in self._held:
-            row = self.ledger.find_post(url)
-            if row is None or row.status != "held":
-                done.add(url)
-        self._held -= done
-        return done
-
-    def held_urls(self) -> set[str]:
-        return {row.url for row in self.ledger.posts() if row.status == "held"}
-
-    async def _hold_new(self, result: ScanResult, held: set[str]) -> set[str]:
+    async def _hold_new(self, result: ScanResult) -> set[str]:
         changed = set(result.changed)
         unknown = [
             item
             for item in result.items
             if isinstance(item, Post)
             and item.path in changed
-            and item.url not in held
             and self.ledger.find_post(item.url) is None
             and not self.ledger.posts_at_path(str(item.path))  # the same id: its link changed
         ]
@@ -216,17 +229,5 @@ class FeedWatch:
         return {post.url for post in to_hold}
 
 
-def _held(post: Post) -> HeldEntry:
-    return HeldEntry(
-        post.path,
-        f"held: {post.url} may be a post already announced under another id or link "
-        "(`heartbeat-bot resolve LINK --same-as OTHER` or `--new` settles it)",
-    )
-
-
 def _norm(title: str) -> str:
     return " ".join(title.casefold().split())
-
-
-def is_held(item: Post | PostError) -> bool:
-    return isinstance(item, HeldEntry)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import signal
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,7 @@ from heartbeat_bot.app.application import App
 from heartbeat_bot.channels import registry
 from heartbeat_bot.errors import ConfigError, HeartbeatError
 from heartbeat_bot.ledger import Ledger
+from heartbeat_bot.models import Post
 from heartbeat_bot.service.alerts import Alerts
 from heartbeat_bot.service.scheduler import Service
 from heartbeat_bot.web.metrics import Metrics
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 
     from heartbeat_bot.bot.supervisor import BotSupervisor
     from heartbeat_bot.service.feed_watch import FeedWatch
+    from heartbeat_bot.web.console.app import Console
     from heartbeat_bot.web.health import HealthServer, Webhook, WebSubCheck
 
 log = logging.getLogger("heartbeat_bot.service")
@@ -90,11 +93,20 @@ async def serve(app: App, backfill_since: date | None = None) -> int:
                     webhook=webhook,
                     detail=service.feed.problem if service.feed is not None else None,
                     websub=websub_routes(service),
+                    console=_console(service) if config.web.accounts() else None,
                 )
                 await _listen(health, config.service.http)
                 host = config.service.http.rsplit(":", 1)[0]
                 log.info("health and metrics on http://%s:%s/", host, health.port)
             bot = start_bot(app, ledger, announcer)
+            staff = config.approval.discord_channel_id
+            if bot is not None and staff is not None:
+                service.approvals.notify = _approval_notice(bot, staff)
+            elif staff is not None:
+                log.warning(
+                    "approval.discord_channel_id is set but the bot is not (discord.bot_token "
+                    "and discord.guild_id): no preview is posted there"
+                )
             try:
                 return await service.run(backfill_since)
             finally:
@@ -112,7 +124,16 @@ def watch_feed(app: App, service: Service, http: httpx.AsyncClient) -> FeedWatch
 
     assert app.feed is not None
     config = app.config
-    feed = FeedWatch(app.feed, config.blog, service.ledger, service.alerts, service.metrics, http)
+    feed = FeedWatch(
+        app.feed,
+        config.blog,
+        service.ledger,
+        service.alerts,
+        service.metrics,
+        http,
+        held=service.life.held,
+    )
+    feed.wake = functools.partial(service.rescan, fetch=False)  # a push is taken at once
     if config.service.public_url and config.service.http:
         feed.websub = Subscriber(http, config.service.public_url)
     return feed
@@ -126,11 +147,34 @@ def websub_routes(service: Service) -> tuple[WebSubCheck, Webhook] | None:
     websub = feed.websub
 
     async def push(body: bytes, headers: Mapping[str, str]) -> int:
-        if await feed.pushed(body, headers):
-            service.spawn(service.on_feed_push(body, headers.get("Content-Type")))
+        await feed.pushed(body, headers)
         return 200  # a 2xx even when ignored, as the spec asks
 
     return websub.verify, push
+
+
+def _console(service: Service) -> Console:
+    """The web console over the service's own ledger, announcer and latest scan."""
+    from heartbeat_bot.web.console.app import Console, ConsoleSource
+
+    def health() -> dict[str, object]:
+        return {
+            "last_scan": service.metrics.last_scan,
+            "last_fetch": service.metrics.last_fetch,
+            "problem": service.watch.reason(),
+            "alerts": list(service.alerts.recent),
+        }
+
+    source = ConsoleSource(
+        config=service.config,
+        ledger=service.ledger,
+        announcer=service.announcer,
+        render=service.app.render,
+        items=lambda: service.items,
+        health=health,
+    )
+    log.info("web console on: %d account(s)", len(service.config.web.accounts()))
+    return Console(source)
 
 
 async def _listen(health: HealthServer, address: str) -> None:
@@ -159,6 +203,20 @@ def start_bot(app: App, ledger: Ledger, announcer: Announcer) -> BotSupervisor |
     from heartbeat_bot.bot.supervisor import BotSupervisor
 
     return BotSupervisor(lambda: HeartbeatBot(app, ledger, announcer))
+
+
+def _approval_notice(
+    bot: BotSupervisor, channel_id: int
+) -> Callable[[Post, int], Awaitable[str | None]]:
+    """Post a waiting post's preview with its buttons, through the bot running now."""
+
+    async def notify(post: Post, post_id: int) -> str | None:
+        current = bot.bot
+        if current is None or not current.client.is_ready():
+            return None  # not connected (yet): the service asks again at its next sweep
+        return await current.post_approval(channel_id, post, post_id)
+
+    return notify
 
 
 def _bot_configured(app: App) -> bool:

@@ -5,7 +5,8 @@ rescan as a safety net, APScheduler date jobs that fire at the exact publish mom
 future posts, a retry job for pairs left ``waiting``, a few workers that call the
 announcer, and the health listener. The first run records every published post as the
 baseline and sends nothing. While the ledger cannot be used, nothing is sent (see
-``ledger_watch``).
+``ledger_watch``). A blog's feed is polled (``feed_watch``) instead of watched, and its
+results taken by the same rescan.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import functools
 import logging
 import signal
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,11 +26,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from heartbeat_bot.announcer import Announcer
 from heartbeat_bot.app.application import App
-from heartbeat_bot.errors import HeartbeatError
+from heartbeat_bot.errors import HeartbeatError, PostError
 from heartbeat_bot.ledger import Ledger, LedgerUnusable
 from heartbeat_bot.models import HIDDEN_STATES, Post
 from heartbeat_bot.posts.engines import rules_for
 from heartbeat_bot.service.alerts import Alerts
+from heartbeat_bot.service.approvals import ApprovalGate
 from heartbeat_bot.service.feed_watch import FeedWatch
 from heartbeat_bot.service.ledger_watch import PROBE_SECONDS, LedgerWatch
 from heartbeat_bot.service.life import PostLife
@@ -38,7 +40,7 @@ from heartbeat_bot.service.post_ledger import needs_edit, needs_work, take_basel
 from heartbeat_bot.service.report_log import report_post_errors
 from heartbeat_bot.service.watcher import watch_folder
 from heartbeat_bot.service.workers import Workers
-from heartbeat_bot.sources.folder import ScanResult
+from heartbeat_bot.sources.scan_result import Scan, split
 from heartbeat_bot.web.metrics import Metrics
 
 log = logging.getLogger("heartbeat_bot.service")
@@ -69,6 +71,7 @@ class Service(Workers):
         self.alerts = alerts
         self.clock = clock
         self.watch = LedgerWatch(ledger, alerts, self._resume)
+        self.approvals = ApprovalGate(self.config.approval, ledger, announcer.enabled, clock=clock)
         self.life = PostLife(ledger, alerts, app.repo, app.config.blog.git_path)
         self.life.follows_removals = app.feed is None  # entries scroll off a feed
         if app.config.sync.on_unpublish == "unlist":
@@ -78,6 +81,8 @@ class Service(Workers):
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
         self.posts: dict[str, Post] = {}
+        # Every post file of the latest scan, broken and held ones too (the console's list).
+        self.items: list[Post | PostError] = []
         self.by_path: dict[Path, str] = {}
         self.queue: asyncio.Queue[str] = asyncio.Queue()
         self.queued: set[str] = set()
@@ -90,11 +95,9 @@ class Service(Workers):
         self._tasks: set[asyncio.Task[None]] = set()
         self._busy: set[asyncio.Task[None]] = set()
         self._scanning = asyncio.Lock()
-        # A blog that publishes a feed is polled through this (set by whoever builds the
-        # service, with the HTTP client); None for post files.
+        # A blog's feed, polled (set by whoever builds the service, with its HTTP client).
         self.feed: FeedWatch | None = None
-        # The first scan that succeeds takes the baseline, even if the very first failed.
-        self._baseline_pending = True
+        self.baselined = False  # a feed's first polls may fail: the first read is the baseline
         self._backfill_since: date | None = None
 
     # -- life cycle -------------------------------------------------------------------
@@ -106,10 +109,13 @@ class Service(Workers):
                 loop.add_signal_handler(signum, self.stop)
         self.scheduler.start()
         self._backfill_since = backfill_since
-        if self.feed is None:  # a feed is polled, no folder watched
+        if self.feed is None:  # a feed is polled: there is no folder to watch
             # Armed before the first scan: a file landing at any moment from now on is seen.
             armed = asyncio.Event()
-            changed = functools.partial(self.rescan, fetch=False)  # a clone changes by our fetches
+
+            def changed(paths: Iterable[Path]) -> Coroutine[Any, Any, None]:
+                return self.rescan(fetch=False, only=paths)  # a clone changes by our fetches
+
             deep = rules_for(self.config.blog).recursive  # subfolders and page bundles
             self._spawn(
                 watch_folder(self.config.posts_dir, self.stopping, changed, armed, recursive=deep)
@@ -117,17 +123,18 @@ class Service(Workers):
             await armed.wait()
         await self.rescan(first=True, backfill_since=backfill_since)
         poll = self.config.blog.poll_interval
-        # A feed is polled with jitter (a tenth of the interval), so many services never
-        # ask one server in step.
-        jitter = poll / 10 if self.feed is not None else None
+        jitter = poll / 10 if self.feed is not None else None  # never in step with others
         self.scheduler.add_job(self.rescan, "interval", seconds=poll, id="rescan", jitter=jitter)
+        if self.feed is not None and self.feed.websub is not None:  # renews the lease in time
+            self.scheduler.add_job(self.feed.keep_subscribed, "interval", seconds=1.0, id="websub")
         self.scheduler.add_job(self.retry_due, "interval", seconds=RETRY_CHECK_SECONDS, id="retry")
+        if self.approvals.required:
+            job = functools.partial(self.approvals.queue_approved, self)
+            self.scheduler.add_job(job, "interval", seconds=RETRY_CHECK_SECONDS, id="approvals")
         self.scheduler.add_job(self.check_stall, "interval", seconds=poll, id="stall")
         self.scheduler.add_job(
             self.watch.probe, "interval", seconds=PROBE_SECONDS, id="ledger-probe"
         )
-        if self.feed is not None and self.feed.websub is not None:  # renews the lease in time
-            self.scheduler.add_job(self.feed.keep_subscribed, "interval", seconds=1.0, id="websub")
         if self.announcer.links.write_back is not None:
             self.scheduler.add_job(
                 self.retry_write_backs, "interval", seconds=poll, id="write-back"
@@ -160,10 +167,6 @@ class Service(Workers):
         await self.alerts.flush(force=True)
         log.info("stopped")
 
-    def spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        """Run ``coroutine`` beside the service's loop (cancelled when it stops)."""
-        self._spawn(coroutine)
-
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
@@ -181,54 +184,46 @@ class Service(Workers):
     # -- finding posts ----------------------------------------------------------------
 
     async def rescan(
-        self, *, first: bool = False, backfill_since: date | None = None, fetch: bool = True
+        self,
+        *,
+        first: bool = False,
+        backfill_since: date | None = None,
+        fetch: bool = True,
+        only: Iterable[Path] | None = None,
     ) -> None:
-        """Read what changed in the folder and decide, per post, what to do now."""
+        """Read what changed in the folder (only the files at ``only``, the paths a watcher
+        event names, when given) and decide, per post, what to do now.
+
+        The files are listed, read and parsed in a worker thread, so the event loop goes on
+        serving the workers, the health listener and the slash commands meanwhile.
+        """
         if self.stopping.is_set():
             return
         async with self._scanning:
             if self.app.repo is not None and fetch:
                 await self._fetch()
-            if self._baseline_pending:  # the first scans failed: this one is the first
+            if self.feed is not None and not self.baselined:  # the first polls failed
                 first, backfill_since = True, self._backfill_since
-            if self.feed is not None:
-                polled = await self.feed.poll(first=first)
-                if polled is None:
-                    return  # failed (reported once) or paused (Retry-After)
-                result = polled
-            else:
-                try:
-                    result = self.app.source.rescan(self.config.blog)
-                except HeartbeatError as exc:
-                    log.error("scan failed: %s", exc)
-                    return
-            await self._take(result, first=first, backfill_since=backfill_since)
-
-    async def on_feed_push(self, body: bytes, content_type: str | None) -> None:
-        """A WebSub push: its entries, taken at once as a poll's would be."""
-        if self.feed is None or self.stopping.is_set():
-            return
-        async with self._scanning:
-            if self._baseline_pending:
-                return  # no baseline yet: the next poll takes it
-            result = await self.feed.push(body, content_type)
-            if result is not None:
-                await self._take(result, first=False, backfill_since=None)
-
-    async def _take(self, result: ScanResult, *, first: bool, backfill_since: date | None) -> None:
-        """Decide, per post of a scan's result, what to do now."""
-        before = set(self.posts)  # the posts the previous scan left
-        self.metrics.scan_succeeded(self.clock())
-        self.metrics.set_problem_posts(sum(not isinstance(i, Post) for i in result.items))
-        self.alerts.scan_recovered()
-        for error in result.errors_new:  # known before, broken or held now: dropped
-            self._forget(error.path, note=None)
-        await report_post_errors(result.errors_new, self.alerts)
-        for path in result.removed:
-            self._forget(path)
-        changed = set(result.changed)
-        for item in result.items:
-            if isinstance(item, Post) and (first or item.path in changed):
+            try:
+                scan = await self._read(only, first=first)
+            except HeartbeatError as exc:
+                log.error("scan failed: %s", exc)
+                return
+            if scan is None:
+                return  # a feed that failed (reported once) or asked for a pause
+            result, problems, current, fresh = scan
+            before = set(self.posts)  # the posts the previous scan left
+            self.metrics.scan_succeeded(self.clock())
+            self.items = list(result.items)  # what the console lists
+            self.metrics.set_problem_posts(problems)
+            self.alerts.scan_recovered()
+            for error in result.errors_new:  # known before, broken or held now: dropped
+                self._forget(error.path, note=None)
+            await report_post_errors(result.errors_new, self.alerts)
+            for path in result.removed:
+                self._forget(path)
+            changed = set(result.changed)
+            for item in fresh:
                 previous = self.by_path.get(item.path)
                 if previous is not None and previous != item.url:
                     self._forget(item.path)  # its URL changed: drop the old one's job
@@ -238,29 +233,36 @@ class Service(Workers):
                 self.by_path[item.path] = item.url
                 if not first:
                     log.info("post found: %s (%s)", item.slug, item.path.name)
-        current = [p for p in result.items if isinstance(p, Post)]
-        if first:  # at start-up an unusable ledger ends `run` (exit 2)
-            self._first_run(current, backfill_since)
-            self._baseline_pending = False
-        elif not self.watch.usable:
-            return  # the posts are considered again once it is usable
-        try:
-            settled = self.life.settled()  # by `resolve --same-as/--new`
-            if self.feed is not None:  # entries held as errors: known from now on
-                settled |= self.feed.settled()
-                for post in current:
-                    if post.url in settled:
-                        self.posts[post.url] = post
-                        self.by_path[post.path] = post.url
-            await self.life.after_scan(current, changed, before, first=first)
-            if self.life.links_moved:  # into a renamed post: no need to wait for it
-                self.life.links_moved = False
-                self._spawn(self.retry_write_backs())
-            for post in current:
-                if first or post.path in changed or post.url in settled:
+            if first:  # at start-up an unusable ledger ends `run` (exit 2)
+                self._first_run(current, backfill_since)
+            elif not self.watch.usable:
+                return  # the posts are considered again once it is usable
+            try:
+                settled = self.life.settled()  # by `resolve --same-as/--new`
+                await self.life.after_scan(current, changed, before, first=first)
+                if self.life.links_moved:  # into a renamed post: no need to wait for it
+                    self.life.links_moved = False
+                    self._spawn(self.retry_write_backs())
+                for post in fresh:
                     self.consider(post)
-        except LedgerUnusable as exc:
-            await self.watch.lost(exc)
+                if settled and not first:
+                    for post in current:
+                        if post.url in settled and post.path not in changed:
+                            self.consider(post)
+            except LedgerUnusable as exc:
+                await self.watch.lost(exc)
+
+    async def _read(self, only: Iterable[Path] | None, *, first: bool) -> Scan | None:
+        """The files, in a worker thread; a feed on this loop (its HTTP client, its alerts)."""
+        if self.feed is None:
+            return await asyncio.to_thread(self._scan, only, first=first)
+        result = await self.feed.read(first=first)  # parsed in a worker thread
+        return None if result is None else split(result, first=first)
+
+    def _scan(self, only: Iterable[Path] | None, *, first: bool) -> Scan:
+        """In a worker thread: the rescan, its count of problem files, its posts, and those
+        that are new or changed (all of them on the first)."""
+        return split(self.app.source.rescan(self.config.blog, only), first=first)
 
     async def _fetch(self) -> None:
         """Bring the clone to the branch tip (in a thread: git may take a while)."""
@@ -305,6 +307,7 @@ class Service(Workers):
                 id=f"backfill:{post.url}",
                 replace_existing=True,
             )
+        self.baselined = True
         if backfill:
             since, count = backfill_since, len(backfill)
             log.info("backfill: %d posts since %s, one every %s s", count, since, spacing)

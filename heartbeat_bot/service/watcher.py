@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 
 log = logging.getLogger("heartbeat_bot.service")
@@ -17,13 +17,13 @@ WATCH_RETRY = 5.0
 async def watch_folder(
     folder: Path,
     stopping: asyncio.Event,
-    on_change: Callable[[], Awaitable[None]],
+    on_change: Callable[[set[Path]], Awaitable[None]],
     armed: asyncio.Event | None = None,
     *,
     recursive: bool = False,
 ) -> None:
-    """Call ``on_change`` after each burst of changes in ``folder`` (and its subfolders,
-    for an engine whose posts live there) until ``stopping``.
+    """Call ``on_change`` with the paths of each burst of changes in ``folder`` (and its
+    subfolders, for an engine whose posts live there) until ``stopping``.
 
     ``armed`` is set once the folder is watched, so a change from then on is reported
     (also when the watcher could not start: the periodic rescan covers it then).
@@ -41,10 +41,9 @@ async def watch_folder(
         if armed is not None and not armed.is_set():
             armed.set()
         try:
-            await first
-            await on_change()
-            async for _ in changes:
-                await on_change()
+            await on_change(_paths(await first))
+            async for burst in changes:
+                await on_change(_paths(burst))
         except StopAsyncIteration:
             pass
         except Exception:  # the periodic rescan covers the gap; try watching again
@@ -54,3 +53,8 @@ async def watch_folder(
             if not first.done():
                 first.cancel()
             await changes.aclose()
+
+
+def _paths(burst: Iterable[tuple[object, str]]) -> set[Path]:
+    """The paths a burst of watchfiles changes names."""
+    return {Path(path) for _change, path in burst}

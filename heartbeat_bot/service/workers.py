@@ -15,6 +15,7 @@ from heartbeat_bot.errors import HeartbeatError
 from heartbeat_bot.ledger import Ledger, LedgerUnusable
 from heartbeat_bot.models import Post
 from heartbeat_bot.service.alerts import Alerts
+from heartbeat_bot.service.approvals import ApprovalGate
 from heartbeat_bot.service.ledger_watch import LedgerWatch
 from heartbeat_bot.service.liveness import wait_for_page
 from heartbeat_bot.service.post_ledger import begun
@@ -38,6 +39,7 @@ class Workers:
     metrics: Metrics
     alerts: Alerts
     watch: LedgerWatch
+    approvals: ApprovalGate
     posts: dict[str, Post]
     queue: asyncio.Queue[str]
     queued: set[str]
@@ -97,6 +99,8 @@ class Workers:
             self._spawn(self._when_live(post))
             return
         self.live.discard(post.url)
+        if not started and not await self.approvals.admit(post):
+            return  # awaiting approval (queued again once approved), or rejected
         try:
             report = await self.announcer.announce(post, max_wait=MAX_INLINE_WAIT)
         except LedgerUnusable:

@@ -15,7 +15,7 @@ import concurrent.futures
 import hashlib
 import logging
 import time
-from collections.abc import Coroutine, Mapping
+from collections.abc import Coroutine, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -36,7 +36,7 @@ from heartbeat_bot.sources.feed_fetch import (
 )
 from heartbeat_bot.sources.feed_parse import FeedDocument, FeedError, parse_feed
 from heartbeat_bot.sources.feed_post import entry_key, entry_post, key_path, path_key
-from heartbeat_bot.sources.folder import ScanResult
+from heartbeat_bot.sources.scan_result import ScanResult
 
 log = logging.getLogger(__name__)
 
@@ -241,8 +241,9 @@ class FeedSource:
         assert result is not None
         return result.items
 
-    def rescan(self, blog: BlogConfig) -> ScanResult:
-        """What changed since the last call (a conditional GET); nothing while paused."""
+    def rescan(self, blog: BlogConfig, only: Iterable[Path] | None = None) -> ScanResult:
+        """What changed since the last call (a conditional GET); nothing while paused.
+        ``only`` (the files a watcher names, for a folder) means nothing to a feed."""
         result = _run(self.poll(blog))
         return result if result is not None else self._same()
 

@@ -140,8 +140,3 @@ def _slug(link: str, key: str) -> str:
             return slug[:120]
     query = _SLUG_UNSAFE.sub("-", parts.query).strip("-.")
     return query[:120] if query else "entry-" + hashlib.sha256(key.encode()).hexdigest()[:10]
-
-
-class HeldEntry(PostError):
-    """A feed entry held for a person: it may be a post already announced under another
-    id or link (the feed changed its ids). Announced only by hand."""

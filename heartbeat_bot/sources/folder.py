@@ -9,9 +9,9 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import threading
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from heartbeat_bot.config import BlogConfig
@@ -20,8 +20,15 @@ from heartbeat_bot.models import Post
 from heartbeat_bot.posts import mark_duplicates, parse_post, read_frontmatter
 from heartbeat_bot.posts.engines import rules_for
 from heartbeat_bot.posts.place import Place
-from heartbeat_bot.sources.listing import Listed, list_posts
-from heartbeat_bot.sources.sitedata import read_authors_file, read_tags_file
+from heartbeat_bot.sources.listing import Listed, list_posts, patch_listing
+from heartbeat_bot.sources.parse_cache import ParseCache, find_indexed, settings_key
+from heartbeat_bot.sources.scan_result import Entry, ScanResult
+from heartbeat_bot.sources.sitedata import (
+    UNREADABLE,
+    authors_stamp,
+    read_authors_file,
+    read_tags_file,
+)
 
 # A file written this close to (or after) the moment a rescan starts may be written again
 # within the same mtime tick (coarse kernel clock, 2 s on FAT) without its stamp changing,
@@ -30,36 +37,6 @@ RACY_NS = 2_000_000_000
 # Opening a symbolic link with O_NOFOLLOW fails with ELOOP (EMLINK on FreeBSD).
 _IS_A_LINK = frozenset({errno.ELOOP, errno.EMLINK})
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_UNREADABLE = ("unreadable",)  # the stamp of an authors folder that cannot be listed
-
-
-@dataclass(frozen=True, slots=True)
-class ScanResult:
-    """One :meth:`FolderSource.rescan`: everything, plus what differs from the previous one.
-
-    ``items`` holds every current post file's Post or PostError, in file-name order.
-    ``changed`` lists files that are new or whose result changed since the previous
-    rescan (their content, or another file now or no longer giving the same slug);
-    ``removed`` those that are gone. ``errors_new`` holds the PostErrors of the files in
-    ``changed`` only, so a malformed post is reported once, not at every rescan.
-    """
-
-    items: list[Post | PostError]
-    changed: list[Path]
-    removed: list[Path]
-    errors_new: list[PostError]
-
-
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    """What the previous rescan learnt about one file."""
-
-    path: Path
-    bundle: tuple[str, ...]  # a page bundle's other files, when they were listed
-    stamp: tuple[int, int, int]  # size, mtime_ns, inode
-    digest: str | None  # sha256 hex of the bytes read; None when they could not be read
-    result: Post | PostError
-    settled: bool  # the stamp can be trusted: no read at all while it stays the same
 
 
 class FolderSource:
@@ -86,6 +63,7 @@ class FolderSource:
         *,
         authors_file: Path | None = None,
         tags_file: Path | None = None,
+        cache: ParseCache | None = None,
     ) -> None:
         self.posts_dir = posts_dir
         self.authors_dir = authors_dir
@@ -101,9 +79,15 @@ class FolderSource:
         self.author_errors: list[PostError] = []
         # rescan()'s memory, by file name (cheaper than Path keys on a large folder), and
         # the settings the files were parsed with.
-        self._entries: dict[str, _Entry] = {}
+        self._entries: dict[str, Entry] = {}
         self._entries_blog: BlogConfig | None = None
         self._shown: dict[str, Post | PostError] = {}  # rescan()'s items, by file name
+        # The parse cache shared with other processes, and the key rescan() last used it with.
+        self.cache = cache
+        self._cache_key: str | None = None
+        self._resave = False
+        self._listed: dict[str, Listed] = {}  # the last listing, patched by targeted rescans
+        self._lock = threading.Lock()  # one rescan at a time (they run in worker threads)
 
     def files(self, blog: BlogConfig | None = None) -> list[Path]:
         """The post files (``*.md``, ``*.mdx``, ``*.markdown``, not hidden), sorted by their
@@ -137,8 +121,8 @@ class FolderSource:
 
         A broken or nameless author file is skipped and recorded in ``author_errors``.
         """
-        stamp = self._authors_stamp()
-        if self._authors is not None and stamp in (self._authors_read, _UNREADABLE):
+        stamp = authors_stamp(self.authors_file, self.authors_dir)
+        if self._authors is not None and stamp in (self._authors_read, UNREADABLE):
             return self._authors  # unchanged, or gone meanwhile: the names last read stay
         self._authors_read = stamp
         self.author_errors = []
@@ -173,28 +157,6 @@ class FolderSource:
                 self.author_errors.append(PostError(path, message, field="name"))
         self._authors = names
         return names
-
-    def _authors_stamp(self) -> object:
-        """What changes when an author file is added, removed or edited."""
-        file_stamp = None
-        if self.authors_file is not None:
-            try:
-                info = self.authors_file.stat()
-                file_stamp = (info.st_size, info.st_mtime_ns, info.st_ino)
-            except OSError:
-                file_stamp = None
-        if self.authors_dir is None:
-            return file_stamp
-        try:
-            with os.scandir(self.authors_dir) as listing:
-                found = []
-                for entry in listing:
-                    if entry.name.endswith(".md"):
-                        info = entry.stat()
-                        found.append((entry.name, info.st_size, info.st_mtime_ns, info.st_ino))
-        except OSError:
-            return _UNREADABLE
-        return (file_stamp, tuple(sorted(found)))
 
     def tags(self) -> dict[str, str]:
         """Tag key → label (``tags_file``), read once; empty without one."""
@@ -270,8 +232,14 @@ class FolderSource:
                 results.append(exc)
         return mark_duplicates(results)
 
-    def rescan(self, blog: BlogConfig) -> ScanResult:
+    def rescan(self, blog: BlogConfig, only: Iterable[Path] | None = None) -> ScanResult:
         """Like :meth:`scan`, but a file whose stamp did not change is not read again.
+
+        With ``only`` (the paths a watcher event names), only those are looked at again,
+        the rest of the folder is taken as the last listing left it; a path the last
+        listing cannot place (a folder, a page bundle's file) makes it a whole rescan.
+        With a parse cache, files it remembers with their current stamp (and the same
+        settings) are not read either, even on a first rescan.
 
         The stamp is (size, mtime_ns, inode), taken from the directory listing with one
         ``stat`` per file. A file written within ``RACY_NS`` of the rescan is read again
@@ -280,6 +248,10 @@ class FolderSource:
         removed. New settings (``blog``) drop everything remembered: it was parsed with
         the old ones.
         """
+        with self._lock:
+            return self._rescan(blog, only)
+
+    def _rescan(self, blog: BlogConfig, only: Iterable[Path] | None) -> ScanResult:
         if blog != self._entries_blog:
             self._entries, self._entries_blog = {}, blog
         self._use(blog)
@@ -287,6 +259,7 @@ class FolderSource:
         known = self._authors
         authors = self.authors()
         labels = self.tags()
+        key = self._from_cache(blog, authors, labels)
         previous = self._entries
         if known is not None and authors is not known:  # an author file changed
             renamed = {k for k in known.keys() | authors.keys() if known.get(k) != authors.get(k)}
@@ -295,14 +268,18 @@ class FolderSource:
                 for name, entry in previous.items()
                 if not (isinstance(entry.result, Post) and renamed & set(entry.result.author_ids))
             }
-        current: dict[str, _Entry] = {}
+        current: dict[str, Entry] = {}
         items: list[Post | PostError] = []
         changed: list[Path] = []
         errors_new: list[PostError] = []
         names: list[str] = []
         reread = False
         folder_name = self.posts_dir.name
-        for name, stamp, link, bundle in self._listing():
+        listing = None if only is None or not self._listed else self._patch(only)
+        if listing is None:
+            listing = self._listing()
+            self._listed = {item[0]: item for item in listing}
+        for name, stamp, link, bundle in listing:
             old = previous.get(name)
             if old is not None and old.settled and old.stamp == stamp:
                 entry = old
@@ -320,6 +297,9 @@ class FolderSource:
             names.append(name)
             items.append(entry.result)
         self._entries = current
+        if self.cache is not None and key is not None:
+            self.cache.save_changes(key, {} if self._resave else previous, current)
+            self._resave = False
         if not reread and len(current) == len(previous) == len(self._shown):
             return ScanResult(list(self._shown.values()), [], [], [])  # nothing to compare
         items = mark_duplicates(items)
@@ -340,6 +320,41 @@ class FolderSource:
         removed = [previous[name].path for name in sorted(previous.keys() - current.keys())]
         return ScanResult(items, changed, removed, errors_new)
 
+    def lookup(self, ref: str, blog: BlogConfig) -> Post | None:
+        """The post ``ref`` names, from the parse cache's index without parsing anything
+        (:func:`~heartbeat_bot.sources.parse_cache.find_indexed`); None: ask :meth:`rescan`."""
+        if self.cache is None or not ref.strip():
+            return None
+        with self._lock:
+            self._use(blog)
+            key = settings_key(self.posts_dir, blog, self.channels, self.authors(), self.tags())
+            return find_indexed(self.cache, key, self.posts_dir, self._listing, ref)
+
+    def _patch(self, paths: Iterable[Path]) -> list[Listed] | None:
+        listed = patch_listing(self.posts_dir, self._listed, paths, recursive=self._recursive)
+        if listed is not None:
+            self._listed = listed
+            return list(listed.values())
+        return None
+
+    def _from_cache(
+        self, blog: BlogConfig, authors: dict[str, str], labels: dict[str, str]
+    ) -> str | None:
+        """The cache key for these settings; with nothing remembered yet, the cache's rows.
+        With entries remembered (an author file changed), they are kept, and all written
+        under the new key after this rescan (``_resave``)."""
+        if self.cache is None:
+            return None
+        key = settings_key(self.posts_dir, blog, self.channels, authors, labels)
+        if key != self._cache_key:
+            self._cache_key, self._resave = key, bool(self._entries)
+            if not self._entries:
+                self._entries = {
+                    name: Entry(c.path, c.bundle, c.stamp, c.digest, c.result, c.settled)
+                    for name, c in self.cache.load(key, self.posts_dir).items()
+                }
+        return key
+
     def _listing(self) -> list[Listed]:
         """The post files :meth:`files` lists, by their path below the folder, sorted."""
         try:
@@ -354,12 +369,12 @@ class FolderSource:
         place: Place,
         stamp: tuple[int, int, int],
         link: bool,
-        old: _Entry | None,
+        old: Entry | None,
         blog: BlogConfig,
         authors: dict[str, str],
         labels: dict[str, str],
         started: int,
-    ) -> _Entry | None:
+    ) -> Entry | None:
         """Read and parse one file; ``old`` is reused when the bytes are the same as before.
 
         A link is never settled: where it leads is checked again at every rescan.
@@ -373,19 +388,19 @@ class FolderSource:
             error = exc if isinstance(exc, PostError) else _unreadable(path, exc)
             if old is not None and old.digest is None and str(old.result) == str(error):
                 return old  # the same failure as last time: retried, not reported again
-            return _Entry(path, place.bundle_files, stamp, None, error, settled=False)
+            return Entry(path, place.bundle_files, stamp, None, error, settled=False)
         bundle = place.bundle_files
         if old is not None and old.digest is not None and old.bundle == bundle:
             digest = hashlib.sha256(raw).hexdigest()
             if digest == old.digest:
-                return _Entry(path, bundle, stamp, digest, old.result, settled)
+                return Entry(path, bundle, stamp, digest, old.result, settled)
         try:
             post = parse_post(
                 path, raw, blog, authors, self.channels, place=place, tag_labels=labels
             )
         except PostError as exc:
-            return _Entry(path, bundle, stamp, hashlib.sha256(raw).hexdigest(), exc, settled)
-        return _Entry(path, bundle, stamp, post.content_hash, post, settled)
+            return Entry(path, bundle, stamp, hashlib.sha256(raw).hexdigest(), exc, settled)
+        return Entry(path, bundle, stamp, post.content_hash, post, settled)
 
 
 def _unreadable(path: Path, exc: OSError) -> PostError:

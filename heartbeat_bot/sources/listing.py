@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
+from collections.abc import Iterable
 from operator import itemgetter
 from pathlib import Path
 
@@ -70,3 +72,41 @@ def _walk(folder: Path, prefix: str, found: list[Listed], *, recursive: bool, to
             _walk(folder, f"{prefix}{name}/", found, recursive=recursive, top=False)
         except OSError:
             continue  # gone or unreadable since the listing: the next scan sees it
+
+
+def patch_listing(
+    folder: Path, listed: dict[str, Listed], paths: Iterable[Path], *, recursive: bool
+) -> dict[str, Listed] | None:
+    """``listed`` (by relative path) with the post files at ``paths`` looked at again;
+    None when one of them cannot be placed without listing the folder (a folder, a file
+    below a subfolder, which may belong to a page bundle)."""
+    patched = dict(listed)
+    for path in paths:
+        try:
+            relative = Path(os.path.abspath(path)).relative_to(os.path.abspath(folder))
+        except ValueError:
+            return None
+        name = relative.as_posix()
+        if len(relative.parts) != 1:
+            return None
+        if name.startswith(".") or not name.lower().endswith(POST_SUFFIXES):
+            if name in patched:
+                return None
+            continue  # not a post file: nothing to look at
+        if name.startswith("_") and recursive:
+            continue
+        try:
+            info = os.stat(path)
+            link = os.path.islink(path)
+        except OSError as exc:
+            if exc.errno not in _NOT_A_FILE:
+                return None
+            patched.pop(name, None)
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            return None
+        if not stat.S_ISREG(info.st_mode):
+            patched.pop(name, None)
+            continue
+        patched[name] = (name, (info.st_size, info.st_mtime_ns, info.st_ino), link, ())
+    return dict(sorted(patched.items()))

@@ -9,6 +9,7 @@ gives an empty map, so posts still show their ids.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -56,3 +57,29 @@ def read_authors_file(path: Path, errors: list[PostError]) -> dict[str, str]:
 def read_tags_file(path: Path, errors: list[PostError]) -> dict[str, str]:
     """Tag key → label (each entry's ``label``)."""
     return _names(path, errors, "label")
+
+
+UNREADABLE = ("unreadable",)  # the stamp of an authors folder that cannot be listed
+
+
+def authors_stamp(authors_file: Path | None, authors_dir: Path | None) -> object:
+    """What changes when an author file is added, removed or edited."""
+    file_stamp = None
+    if authors_file is not None:
+        try:
+            info = authors_file.stat()
+            file_stamp = (info.st_size, info.st_mtime_ns, info.st_ino)
+        except OSError:
+            file_stamp = None
+    if authors_dir is None:
+        return file_stamp
+    try:
+        with os.scandir(authors_dir) as listing:
+            found = []
+            for entry in listing:
+                if entry.name.endswith(".md"):
+                    info = entry.stat()
+                    found.append((entry.name, info.st_size, info.st_mtime_ns, info.st_ino))
+    except OSError:
+        return UNREADABLE
+    return (file_stamp, tuple(sorted(found)))

@@ -1,4 +1,4 @@
-"""The service's small HTTP listener: ``/healthz``, ``/metrics`` and (later) GitHub webhooks.
+"""The service's HTTP listener: ``/healthz``, ``/metrics``, GitHub webhooks and the console.
 
 It runs on the service's own event loop (aiohttp), so it needs no thread and shares no
 state beyond the :class:`Metrics` it renders and the health checks it is given.
@@ -14,10 +14,14 @@ import time
 import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from heartbeat_bot.web.metrics import Metrics
+
+if TYPE_CHECKING:
+    from heartbeat_bot.web.console.app import Console
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +64,7 @@ class HealthServer:
         webhook: Webhook | None = None,
         detail: Callable[[], str | None] | None = None,
         websub: tuple[WebSubCheck, Webhook] | None = None,
+        console: Console | None = None,
     ) -> None:
         self.host, self._requested_port = parse_address(address)
         self.metrics = metrics
@@ -69,6 +74,7 @@ class HealthServer:
         self._webhook = webhook
         self._detail = detail
         self._websub = websub
+        self._console = console
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
 
@@ -88,6 +94,8 @@ class HealthServer:
         if self._websub is not None:
             app.router.add_get("/websub", self._websub_check)
             app.router.add_post("/websub", self._websub_push)
+        if self._console is not None and self._console.enabled:
+            self._console.install(app)
         return app
 
     async def start(self) -> None:
@@ -105,6 +113,8 @@ class HealthServer:
         log.info("health server listening on port %d", self._port)
 
     async def stop(self) -> None:
+        if self._console is not None:
+            await self._console.close()
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()

@@ -7,6 +7,7 @@ client's ``process_*`` and ``python_info`` collectors beside our families.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping
 
 from prometheus_client import (
@@ -38,6 +39,7 @@ class Metrics:
     def __init__(self) -> None:
         # Read by the stall detector too, so it is a plain attribute.
         self.last_scan: float | None = None
+        self.last_fetch: float | None = None
         self.registry = CollectorRegistry(auto_describe=True)
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
@@ -140,8 +142,9 @@ class Metrics:
             for sample in family.samples
         ]
 
-    def git_fetched(self) -> None:
+    def git_fetched(self, at: float | None = None) -> None:
         self._git_fetches.inc()
+        self.last_fetch = time.time() if at is None else at
 
     def feed_fetched(self, result: str) -> None:
         """Count one fetch of the feed: ``changed``, ``unchanged`` or ``failed``."""

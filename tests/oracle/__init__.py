@@ -1,5 +1,6 @@
 """The official twitter-text (npm `twitter-text` 3.1.0) and Bluesky's `@atproto/api` 0.21.0
-(its `RichText`), run by Node.js for the tests.
+(its `RichText`), run by Node.js for the tests, and axe-core 4.10.3, injected into the
+console's pages in a real browser.
 
 `package.json` and `package-lock.json` beside this file pin them and what they bundle
 (twemoji-parser 11.0.2, punycode 1.4.1; tlds 1.261.0 for RichText). `installed()` runs
@@ -24,6 +25,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 FILES = ("package.json", "package-lock.json", "oracle.js")
 BATCH = 500
+PACKAGES = ("twitter-text", "@atproto/api", "axe-core")
 
 
 class OracleUnavailable(RuntimeError):
@@ -41,10 +43,7 @@ def cache_dir() -> Path:
 def installed() -> Path:
     """The folder holding oracle.js and its node_modules, installed with `npm ci` if missing."""
     target = cache_dir()
-    modules = target / "node_modules"
-    if all(
-        (modules / name / "package.json").is_file() for name in ("twitter-text", "@atproto/api")
-    ):
+    if all((target / "node_modules" / name / "package.json").is_file() for name in PACKAGES):
         return target
     npm, node = shutil.which("npm"), shutil.which("node")
     if not npm or not node:
@@ -76,6 +75,11 @@ def installed() -> Path:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def axe_script() -> str:
+    """axe-core's browser build (``axe.min.js``), to inject into a page."""
+    return (installed() / "node_modules" / "axe-core" / "axe.min.js").read_text(encoding="utf-8")
 
 
 class Oracle:

@@ -9,17 +9,20 @@ from heartbeat_bot.service.watcher import watch_folder
 
 
 def test_a_file_written_right_after_arming_is_reported(tmp_path: Path) -> None:
-    """A file written the moment ``armed`` is set, before the watcher runs again, is seen."""
+    """A file written the moment ``armed`` is set, before the watcher runs again, is seen,
+    and its path is the one reported."""
+    early = tmp_path / "2024-01-01-early.md"
 
     async def scenario() -> int:
         stopping, armed, seen = asyncio.Event(), asyncio.Event(), asyncio.Event()
 
-        async def changed() -> None:
-            seen.set()
+        async def changed(paths: set[Path]) -> None:
+            if early.resolve() in {path.resolve() for path in paths}:
+                seen.set()
 
         task = asyncio.ensure_future(watch_folder(tmp_path, stopping, changed, armed))
         await armed.wait()
-        (tmp_path / "2024-01-01-early.md").write_text("---\ntitle: Early\n---\n")
+        early.write_text("---\ntitle: Early\n---\n")
         try:
             await asyncio.wait_for(seen.wait(), timeout=10)
             return 1

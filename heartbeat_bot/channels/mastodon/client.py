@@ -240,6 +240,17 @@ class MastodonClient:
             )
         return [await self.edit_status(i, text) for i, text in zip(ids, statuses, strict=True)]
 
+    # The edit seam (``channels.unit.Editable``): the payload is ``{"statuses": [...]}``.
+
+    async def edit(self, remote_id: str, body: dict[str, Any]) -> None:
+        """Make our thread starting at ``remote_id`` read as ``body["statuses"]``, status
+        by status in place (ids, and so links, stay); Permanent if its length differs."""
+        await self.edit_thread(remote_id, [str(text) for text in body.get("statuses") or []])
+
+    async def withdraw(self, remote_id: str) -> None:
+        """Statuses are left in place when a post is unpublished: Permanent."""
+        raise Permanent(CHANNEL, "statuses are not withdrawn when a post is unpublished")
+
     async def check(self) -> str:
         """Whether the token works and may read the account's statuses (which finding an
         interrupted status needs): "posting as @name on host (500 characters a status)"."""

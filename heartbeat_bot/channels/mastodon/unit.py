@@ -1,4 +1,5 @@
-"""Mastodon as the registry lists it: a thread of statuses, each with an idempotency key."""
+"""Mastodon as the registry lists it: a thread of statuses, each with an idempotency key,
+edited in place when the post changes (while the thread keeps its number of statuses)."""
 
 from __future__ import annotations
 
@@ -62,4 +63,5 @@ UNIT = ChannelInfo(
     preview=_preview,
     chat_lines=_chat_lines,
     template_package="heartbeat_bot.channels.mastodon",
+    supports_edit=True,
 )

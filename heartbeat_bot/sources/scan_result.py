@@ -1,0 +1,52 @@
+"""What a rescan of the posts folder gives, and what it remembers of each file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from heartbeat_bot.errors import PostError
+from heartbeat_bot.models import Post
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    """One :meth:`FolderSource.rescan`: everything, plus what differs from the previous one.
+
+    ``items`` holds every current post file's Post or PostError, in file-name order.
+    ``changed`` lists files that are new or whose result changed since the previous
+    rescan (their content, or another file now or no longer giving the same slug);
+    ``removed`` those that are gone. ``errors_new`` holds the PostErrors of the files in
+    ``changed`` only, so a malformed post is reported once, not at every rescan.
+    """
+
+    items: list[Post | PostError]
+    changed: list[Path]
+    removed: list[Path]
+    errors_new: list[PostError]
+
+
+# A rescan, its count of problem files, its posts, and those new or changed.
+Scan = tuple[ScanResult, int, list[Post], list[Post]]
+
+
+def split(result: ScanResult, *, first: bool) -> Scan:
+    """A rescan, its count of problem files, its posts, and those that are new or changed
+    (all of them on the first)."""
+    problems = sum(not isinstance(i, Post) for i in result.items)
+    changed = set(result.changed)
+    current = [i for i in result.items if isinstance(i, Post)]
+    fresh = current if first else [i for i in current if i.path in changed]
+    return result, problems, current, fresh
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """What the previous rescan learnt about one file (and what the parse cache keeps)."""
+
+    path: Path
+    bundle: tuple[str, ...]  # a page bundle's other files, when they were listed
+    stamp: tuple[int, int, int]  # size, mtime_ns, inode
+    digest: str | None  # sha256 hex of the bytes read; None when they could not be read
+    result: Post | PostError
+    settled: bool  # the stamp can be trusted: no read at all while it stays the same

@@ -1,0 +1,184 @@
+"""The console's pages: posts, one post, upcoming posts, health, and the change marker."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from heartbeat_bot.app.approval import Decision, awaiting
+from heartbeat_bot.errors import HeartbeatError
+from heartbeat_bot.models import Post
+from heartbeat_bot.web.console import model
+from heartbeat_bot.web.console.sessions import Session
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from heartbeat_bot.web.console.app import Console
+
+
+def login_form(console: Console) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def show(request: web.Request) -> web.StreamResponse:
+        session, _ = console.visitor(request)
+        if session.user is not None:
+            raise web.HTTPSeeOther("/")
+        expired = request.query.get("expired") == "1"
+        note = "Your session has expired: log in again." if expired else None
+        return console.render_login(session, error=note)
+
+    return show
+
+
+def _common(console: Console, request: web.Request, session: Session) -> dict[str, Any]:
+    notes, session.notes = session.notes, []
+    return {
+        "session": session,
+        "csrf": session.csrf,
+        "notes": notes,
+        "version": version(console),
+        "path": request.path_qs,
+        "zone": console.config.blog.timezone,
+        "now": time.time(),
+    }
+
+
+def version(console: Console) -> str:
+    """A fingerprint of what the pages show: it changes when a pair or a post does."""
+    now = datetime.now(UTC)
+    digest = hashlib.sha256(repr(console.source.ledger.last_change()).encode())
+    for item in console.source.items():
+        if isinstance(item, Post):
+            digest.update(f"{item.url}\0{item.content_hash}\0{item.state(now)}\n".encode())
+        else:
+            digest.update(f"{item.path}\0{item}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def _rows(console: Console) -> list[model.Row]:
+    ledger = console.source.ledger
+    return model.rows(
+        console.config, ledger, console.source.items(), datetime.now(UTC), awaiting=awaiting(ledger)
+    )
+
+
+async def posts(console: Console, request: web.Request, session: Session) -> web.StreamResponse:
+    wanted = request.query.get("filter") or None
+    query = request.query.get("q", "").strip()[:200]
+    every = _rows(console)
+    shown = model.select(every, wanted, query)
+    counts = {key: sum(1 for r in every if key in r.tags) for key in model.FILTERS}
+    return console.render(
+        "posts.html",
+        title="Posts",
+        rows=shown,
+        total=len(every),
+        filters=model.FILTERS,
+        counts=counts,
+        wanted=wanted if wanted in model.FILTERS else None,
+        query=query,
+        channels=model.channels(console.config),
+        **_common(console, request, session),
+    )
+
+
+def find(console: Console, slug: str) -> Post:
+    for item in console.source.items():
+        if isinstance(item, Post) and item.slug == slug:
+            return item
+    raise web.HTTPNotFound(text=f"no post with the slug {slug[:80]!r}\n")
+
+
+async def post(console: Console, request: web.Request, session: Session) -> web.StreamResponse:
+    found = find(console, request.match_info["slug"])
+    ledger = console.source.ledger
+    row = next(r for r in _rows(console) if r.url == found.url)
+    recorded = ledger.find_post(found.url)
+    comments = found.comments_url or (recorded.comments_url if recorded else None)
+    try:
+        rendered = console.source.render.render_all(found, comments)
+        render_error = None
+    except HeartbeatError as exc:
+        rendered, render_error = {}, str(exc)
+    zone = console.config.blog.timezone
+    decided = ledger.approval(recorded.id) if recorded else None
+    return console.render(
+        "post.html",
+        title=found.title,
+        row=row,
+        post=found,
+        approval=Decision(decided, False).describe() if decided else None,
+        approval_required=console.config.approval.mode == "required",
+        payloads=model.payloads(ledger, found, rendered, console.config),
+        render_error=render_error,
+        history=model.history(ledger, found.url, zone),
+        **_common(console, request, session),
+    )
+
+
+async def upcoming(console: Console, request: web.Request, session: Session) -> web.StreamResponse:
+    now = datetime.now(UTC)
+    zone = console.config.blog.timezone
+    scheduled = sorted(
+        (i for i in console.source.items() if isinstance(i, Post) and i.state(now) == "scheduled"),
+        key=lambda p: p.published_at,
+    )
+    entries = [
+        {
+            "post": p,
+            "when": model.local(p.published_at, zone),
+            "iso": p.published_at.isoformat(),
+            "in": _duration((p.published_at - now).total_seconds()),
+        }
+        for p in scheduled
+    ]
+    return console.render(
+        "upcoming.html", title="Upcoming", entries=entries, **_common(console, request, session)
+    )
+
+
+async def health(console: Console, request: web.Request, session: Session) -> web.StreamResponse:
+    facts = console.source.health()
+    zone = console.config.blog.timezone
+    counts: dict[str, int] = {}
+    for (_, state), n in console.source.ledger.pair_counts().items():
+        counts[state] = counts.get(state, 0) + n
+    broken = [i for i in console.source.items() if not isinstance(i, Post)]
+    alerts = [(model.epoch_local(at, zone), plain(text)) for at, text in facts.get("alerts", [])]
+    return console.render(
+        "health.html",
+        title="Health",
+        last_scan=model.epoch_local(facts.get("last_scan"), zone),
+        last_fetch=model.epoch_local(facts.get("last_fetch"), zone),
+        problem=facts.get("problem"),
+        counts=sorted(counts.items()),
+        broken=broken,
+        alerts=list(reversed(alerts)),
+        **_common(console, request, session),
+    )
+
+
+async def changes(console: Console, request: web.Request, session: Session) -> web.StreamResponse:
+    return web.json_response({"version": version(console)})
+
+
+def plain(text: str) -> str:
+    """An alert's Discord markdown as plain text: no ``**``, backticks or ``<link>``."""
+    text = re.sub(r"<(https?://[^>\s]+)>", r"\1", text)
+    return text.replace("**", "").replace("`", "")
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"in {days} d {hours} h"
+    if hours:
+        return f"in {hours} h {minutes} min"
+    return f"in {minutes} min"
