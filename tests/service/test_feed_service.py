@@ -18,6 +18,7 @@ from tests.announce_env import Blog, make_blog
 from tests.feed_shapes import FEEDS, SHAPES, renumbered, with_new_entry
 from tests.service.test_service import Running, wait_for
 from tests.test_cli import run
+from tests.web.console_env import HASHES, login
 
 # What a feed blog does not set: the keys of a blog kept as files.
 _FILE_KEYS = re.compile(r"^(posts_dir|authors_dir|post_url|picture_url) = .*\n", re.MULTILINE)
@@ -44,6 +45,7 @@ def feed_blog(
     blog: dict[str, Any] | None = None,
     service: dict[str, Any] | None = None,
     discord: dict[str, Any] | None = None,
+    web: dict[str, Any] | None = None,
 ) -> Blog:
     """Settings with only blog.feed_url (no posts_dir, no post_url) and the sandbox."""
     made = make_blog(
@@ -56,6 +58,7 @@ def feed_blog(
             "service": {"http": "127.0.0.1:0", **(service or {})},
             "alerts": {"discord_webhook_url": sandbox.discord_webhook_url},
             "discord": discord or {},
+            **({"web": web} if web else {}),
         },
     )
     made.config.write_text(_FILE_KEYS.sub("", made.config.read_text()), encoding="utf-8")
@@ -333,5 +336,49 @@ def test_entries_leaving_the_feed_are_not_unpublished(
         feeds.put("ghost", shape.text())  # the new entry scrolled off
         polls_after(feeds, "ghost", 3)
         assert "unpublished" not in running.text() and alerts(sandbox) == []
+    finally:
+        assert running.stop() == 0
+
+
+def test_a_new_entry_dated_as_one_that_left_the_feed_is_announced(
+    tmp_path: Path, sandbox: Sandbox, feeds: FeedServer
+) -> None:
+    """A busy feed: an announced entry scrolls off as a new entry of the same day arrives;
+    the new one is announced, not held as the other renamed."""
+    shape = SHAPES["ghost"]
+    feeds.put("ghost", shape.text())
+    running = Running(feed_blog(tmp_path, sandbox, feeds.url("ghost")))
+    try:
+        polls_after(feeds, "ghost", 1)
+        feeds.put("ghost", with_new_entry("ghost", shape.text(), "Morning notes", "morning"))
+        wait_for(lambda: announcements(sandbox)[2] >= 1, what="the first announcement")
+        feeds.put("ghost", with_new_entry("ghost", shape.text(), "Evening notes", "evening"))
+        wait_for(lambda: announcements(sandbox)[2] >= 2, what="the second announcement")
+        assert "Evening notes" in sandbox.discourse.topics[-1]["title"]
+        assert "held" not in running.text() and alerts(sandbox) == []
+    finally:
+        assert running.stop() == 0
+
+
+def test_the_console_lists_a_feeds_entries_and_its_held_ones(
+    tmp_path: Path, sandbox: Sandbox, feeds: FeedServer
+) -> None:
+    """With the web console on, a feed's entries are its posts, and entries held because
+    the feed changed its ids are under the Held filter."""
+    shape = SHAPES["jsonfeed"]
+    feeds.put("json", shape.text(), shape.content_type)
+    blog = feed_blog(tmp_path, sandbox, feeds.url("json"), web={"password_hash": HASHES["admin"]})
+    running = Running(blog)
+    try:
+        polls_after(feeds, "json", 1)
+        feeds.put("json", renumbered("jsonfeed", shape.text()), shape.content_type)
+        wait_for(lambda: "changed its ids" in running.text(), what="the hold")
+        with httpx.Client(base_url=f"http://127.0.0.1:{running.port}") as client:
+            assert login(client).status_code == 303  # to the posts page
+            page = client.get("/", params={"filter": "held"})
+        assert page.status_code == 200
+        # The feed now holds only its two entries under their new ids: both held.
+        assert "2 of 2 posts" in page.text and page.text.count("post-held") == 2
+        assert shape.title in page.text
     finally:
         assert running.stop() == 0
