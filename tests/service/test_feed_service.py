@@ -6,6 +6,7 @@ import json
 import re
 import socket
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -380,5 +381,27 @@ def test_the_console_lists_a_feeds_entries_and_its_held_ones(
         # The feed now holds only its two entries under their new ids: both held.
         assert "2 of 2 posts" in page.text and page.text.count("post-held") == 2
         assert shape.title in page.text
+    finally:
+        assert running.stop() == 0
+
+
+def test_an_entry_dated_ahead_waits_for_its_moment(
+    tmp_path: Path, sandbox: Sandbox, feeds: FeedServer
+) -> None:
+    """An entry dated a few seconds ahead is scheduled, not sent, then goes out once at its
+    publish moment."""
+    shape = SHAPES["ghost"]
+    feeds.put("ghost", shape.text())
+    running = Running(feed_blog(tmp_path, sandbox, feeds.url("ghost")))
+    try:
+        polls_after(feeds, "ghost", 1)
+        when = (datetime.now(UTC) + timedelta(seconds=8)).replace(microsecond=0)
+        feeds.put("ghost", with_new_entry("ghost", shape.text(), "Coming up", "soon", when))
+        wait_for(lambda: "scheduled: soon" in running.text(), what="the schedule")
+        assert datetime.now(UTC) < when and announcements(sandbox) == (0, 0, 0)
+        wait_for(lambda: announcements(sandbox) == (1, 1, 1), timeout=30, what="the post")
+        assert datetime.now(UTC) >= when
+        polls_after(feeds, "ghost", 2)
+        assert announcements(sandbox) == (1, 1, 1)
     finally:
         assert running.stop() == 0
