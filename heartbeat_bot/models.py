@@ -50,6 +50,8 @@ class Post:
     expires_at: datetime | None = None
     unlisted: bool = False
     summary_source: str | None = None
+    updated_at: datetime | None = None
+    """When the post was last changed, where its source says (a feed entry's ``updated``)."""
 
     def state(self, now: datetime) -> PostState:
         """Whether the post is a draft, unlisted, expired, due later, or live at ``now``."""

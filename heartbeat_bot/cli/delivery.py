@@ -328,7 +328,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 ok=code == EXIT_OK,
                 config={"path": None if app.config.source is None else str(app.config.source)},
                 posts={
-                    "folder": str(app.config.posts_dir),
+                    "folder": app.origin,
                     "readable": len(posts) - len(broken),
                     "broken": [{"path": str(e.path), "error": str(e)} for e in broken],
                     "unknown_authors": unknown_authors,
@@ -356,7 +356,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(f"ok    config {app.config.source}")
     print(
         f"{'ok   ' if not broken else 'FAIL '} posts: {len(posts) - len(broken)} readable, "
-        f"{len(broken)} with errors in {app.config.posts_dir}"
+        f"{len(broken)} with errors in {app.origin}"
     )
     for error in broken:
         print(f"      {error}")
