@@ -56,6 +56,8 @@ class Post:
     expires_at: datetime | None = None
     unlisted: bool = False
     summary_source: str | None = None
+    updated_at: datetime | None = None
+    """When the post was last changed, where its source says (a feed entry's ``updated``)."""
 
     def __post_init__(self) -> None:
         for name in _SHARED_FIELDS:

@@ -26,6 +26,7 @@ from heartbeat_bot.posts import find_post, read_frontmatter
 from heartbeat_bot.posts.engines import rules_for
 from heartbeat_bot.posts.links import LinkMismatch, cross_check
 from heartbeat_bot.render.templates import check_template
+from heartbeat_bot.sources.feed import FeedSource
 from heartbeat_bot.sources.folder import FolderSource
 from heartbeat_bot.sources.git import GitAuth, GitRepo
 from heartbeat_bot.sources.parse_cache import ParseCache, cache_path
@@ -75,7 +76,7 @@ class App:
     """What a command needs: settings, the post source and the renderers."""
 
     config: BaseConfig
-    source: FolderSource
+    source: FolderSource | FeedSource
     render: Renderers
 
     repo: GitRepo | None = None
@@ -90,9 +91,13 @@ class App:
         repo = git_repo(config)
         if repo is not None:
             repo.sync()  # posts are read from the branch tip
-        source = folder_source(config)
-        if example:  # the bundled blog's state folder is inside the package: leave it alone
-            source.cache = None
+        source: FolderSource | FeedSource
+        if config.blog.feed_url is not None:
+            source = feed_source(config)
+        else:
+            source = folder_source(config)
+            if example:  # the bundled blog's state folder is inside the package: leave it
+                source.cache = None
         render = Renderers.from_config(config, load_templates(config))
         return cls(config, source, render, repo)
 
@@ -103,13 +108,23 @@ class App:
 
     def scan(self) -> list[Post | PostError]:
         """Every post file's Post or PostError, each post whole (to be listed or checked);
-        files the parse cache knows are not parsed, their posts read back in one pass."""
+        files the parse cache knows are not parsed, their posts read back in one pass.
+        A feed's every entry, from a whole answer (FeedError when it cannot be read)."""
+        if isinstance(self.source, FeedSource):
+            return self.source.scan(self.config.blog)
         items = self.source.rescan(self.config.blog).items
         read = {post.path: post for post in whole(i for i in items if isinstance(i, Post))}
         return [read[item.path] if isinstance(item, Post) else item for item in items]
 
+    @property
+    def feed(self) -> FeedSource | None:
+        """The blog's feed, for a blog that publishes one (``blog.feed_url``)."""
+        return self.source if isinstance(self.source, FeedSource) else None
+
     def link_mismatches(self, items: list[Post | PostError]) -> list[LinkMismatch]:
         """Links between the blog's posts that are not the URLs computed for their targets."""
+        if isinstance(self.source, FeedSource):
+            return []  # a feed's entries are other sites' pages: nothing to prove
         posts = [item for item in items if isinstance(item, Post)]
         bodies: dict[Path, str] = {}
         for post in posts:
@@ -127,7 +142,10 @@ class App:
         ``showing`` (the post is only shown, never sent): the parse cache's index is
         trusted when the folder lists the same files and the one found is unchanged
         (:func:`~heartbeat_bot.sources.index_lookup.find_trusted`).
+        A feed's entry is named by its link, its id (guid) or its slug.
         """
+        if isinstance(self.source, FeedSource):
+            return self._find_entry(self.source, ref)
         candidate = Path(ref)
         named = candidate.suffix in {".md", ".mdx", ".markdown"} and candidate.is_file()
         if named and not _in_folder(candidate, self.config.posts_dir):
@@ -156,6 +174,26 @@ class App:
                 "a slug or the post's public URL; `heartbeat-bot list` shows them)"
             )
         return found
+
+    @property
+    def origin(self) -> str:
+        """Where the posts are read from: the posts folder, or the feed's URL."""
+        return (
+            self.source.posts_dir
+            if isinstance(self.source, FeedSource)
+            else str(self.config.posts_dir)
+        )
+
+    def _find_entry(self, feed: FeedSource, ref: str) -> Post:
+        found = feed.find(self.scan(), ref)
+        if isinstance(found, PostError):
+            raise found
+        if found is None:
+            raise HeartbeatError(
+                f"no entry of the feed {feed.posts_dir} matches {ref!r} (give its link, its id "
+                "or its slug; `heartbeat-bot list` shows them)"
+            )
+        return feed.with_og_image(found)
 
     def write_back(self) -> WriteBack | None:
         """Where a new topic's URL is recorded, by ``blog.write_back``."""
@@ -189,6 +227,16 @@ class App:
         with Ledger(self.config.state_path) as ledger:
             return {row.url: row for row in ledger.posts()}
 
+    def awaiting_approval(self) -> frozenset[str]:
+        """The URLs of the posts waiting for a person's decision (``[approval]``)."""
+        if not self.config.state_path.exists():
+            return frozenset()
+        from heartbeat_bot.app.approval import awaiting
+        from heartbeat_bot.ledger import Ledger
+
+        with Ledger(self.config.state_path) as ledger:
+            return awaiting(ledger)
+
     def baseline_urls(self) -> set[str]:
         """Posts the first ``run`` found already published (it never announces them)."""
         if not self.config.state_path.exists():
@@ -202,6 +250,20 @@ class App:
 def _in_folder(path: Path, folder: Path) -> bool:
     """Whether ``path`` is directly in ``folder`` (both as they are, links not followed)."""
     return path.absolute().parent.resolve() == folder.resolve()
+
+
+def feed_source(config: BaseConfig) -> FeedSource:
+    """The source reading ``blog.feed_url``."""
+    from heartbeat_bot import __version__
+
+    assert config.blog.feed_url is not None
+    return FeedSource(
+        config.blog.feed_url,
+        timeout=config.blog.feed_timeout,
+        fetch_og_image=config.blog.fetch_og_image,
+        agent=f"heartbeat-bot/{__version__}",
+        channels=registry.vocabulary(),
+    )
 
 
 def git_repo(config: BaseConfig) -> GitRepo | None:

@@ -69,3 +69,23 @@ def reject(ledger: Ledger, post: Post, who: str, via: str, channels: Collection[
 def awaiting(ledger: Ledger) -> frozenset[str]:
     """The URLs of the posts waiting for a decision."""
     return frozenset(ledger.post(row.post_id).url for row in ledger.approvals("awaiting"))
+
+
+AWAITING = "awaiting_approval"
+
+
+def shown_state(state: str, url: str, waiting: frozenset[str]) -> str:
+    """A post's state as ``list``, ``status`` and the console show it: a published post
+    waiting for a decision is ``awaiting_approval`` (a draft or a scheduled post keeps its
+    state: nothing is due)."""
+    return AWAITING if state == "published" and url in waiting else state
+
+
+def awaiting_note(row: ApprovalRow) -> str:
+    """What ``status`` says of a post waiting for a decision."""
+    since = (
+        datetime.fromtimestamp(row.requested_at).astimezone().isoformat(timespec="seconds")
+        if row.requested_at is not None
+        else "?"
+    )
+    return f"since {since}; nothing is sent until a person approves it"

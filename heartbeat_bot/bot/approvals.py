@@ -16,6 +16,8 @@ import discord
 
 from heartbeat_bot.app.approval import approve, reject
 from heartbeat_bot.channels import registry
+from heartbeat_bot.ledger import ApprovalRow
+from heartbeat_bot.ledger.posts import shown_hash
 from heartbeat_bot.models import Post
 
 if TYPE_CHECKING:
@@ -23,17 +25,24 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("heartbeat_bot.bot")
 
-BUTTON = re.compile(r"heartbeat:(approve|reject):(\d{1,18})")
+# heartbeat:approve:POST_ID:SHOWN, SHOWN being what the preview showed (see _shown).
+BUTTON = re.compile(r"heartbeat:(approve|reject):(\d{1,18})(?::([0-9a-f]{12}))?")
 NO_PINGS = discord.AllowedMentions.none()
 
 
-def _buttons(post_id: int) -> discord.ui.View:
+def _shown(post: Post) -> str:
+    """What a preview shows of the post, in short: an Approve pressed on a preview of an
+    earlier version approves nothing."""
+    return shown_hash(post)[:12]
+
+
+def _buttons(post: Post, post_id: int) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     view.add_item(
         discord.ui.Button(
             label="Approve",
             style=discord.ButtonStyle.success,
-            custom_id=f"heartbeat:approve:{post_id}",
+            custom_id=f"heartbeat:approve:{post_id}:{_shown(post)}",
         )
     )
     view.add_item(
@@ -57,11 +66,17 @@ async def post_preview(bot: HeartbeatBot, channel_id: int, post: Post, post_id: 
         f"**{discord.utils.escape_markdown(post.title)}** is due and waits for approval: "
         f"<{post.url}>",
         embeds=embeds,
-        view=_buttons(post_id),
+        view=_buttons(post, post_id),
         allowed_mentions=NO_PINGS,
     )
     log.info("%s: approval preview posted in channel %s", post.slug, channel_id)
     return str(message.id)
+
+
+def _current(asked: ApprovalRow, interaction: discord.Interaction) -> bool:
+    """Whether the button pressed sits on the preview of the request now waiting."""
+    message = interaction.message
+    return asked.message_id is None or (message is not None and str(message.id) == asked.message_id)
 
 
 async def on_button(bot: HeartbeatBot, interaction: discord.Interaction) -> None:
@@ -72,7 +87,7 @@ async def on_button(bot: HeartbeatBot, interaction: discord.Interaction) -> None
     found = BUTTON.fullmatch(str(custom_id))
     if found is None:
         return
-    verb, post_id = found.group(1), int(found.group(2))
+    verb, post_id, shown = found.group(1), int(found.group(2)), found.group(3)
     user = interaction.user
     if not bot.allowed(interaction, bot.allowed_roles):
         log.warning("approval button refused for user %s: missing role", user.id)
@@ -82,12 +97,27 @@ async def on_button(bot: HeartbeatBot, interaction: discord.Interaction) -> None
             allowed_mentions=NO_PINGS,
         )
         return
+    asked = bot.ledger.approval(post_id)
+    if asked is None or (asked.state == "awaiting" and not _current(asked, interaction)):
+        # Withdrawn (the post was no longer due) or asked again since: not this preview.
+        log.info(
+            "approval button %s for post %s by user %s: preview out of date", verb, post_id, user.id
+        )
+        await interaction.response.edit_message(
+            content="This preview is out of date: nothing was decided.",
+            view=None,
+            allowed_mentions=NO_PINGS,
+        )
+        return
     url = bot.ledger.post(post_id).url
-    post = next((p for p in bot.posts() if p.url == url), None)
+    post = next((p for p in await bot.posts() if p.url == url), None)
     if post is None:
         await interaction.response.send_message(
             "That post is no longer in the blog.", ephemeral=True, allowed_mentions=NO_PINGS
         )
+        return
+    if verb == "approve" and shown is not None and shown != _shown(post):
+        await _show_again(bot, interaction, post, post_id)
         return
     who = f"{user.name} ({user.id})"
     if verb == "approve":
@@ -107,3 +137,25 @@ async def on_button(bot: HeartbeatBot, interaction: discord.Interaction) -> None
         view=None,
         allowed_mentions=NO_PINGS,
     )
+
+
+async def _show_again(
+    bot: HeartbeatBot, interaction: discord.Interaction, post: Post, post_id: int
+) -> None:
+    """Approve pressed on a preview of an earlier version: nothing is decided; the old
+    preview says so and a preview of the post as it is now follows."""
+    log.info(
+        "approval button for %s by user %s: the post changed since its preview",
+        post.slug,
+        interaction.user.id,
+    )
+    await interaction.response.edit_message(
+        content="This preview is out of date (the post changed since): nothing was decided. "
+        "A new preview follows.",
+        view=None,
+        allowed_mentions=NO_PINGS,
+    )
+    channel_id = bot.app.config.approval.discord_channel_id
+    if channel_id is not None:
+        message_id = await bot.post_approval(channel_id, post, post_id)
+        bot.ledger.set_approval_message(post_id, message_id)

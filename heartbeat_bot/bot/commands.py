@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +21,7 @@ import yarl
 from discord import app_commands
 
 from heartbeat_bot.announcer import Announcer
-from heartbeat_bot.app.application import App, folder_source
+from heartbeat_bot.app.application import App, feed_source, folder_source
 from heartbeat_bot.bot.replies import choices, preview_text, report_text, status_text
 from heartbeat_bot.channels import registry
 from heartbeat_bot.channels.discord.transport import answer_trace
@@ -29,6 +30,9 @@ from heartbeat_bot.errors import HeartbeatError
 from heartbeat_bot.ledger import Ledger
 from heartbeat_bot.models import Post
 from heartbeat_bot.posts import find_post
+from heartbeat_bot.sources.feed import FeedSource
+from heartbeat_bot.sources.feed_parse import FeedError
+from heartbeat_bot.sources.folder import FolderSource
 
 log = logging.getLogger("heartbeat_bot.bot")
 
@@ -36,6 +40,12 @@ log = logging.getLogger("heartbeat_bot.bot")
 CHANNEL_CHOICES = [app_commands.Choice(name=n, value=n) for n in ("all", *registry.names())]
 NO_PINGS = discord.AllowedMentions.none()
 CONFIRM_SECONDS = 120.0
+
+
+# How old the feed's entries may be for the slash commands, and how long they wait for it
+# (Discord wants an answer within 3 s).
+FEED_MAX_AGE = 30.0
+FEED_WAIT = 2.0
 
 
 class Refused(Exception):
@@ -51,9 +61,12 @@ class HeartbeatBot:
         if config.bot_token is None or config.guild_id is None:
             raise HeartbeatError("discord.bot_token and discord.guild_id are needed for the bot")
         self.app = app
-        # Its own source over the service's parse cache (nothing the service parsed is parsed
+        # Its own source (over the service's parse cache: nothing the service parsed is parsed
         # again); sharing the service's instance would consume the changes its rescans look for.
-        self.source = folder_source(app.config)
+        self.source: FolderSource | FeedSource = (
+            feed_source(app.config) if app.feed is not None else folder_source(app.config)
+        )
+        self._feed_read_at = 0.0
         self.ledger = ledger
         self.announcer = announcer
         self.token = config.bot_token.get_secret_value()
@@ -141,11 +154,6 @@ class HeartbeatBot:
             if state != "published" and not force:
                 raise Refused(f"{found.slug} is {state}: not announced (use force to override).")
             only = None if channels == "all" else frozenset({channels})
-            if self.app.config.approval.mode == "required":  # a person announcing approves
-                from heartbeat_bot.app.approval import approve
-
-                who = f"{interaction.user.name} ({interaction.user.id})"
-                approve(self.ledger, found, who, "/announce")
             log.info(
                 "/announce %s (channels=%s, force=%s) by user %s",
                 found.slug,
@@ -157,6 +165,7 @@ class HeartbeatBot:
                 await self._confirm_force(interaction, found, only)
                 return
             await interaction.response.defer(ephemeral=True, thinking=True)
+            self._approve(interaction, found)
             report = await self.announcer.announce(found, only=only, max_wait=10.0)
             await interaction.followup.send(
                 report_text(report), ephemeral=True, allowed_mentions=NO_PINGS
@@ -182,7 +191,7 @@ class HeartbeatBot:
         ) -> list[app_commands.Choice[str]]:
             if not self._allowed(interaction, self.read_roles | self.allowed_roles):
                 return []
-            posts = await asyncio.to_thread(self._posts)
+            posts = await self.posts()
             return [app_commands.Choice(name=n, value=v) for n, v in choices(posts, current)]
 
         preview.autocomplete("post")(complete)
@@ -209,29 +218,56 @@ class HeartbeatBot:
             await interaction.edit_original_response(content="Not sent.", view=None)
             return
         log.info("/announce --force %s confirmed by user %s", post.slug, interaction.user.id)
+        self._approve(interaction, post)
         report = await self.announcer.announce(post, only=only, force=True, max_wait=10.0)
         await interaction.edit_original_response(content=report_text(report), view=None)
 
     # -- helpers -----------------------------------------------------------------------
 
-    def posts(self) -> list[Post]:
-        """The blog's posts as they are now."""
-        return self._posts()
+    def _approve(self, interaction: discord.Interaction, post: Post) -> None:
+        """A person announcing a post approves it (once they have confirmed, if asked)."""
+        if self.app.config.approval.mode == "required":
+            from heartbeat_bot.app.approval import approve
+
+            who = f"{interaction.user.name} ({interaction.user.id})"
+            approve(self.ledger, post, who, "/announce")
+
+    async def posts(self) -> list[Post]:
+        """The blog's posts as they are now (read in a worker thread, off the event loop), or
+        a feed's entries (see :meth:`_entries`)."""
+        if isinstance(self.source, FeedSource):
+            return await self._entries(self.source)
+        return await asyncio.to_thread(self._posts, self.source)
 
     def allowed(self, interaction: discord.Interaction, roles: set[int]) -> bool:
         """Whether the member has one of ``roles`` here (Manage Server when none is set)."""
         return self._allowed(interaction, roles)
 
-    def _posts(self) -> list[Post]:
-        result = self.source.rescan(self.app.config.blog)  # incremental: cheap
+    def _posts(self, source: FolderSource) -> list[Post]:
+        result = source.rescan(self.app.config.blog)  # incremental: cheap
         return [p for p in result.items if isinstance(p, Post)]
+
+    async def _entries(self, feed: FeedSource) -> list[Post]:
+        """The feed's entries, read again at most every FEED_MAX_AGE seconds, and only as
+        long as Discord waits for an answer; else as last read."""
+        now = time.monotonic()
+        if now - self._feed_read_at > FEED_MAX_AGE:
+            self._feed_read_at = now
+            try:
+                await asyncio.wait_for(feed.poll(self.app.config.blog), FEED_WAIT)
+            except (FeedError, TimeoutError) as exc:
+                log.warning("slash commands: the feed as last read (%s)", exc or "too slow")
+        return [p for p in feed.items() if isinstance(p, Post)]
 
     async def _post(self, ref: str) -> Post:
         """The post ``ref`` names: from the parse cache's index, else from a rescan (both
-        in a worker thread, off the event loop)."""
-        found = await asyncio.to_thread(self.source.lookup, ref, self.app.config.blog)
+        in a worker thread, off the event loop); a feed's entry by its link, id or slug."""
+        source = self.source
+        found: Post | None = None
+        if isinstance(source, FolderSource):
+            found = await asyncio.to_thread(source.lookup, ref, self.app.config.blog)
         if found is None:
-            found = find_post(await asyncio.to_thread(self._posts), ref)
+            found = find_post(await self.posts(), ref)
         if found is None:
             raise Refused(f"No post matches `{ref[:80]}`. Pick one from the suggestions.")
         return found

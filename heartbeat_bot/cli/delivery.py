@@ -122,15 +122,23 @@ async def _announce_all(
 
 def status_rows(ledger: Ledger, url: str | None = None) -> list[dict[str, Any]]:
     """Per post and channel: state, remote URL, attempts, next attempt, last error; the
-    post's own standing (held, unpublished) and whether a sent message is out of date."""
+    post's own standing (held, unpublished, awaiting_approval) and whether a sent message
+    is out of date."""
+    from heartbeat_bot.app.approval import AWAITING, awaiting_note
+
     rows = []
     topic_channels = {u.name for u in registry.units() if u.delivery == "topic"}
+    waiting = {row.post_id: row for row in ledger.approvals("awaiting")}
     for post in ledger.posts():
         if url is not None and post.url != url:
             continue
         deliveries = ledger.deliveries(post.id)
-        if post.status == "held" and not deliveries:
-            rows.extend(_held_rows(post))
+        standing: str | None = None if post.status == "active" else post.status
+        note = None if post.status == "active" else post.held_note
+        if standing is None and post.id in waiting:
+            standing, note = AWAITING, awaiting_note(waiting[post.id])
+        if standing in {"held", AWAITING} and not deliveries:
+            rows.extend(_unsent_rows(post, str(standing), note))
             continue
         for delivery in deliveries:
             row: dict[str, Any] = {
@@ -144,8 +152,8 @@ def status_rows(ledger: Ledger, url: str | None = None) -> list[dict[str, Any]]:
                 "last_error": delivery.last_error,
                 "updated_at": _iso(delivery.updated_at),
                 "baseline": post.baseline,
-                "post_state": None if post.status == "active" else post.status,
-                "post_note": post.held_note,
+                "post_state": standing,
+                "post_note": note,
                 "stale": ledger.stale(delivery.id),
             }
             if delivery.channel in topic_channels:
@@ -160,8 +168,9 @@ def status_rows(ledger: Ledger, url: str | None = None) -> list[dict[str, Any]]:
     return rows
 
 
-def _held_rows(post: PostRow) -> list[dict[str, Any]]:
-    """A held post has sent nothing: one row per channel, ``pending``, saying why."""
+def _unsent_rows(post: PostRow, standing: str, note: str | None) -> list[dict[str, Any]]:
+    """A held post, or one awaiting approval, has sent nothing: one row per channel,
+    ``pending``, saying why."""
     return [
         {
             "slug": post.slug,
@@ -174,8 +183,8 @@ def _held_rows(post: PostRow) -> list[dict[str, Any]]:
             "last_error": None,
             "updated_at": None,
             "baseline": False,
-            "post_state": "held",
-            "post_note": post.held_note,
+            "post_state": standing,
+            "post_note": note,
             "stale": False,
         }
         for channel in registry.names()
@@ -319,7 +328,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 ok=code == EXIT_OK,
                 config={"path": None if app.config.source is None else str(app.config.source)},
                 posts={
-                    "folder": str(app.config.posts_dir),
+                    "folder": app.origin,
                     "readable": len(posts) - len(broken),
                     "broken": [{"path": str(e.path), "error": str(e)} for e in broken],
                     "unknown_authors": unknown_authors,
@@ -347,7 +356,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(f"ok    config {app.config.source}")
     print(
         f"{'ok   ' if not broken else 'FAIL '} posts: {len(posts) - len(broken)} readable, "
-        f"{len(broken)} with errors in {app.config.posts_dir}"
+        f"{len(broken)} with errors in {app.origin}"
     )
     for error in broken:
         print(f"      {error}")

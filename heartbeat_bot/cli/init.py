@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,11 @@ enabled = false
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    if re.match(r"(?i)https?://", args.path):  # a blog that publishes a feed
+        from heartbeat_bot.cli.init_feed import init_feed
+
+        target = Path(args.config) if args.config else Path("config") / "heartbeat.toml"
+        return init_feed(args.path, target)
     root = Path(args.path)
     target = Path(args.config) if args.config else root / "config" / "heartbeat.toml"
     if target.exists():

@@ -11,6 +11,7 @@ from heartbeat_bot.cli.main import EXIT_OK, EXIT_USAGE, print_json
 
 def cmd_list(args: argparse.Namespace) -> int:
     from heartbeat_bot.app.application import App, now
+    from heartbeat_bot.app.approval import shown_state
     from heartbeat_bot.cli.progress import StderrProgress
     from heartbeat_bot.errors import DuplicatePost
     from heartbeat_bot.models import Post
@@ -18,6 +19,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     app = App.build(args.config, example=args.example)
     moment = now()
     recorded = app.recorded()
+    waiting = app.awaiting_approval()
     rows: list[dict[str, Any]] = []
     with StderrProgress("reading posts", None):
         items = app.scan()
@@ -33,6 +35,7 @@ def cmd_list(args: argparse.Namespace) -> int:
                 state = "held"
             elif known is not None and known.status == "unpublished" and state == "draft":
                 state = "unpublished"
+            state = shown_state(state, item.url, waiting)
             shared = [s for s in threads.get(item.comments_url or "", []) if s != item.slug]
             rows.append(
                 {

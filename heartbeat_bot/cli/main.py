@@ -193,9 +193,17 @@ def build_parser() -> argparse.ArgumentParser:
     bot.set_defaults(handler=_lazy("heartbeat_bot.service.run", "cmd_bot"))
 
     init = commands.add_parser(
-        "init", help="write a first config/heartbeat.toml for the site in PATH"
+        "init",
+        help="write a first config/heartbeat.toml for the site in PATH, or for the blog "
+        "whose feed or site is at URL",
     )
-    init.add_argument("path", metavar="PATH", nargs="?", default=".", help="the site's folder")
+    init.add_argument(
+        "path",
+        metavar="PATH|URL",
+        nargs="?",
+        default=".",
+        help="the site's folder, or the URL of the blog's feed or site",
+    )
     init.add_argument(
         "--site-url", metavar="URL", help="the public base URL, when the site config has none"
     )

@@ -94,6 +94,7 @@ def show_list(rows: list[dict[str, Any]], console: Console | None = None) -> Non
         "scheduled": "cyan",
         "draft": "dim",
         "held": "magenta",
+        "awaiting_approval": "yellow",
         "unpublished": "yellow",
         "unlisted": "dim",
         "expired": "dim",

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator, model_validator
 
 from heartbeat_bot.config.fields import (
+    FeedSeconds,
     LongWaitSeconds,
     PollSeconds,
     Section,
@@ -85,6 +86,10 @@ class BlogConfig(Section):
     poll_interval: PollSeconds = 60.0
     require_live: bool = False
     live_timeout: LongWaitSeconds = 1800.0
+    # A blog that publishes a feed (RSS, Atom or JSON Feed) instead of files.
+    feed_url: str | None = None
+    feed_timeout: FeedSeconds = 30.0
+    fetch_og_image: bool = False
 
     @field_validator("post_url")
     @classmethod
@@ -156,6 +161,11 @@ class BlogConfig(Section):
     def _site_name(cls, value: str) -> str:
         check_one_line(value)
         return value
+
+    @field_validator("feed_url")
+    @classmethod
+    def _feed_url(cls, value: str | None) -> str | None:
+        return None if value is None else check_http_url(value, credentials=None)
 
     @field_validator("git_url")
     @classmethod

@@ -52,6 +52,8 @@ DAY = 86_400.0
 PollSeconds = Annotated[float, SECONDS, Field(ge=1.0, le=DAY, allow_inf_nan=False)]
 WaitSeconds = Annotated[float, SECONDS, Field(ge=0.0, le=DAY, allow_inf_nan=False)]
 LongWaitSeconds = Annotated[float, SECONDS, Field(ge=0.0, le=7 * DAY, allow_inf_nan=False)]
+# How long one fetch of a blog's feed may take in all, its answer included.
+FeedSeconds = Annotated[float, SECONDS, Field(ge=1.0, le=600.0, allow_inf_nan=False)]
 Attempts = Annotated[int, NUMBER, Field(ge=1, le=100)]
 # Discord ids ("snowflakes") are positive 64-bit integers.
 Snowflake = Annotated[int, NUMBER, Field(ge=1, le=2**64 - 1)]

@@ -40,8 +40,8 @@ class ServiceConfig(Section):
     http: str = "127.0.0.1:8080"
     backfill_interval: WaitSeconds = 60.0
     max_attempts: Attempts = 8
-    # Where people reach the listener (behind a proxy, say); https makes the console's
-    # session cookie Secure.
+    # Where people reach the listener (behind a proxy, say): https makes the console's
+    # session cookie Secure, and a feed's WebSub hub pushes to <public_url>/websub.
     public_url: str | None = None
 
     @field_validator("http")

@@ -114,6 +114,28 @@ class BaseConfig(BaseSettings):
         return self.state_path.parent / "git" / digest
 
     @model_validator(mode="after")
+    def _one_kind_of_blog(self) -> BaseConfig:
+        blog = self.blog
+        if blog.feed_url is None:
+            return self
+        if blog.git_url:
+            raise ValueError(
+                "blog.feed_url and blog.git_url name two blogs: keep the one heartbeat-bot "
+                "should read"
+            )
+        if "posts_dir" in blog.model_fields_set:
+            raise ValueError(
+                "blog.feed_url and blog.posts_dir name two blogs: keep the one heartbeat-bot "
+                "should read"
+            )
+        if blog.write_back != "off":
+            raise ValueError(
+                f'blog.write_back must be "off" with blog.feed_url (there is no file to write '
+                f'the link into; the ledger keeps it), got "{blog.write_back}"'
+            )
+        return self
+
+    @model_validator(mode="after")
     def _write_back_needs_git(self) -> BaseConfig:
         mode = self.blog.write_back
         if mode in {"commit", "pull_request"} and not self.blog.git_url:

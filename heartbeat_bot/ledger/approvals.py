@@ -80,6 +80,15 @@ class Approvals:
         assert found is not None
         return found, cursor.rowcount == 1
 
+    def withdraw_approval(self, post_id: int) -> bool:
+        """Forget a request nobody decided (the post is no longer due); True when there
+        was one. A decision already made is kept."""
+        with self._db.transaction():
+            cursor = self._db.execute(
+                "DELETE FROM approvals WHERE post_id = ? AND state = 'awaiting'", (post_id,)
+            )
+        return cursor.rowcount == 1
+
     def set_approval_message(self, post_id: int, message_id: str) -> None:
         """The Discord message that asks the staff channel about the post."""
         self._db.execute(

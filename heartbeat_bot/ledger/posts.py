@@ -220,8 +220,9 @@ class PostBook(Journal):
         self._db.execute("DELETE FROM post_names WHERE post_id = ?", (duplicate,))
         self._db.execute("DELETE FROM posts WHERE id = ?", (duplicate,))
 
-    def hold_post(self, post: Post, candidate: int, note: str) -> int:
-        """Record ``post`` as held: it may be ``candidate`` renamed; a person decides."""
+    def hold_post(self, post: Post, candidate: int | None, note: str) -> int:
+        """Record ``post`` as held: it may be ``candidate`` renamed (None: some post the
+        ledger knows, none in particular); a person decides."""
         post_id = self.upsert_post(post)
         self._db.execute(
             "UPDATE posts SET status = 'held', held_note = ?, held_as = ? WHERE id = ?",

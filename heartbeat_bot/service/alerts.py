@@ -71,6 +71,7 @@ class Alerts:
         self._last_sent: float | None = None
         self._stalled = False
         self._ledger_down = False
+        self._feed_down = False
         # The latest alerts raised (when, text), for the console's health page.
         self.recent: deque[tuple[float, str]] = deque(maxlen=RECENT)
 
@@ -135,6 +136,26 @@ class Alerts:
 
     def scan_recovered(self) -> None:
         self._stalled = False
+
+    async def feed_alert(self, reason: str) -> None:
+        """Say that the blog's feed cannot be read (polling goes on); once until
+        :meth:`feed_recovered`."""
+        if self._feed_down:
+            return
+        self._feed_down = True
+        text = f"heartbeat-bot cannot read the blog's feed (it keeps trying): {reason}"
+        await self._raise(_Alert(_one_line(self._scrub(text), MAX_CONTENT), None))
+
+    def feed_recovered(self) -> None:
+        self._feed_down = False
+
+    async def held_alert(self, key: str, text: str) -> None:
+        """Say that posts are held for a person (``key``: once ever, kept in the ledger)."""
+        key = f"alert:held:{key}"
+        if key in self._seen or self._sent_before(key):
+            return
+        self._seen.add(key)
+        await self._raise(_Alert(_one_line(self._scrub(text), MAX_CONTENT), key))
 
     async def ledger_alert(self, reason: str) -> None:
         """Say that the ledger cannot be used (sending paused); once until

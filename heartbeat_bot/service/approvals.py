@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Collection
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from heartbeat_bot.app.approval import approve, reject
@@ -68,15 +69,21 @@ class ApprovalGate:
         return row.state == "approved"
 
     async def sweep(self, posts: dict[str, Post]) -> list[str]:
-        """The URLs of posts decided "go" and not announced yet (timeouts applied; a
-        preview the bot could not post yet, being offline, is posted now)."""
+        """The URLs of posts due now, decided "go" and not announced yet (timeouts applied
+        to the due ones; a preview the bot could not post yet, being offline, is posted
+        now)."""
         if not self.required:
             return []
         ready = []
+        now = datetime.fromtimestamp(self.clock(), UTC)
         for row in self.ledger.approvals():
             url = self.ledger.post(row.post_id).url
             post = posts.get(url)
-            if post is None:
+            if post is None or post.state(now) != "published":
+                # Gone, or not due (approved ahead; a draft, or dated later, again). A
+                # request is withdrawn: asked again, with a new preview, once it is due.
+                if row.state == "awaiting" and self.ledger.withdraw_approval(row.post_id):
+                    log.info("%s: no longer due; its approval request is withdrawn", url)
                 continue
             if row.state == "awaiting" and row.message_id is None:
                 await self._notify(post, row.post_id)

@@ -43,6 +43,10 @@ class PostLife:
         self.held: set[str] = set()  # URLs of posts held for a person, as last seen
         self.links_moved = False  # a renamed post has a link to write: try it now
         self.editor: Editor | None = None  # set with sync.on_unpublish = "unlist"
+        # Whether a post that leaves the blog was unpublished, or may be a new one renamed:
+        # not for a feed, which keeps only its newest entries (its changed ids are
+        # FeedWatch's to hold).
+        self.follows_removals = True
 
     async def fetched(self) -> None:
         """After a fetch: the renames git reports since the last commit scanned."""
@@ -71,8 +75,10 @@ class PostLife:
         """Record renamed and held posts, and announced posts gone, before any is considered."""
         now = datetime.now(UTC)
         present = {p.url for p in current if not p.draft}  # state "draft" is just this
-        if first:
-            gone_now: Collection[str] = {row.url for row in gone_posts(self.ledger, present)}
+        if not self.follows_removals:  # a feed: an entry leaving it says nothing
+            gone_now: Collection[str] = set()
+        elif first:
+            gone_now = {row.url for row in gone_posts(self.ledger, present)}
         else:
             gone_now = set(before) - present
         fresh = [p for p in current if (first or p.path in changed) and not p.draft]
@@ -94,7 +100,8 @@ class PostLife:
             log.warning("post held: %s", text)
             await self.alerts.post_alert(post.url, "held", text)
         self.renames = {}
-        await self._unpublished(current, gone_now, now)
+        if self.follows_removals:
+            await self._unpublished(current, gone_now, now)
         if self._tip is not None:
             self.ledger.set_meta(GIT_SCANNED_KEY, self._tip)
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
@@ -21,9 +22,12 @@ from heartbeat_bot.service.scheduler import Service
 from heartbeat_bot.web.metrics import Metrics
 
 if TYPE_CHECKING:
+    import httpx
+
     from heartbeat_bot.bot.supervisor import BotSupervisor
+    from heartbeat_bot.service.feed_watch import FeedWatch
     from heartbeat_bot.web.console.app import Console
-    from heartbeat_bot.web.health import HealthServer
+    from heartbeat_bot.web.health import HealthServer, Webhook, WebSubCheck
 
 log = logging.getLogger("heartbeat_bot.service")
 
@@ -69,6 +73,8 @@ async def serve(app: App, backfill_since: date | None = None) -> int:
                 mark_sent=lambda key: ledger.set_meta(key, datetime.now(UTC).isoformat()),
             )
             service = Service(app, ledger, announcer, metrics=metrics, alerts=alerts)
+            if app.feed is not None:
+                service.feed = watch_feed(app, service, http)
             health = None
             if config.service.http:
                 webhook = None
@@ -85,6 +91,8 @@ async def serve(app: App, backfill_since: date | None = None) -> int:
                     ledger_writable=ledger_writable_check(config.state_path),
                     ledger_problem=service.watch.reason,
                     webhook=webhook,
+                    detail=service.feed.problem if service.feed is not None else None,
+                    websub=websub_routes(service),
                     console=_console(service) if config.web.accounts() else None,
                 )
                 await _listen(health, config.service.http)
@@ -106,6 +114,43 @@ async def serve(app: App, backfill_since: date | None = None) -> int:
                     await bot.close()
                 if health is not None:
                     await health.stop()
+
+
+def watch_feed(app: App, service: Service, http: httpx.AsyncClient) -> FeedWatch:
+    """The feed's poller for the service, subscribed to WebSub pushes when the service
+    is reachable from outside (``service.public_url``) and its listener is on."""
+    from heartbeat_bot.service.feed_watch import FeedWatch
+    from heartbeat_bot.sources.websub import Subscriber
+
+    assert app.feed is not None
+    config = app.config
+    feed = FeedWatch(
+        app.feed,
+        config.blog,
+        service.ledger,
+        service.alerts,
+        service.metrics,
+        http,
+        held=service.life.held,
+    )
+    feed.wake = functools.partial(service.rescan, fetch=False)  # a push is taken at once
+    if config.service.public_url and config.service.http:
+        feed.websub = Subscriber(http, config.service.public_url)
+    return feed
+
+
+def websub_routes(service: Service) -> tuple[WebSubCheck, Webhook] | None:
+    """``GET``/``POST /websub`` for the feed's hub, when subscribing at all."""
+    feed = service.feed
+    if feed is None or feed.websub is None:
+        return None
+    websub = feed.websub
+
+    async def push(body: bytes, headers: Mapping[str, str]) -> int:
+        await feed.pushed(body, headers)
+        return 200  # a 2xx even when ignored, as the spec asks
+
+    return websub.verify, push
 
 
 def _console(service: Service) -> Console:

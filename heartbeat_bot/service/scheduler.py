@@ -5,7 +5,8 @@ rescan as a safety net, APScheduler date jobs that fire at the exact publish mom
 future posts, a retry job for pairs left ``waiting``, a few workers that call the
 announcer, and the health listener. The first run records every published post as the
 baseline and sends nothing. While the ledger cannot be used, nothing is sent (see
-``ledger_watch``).
+``ledger_watch``). A blog's feed is polled (``feed_watch``) instead of watched, and its
+results taken by the same rescan.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from heartbeat_bot.models import HIDDEN_STATES, Post
 from heartbeat_bot.posts.engines import rules_for
 from heartbeat_bot.service.alerts import Alerts
 from heartbeat_bot.service.approvals import ApprovalGate
+from heartbeat_bot.service.feed_watch import FeedWatch
 from heartbeat_bot.service.ledger_watch import PROBE_SECONDS, LedgerWatch
 from heartbeat_bot.service.life import PostLife
 from heartbeat_bot.service.link_retries import retry_links
@@ -39,7 +41,7 @@ from heartbeat_bot.service.report_log import report_post_errors
 from heartbeat_bot.service.settle import settle_memory
 from heartbeat_bot.service.watcher import watch_folder
 from heartbeat_bot.service.workers import Workers
-from heartbeat_bot.sources.scan_result import ScanResult
+from heartbeat_bot.sources.scan_result import Scan, split
 from heartbeat_bot.web.metrics import Metrics
 
 log = logging.getLogger("heartbeat_bot.service")
@@ -72,6 +74,7 @@ class Service(Workers):
         self.watch = LedgerWatch(ledger, alerts, self._resume)
         self.approvals = ApprovalGate(self.config.approval, ledger, announcer.enabled, clock=clock)
         self.life = PostLife(ledger, alerts, app.repo, app.config.blog.git_path)
+        self.life.follows_removals = app.feed is None  # entries scroll off a feed
         if app.config.sync.on_unpublish == "unlist":
             self.life.editor = announcer.editor
         self.scheduler = AsyncIOScheduler(
@@ -93,6 +96,10 @@ class Service(Workers):
         self._tasks: set[asyncio.Task[None]] = set()
         self._busy: set[asyncio.Task[None]] = set()
         self._scanning = asyncio.Lock()
+        # A blog's feed, polled (set by whoever builds the service, with its HTTP client).
+        self.feed: FeedWatch | None = None
+        self.baselined = False  # a feed's first polls may fail: the first read is the baseline
+        self._backfill_since: date | None = None
 
     # -- life cycle -------------------------------------------------------------------
 
@@ -102,21 +109,26 @@ class Service(Workers):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(signum, self.stop)
         self.scheduler.start()
-        # Armed before the first scan: a file landing at any moment from now on is seen.
-        armed = asyncio.Event()
+        self._backfill_since = backfill_since
+        if self.feed is None:  # a feed is polled: there is no folder to watch
+            # Armed before the first scan: a file landing at any moment from now on is seen.
+            armed = asyncio.Event()
 
-        def changed(paths: Iterable[Path]) -> Coroutine[Any, Any, None]:
-            return self.rescan(fetch=False, only=paths)  # a clone changes by our fetches
+            def changed(paths: Iterable[Path]) -> Coroutine[Any, Any, None]:
+                return self.rescan(fetch=False, only=paths)  # a clone changes by our fetches
 
-        deep = rules_for(self.config.blog).recursive  # subfolders and page bundles
-        self._spawn(
-            watch_folder(self.config.posts_dir, self.stopping, changed, armed, recursive=deep)
-        )
-        await armed.wait()
+            deep = rules_for(self.config.blog).recursive  # subfolders and page bundles
+            self._spawn(
+                watch_folder(self.config.posts_dir, self.stopping, changed, armed, recursive=deep)
+            )
+            await armed.wait()
         await self.rescan(first=True, backfill_since=backfill_since)
         settle_memory()
         poll = self.config.blog.poll_interval
-        self.scheduler.add_job(self.rescan, "interval", seconds=poll, id="rescan")
+        jitter = poll / 10 if self.feed is not None else None  # never in step with others
+        self.scheduler.add_job(self.rescan, "interval", seconds=poll, id="rescan", jitter=jitter)
+        if self.feed is not None and self.feed.websub is not None:  # renews the lease in time
+            self.scheduler.add_job(self.feed.keep_subscribed, "interval", seconds=1.0, id="websub")
         self.scheduler.add_job(self.retry_due, "interval", seconds=RETRY_CHECK_SECONDS, id="retry")
         if self.approvals.required:
             job = functools.partial(self.approvals.queue_approved, self)
@@ -132,7 +144,7 @@ class Service(Workers):
         self._spawn(self._heartbeat())
         for _ in range(WORKERS):
             self._spawn(self._worker())
-        log.info("watching %s (rescan every %s s)", self.config.posts_dir, poll)
+        log.info("watching %s (rescan every %s s)", self.app.origin, poll)
         await self.stopping.wait()
         await self._shutdown()
         return 0
@@ -192,11 +204,15 @@ class Service(Workers):
         async with self._scanning:
             if self.app.repo is not None and fetch:
                 await self._fetch()
+            if self.feed is not None and not self.baselined:  # the first polls failed
+                first, backfill_since = True, self._backfill_since
             try:
-                scan = await asyncio.to_thread(self._scan, only, first=first)
+                scan = await self._read(only, first=first)
             except HeartbeatError as exc:
                 log.error("scan failed: %s", exc)
                 return
+            if scan is None:
+                return  # a feed that failed (reported once) or asked for a pause
             result, problems, current, fresh = scan
             before = set(self.posts)  # the posts the previous scan left
             self.metrics.scan_succeeded(self.clock())
@@ -240,17 +256,17 @@ class Service(Workers):
             except LedgerUnusable as exc:
                 await self.watch.lost(exc)
 
-    def _scan(
-        self, only: Iterable[Path] | None, *, first: bool
-    ) -> tuple[ScanResult, int, list[Post], list[Post]]:
+    async def _read(self, only: Iterable[Path] | None, *, first: bool) -> Scan | None:
+        """The files, in a worker thread; a feed on this loop (its HTTP client, its alerts)."""
+        if self.feed is None:
+            return await asyncio.to_thread(self._scan, only, first=first)
+        result = await self.feed.read(first=first)  # parsed in a worker thread
+        return None if result is None else split(result, first=first)
+
+    def _scan(self, only: Iterable[Path] | None, *, first: bool) -> Scan:
         """In a worker thread: the rescan, its count of problem files, its posts, and those
         that are new or changed (all of them on the first)."""
-        result = self.app.source.rescan(self.config.blog, only)
-        problems = sum(not isinstance(i, Post) for i in result.items)
-        changed = set(result.changed)
-        current = [i for i in result.items if isinstance(i, Post)]
-        fresh = current if first else [i for i in current if i.path in changed]
-        return result, problems, current, fresh
+        return split(self.app.source.rescan(self.config.blog, only), first=first)
 
     async def _fetch(self) -> None:
         """Bring the clone to the branch tip (in a thread: git may take a while)."""
@@ -295,6 +311,7 @@ class Service(Workers):
                 id=f"backfill:{post.url}",
                 replace_existing=True,
             )
+        self.baselined = True
         if backfill:
             since, count = backfill_since, len(backfill)
             log.info("backfill: %d posts since %s, one every %s s", count, since, spacing)
@@ -382,6 +399,8 @@ class Service(Workers):
             await self.watch.lost(exc)
 
     async def check_stall(self) -> None:
+        if self.feed is not None and self.feed.reported is not None:
+            return  # the feed's outage was reported already, once
         last = self.metrics.last_scan
         limit = 3 * self.config.blog.poll_interval
         if last is not None and self.clock() - last > limit:

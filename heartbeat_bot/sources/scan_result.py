@@ -26,6 +26,20 @@ class ScanResult:
     errors_new: list[PostError]
 
 
+# A rescan, its count of problem files, its posts, and those new or changed.
+Scan = tuple[ScanResult, int, list[Post], list[Post]]
+
+
+def split(result: ScanResult, *, first: bool) -> Scan:
+    """A rescan, its count of problem files, its posts, and those that are new or changed
+    (all of them on the first)."""
+    problems = sum(not isinstance(i, Post) for i in result.items)
+    changed = set(result.changed)
+    current = [i for i in result.items if isinstance(i, Post)]
+    fresh = current if first else [i for i in current if i.path in changed]
+    return result, problems, current, fresh
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     """What the previous rescan learnt about one file (and what the parse cache keeps)."""

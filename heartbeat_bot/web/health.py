@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 Webhook = Callable[[bytes, Mapping[str, str]], Awaitable[int]]
+# WebSub: the hub's intent check (query -> status, body) and a push (body, headers -> status).
+WebSubCheck = Callable[[Mapping[str, str]], tuple[int, str]]
 
 
 def parse_address(address: str) -> tuple[str | None, int]:
@@ -60,6 +62,8 @@ class HealthServer:
         ledger_writable: Callable[[], bool],
         ledger_problem: Callable[[], str | None] | None = None,
         webhook: Webhook | None = None,
+        detail: Callable[[], str | None] | None = None,
+        websub: tuple[WebSubCheck, Webhook] | None = None,
         console: Console | None = None,
     ) -> None:
         self.host, self._requested_port = parse_address(address)
@@ -68,6 +72,8 @@ class HealthServer:
         self._ledger_writable = ledger_writable
         self._ledger_problem = ledger_problem
         self._webhook = webhook
+        self._detail = detail
+        self._websub = websub
         self._console = console
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
@@ -85,6 +91,9 @@ class HealthServer:
         app.router.add_get("/metrics", self._metrics)
         if self._webhook is not None:
             app.router.add_post("/webhooks/github", self._github)
+        if self._websub is not None:
+            app.router.add_get("/websub", self._websub_check)
+            app.router.add_post("/websub", self._websub_push)
         if self._console is not None and self._console.enabled:
             self._console.install(app)
         return app
@@ -120,7 +129,11 @@ class HealthServer:
     async def _healthz(self, request: web.Request) -> web.Response:
         reason = await self._problem()
         if reason is None:
-            return web.Response(text="ok\n")
+            # A problem outside the service (the blog's feed is down) is a detail, not a 503:
+            # restarting the service would not fix it.
+            detail = self._detail() if self._detail is not None else None
+            extra = " ".join(detail.split()) + "\n" if detail else ""
+            return web.Response(text="ok\n" + extra)
         return web.Response(status=503, text=reason + "\n")
 
     async def _problem(self) -> str | None:
@@ -142,6 +155,16 @@ class HealthServer:
     async def _github(self, request: web.Request) -> web.Response:
         assert self._webhook is not None  # the route exists only with a handler
         status = await self._webhook(await request.read(), request.headers)
+        return web.Response(status=status)
+
+    async def _websub_check(self, request: web.Request) -> web.Response:
+        assert self._websub is not None
+        status, body = self._websub[0](dict(request.query))
+        return web.Response(status=status, text=body)
+
+    async def _websub_push(self, request: web.Request) -> web.Response:
+        assert self._websub is not None
+        status = await self._websub[1](await request.read(), request.headers)
         return web.Response(status=status)
 
 

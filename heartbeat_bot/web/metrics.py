@@ -86,6 +86,13 @@ class Metrics:
             "Fetches of the blog's git repository (before scans, including those after a push).",
             registry=registry,
         )
+        self._feed_fetches = Counter(
+            "heartbeat_feed_fetches",
+            "Fetches of the blog's feed, by result: changed (parsed), unchanged (a 304 or the "
+            "same bytes, not parsed), failed.",
+            ["result"],
+            registry=registry,
+        )
         self._latency = Histogram(
             "heartbeat_publish_to_done_seconds",
             "From a post's publish moment to its announcement being done, by channel.",
@@ -138,6 +145,10 @@ class Metrics:
     def git_fetched(self, at: float | None = None) -> None:
         self._git_fetches.inc()
         self.last_fetch = time.time() if at is None else at
+
+    def feed_fetched(self, result: str) -> None:
+        """Count one fetch of the feed: ``changed``, ``unchanged`` or ``failed``."""
+        self._feed_fetches.labels(result=result).inc()
 
     def render(self) -> str:
         """The exposition text (format 0.0.4)."""

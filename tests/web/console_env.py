@@ -26,6 +26,8 @@ from tests.service.test_service import Running, wait_for
 PASSWORD = "correct horse battery staple"
 OTHER = ("alice", "another long passphrase")
 PUBLISHED = ("2020-03-11-march-20-dvc-heartbeat.md", "2020-04-06-april-20-dvc-heartbeat.md")
+SLUGS = ("march-20-dvc-heartbeat", "april-20-dvc-heartbeat")
+GITHUB_WEBHOOK_SECRET = "a-github-webhook-secret-of-some-length"
 # Computed once: scrypt is slow on purpose.
 HASHES = {"admin": hash_password(PASSWORD), OTHER[0]: hash_password(OTHER[1])}
 
@@ -88,6 +90,7 @@ def start(
     settle: bool = True,
     approval: dict[str, Any] | None = None,
     discord: dict[str, Any] | None = None,
+    sections: dict[str, dict[str, Any]] | None = None,
 ) -> ConsoleService:
     """Write the blog, queue the faults, start `run --backfill` and wait for the states.
 
@@ -109,6 +112,7 @@ def start(
             "web": {"password_hash": HASHES["admin"], **(web or {})},
             **({"approval": approval} if approval else {}),
             **({"discord": discord} if discord else {}),
+            **(sections or {}),
         },
     )
     with blog.config.open("a", encoding="utf-8") as config:
@@ -145,11 +149,12 @@ def start(
 
 def _secrets(sandbox: Sandbox) -> tuple[str, ...]:
     creds = sandbox.credentials.as_dict()
-    found = [str(v) for k, v in creds.items() if re.search("key|token|secret", k) and v]
+    found = [str(v) for k, v in creds.items() if re.search("key|token|secret|password", k) and v]
     webhook = sandbox.discord_webhook_url.rstrip("/").rsplit("/", 1)[-1]
     return (
         *found,
         webhook,
+        GITHUB_WEBHOOK_SECRET,
         PASSWORD,
         *HASHES.values(),
         *(h.split("$")[-1] for h in HASHES.values()),

@@ -5,31 +5,15 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from heartbeat_bot.ledger import Ledger
 from heartbeat_bot.models import Post
 from heartbeat_bot.sandbox import Sandbox
 from tests.service.test_service import wait_for
-from tests.web.console_env import OTHER, ConsoleService, csrf, login, origin, start
-
-SLUGS = ("march-20-dvc-heartbeat", "april-20-dvc-heartbeat")
-
-
-@pytest.fixture
-def waiting(tmp_path: Path) -> Iterator[ConsoleService]:
-    """A running service whose two backfilled posts wait for approval."""
-    with Sandbox(rate_limit_wait=0.2) as sandbox:
-        service = start(tmp_path, sandbox, approval={"mode": "required"})
-        try:
-            yield service
-        finally:
-            assert service.running.stop() == 0, service.log()
-
+from tests.web.console_env import OTHER, SLUGS, ConsoleService, csrf, login, origin, start
 
 TITLES = {SLUGS[0]: "March ’20", SLUGS[1]: "April ’20"}
 
@@ -188,7 +172,8 @@ def test_on_timeout_skip_rejects_a_post_nobody_decided(tmp_path: Path) -> None:
 
 
 def test_discord_buttons_decide_for_the_roles_allowed_to_announce(tmp_path: Path) -> None:
-    """The bot posts each waiting post with buttons; only an /announce role's press counts."""
+    """The bot posts each waiting post with buttons; only an /announce role's press counts;
+    /status names both posts as awaiting approval."""
     with Sandbox(rate_limit_wait=0.2) as sandbox:
         announcer = sandbox.discord.roles["Announcer"]
         staff = sandbox.credentials.discord_channel_id
@@ -204,6 +189,14 @@ def test_discord_buttons_decide_for_the_roles_allowed_to_announce(tmp_path: Path
                 return [m for m in sandbox.discord.messages if "waits for approval" in m["content"]]
 
             wait_for(lambda: len(previews()) == 2, what="both previews")
+            asked = sandbox.gateway.send_interaction("status", user_id=510, roles=(announcer,))
+
+            def answered() -> str:
+                texts = [r.get("content") or "" for r in sandbox.gateway.replies(asked)]
+                return next((t for t in texts if t), "")
+
+            wait_for(lambda: answered() != "", what="the /status reply")
+            assert answered().count("- post awaiting_approval: since ") == 2, answered()
             slug = SLUGS[0]
             post_id = next(m for m in previews() if TITLES[slug].split()[0] in str(m["content"]))
             assert post_id["via"] == "bot" and post_id["pinged"] == []
@@ -244,5 +237,51 @@ def test_discord_buttons_decide_for_the_roles_allowed_to_announce(tmp_path: Path
             ]
             assert len(announced) == 1  # the preview aside, one announcement
             assert service.approvals()[SLUGS[1]][0] == "awaiting"
+        finally:
+            assert service.running.stop() == 0, service.log()
+
+
+def test_slash_announce_approves_but_not_when_the_force_is_cancelled(tmp_path: Path) -> None:
+    """/announce force answered Cancel leaves the post waiting; /announce approves it as
+    the person who asked and sends it once."""
+    with Sandbox(rate_limit_wait=0.2) as sandbox:
+        announcer = sandbox.discord.roles["Announcer"]
+        service = start(
+            tmp_path,
+            sandbox,
+            approval={"mode": "required"},
+            discord={"allowed_role_ids": [announcer], "gateway_url": sandbox.discord_gateway_url},
+        )
+        send = sandbox.gateway.send_interaction
+        slug = SLUGS[1]
+        option = [{"name": "post", "type": 3, "value": slug}]
+
+        def texts(interaction: str) -> list[dict[str, object]]:
+            return [r for r in sandbox.gateway.replies(interaction) if r.get("content")]
+
+        try:
+            forced = send(
+                "announce",
+                [*option, {"name": "force", "type": 5, "value": True}],
+                user_id=511,
+                roles=(announcer,),
+            )
+            wait_for(lambda: texts(forced) != [], what="the confirmation question")
+            rows = texts(forced)[-1]["components"]
+            assert isinstance(rows, list)
+            cancel = next(c for r in rows for c in r["components"] if c["label"] == "Cancel")
+            send("announce", user_id=511, roles=(announcer,), kind=3, custom_id=cancel["custom_id"])
+            wait_for(
+                lambda: any(
+                    r.get("content") == "Not sent." for r in sandbox.gateway.replies(forced)
+                ),
+                what="the cancellation",
+            )
+            assert service.approvals()[slug][0] == "awaiting"
+            asked = send("announce", option, user_id=511, roles=(announcer,))
+            wait_for(lambda: "discord: done" in str(texts(asked)), what="the announcement")
+            assert service.approvals()[slug] == ("approved", "user511 (511)", "/announce")
+            assert [s for s, _ in sent_for(service, slug)].count("discord") == 1
+            assert service.approvals()[SLUGS[0]][0] == "awaiting"
         finally:
             assert service.running.stop() == 0, service.log()

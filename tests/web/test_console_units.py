@@ -112,5 +112,7 @@ def test_behind_a_proxy_the_address_is_the_one_the_proxy_appended() -> None:
     spoofed = request("127.0.0.1", "10.9.9.9, 203.0.113.7")
     assert client_address(spoofed, behind_proxy=True) == "203.0.113.7"  # type: ignore[arg-type]
     assert client_address(spoofed, behind_proxy=False) == "127.0.0.1"  # type: ignore[arg-type]
+    junk = request("127.0.0.1", "203.0.113.7, console: admin logged in")
+    assert client_address(junk, behind_proxy=True) == "127.0.0.1"  # type: ignore[arg-type]
     remote = request("198.51.100.4", "203.0.113.7")
     assert client_address(remote, behind_proxy=True) == "198.51.100.4"  # type: ignore[arg-type]

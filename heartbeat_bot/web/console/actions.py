@@ -18,7 +18,7 @@ from heartbeat_bot.app.approval import approve, reject
 from heartbeat_bot.config.urls import check_http_url
 from heartbeat_bot.errors import HeartbeatError
 from heartbeat_bot.models import Post
-from heartbeat_bot.web.console.pages import find
+from heartbeat_bot.web.console.pages import find, seen
 from heartbeat_bot.web.console.security import safe_next
 from heartbeat_bot.web.console.sessions import Session
 
@@ -60,7 +60,12 @@ async def announce(
         return _back(request, data, post.slug)
     log.info("console: announce %s by %s from %s", post.slug, who, where)
     if console.config.approval.mode == "required":  # a person announcing it approves it
-        approve(console.source.ledger, post, who, "console")
+        decision = approve(console.source.ledger, post, who, "console")
+        if not decision.approved:
+            session.notes.append(
+                f"{post.slug} was {decision.describe()}: not announced (its pairs are skipped)."
+            )
+            return _back(request, data, post.slug)
     _start(console, post, None, who)
     session.notes.append(f"Announcing {post.slug}: the states below update as it goes.")
     return _back(request, data, post.slug)
@@ -111,6 +116,12 @@ async def decide(
     verb = request.match_info["decision"]
     who, where = session.user or "?", console.address(request)
     ledger = console.source.ledger
+    if verb == "approve" and data.get("seen", seen(post)) != seen(post):
+        session.notes.append(
+            f"{post.slug} changed since you opened its page: check its previews and approve again."
+        )
+        log.info("console: approve %s by %s from %s: the post changed since", post.slug, who, where)
+        return _back(request, data, post.slug)
     if verb == "approve":
         decision = approve(ledger, post, who, "console")
     elif verb == "reject":

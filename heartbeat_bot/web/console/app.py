@@ -235,9 +235,11 @@ class Console:
         name = data.get("username", "").strip()
         hashed = self.accounts.get(name)
         password = data.get("password", "")
+        # Counted as failed until it verifies: guesses sent together cannot all slip in
+        # while the first ones are still being checked.
+        self.throttle.failed(address)
         ok = await asyncio.to_thread(verify_password, password, hashed or DUMMY_HASH)
         if not ok or hashed is None:
-            self.throttle.failed(address)
             log.warning("console: failed login from %s%s", address, f" as {name}" if hashed else "")
             return self.render_login(session, error="Wrong name or password.", status=401)
         self.throttle.succeeded(address)

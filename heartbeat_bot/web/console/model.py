@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from heartbeat_bot.announcer import WRITE_BACK_PENDING
+from heartbeat_bot.app.approval import shown_state
 from heartbeat_bot.channels import registry
 from heartbeat_bot.config import BaseConfig
 from heartbeat_bot.errors import DuplicatePost, PostError
@@ -138,8 +139,7 @@ def rows(
             state: str = item.state(now)
             if ledger_row is not None and ledger_row.status != "active":
                 state = ledger_row.status  # held (a person decides) or unpublished
-            if item.url in awaiting:
-                state = "awaiting_approval"
+            state = shown_state(state, item.url, awaiting)
             cells = _cells(deliveries, shown, zone)
             tags = {c.state for c in cells} & {"failed", "unknown", "waiting"}
             if state in {"scheduled", "draft", "awaiting_approval", "held"}:

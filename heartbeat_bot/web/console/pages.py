@@ -12,6 +12,7 @@ from aiohttp import web
 
 from heartbeat_bot.app.approval import Decision, awaiting
 from heartbeat_bot.errors import HeartbeatError
+from heartbeat_bot.ledger.posts import shown_hash
 from heartbeat_bot.models import Post
 from heartbeat_bot.web.console import model
 from heartbeat_bot.web.console.sessions import Session
@@ -113,11 +114,18 @@ async def post(console: Console, request: web.Request, session: Session) -> web.
         post=found,
         approval=Decision(decided, False).describe() if decided else None,
         approval_required=console.config.approval.mode == "required",
+        seen=seen(found),
         payloads=model.payloads(ledger, found, rendered, console.config),
         render_error=render_error,
         history=model.history(ledger, found.url, zone),
         **_common(console, request, session),
     )
+
+
+def seen(post: Post) -> str:
+    """A fingerprint of what the post's announcements show, carried by the Approve form:
+    a person approves what the page showed them, not an edit made since."""
+    return shown_hash(post)[:16]
 
 
 async def upcoming(console: Console, request: web.Request, session: Session) -> web.StreamResponse:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import ipaddress
 from collections.abc import Mapping
 
 from aiohttp import web
@@ -76,6 +77,8 @@ def client_address(request: web.Request, *, behind_proxy: bool) -> str:
     forwarded = request.headers.get("X-Forwarded-For")
     if behind_proxy and forwarded and peer in {"127.0.0.1", "::1"}:
         last = forwarded.rsplit(",", 1)[-1].strip()
-        if last:
-            return last[:64]
+        try:  # an address, nothing else: it goes into the log and the throttle
+            return str(ipaddress.ip_address(last))
+        except ValueError:
+            return peer
     return peer
