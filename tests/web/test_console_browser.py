@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service as DriverService
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -136,7 +136,7 @@ def text_of(driver: WebDriver, selector: str, attribute: str | None = None) -> s
             return ""
         value = found[0].get_attribute(attribute) if attribute else found[0].text
         return str(value or "")
-    except StaleElementReferenceException:
+    except WebDriverException:  # stale, or "does not belong to the document": a reload
         return ""
 
 
@@ -145,7 +145,7 @@ def badge(driver: WebDriver, channel: str) -> str:
     try:
         found = driver.find_elements(By.CSS_SELECTOR, f"#pair-{channel} .badge")
         return str(found[0].text) if found else ""
-    except StaleElementReferenceException:  # the page reloaded under our feet
+    except WebDriverException:  # the page reloaded under our feet
         return ""
 
 
@@ -251,12 +251,20 @@ def test_approve_a_waiting_post_and_watch_it_go_out(
             log_in(browser, waiting, PASSWORD)
             wait_until(lambda: browser.title.startswith("Posts"), "the posts page")
             browser.get(waiting.base + "/?filter=awaiting_approval")
-            rows = browser.find_elements(By.CSS_SELECTOR, "table.posts tbody tr")
-            assert len(rows) == 2 and "awaiting approval" in rows[0].text
+            wait_until(
+                lambda: (
+                    len(browser.find_elements(By.CSS_SELECTOR, "table.posts tbody tr")) == 2
+                    and "awaiting approval" in text_of(browser, "table.posts tbody tr")
+                ),
+                "two posts awaiting approval",
+            )
             inspect(browser, waiting, shots, "posts-awaiting")
             slug = "april-20-dvc-heartbeat"
             browser.get(f"{waiting.base}/posts/{slug}")
-            assert "awaiting approval" in browser.find_element(By.ID, "approval-state").text
+            wait_until(
+                lambda: "awaiting approval" in text_of(browser, "#approval-state"),
+                "the post awaiting approval",
+            )
             assert "as it would be sent now" in browser.page_source  # the previews
             inspect(browser, waiting, shots, "post-awaiting")
             browser.find_element(By.ID, "approve").click()
