@@ -70,6 +70,12 @@ def encode(key: str, item: Item) -> tuple[object, ...]:
     result = item.result
     size, mtime, inode = item.stamp
     head: bytes | None = None
+    slug: str | None
+    lower: str | None
+    url: str | None
+    dup: str | None
+    file: str | None
+    stem: str | None
     if isinstance(result, Post):
         values = tuple(getattr(result, name) for name in POST_FIELDS)
         blob = pickle.dumps(("post", values), protocol=pickle.HIGHEST_PROTOCOL)
@@ -77,12 +83,12 @@ def encode(key: str, item: Item) -> tuple[object, ...]:
         head = pickle.dumps(first, protocol=pickle.HIGHEST_PROTOCOL)
         slug, lower = result.slug, result.slug.lower()
         url = json.dumps(url_key(result.url))
-        dup: str | None = unquote(result.url).rstrip("/")
+        dup = unquote(result.url).rstrip("/")
         file, stem = result.path.name, result.path.stem
     else:  # an exception's pickle keeps only its message: store what rebuilds it
         record = ("error", str(result.path), result.message, result.field)
         blob = pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
-        slug = lower = url = dup = file = stem = None  # type: ignore[assignment]
+        slug = lower = url = dup = file = stem = None
     bundle = json.dumps(list(item.bundle))
     settled = int(item.settled)
     start = (key, item.name, size, mtime, inode, settled, item.digest, bundle)
