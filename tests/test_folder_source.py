@@ -14,7 +14,8 @@ from heartbeat_bot.config import BlogConfig
 from heartbeat_bot.errors import ConfigError, PostError
 from heartbeat_bot.models import Post
 from heartbeat_bot.posts import find_post
-from heartbeat_bot.sources.folder import RACY_NS, FolderSource
+from heartbeat_bot.sources.entry_read import RACY_NS
+from heartbeat_bot.sources.folder import FolderSource
 from tests.conftest import CORPUS, DVC_AUTHORS, DVC_POSTS
 
 POSTS = (

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import errno
 import functools
-import hashlib
 import os
 import threading
 import time
@@ -21,6 +20,7 @@ from heartbeat_bot.models import Post
 from heartbeat_bot.posts import mark_duplicates, parse_post, read_frontmatter
 from heartbeat_bot.posts.engines import rules_for
 from heartbeat_bot.posts.place import Place
+from heartbeat_bot.sources.entry_read import read_entry, unreadable
 from heartbeat_bot.sources.index_lookup import find_indexed, find_trusted
 from heartbeat_bot.sources.listing import Listed, list_posts, patch_listing
 from heartbeat_bot.sources.parse_cache import ParseCache, settings_key
@@ -32,10 +32,6 @@ from heartbeat_bot.sources.sitedata import (
     read_tags_file,
 )
 
-# A file written this close to (or after) the moment a rescan starts may be written again
-# within the same mtime tick (coarse kernel clock, 2 s on FAT) without its stamp changing,
-# as git's "racy clean" problem; such a file is checked by content at the next rescan.
-RACY_NS = 2_000_000_000
 # Opening a symbolic link with O_NOFOLLOW fails with ELOOP (EMLINK on FreeBSD).
 _IS_A_LINK = frozenset({errno.ELOOP, errno.EMLINK})
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -213,7 +209,7 @@ class FolderSource:
         try:
             raw = self.read(path)
         except OSError as exc:
-            raise _unreadable(path, exc) from exc
+            raise unreadable(path, exc) from exc
         self._use(blog)
         place = self.place(path)
         chosen = self.authors() if authors is None else authors
@@ -244,7 +240,7 @@ class FolderSource:
         settings) are not read either, even on a first rescan.
 
         The stamp is (size, mtime_ns, inode), taken from the directory listing with one
-        ``stat`` per file. A file written within ``RACY_NS`` of the rescan is read again
+        ``stat`` per file. A file written within ``entry_read.RACY_NS`` of the rescan is read again
         next time and compared by content, since a second write in the same mtime tick
         leaves its stamp alone. A file that vanishes between listing and reading counts as
         removed. New settings (``blog``) drop everything remembered: it was parsed with
@@ -289,8 +285,8 @@ class FolderSource:
                 reread = True
                 path = old.path if old is not None else self.posts_dir / name
                 place = Place(name, folder_name, bundle)
-                new = self._read_entry(
-                    path, place, stamp, link, old, blog, authors, labels, started
+                new = read_entry(
+                    self, path, place, stamp, link, old, blog, authors, labels, started
                 )
                 if new is None:  # vanished since the listing
                     continue
@@ -371,46 +367,3 @@ class FolderSource:
         except OSError:
             self._check_posts_dir()  # the one-line ConfigError for a missing folder
             raise
-
-    def _read_entry(
-        self,
-        path: Path,
-        place: Place,
-        stamp: tuple[int, int, int],
-        link: bool,
-        old: Entry | None,
-        blog: BlogConfig,
-        authors: dict[str, str],
-        labels: dict[str, str],
-        started: int,
-    ) -> Entry | None:
-        """Read and parse one file; ``old`` is reused when the bytes are the same as before.
-
-        A link is never settled: where it leads is checked again at every rescan.
-        """
-        settled = stamp[1] < started - RACY_NS and not link
-        try:
-            raw = self.read(path)
-        except FileNotFoundError:
-            return None
-        except (OSError, PostError) as exc:  # PostError: a link that leads out of the folder
-            error = exc if isinstance(exc, PostError) else _unreadable(path, exc)
-            if old is not None and old.digest is None and str(old.result) == str(error):
-                return old  # the same failure as last time: retried, not reported again
-            return Entry(path, place.bundle_files, stamp, None, error, settled=False)
-        bundle = place.bundle_files
-        if old is not None and old.digest is not None and old.bundle == bundle:
-            digest = hashlib.sha256(raw).hexdigest()
-            if digest == old.digest:
-                return Entry(path, bundle, stamp, digest, old.result, settled)
-        try:
-            post = parse_post(
-                path, raw, blog, authors, self.channels, place=place, tag_labels=labels
-            )
-        except PostError as exc:
-            return Entry(path, bundle, stamp, hashlib.sha256(raw).hexdigest(), exc, settled)
-        return Entry(path, bundle, stamp, post.content_hash, post, settled)
-
-
-def _unreadable(path: Path, exc: OSError) -> PostError:
-    return PostError(path, f"cannot be read ({exc.strerror or exc})")
