@@ -4,11 +4,13 @@ are the same as before."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from heartbeat_bot.config import BlogConfig
 from heartbeat_bot.errors import PostError
+from heartbeat_bot.models import Post
 from heartbeat_bot.posts import parse_post
 from heartbeat_bot.posts.place import Place
 from heartbeat_bot.sources.scan_result import Entry
@@ -58,6 +60,19 @@ def read_entry(
     except PostError as exc:
         return Entry(path, bundle, stamp, hashlib.sha256(raw).hexdigest(), exc, settled)
     return Entry(path, bundle, stamp, post.content_hash, post, settled)
+
+
+def without_renamed(
+    entries: dict[str, Entry], known: Mapping[str, str], authors: Mapping[str, str]
+) -> dict[str, Entry]:
+    """``entries`` less the posts of an author whose name changed from ``known`` to
+    ``authors`` (they are parsed again, to show the new name)."""
+    renamed = {k for k in known.keys() | authors.keys() if known.get(k) != authors.get(k)}
+    return {
+        name: entry
+        for name, entry in entries.items()
+        if not (isinstance(entry.result, Post) and renamed & set(entry.result.author_ids))
+    }
 
 
 def unreadable(path: Path, exc: OSError) -> PostError:

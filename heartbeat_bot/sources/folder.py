@@ -15,16 +15,17 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from heartbeat_bot.config import BlogConfig
-from heartbeat_bot.errors import ConfigError, DuplicatePost, PostError
+from heartbeat_bot.errors import ConfigError, PostError
 from heartbeat_bot.models import Post
 from heartbeat_bot.posts import mark_duplicates, parse_post, read_frontmatter
 from heartbeat_bot.posts.engines import rules_for
 from heartbeat_bot.posts.place import Place
-from heartbeat_bot.sources.entry_read import read_entry, unreadable
+from heartbeat_bot.sources.entry_read import read_entry, unreadable, without_renamed
 from heartbeat_bot.sources.index_lookup import find_indexed, find_trusted
 from heartbeat_bot.sources.listing import Listed, list_posts, patch_listing
 from heartbeat_bot.sources.parse_cache import ParseCache, settings_key
 from heartbeat_bot.sources.scan_result import Entry, ScanResult
+from heartbeat_bot.sources.showing import Showing
 from heartbeat_bot.sources.sitedata import (
     UNREADABLE,
     authors_stamp,
@@ -79,7 +80,7 @@ class FolderSource:
         # the settings the files were parsed with.
         self._entries: dict[str, Entry] = {}
         self._entries_blog: BlogConfig | None = None
-        self._shown: dict[str, Post | PostError] = {}  # rescan()'s items, by file name
+        self._showing = Showing()  # rescan()'s items, by file name
         # The parse cache shared with other processes, and the key rescan() last used it with.
         self.cache = cache
         self._cache_key: str | None = None
@@ -250,33 +251,30 @@ class FolderSource:
             return self._rescan(blog, only)
 
     def _rescan(self, blog: BlogConfig, only: Iterable[Path] | None) -> ScanResult:
+        same = blog == self._entries_blog and bool(self._listed) and not self._resave
         if blog != self._entries_blog:
             self._entries, self._entries_blog = {}, blog
         self._use(blog)
         started = time.time_ns()
-        known = self._authors
+        known, key_before = self._authors, self._cache_key
         authors = self.authors()
         labels = self.tags()
         key = self._from_cache(blog, authors, labels)
+        if only is not None and same and authors is known and key == key_before:
+            changes = patch_listing(self.posts_dir, self._listed, only, recursive=self._recursive)
+            if changes is not None:
+                return self._targeted(changes, blog, authors, labels, key, started)
         previous = self._entries
         if known is not None and authors is not known:  # an author file changed
-            renamed = {k for k in known.keys() | authors.keys() if known.get(k) != authors.get(k)}
-            previous = {
-                name: entry
-                for name, entry in previous.items()
-                if not (isinstance(entry.result, Post) and renamed & set(entry.result.author_ids))
-            }
+            previous = without_renamed(previous, known, authors)
         current: dict[str, Entry] = {}
         items: list[Post | PostError] = []
-        changed: list[Path] = []
-        errors_new: list[PostError] = []
         names: list[str] = []
+        recheck: set[str] = set()
         reread = False
         folder_name = self.posts_dir.name
-        listing = None if only is None or not self._listed else self._patch(only)
-        if listing is None:
-            listing = self._listing()
-            self._listed = {item[0]: item for item in listing}
+        listing = self._listing()
+        self._listed = {item[0]: item for item in listing}
         for name, stamp, link, bundle in listing:
             old = previous.get(name)
             if old is not None and old.settled and old.stamp == stamp:
@@ -289,34 +287,73 @@ class FolderSource:
                     self, path, place, stamp, link, old, blog, authors, labels, started
                 )
                 if new is None:  # vanished since the listing
+                    recheck.add(name)
                     continue
                 entry = new
+                if not entry.settled:
+                    recheck.add(name)
             current[name] = entry
             names.append(name)
             items.append(entry.result)
         self._entries = current
+        self._showing.recheck = recheck
         if self.cache is not None and key is not None:
             self.cache.save_changes(key, {} if self._resave else previous, current)
             self._resave = False
-        if not reread and len(current) == len(previous) == len(self._shown):
-            return ScanResult(list(self._shown.values()), [], [], [])  # nothing to compare
+        shown_before = self._showing.shown
+        if not reread and len(current) == len(previous) == len(shown_before):
+            return ScanResult(self._showing.items(), [], [], [])  # nothing to compare
         items = mark_duplicates(items)
-        shown_before = self._shown
-        for index, name in enumerate(names):
-            result, before = items[index], shown_before.get(name)
-            if (
-                isinstance(result, DuplicatePost)
-                and isinstance(before, DuplicatePost)
-                and str(result) == str(before)
-            ):  # the same clash as last time: not news
-                result = items[index] = before
-            if result is not before:
-                changed.append(current[name].path)
-                if isinstance(result, PostError):
-                    errors_new.append(result)
-        self._shown = dict(zip(names, items, strict=True))
+        changed, errors_new = self._showing.reset(names, items, current)
         removed = [previous[name].path for name in sorted(previous.keys() - current.keys())]
         return ScanResult(items, changed, removed, errors_new)
+
+    def _targeted(
+        self,
+        changes: dict[str, Listed | None],
+        blog: BlogConfig,
+        authors: dict[str, str],
+        labels: dict[str, str],
+        key: str | None,
+        started: int,
+    ) -> ScanResult:
+        """A rescan of the files an event names (``changes``: their new listing) and of
+        those ``recheck`` holds, the rest taken as the last rescan left them: the same
+        result as a whole rescan, in time that grows with the files named, not the folder."""
+        for name, listed in changes.items():
+            if listed is None:
+                self._listed.pop(name, None)
+            else:
+                self._listed[name] = listed
+        entries, showing = self._entries, self._showing
+        before = {n: entries[n] for n in changes.keys() | showing.recheck if n in entries}
+        after: dict[str, Entry] = {}
+        reread = False
+        for name in sorted(changes.keys() | showing.recheck):
+            showing.recheck.discard(name)
+            listed, old = self._listed.get(name), entries.get(name)
+            if listed is None:
+                continue
+            _name, stamp, link, bundle = listed
+            if old is not None and old.settled and old.stamp == stamp:
+                after[name] = old
+                continue
+            reread = True
+            path = old.path if old is not None else self.posts_dir / name
+            place = Place(name, self.posts_dir.name, bundle)
+            new = read_entry(self, path, place, stamp, link, old, blog, authors, labels, started)
+            if new is None or not new.settled:  # vanished since the listing, or racy
+                showing.recheck.add(name)
+            if new is not None:
+                after[name] = new
+        if not reread and before.keys() == after.keys():
+            return ScanResult(showing.items(), [], [], [])  # nothing to compare
+        for name in before.keys() - after.keys():
+            del entries[name]
+        entries.update(after)
+        if self.cache is not None and key is not None:
+            self.cache.save_changes(key, before, after)
+        return showing.patch(entries, before, after)
 
     def lookup(self, ref: str, blog: BlogConfig, *, trusting: bool = False) -> Post | None:
         """The post ``ref`` names, from the parse cache's index without parsing anything
@@ -332,13 +369,6 @@ class FolderSource:
                 if found is not None:
                     return found
             return find_indexed(self.cache, key, self.posts_dir, self._listing, ref)
-
-    def _patch(self, paths: Iterable[Path]) -> list[Listed] | None:
-        listed = patch_listing(self.posts_dir, self._listed, paths, recursive=self._recursive)
-        if listed is not None:
-            self._listed = listed
-            return list(listed.values())
-        return None
 
     def _from_cache(
         self, blog: BlogConfig, authors: dict[str, str], labels: dict[str, str]

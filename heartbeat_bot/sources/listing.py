@@ -76,11 +76,12 @@ def _walk(folder: Path, prefix: str, found: list[Listed], *, recursive: bool, to
 
 def patch_listing(
     folder: Path, listed: dict[str, Listed], paths: Iterable[Path], *, recursive: bool
-) -> dict[str, Listed] | None:
-    """``listed`` (by relative path) with the post files at ``paths`` looked at again;
-    None when one of them cannot be placed without listing the folder (a folder, a file
-    below a subfolder, which may belong to a page bundle)."""
-    patched = dict(listed)
+) -> dict[str, Listed | None] | None:
+    """What listing the post files at ``paths`` again changes in ``listed`` (by relative
+    path): each name's new entry, None for a name no longer listed. None when one of them
+    cannot be placed without listing the folder (a folder, a file below a subfolder, which
+    may belong to a page bundle)."""
+    patched: dict[str, Listed | None] = {}
     for path in paths:
         try:
             relative = Path(os.path.abspath(path)).relative_to(os.path.abspath(folder))
@@ -90,7 +91,7 @@ def patch_listing(
         if len(relative.parts) != 1:
             return None
         if name.startswith(".") or not name.lower().endswith(POST_SUFFIXES):
-            if name in patched:
+            if name in listed:
                 return None
             continue  # not a post file: nothing to look at
         if name.startswith("_") and recursive:
@@ -101,12 +102,12 @@ def patch_listing(
         except OSError as exc:
             if exc.errno not in _NOT_A_FILE:
                 return None
-            patched.pop(name, None)
+            patched[name] = None
             continue
         if stat.S_ISDIR(info.st_mode):
             return None
         if not stat.S_ISREG(info.st_mode):
-            patched.pop(name, None)
+            patched[name] = None
             continue
         patched[name] = (name, (info.st_size, info.st_mtime_ns, info.st_ino), link, ())
-    return dict(sorted(patched.items()))
+    return patched

@@ -1,0 +1,154 @@
+"""What the last rescan of a posts folder showed, kept so that a targeted rescan (the
+files a watcher event names) redoes only what those files touch: the names in order, and
+the posts by public URL, so a slug clash is found among the few files that share a URL
+rather than over the whole folder."""
+
+from __future__ import annotations
+
+from bisect import bisect_left, insort
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import unquote
+
+from heartbeat_bot.errors import DuplicatePost, PostError
+from heartbeat_bot.models import Post
+from heartbeat_bot.posts import mark_duplicates
+from heartbeat_bot.sources.scan_result import Entry, ScanResult
+
+
+def url_key(post: Post) -> str:
+    """The URL two posts clash on (as :func:`~heartbeat_bot.posts.mark_duplicates`
+    compares them): %-decoded, without a trailing slash."""
+    return unquote(post.url).rstrip("/")
+
+
+class Showing:
+    """Each current file's Post or PostError (a post sharing its URL with another is a
+    :class:`~heartbeat_bot.errors.DuplicatePost`), by file name, with the names sorted.
+
+    ``recheck``: names a targeted rescan looks at again although no event names them (a
+    file whose stamp cannot be trusted yet, or that vanished between listing and reading),
+    as a whole rescan would.
+    """
+
+    def __init__(self) -> None:
+        self.shown: dict[str, Post | PostError] = {}
+        self.order: list[str] = []
+        self.recheck: set[str] = set()
+        self._by_url: dict[str, list[str]] | None = None  # built at the first targeted use
+
+    def items(self) -> list[Post | PostError]:
+        """Every file's result, in file-name order."""
+        return list(map(self.shown.__getitem__, self.order))
+
+    def reset(
+        self, names: list[str], items: list[Post | PostError], entries: Mapping[str, Entry]
+    ) -> tuple[list[Path], list[PostError]]:
+        """After a whole rescan, ``items`` of the sorted ``names`` (``entries``, by name):
+        the files whose result changed, and the PostErrors among them."""
+        changed: list[Path] = []
+        errors_new: list[PostError] = []
+        for index, name in enumerate(names):
+            result, before = items[index], self.shown.get(name)
+            if (
+                isinstance(result, DuplicatePost)
+                and isinstance(before, DuplicatePost)
+                and str(result) == str(before)
+            ):  # the same clash as last time: not news
+                result = items[index] = before
+            if result is not before:
+                changed.append(entries[name].path)
+                if isinstance(result, PostError):
+                    errors_new.append(result)
+        self.shown = dict(zip(names, items, strict=True))
+        self.order = names
+        self._by_url = None
+        return changed, errors_new
+
+    def patch(
+        self, entries: Mapping[str, Entry], before: Mapping[str, Entry], after: Mapping[str, Entry]
+    ) -> ScanResult:
+        """Redo what the files named in ``before`` (their entries then) and ``after`` (now)
+        change; ``entries`` is every current file's, ``after`` included. The result is the
+        one a whole rescan of the same files gives."""
+        by_url = self._index(entries, before)
+        touched = before.keys() | after.keys()
+        clashes: set[str] = set()
+        for name in touched:
+            for entry in (before.get(name), after.get(name)):
+                if entry is not None and isinstance(entry.result, Post):
+                    clashes.add(url_key(entry.result))
+        for name in sorted(touched):
+            old, new = before.get(name), after.get(name)
+            old_key = url_key(old.result) if old and isinstance(old.result, Post) else None
+            new_key = url_key(new.result) if new and isinstance(new.result, Post) else None
+            if old_key is not None:
+                _drop(by_url, old_key, name)
+            if new_key is not None:
+                insort(by_url.setdefault(new_key, []), name)
+            if new is None and name in self.shown:
+                del self.order[bisect_left(self.order, name)]
+            elif new is not None and name not in self.shown:
+                insort(self.order, name)
+        redone: dict[str, Post | PostError] = {}
+        for name in touched:
+            entry = after.get(name)
+            if entry is not None:
+                redone[name] = entry.result
+        for key in clashes:
+            group = by_url.get(key, [])
+            marked = mark_duplicates([entries[n].result for n in group])
+            redone.update(zip(group, marked, strict=True))
+        return self._compare(entries, before, redone)
+
+    def _compare(
+        self,
+        entries: Mapping[str, Entry],
+        before: Mapping[str, Entry],
+        redone: dict[str, Post | PostError],
+    ) -> ScanResult:
+        changed: list[Path] = []
+        errors_new: list[PostError] = []
+        removed: list[Path] = []
+        for name in sorted(redone.keys() | before.keys()):
+            if name not in redone:  # gone: it was in ``before``
+                del self.shown[name]
+                removed.append(before[name].path)
+                continue
+            result, shown = redone[name], self.shown.get(name)
+            if (
+                isinstance(result, DuplicatePost)
+                and isinstance(shown, DuplicatePost)
+                and str(result) == str(shown)
+            ):  # the same clash as last time: not news
+                result = shown
+            if result is not shown:
+                changed.append(entries[name].path)
+                if isinstance(result, PostError):
+                    errors_new.append(result)
+            self.shown[name] = result
+        return ScanResult(self.items(), changed, removed, errors_new)
+
+    def _index(
+        self, entries: Mapping[str, Entry], before: Mapping[str, Entry]
+    ) -> dict[str, list[str]]:
+        """Names of the posts by URL key (each list sorted), as they were before this patch."""
+        if self._by_url is None:
+            by_url: dict[str, list[str]] = {}
+            for name in self.order:  # the names before this patch, sorted
+                entry = before[name] if name in before else entries[name]
+                if isinstance(entry.result, Post):
+                    by_url.setdefault(url_key(entry.result), []).append(name)
+            self._by_url = by_url
+        return self._by_url
+
+
+def _drop(by_url: dict[str, list[str]], key: str, name: str) -> None:
+    names = by_url.get(key)
+    if names is None:
+        return
+    index = bisect_left(names, name)
+    if index < len(names) and names[index] == name:
+        del names[index]
+    if not names:
+        del by_url[key]
