@@ -41,6 +41,23 @@ def gone_posts(ledger: Ledger, present_urls: Collection[str]) -> list[PostRow]:
     return [row for row in missing if row.status != "held" and ledger.announced(row.id)]
 
 
+def gone_near(
+    ledger: Ledger, post: Post, present_urls: Collection[str], gone_now: Collection[str]
+) -> list[PostRow]:
+    """The rows of :func:`gone_posts` that :func:`recognise` can match ``post`` with (at
+    its path, sharing its ``commentsUrl``, or gone in this scan), in the same order: a few
+    indexed look-ups rather than every recorded URL."""
+    rows = {row.id: row for row in ledger.posts_at_path(str(post.path))}
+    if post.comments_url:
+        rows |= {row.id: row for row in ledger.posts_with_comments_url(post.comments_url)}
+    rows |= {row.id: row for row in ledger.posts_with_urls(gone_now)}
+    return [
+        row
+        for _id, row in sorted(rows.items())
+        if row.url not in present_urls and row.status != "held" and ledger.announced(row.id)
+    ]
+
+
 def recognise(
     ledger: Ledger,
     post: Post,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from collections.abc import Collection
 from pathlib import Path
 
 from heartbeat_bot.ledger.journal import Journal
@@ -90,6 +91,24 @@ class PostBook(Journal):
     def posts_at_path(self, path: str) -> list[PostRow]:
         """Posts recorded for a file path now (several when its URL changed)."""
         rows = self._db.execute("SELECT * FROM posts WHERE path = ?", (path,)).fetchall()
+        return [post_row(r) for r in rows]
+
+    def posts_with_urls(self, urls: Collection[str]) -> list[PostRow]:
+        """Posts whose URL is one of ``urls`` now (not one they had), by id."""
+        found: list[PostRow] = []
+        wanted = list(urls)
+        for start in range(0, len(wanted), 500):  # within SQLite's count of parameters
+            chunk = wanted[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            rows = self._db.execute(f"SELECT * FROM posts WHERE url IN ({marks})", chunk)
+            found += [post_row(r) for r in rows.fetchall()]
+        return sorted(found, key=lambda row: row.id)
+
+    def posts_with_comments_url(self, url: str) -> list[PostRow]:
+        """Posts that carry the comments URL ``url``, by id."""
+        rows = self._db.execute(
+            "SELECT * FROM posts WHERE comments_url = ? ORDER BY id", (url,)
+        ).fetchall()
         return [post_row(r) for r in rows]
 
     def names(self, post_id: int) -> list[dict[str, object]]:

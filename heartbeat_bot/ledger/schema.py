@@ -114,6 +114,13 @@ MIGRATIONS: tuple[str, ...] = (
         message_id TEXT
     );
     """,
+    # 5: indexes for what each new post file is checked against (the posts at its path,
+    #    sharing its comments URL, or unpublished), so that costs the same at any size.
+    """
+    CREATE INDEX posts_by_path ON posts (path);
+    CREATE INDEX posts_by_comments_url ON posts (comments_url);
+    CREATE INDEX posts_by_status ON posts (status);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -47,6 +48,11 @@ class PostLife:
         # not for a feed, which keeps only its newest entries (its changed ids are
         # FeedWatch's to hold).
         self.follows_removals = True
+        # The URLs of the posts of the latest scan, drafts apart, and each post's by path
+        # (kept up to date from what each scan changed: see track).
+        self.present: set[str] = set()
+        self.drafts: set[str] = set()
+        self._urls: dict[Path, tuple[str, bool]] = {}
 
     async def fetched(self) -> None:
         """After a fetch: the renames git reports since the last commit scanned."""
@@ -64,24 +70,49 @@ class PostLife:
         for old, new in moved:
             self.renames[str(repo.worktree / new)] = str(repo.worktree / old)
 
-    async def after_scan(
+    def track(
         self,
         current: Sequence[Post],
-        changed: Collection[Path],
-        before: Collection[str],
+        fresh: Sequence[Post],
+        gone: Iterable[Path],
         *,
         first: bool,
     ) -> None:
-        """Record renamed and held posts, and announced posts gone, before any is considered."""
+        """Take what a scan found: every post (``current``), those new or changed
+        (``fresh``), and the paths of files changed into something else or removed
+        (``gone``); the URLs present and drafts follow, in time that grows with the
+        changes. On the first scan, and for a feed, they are taken from ``current``."""
+        if first or not self.follows_removals:
+            self._urls, self.present, self.drafts = {}, set(), set()
+            fresh = current
+        else:
+            for path in gone:
+                self._drop(path)
+        for post in fresh:
+            self._drop(post.path)
+            self._urls[post.path] = (post.url, post.draft)
+            (self.drafts if post.draft else self.present).add(post.url)
+
+    def _drop(self, path: Path) -> None:
+        url, draft = self._urls.pop(path, (None, False))
+        if url is not None:
+            (self.drafts if draft else self.present).discard(url)
+
+    async def after_scan(
+        self, fresh: Sequence[Post], before: AbstractSet[str], *, first: bool
+    ) -> None:
+        """Record renamed and held posts, and announced posts gone, before any is
+        considered: ``fresh`` are the posts new or changed (all on the first scan),
+        ``before`` the URLs of the previous scan's posts; :meth:`track` took this scan."""
         now = datetime.now(UTC)
-        present = {p.url for p in current if not p.draft}  # state "draft" is just this
+        present = self.present  # state "draft" is just this
         if not self.follows_removals:  # a feed: an entry leaving it says nothing
-            gone_now: Collection[str] = set()
+            gone_now: AbstractSet[str] = set()
         elif first:
             gone_now = {row.url for row in gone_posts(self.ledger, present)}
         else:
-            gone_now = set(before) - present
-        fresh = [p for p in current if (first or p.path in changed) and not p.draft]
+            gone_now = before - present
+        fresh = [p for p in fresh if not p.draft]
         found = identify_posts(
             self.ledger, fresh, present=present, gone_now=gone_now, renames=self.renames
         )
@@ -101,7 +132,7 @@ class PostLife:
             await self.alerts.post_alert(post.url, "held", text)
         self.renames = {}
         if self.follows_removals:
-            await self._unpublished(current, gone_now, now)
+            await self._unpublished(gone_now, now)
         if self._tip is not None:
             self.ledger.set_meta(GIT_SCANNED_KEY, self._tip)
 
@@ -127,11 +158,8 @@ class PostLife:
         self.held -= done
         return done
 
-    async def _unpublished(
-        self, current: Sequence[Post], gone_now: Collection[str], now: datetime
-    ) -> None:
-        drafts = {p.url for p in current if p.draft}
-        live = {p.url for p in current} - drafts
+    async def _unpublished(self, gone_now: Collection[str], now: datetime) -> None:
+        drafts, live = self.drafts, self.present
         for url in sorted(set(gone_now) | drafts):
             row = self.ledger.find_post(url)
             if row is None or row.url != url or row.status != "active":

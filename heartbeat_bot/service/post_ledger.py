@@ -7,7 +7,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 
 from heartbeat_bot.ledger import Ledger
-from heartbeat_bot.ledger.identity import Verdict, apply, gone_posts, recognise
+from heartbeat_bot.ledger.identity import Verdict, apply, gone_near, gone_posts, recognise
 from heartbeat_bot.ledger.posts import shown_hash
 from heartbeat_bot.models import Post
 from heartbeat_bot.sources.stored_post import whole
@@ -85,15 +85,19 @@ def identify_posts(
     ]
     if not unknown:
         return []
-    gone = gone_posts(ledger, present)
-    if not gone and not renames:  # nothing announced went away: every unknown post is new
-        return []
+    # Many unknown posts: every announced post gone, in one query; a few: for each, only
+    # the gone posts it could be (gone_near), so a new file costs the same at any size.
+    gone = gone_posts(ledger, present) if len(unknown) > BULK else None
+    if gone is not None and not gone and not renames:
+        return []  # nothing announced went away: every unknown post is new
+    claimed: set[int] = set()  # recorded posts found renamed in this scan
     found = []
     for post in unknown:
+        near = gone if gone is not None else gone_near(ledger, post, present, gone_now)
         verdict = recognise(
             ledger,
             post,
-            gone=gone,
+            gone=[row for row in near if row.id not in claimed],
             gone_now=gone_now,
             renamed_from=renames.get(str(post.path)),
         )
@@ -101,7 +105,7 @@ def identify_posts(
             continue
         apply(ledger, post, verdict)
         if verdict.kind == "same":
-            gone = [row for row in gone if row.id != verdict.row.id]
+            claimed.add(verdict.row.id)
         found.append((post, verdict))
     return found
 

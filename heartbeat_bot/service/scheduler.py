@@ -235,13 +235,14 @@ class Service(Workers):
                 self.by_path[item.path] = item.url
                 if not first:
                     log.info("post found: %s (%s)", item.slug, item.path.name)
+            self.life.track(current, fresh, [*changed, *result.removed], first=first)
             if first:  # at start-up an unusable ledger ends `run` (exit 2)
                 self._first_run(current, backfill_since)
             elif not self.watch.usable:
                 return  # the posts are considered again once it is usable
             try:
                 settled = self.life.settled()  # by `resolve --same-as/--new`
-                await self.life.after_scan(current, changed, before, first=first)
+                await self.life.after_scan(fresh, before, first=first)
                 if self.life.links_moved:  # into a renamed post: no need to wait for it
                     self.life.links_moved = False
                     self._spawn(self.retry_write_backs())
