@@ -3,10 +3,11 @@ asking post by post gives (real SQLite file)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from heartbeat_bot.ledger import Ledger
-from heartbeat_bot.ledger.identity import gone_posts
+from heartbeat_bot.ledger.identity import gone_near, gone_posts
 from heartbeat_bot.service.post_ledger import needs_edit, needs_work
 from tests.test_ledger import make_post
 from tests.test_ledger_identity import announced, renamed
@@ -56,3 +57,30 @@ def test_gone_posts_are_the_announced_ones_missing(tmp_path: Path) -> None:
         expected = [row for row in ledger.announced_posts() if row.url not in present]
         assert gone_posts(ledger, present) == expected
         assert {row.slug for row in expected} == {"base", "new-name", "gone"}
+
+
+def test_gone_near_is_the_part_of_gone_posts_a_post_can_match(tmp_path: Path) -> None:
+    """For a new post, gone_near gives the gone posts at its path, carrying its comments URL
+    or gone in this scan, exactly as they appear in gone_posts (same rows, same order)."""
+    with filled(tmp_path / "ledger.sqlite3") as ledger:
+        shared = announced(ledger, make_post("talked"))
+        ledger.set_comments_url(shared, "https://forum.example/t/1")
+        present = {"https://blog.example/sent", "https://blog.example/fresh"}
+        gone = gone_posts(ledger, present)
+        cases = [
+            (replace(make_post("x"), path=Path("base.md")), set()),  # at base's path
+            (replace(make_post("x"), comments_url="https://forum.example/t/1"), set()),
+            (make_post("x"), {"https://blog.example/gone", "https://blog.example/sent"}),
+            (replace(make_post("x"), path=Path("held.md")), {"https://blog.example/held"}),
+            (make_post("x"), set()),
+        ]
+        for post, gone_now in cases:
+            expected = [
+                row
+                for row in gone
+                if row.path == str(post.path)
+                or (post.comments_url and row.comments_url == post.comments_url)
+                or row.url in gone_now
+            ]
+            assert gone_near(ledger, post, present, gone_now) == expected
+        assert [len(gone_near(ledger, p, present, g)) for p, g in cases] == [1, 1, 1, 0, 0]
