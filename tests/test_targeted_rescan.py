@@ -16,6 +16,7 @@ from heartbeat_bot.errors import DuplicatePost
 from heartbeat_bot.models import Post
 from heartbeat_bot.sources.entry_read import RACY_NS
 from heartbeat_bot.sources.folder import FolderSource
+from heartbeat_bot.sources.listing import list_posts
 from heartbeat_bot.sources.scan_result import ScanResult
 
 NAMES = ("a.md", "b.md", "c.mdx", "d.markdown", "_e.md", ".f.md", "g.txt", "sub/h.md")
@@ -119,3 +120,16 @@ def test_a_slug_clash_made_and_undone_by_events(tmp_path: Path) -> None:
     second.unlink()
     gone = source.rescan(blog, only=[second])
     assert gone.removed == [second] and gone.changed == []
+
+
+def test_a_listing_like_the_last_one_is_in_the_same_order(tmp_path: Path) -> None:
+    """Given the last listing's names, a folder holding the same names lists as sorted, and
+    one holding other names (as many) is sorted again, not put in the old order."""
+    for name in ("b.md", "a.md", "c.md"):
+        (tmp_path / name).write_text("---\ntitle: T\n---\n")
+    plain = list_posts(tmp_path, recursive=False)
+    assert [item[0] for item in plain] == ["a.md", "b.md", "c.md"]
+    assert list_posts(tmp_path, recursive=False, like=["a.md", "b.md", "c.md"]) == plain
+    (tmp_path / "b.md").rename(tmp_path / "0.md")
+    again = list_posts(tmp_path, recursive=False, like=["a.md", "b.md", "c.md"])
+    assert [item[0] for item in again] == ["0.md", "a.md", "c.md"]

@@ -273,7 +273,7 @@ class FolderSource:
         recheck: set[str] = set()
         reread = False
         folder_name = self.posts_dir.name
-        listing = self._listing()
+        listing = self._listing(like=self._showing.order)  # the names last shown, sorted
         self._listed = {item[0]: item for item in listing}
         for name, stamp, link, bundle in listing:
             old = previous.get(name)
@@ -390,10 +390,11 @@ class FolderSource:
                 }
         return key
 
-    def _listing(self) -> list[Listed]:
-        """The post files :meth:`files` lists, by their path below the folder, sorted."""
+    def _listing(self, like: list[str] | None = None) -> list[Listed]:
+        """The post files :meth:`files` lists, by their path below the folder, sorted
+        (``like``: see :func:`~heartbeat_bot.sources.listing.list_posts`)."""
         try:
-            return list_posts(self.posts_dir, recursive=self._recursive)
+            return list_posts(self.posts_dir, recursive=self._recursive, like=like)
         except OSError:
             self._check_posts_dir()  # the one-line ConfigError for a missing folder
             raise

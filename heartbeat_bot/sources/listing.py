@@ -12,7 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from operator import itemgetter
 from pathlib import Path
 
@@ -26,10 +26,19 @@ Stamp = tuple[int, int, int]  # size, mtime_ns, inode
 Listed = tuple[str, Stamp, bool, tuple[str, ...]]
 
 
-def list_posts(folder: Path, *, recursive: bool) -> list[Listed]:
-    """The post files below ``folder``, sorted by their ``/``-separated relative path."""
+def list_posts(folder: Path, *, recursive: bool, like: Sequence[str] | None = None) -> list[Listed]:
+    """The post files below ``folder``, sorted by their ``/``-separated relative path.
+
+    ``like``: the sorted names of an earlier listing; when the folder holds the same names,
+    they are put in that order by looking each up, not sorted again (sorting many names
+    holds the interpreter's lock, so other threads wait; a look-up per name does not).
+    """
     found: list[Listed] = []
     _walk(folder, "", found, recursive=recursive, top=True)
+    if like is not None and len(like) == len(found):
+        by_name = {item[0]: item for item in found}
+        if all(name in by_name for name in like):  # as many, all found: the same names
+            return [by_name[name] for name in like]
     found.sort(key=itemgetter(0))
     return found
 
