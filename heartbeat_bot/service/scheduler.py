@@ -210,6 +210,8 @@ class Service(Workers):
                 scan = await self._read(only, first=first)
             except HeartbeatError as exc:
                 log.error("scan failed: %s", exc)
+                if first and self.app.repo is not None and not self.config.posts_dir.exists():
+                    self._first_run([], backfill_since)  # a fetched clone without it: no posts
                 return
             if scan is None:
                 return  # a feed that failed (reported once) or asked for a pause
