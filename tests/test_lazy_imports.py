@@ -112,3 +112,39 @@ def test_prepare_loads_every_renderer(config: Path, tmp_path: Path) -> None:
         assert name in loaded
     for channel in ("discourse", "discord", "twitter"):
         assert f"heartbeat_bot.channels.{channel}.render" in loaded
+
+
+# Run as `python -m heartbeat_bot --help` is: the modules the interpreter loaded before our
+# code (site, .pth files) are left out, so only what --help itself imports is reported.
+HELP_PROBE = """
+import contextlib, io, json, sys
+before = set(sys.modules)
+from heartbeat_bot.cli.main import main
+with contextlib.redirect_stdout(io.StringIO()):
+    try:
+        main(sys.argv[1:])
+    except SystemExit:
+        pass
+print(json.dumps(sorted(set(sys.modules) - before)))
+"""
+
+
+@pytest.mark.parametrize("command", [("--help",), ("announce", "--help"), ("--version",)])
+def test_help_loads_no_channel_logging_or_json(command: tuple[str, ...]) -> None:
+    """--help and --version load no channel unit, post model, logging, JSON, dataclasses or
+    library: the parser is built from the registry's names and labels alone."""
+    out = subprocess.run(
+        [sys.executable, "-c", HELP_PROBE, *command],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    loaded = json.loads(out.stdout)
+    heavy = re.compile(
+        r"logging|json|dataclasses|inspect|datetime|sqlite3|yaml|pydantic|jinja2|httpx"
+        r"|heartbeat_bot\.(models|errors|config|sources|posts|app|render)(\..+)?"
+        r"|heartbeat_bot\.channels\.(?!registry$).+"
+    )
+    assert [m for m in loaded if heavy.fullmatch(m.split(".")[0]) or heavy.fullmatch(m)] == []
+    assert "heartbeat_bot.channels.registry" in loaded  # the probe saw our imports
