@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from heartbeat_bot.posts import frontmatter
 from heartbeat_bot.posts.frontmatter import read_frontmatter
 from tests.conftest import CORPUS
 
@@ -90,3 +91,11 @@ def test_every_corpus_post_as_pyyaml_builds_it() -> None:
         assert meta == expected, path
         compared += 1
     assert compared > 100
+
+
+def test_no_resolver_types_every_scalar() -> None:
+    """Text starting as no typed value can is taken as text at once: that holds only while
+    no implicit resolver applies whatever the first character (PyYAML's key None)."""
+    assert None not in frontmatter._TYPED_STARTS
+    assert "" in frontmatter._TYPED_STARTS and "y" in frontmatter._TYPED_STARTS
+    assert _ours("k: Some text\nn: nothing\nz: ~") == {"k": "Some text", "n": "nothing", "z": None}

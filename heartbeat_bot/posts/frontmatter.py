@@ -71,15 +71,19 @@ class _Loader(_SafeBase):
 
     def resolve(self, kind: type[yaml.Node], value: Any, implicit: tuple[bool, bool]) -> Any:
         # A plain scalar's type (text, number, date, true/false...) depends on its text
-        # alone: the short ones (keys, above all, the same in every post) are looked up.
-        if kind is yaml.ScalarNode and implicit[0] and len(value) <= _REMEMBERED_LENGTH:
-            tag = _PLAIN_TAGS.get(value)
-            if tag is None:
-                tag = _resolve(self, kind, value, implicit)
-                if len(_PLAIN_TAGS) >= _REMEMBERED_TAGS:
-                    _PLAIN_TAGS.clear()
-                _PLAIN_TAGS[value] = tag
-            return tag
+        # alone: one that starts as no typed value can is text; the short ones (keys,
+        # above all, the same in every post) are looked up.
+        if kind is yaml.ScalarNode and implicit[0]:
+            if value[:1] not in _TYPED_STARTS:
+                return _STR_TAG
+            if len(value) <= _REMEMBERED_LENGTH:
+                tag = _PLAIN_TAGS.get(value)
+                if tag is None:
+                    tag = _resolve(self, kind, value, implicit)
+                    if len(_PLAIN_TAGS) >= _REMEMBERED_TAGS:
+                        _PLAIN_TAGS.clear()
+                    _PLAIN_TAGS[value] = tag
+                return tag
         return _resolve(self, kind, value, implicit)
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
@@ -120,6 +124,9 @@ def _lenient_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _lenient_timestamp)
+# The first characters of the plain scalars an implicit resolver may type ("" for the empty
+# one): PyYAML keys its resolvers by them, and the loader has none for every scalar (None).
+_TYPED_STARTS = frozenset(_Loader.yaml_implicit_resolvers)
 
 
 def clip(value: object, limit: int = SHOWN) -> str:
