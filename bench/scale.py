@@ -2,7 +2,7 @@
 measured in the same run.
 
     python bench/scale.py [--sizes 1k,5k,20k,50k] [--rounds K] [--runs N] [--idle SECONDS]
-                          [--latency-rounds M] [--corpus PATH]
+                          [--latency-rounds M] [--channels three|all] [--corpus PATH]
 
 For each size, a blog is generated in a temporary folder from the corpus posts, cycled,
 each copy with its own slug (``p00042-<name>``) and its own publish moment (15 minutes
@@ -20,9 +20,11 @@ figures:
   (nothing changed), best of K, in this process;
 - ``--help``, ``list --json``, ``preview SLUG --json``, ``preview PATH --json``, ``announce SLUG
   --json`` (a post already done) as whole processes, median of N;
-- ``run`` against the sandbox: start to ready (watching) on a new state folder (first
-  scan and baseline) and again with the state kept (second start); new file -> every
-  enabled channel done in the ledger, median of M files; RSS after SECONDS idle.
+- ``run`` against the sandbox (Discourse, Discord in bot mode with slash commands and X;
+  ``--channels all`` adds Mastodon, Bluesky and the webhook): start to ready (watching) on
+  a new state folder (first scan and baseline) and again with the state kept (second
+  start); new file -> every enabled channel done in the ledger, median of M files; RSS
+  after SECONDS idle.
 
 1k and 5k take about a minute with ``--sizes 1k,5k --idle 5``; the spec's RSS figure is
 after 10 minutes idle (``--idle 600``). Ratios are what matter on a shared machine.
@@ -61,6 +63,8 @@ _DATE_LINE = re.compile(r"^date:.*$", re.MULTILINE)
 _SLUG_LINE = re.compile(r"^slug:.*$", re.MULTILINE)
 _DATE_PREFIX = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}-")
 FIRST_MOMENT = datetime(2010, 1, 1, tzinfo=UTC)
+# The performance targets name these three; ``--channels all`` keeps every sandbox channel.
+THREE_CHANNELS = ("discourse", "discord", "twitter")
 LIST_FLOOR = (
     "import sys, pathlib, yaml, pydantic\n"
     "for path in sorted(pathlib.Path(sys.argv[1]).iterdir()):\n"
@@ -88,6 +92,20 @@ def size(text: str) -> int:
     """``5k`` -> 5000; ``1200`` -> 1200."""
     text = text.strip().lower()
     return int(float(text[:-1]) * 1000) if text.endswith("k") else int(text)
+
+
+def sandbox_channels(snippet: str, which: str) -> str:
+    """The sandbox's config with only the ``three`` target channels enabled, or ``all``."""
+    if which == "all":
+        return snippet
+    sections = re.split(r"(?m)^(?=\[[a-z]+\]$)", snippet)
+    kept = []
+    for section in sections:
+        name = re.match(r"\[([a-z]+)\]", section)
+        if name and name.group(1) not in THREE_CHANNELS:
+            section = section.replace("enabled = true", "enabled = false", 1)
+        kept.append(section)
+    return "".join(kept)
 
 
 def build_blog(corpus: Path, posts: Path, count: int) -> list[Path]:
@@ -211,7 +229,8 @@ def measure(args: argparse.Namespace, count: int, bare: float, libraries: float)
         config.write_text(
             f'[blog]\nposts_dir = "posts"\npost_url = "{POST_URL}"\nsite_name = "Bench"\n'
             'poll_interval = 60\n\n[state]\npath = "state/ledger.sqlite3"\n\n'
-            '[service]\nhttp = "127.0.0.1:0"\n\n' + sandbox.config_snippet(),
+            '[service]\nhttp = "127.0.0.1:0"\n\n'
+            + sandbox_channels(sandbox.config_snippet(), args.channels),
             encoding="utf-8",
         )
         channels = len(registry.enabled(load_config(config)))
@@ -346,12 +365,19 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="process repeats (median)")
     parser.add_argument("--latency-rounds", type=int, default=5, help="new files per size")
     parser.add_argument("--idle", type=float, default=5.0, help="seconds idle before RSS")
+    parser.add_argument(
+        "--channels",
+        choices=("three", "all"),
+        default="three",
+        help="channels of the service: Discourse, Discord and X (the targets'), or every one",
+    )
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     args = parser.parse_args()
     sizes = [size(s) for s in args.sizes.split(",") if s.strip()]
     bare = median_run([sys.executable, "-c", "pass"], max(args.runs, 5))
     libraries = libraries_rss()
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs: {cpu_model()}; {args.corpus}")
+    print(f"channels: {args.channels}")
     results: dict[int, list[Row]] = {}
     for count in sizes:
         started = time.perf_counter()
