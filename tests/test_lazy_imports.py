@@ -46,8 +46,11 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def imported(tmp_path: Path, *args: str) -> tuple[int, list[str]]:
-    """The exit code of ``heartbeat-bot ARGS`` and the rendering modules it imported."""
+def imported(
+    tmp_path: Path, *args: str, wanted: re.Pattern[str] = RENDERING
+) -> tuple[int, list[str]]:
+    """The exit code of ``heartbeat-bot ARGS`` and the modules ``wanted`` names (rendering
+    modules by default) that it imported."""
     report = tmp_path / "modules.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTBEAT_")}
     subprocess.run(
@@ -58,7 +61,7 @@ def imported(tmp_path: Path, *args: str) -> tuple[int, list[str]]:
         timeout=120,
     )
     found = json.loads(report.read_text(encoding="utf-8"))
-    return found["code"], [m for m in found["modules"] if RENDERING.fullmatch(m)]
+    return found["code"], [m for m in found["modules"] if wanted.fullmatch(m)]
 
 
 @pytest.mark.parametrize(
@@ -71,6 +74,15 @@ def test_commands_that_render_nothing_import_no_renderer(
     """list, status, check (offline) and --version import no template engine, Markdown
     parser, emoji table, TLD regex or channel renderer."""
     code, modules = imported(tmp_path, "--config", str(config), *command)
+    assert code == 0
+    assert modules == []
+
+
+def test_list_json_loads_no_progress_bar_feed_or_announcer(config: Path, tmp_path: Path) -> None:
+    """Piped (no terminal on standard error), `list --json` draws no bar and loads no rich,
+    and on a folder blog it loads no feed, git or announcer module."""
+    unused = re.compile(r"rich(\..*)?|heartbeat_bot\.(announcer|sources\.(feed|git)[a-z_]*)(\..*)?")
+    code, modules = imported(tmp_path, "--config", str(config), "list", "--json", wanted=unused)
     assert code == 0
     assert modules == []
 
