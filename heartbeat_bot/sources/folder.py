@@ -21,6 +21,7 @@ from heartbeat_bot.models import Post
 from heartbeat_bot.posts import mark_duplicates, parse_post, read_frontmatter
 from heartbeat_bot.posts.engines import rules_for
 from heartbeat_bot.posts.place import Place
+from heartbeat_bot.sources.collector import collector_paused
 from heartbeat_bot.sources.index_lookup import find_indexed, find_trusted
 from heartbeat_bot.sources.listing import Listed, list_posts, patch_listing
 from heartbeat_bot.sources.parse_cache import ParseCache, settings_key
@@ -250,7 +251,7 @@ class FolderSource:
         removed. New settings (``blog``) drop everything remembered: it was parsed with
         the old ones.
         """
-        with self._lock:
+        with self._lock, collector_paused():  # a scan leaves no cycles (see collector)
             return self._rescan(blog, only)
 
     def _rescan(self, blog: BlogConfig, only: Iterable[Path] | None) -> ScanResult:
