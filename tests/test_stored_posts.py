@@ -83,3 +83,16 @@ def test_whole_reads_every_stored_post_in_one_pass(tmp_path: Path, dvc_blog: Blo
     with sqlite3.connect(cache_file) as db:
         db.execute("UPDATE files SET result = x'00ff'")
     assert [post.title for post in whole(stored)] == [twin.title for twin in parsed]
+
+
+def test_stored_moments_keep_their_zone(tmp_path: Path, dvc_blog: BlogConfig) -> None:
+    """A stored post's moments are the parsed ones to the zone and the text: same instant,
+    same named zone, same ISO form (they are stored as text and zone name)."""
+    berlin = dvc_blog.model_copy(update={"timezone": "Europe/Berlin"})
+    parsed, stored, _ = cached_twice(tmp_path, berlin)
+    for post, twin in zip(stored, parsed, strict=True):
+        held = object.__getattribute__(post, "published_at")
+        assert held.isoformat() == twin.published_at.isoformat()
+        assert held.tzinfo == twin.published_at.tzinfo == berlin.tz
+        assert object.__getattribute__(post, "date") == twin.date
+        assert object.__getattribute__(post, "channels") == twin.channels

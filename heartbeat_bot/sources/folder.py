@@ -21,6 +21,7 @@ from heartbeat_bot.models import Post
 from heartbeat_bot.posts import mark_duplicates, parse_post, read_frontmatter
 from heartbeat_bot.posts.engines import rules_for
 from heartbeat_bot.posts.place import Place
+from heartbeat_bot.sources.gc_pause import paused_gc
 from heartbeat_bot.sources.index_lookup import find_indexed, find_trusted
 from heartbeat_bot.sources.listing import Listed, list_posts, patch_listing
 from heartbeat_bot.sources.parse_cache import ParseCache, settings_key
@@ -356,12 +357,10 @@ class FolderSource:
         if key != self._cache_key:
             self._cache_key, self._resave = key, bool(self._entries)
             if not self._entries:
-                self._entries = {
-                    name: Entry(c.path, c.bundle, c.stamp, c.digest, c.result, c.settled)
-                    for name, c in self.cache.load(
-                        key, self.posts_dir, functools.partial(self.load, blog=blog)
-                    ).items()
-                }
+                reparse = functools.partial(self.load, blog=blog)
+                with paused_gc():  # tens of thousands of records, none of them garbage
+                    rows = self.cache.rows(key, self.posts_dir, reparse)
+                    self._entries = {row[0]: Entry(*row[1:]) for row in rows}
         return key
 
     def _listing(self) -> list[Listed]:
