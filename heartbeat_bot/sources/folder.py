@@ -6,10 +6,8 @@ The only place that touches the files; parsing itself is :func:`heartbeat_bot.po
 
 from __future__ import annotations
 
-import errno
 import functools
 import hashlib
-import os
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -25,6 +23,7 @@ from heartbeat_bot.sources.gc_pause import paused_gc
 from heartbeat_bot.sources.index_lookup import find_indexed, find_trusted
 from heartbeat_bot.sources.listing import Listed, list_posts, patch_listing
 from heartbeat_bot.sources.parse_cache import ParseCache, settings_key
+from heartbeat_bot.sources.post_files import PostFiles
 from heartbeat_bot.sources.scan_result import Entry, ScanResult
 from heartbeat_bot.sources.sitedata import (
     UNREADABLE,
@@ -37,12 +36,9 @@ from heartbeat_bot.sources.sitedata import (
 # within the same mtime tick (coarse kernel clock, 2 s on FAT) without its stamp changing,
 # as git's "racy clean" problem; such a file is checked by content at the next rescan.
 RACY_NS = 2_000_000_000
-# Opening a symbolic link with O_NOFOLLOW fails with ELOOP (EMLINK on FreeBSD).
-_IS_A_LINK = frozenset({errno.ELOOP, errno.EMLINK})
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
-class FolderSource:
+class FolderSource(PostFiles):
     """Post files inside ``posts_dir``; author files ``authors_dir/<id>.md``.
 
     With ``blog.recursive`` (every engine but gatsby), subfolders are read too: a folder
@@ -167,47 +163,6 @@ class FolderSource:
             path = self.tags_file
             self._tags = {} if path is None else read_tags_file(path, self.author_errors)
         return self._tags
-
-    def place(self, path: Path) -> Place:
-        """Where ``path`` sits below the posts folder (a bundle's other files listed)."""
-        try:
-            relative = path.relative_to(self.posts_dir)
-        except ValueError:
-            return Place.of(path)
-        place = Place(relative.as_posix(), self.posts_dir.name)
-        if not place.is_bundle:
-            return place
-        try:
-            others = sorted(p.name for p in path.parent.iterdir() if p.name != path.name)
-        except OSError:
-            others = []
-        return Place(place.relative, place.folder_name, tuple(others))
-
-    def read(self, path: Path) -> bytes:
-        """The raw bytes of one post file; PostError for a link that leads out of the folder.
-
-        The file is opened without following a link, so a link put in its place after
-        the check is refused by the kernel, not read.
-        """
-        try:
-            handle = os.open(path, os.O_RDONLY | _NOFOLLOW)
-        except OSError as exc:
-            if exc.errno not in _IS_A_LINK or not path.is_symlink():
-                raise
-            handle = os.open(self._link_target(path), os.O_RDONLY | _NOFOLLOW)
-        with os.fdopen(handle, "rb") as stream:
-            return stream.read()
-
-    def _link_target(self, path: Path) -> Path:
-        """Where the link at ``path`` leads, if that is inside ``posts_dir``; else PostError."""
-        target = Path(os.path.realpath(path))
-        if not target.is_relative_to(os.path.realpath(self.posts_dir)):
-            raise PostError(
-                path,
-                f"is a symbolic link to {target}, outside blog.posts_dir; not read "
-                "(put the post itself in the folder)",
-            )
-        return target
 
     def load(self, path: Path, blog: BlogConfig, authors: dict[str, str] | None = None) -> Post:
         """One post, read and parsed; any failure is a PostError naming the file."""
