@@ -285,7 +285,9 @@ class ParseCache:
     def save(self, key: str, changed: Iterable[Cached], removed: Iterable[str]) -> None:
         """Remember ``changed`` for ``key``, forget ``removed``, in one transaction; rows
         of any other key are dropped (parsed with other settings)."""
-        rows = [encode(key, item) for item in changed]
+        # Encoded one at a time as they are written: a first scan's 50,000 rows all
+        # encoded at once were 100 MB more at the peak, memory the process then kept.
+        rows = (encode(key, item) for item in changed)
         gone = [(key, name) for name in removed]
         with self._connect() as db:
             if db is None:
