@@ -38,7 +38,7 @@ from heartbeat_bot.service.life import PostLife
 from heartbeat_bot.service.link_retries import retry_links
 from heartbeat_bot.service.post_ledger import needs_edit, needs_work, quiet_urls, take_baseline
 from heartbeat_bot.service.report_log import report_post_errors
-from heartbeat_bot.service.settle import first_scan
+from heartbeat_bot.service.settle import first_scan, keep_lean
 from heartbeat_bot.service.watcher import watch_folder
 from heartbeat_bot.service.workers import Workers
 from heartbeat_bot.sources.scan_result import Scan, split
@@ -298,6 +298,7 @@ class Service(Workers):
     def _first_run(self, posts: list[Post], backfill_since: date | None) -> None:
         now = datetime.now(UTC)
         backfill = take_baseline(self.ledger, posts, backfill_since, now, self.announcer.enabled)
+        keep_lean(self.app.source, self.config.blog, self.posts, self.items)  # now recorded
         spacing = self.config.service.backfill_interval
         for index, post in enumerate(backfill):
             self.backfilling.add(post.url)

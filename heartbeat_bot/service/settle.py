@@ -22,6 +22,10 @@ import gc
 import logging
 from collections.abc import Awaitable, Callable
 
+from heartbeat_bot.config import BlogConfig
+from heartbeat_bot.errors import PostError
+from heartbeat_bot.models import Post
+from heartbeat_bot.sources.folder import FolderSource
 from heartbeat_bot.sources.gc_pause import paused_gc
 
 log = logging.getLogger("heartbeat_bot.service")
@@ -34,6 +38,29 @@ async def first_scan(scan: Awaitable[None]) -> None:
     with paused_gc():
         await scan
     settle_memory()
+
+
+def keep_lean(
+    source: object, blog: BlogConfig, posts: dict[str, Post], items: list[Post | PostError]
+) -> None:
+    """The posts a folder source parsed whole (the first scan of a blog new to the parse
+    cache) kept as their heads from now on, in the source and in the service's ``posts``
+    and ``items``, as a restart would load them: a blog of 50,000 posts no longer holds
+    50,000 titles and summaries (read back from the cache when one is shown or sent)."""
+    if not isinstance(source, FolderSource):
+        return
+    lean = source.keep_lean(blog)
+    if not lean:
+        return
+
+    def swapped(post: Post) -> Post:
+        kept = lean.get(post.path)
+        same = kept is not None and (kept.url, kept.content_hash) == (post.url, post.content_hash)
+        return kept if same and kept is not None and type(post) is Post else post
+
+    for url, post in posts.items():
+        posts[url] = swapped(post)
+    items[:] = [swapped(item) if isinstance(item, Post) else item for item in items]
 
 
 def settle_memory() -> None:

@@ -6,6 +6,7 @@ The only place that touches the files; parsing itself is :func:`heartbeat_bot.po
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import threading
@@ -31,6 +32,7 @@ from heartbeat_bot.sources.sitedata import (
     read_authors_file,
     read_tags_file,
 )
+from heartbeat_bot.sources.stored_post import PostStore, lean_copy
 
 # A file written this close to (or after) the moment a rescan starts may be written again
 # within the same mtime tick (coarse kernel clock, 2 s on FAT) without its stamp changing,
@@ -277,6 +279,28 @@ class FolderSource(PostFiles):
         self._shown = dict(zip(names, items, strict=True))
         removed = [previous[name].path for name in sorted(previous.keys() - current.keys())]
         return ScanResult(items, changed, removed, errors_new)
+
+    def keep_lean(self, blog: BlogConfig) -> dict[Path, Post]:
+        """Keep the posts parsed whole by the rescans so far, and since saved in the parse
+        cache, as their heads only from now on (as a restart would load them: title,
+        summary and the rest read back on use); each lean post by its path, for whoever
+        holds the whole ones. Nothing without a cache, or for other settings."""
+        lean: dict[Path, Post] = {}
+        with self._lock:
+            key = self._cache_key
+            if self.cache is None or key is None or blog != self._entries_blog:
+                return lean
+            reparse = functools.partial(self.load, blog=blog)
+            store = PostStore(self.cache, key, self.posts_dir, reparse)
+            for name, entry in self._entries.items():
+                post = entry.result
+                if type(post) is not Post:  # an error, or lean already
+                    continue
+                kept = lean[post.path] = lean_copy(post, store)
+                self._entries[name] = dataclasses.replace(entry, result=kept)
+                if self._shown.get(name) is post:
+                    self._shown[name] = kept
+        return lean
 
     def lookup(self, ref: str, blog: BlogConfig, *, trusting: bool = False) -> Post | None:
         """The post ``ref`` names, from the parse cache's index without parsing anything

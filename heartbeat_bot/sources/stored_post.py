@@ -93,6 +93,12 @@ def stored_post(path: Path, head: tuple[Any, ...], store: PostStore) -> StoredPo
     return post
 
 
+def lean_copy(post: Post, store: PostStore) -> StoredPost:
+    """``post``, parsed whole and now in ``store``'s cache, as the StoredPost a restart
+    would load (its other fields read back on use)."""
+    return stored_post(post.path, tuple(getattr(post, name) for name in HEAD_FIELDS), store)
+
+
 # The slots' own setters (a frozen post refuses setattr), looked up once, not per post.
 _new = object.__new__
 _set_path: Callable[[Post, object], None] = vars(Post)["path"].__set__
