@@ -98,7 +98,7 @@ class Service(Workers):
         self._scanning = asyncio.Lock()
         # A blog's feed, polled (set by whoever builds the service, with its HTTP client).
         self.feed: FeedWatch | None = None
-        self.baselined = False  # a feed's first polls may fail: the first read is the baseline
+        self.baselined = False  # the first scans may fail: the first read is the baseline
         self._backfill_since: date | None = None
 
     # -- life cycle -------------------------------------------------------------------
@@ -203,8 +203,8 @@ class Service(Workers):
         async with self._scanning:
             if self.app.repo is not None and fetch:
                 await self._fetch()
-            if self.feed is not None and not self.baselined:  # the first polls failed
-                first, backfill_since = True, self._backfill_since
+            if not self.baselined:  # the first scans failed: this one is the baseline, whole
+                first, backfill_since, only = True, self._backfill_since, None
             try:
                 scan = await self._read(only, first=first)
             except HeartbeatError as exc:
