@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,7 +26,7 @@ from heartbeat_bot.bot.replies import choices, preview_text, report_text, status
 from heartbeat_bot.channels import registry
 from heartbeat_bot.channels.discord.transport import answer_trace
 from heartbeat_bot.cli.delivery import status_rows
-from heartbeat_bot.errors import HeartbeatError, PostError
+from heartbeat_bot.errors import HeartbeatError
 from heartbeat_bot.ledger import Ledger
 from heartbeat_bot.models import Post
 from heartbeat_bot.posts import find_post
@@ -55,14 +55,7 @@ class Refused(Exception):
 class HeartbeatBot:
     """A discord.py client with the three commands, synced to the configured guild."""
 
-    def __init__(
-        self,
-        app: App,
-        ledger: Ledger,
-        announcer: Announcer,
-        *,
-        shared: Callable[[], Sequence[Post | PostError]] | None = None,
-    ) -> None:
+    def __init__(self, app: App, ledger: Ledger, announcer: Announcer) -> None:
         # The slash commands are the Discord channel's own surface: its section holds them.
         config = registry.unit("discord").section(app.config)
         if config.bot_token is None or config.guild_id is None:
@@ -70,12 +63,9 @@ class HeartbeatBot:
         self.app = app
         # Its own source (over the service's parse cache: nothing the service parsed is parsed
         # again); sharing the service's instance would consume the changes its rescans look for.
-        # In the service (``shared``: its latest scan), the posts are the service's, not
-        # held twice; the source then only looks a post up in the cache's index.
         self.source: FolderSource | FeedSource = (
             feed_source(app.config) if app.feed is not None else folder_source(app.config)
         )
-        self.shared = shared
         self._feed_read_at = 0.0
         self.ledger = ledger
         self.announcer = announcer
@@ -247,8 +237,6 @@ class HeartbeatBot:
         a feed's entries (see :meth:`_entries`)."""
         if isinstance(self.source, FeedSource):
             return await self._entries(self.source)
-        if self.shared is not None:
-            return [item for item in self.shared() if isinstance(item, Post)]
         return await asyncio.to_thread(self._posts, self.source)
 
     def allowed(self, interaction: discord.Interaction, roles: set[int]) -> bool:

@@ -7,14 +7,14 @@ import functools
 import logging
 import os
 import signal
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from heartbeat_bot.announcer import Announcer
 from heartbeat_bot.app.application import App
 from heartbeat_bot.channels import registry
-from heartbeat_bot.errors import ConfigError, HeartbeatError, PostError
+from heartbeat_bot.errors import ConfigError, HeartbeatError
 from heartbeat_bot.ledger import Ledger
 from heartbeat_bot.models import Post
 from heartbeat_bot.service.alerts import Alerts
@@ -98,8 +98,7 @@ async def serve(app: App, backfill_since: date | None = None) -> int:
                 await _listen(health, config.service.http)
                 host = config.service.http.rsplit(":", 1)[0]
                 log.info("health and metrics on http://%s:%s/", host, health.port)
-            shared = (lambda: service.items) if app.feed is None else None  # posts held once
-            bot = start_bot(app, ledger, announcer, shared)
+            bot = start_bot(app, ledger, announcer)
             staff = config.approval.discord_channel_id
             if bot is not None and staff is not None:
                 service.approvals.notify = _approval_notice(bot, staff)
@@ -192,14 +191,8 @@ async def _listen(health: HealthServer, address: str) -> None:
         ) from exc
 
 
-def start_bot(
-    app: App,
-    ledger: Ledger,
-    announcer: Announcer,
-    shared: Callable[[], Sequence[Post | PostError]] | None = None,
-) -> BotSupervisor | None:
-    """The slash commands, in this loop, when a bot token and a server are configured;
-    ``shared``: the service's latest scan, the posts the commands offer (else their own).
+def start_bot(app: App, ledger: Ledger, announcer: Announcer) -> BotSupervisor | None:
+    """The slash commands, in this loop, when a bot token and a server are configured.
 
     The bot's connection is its own: a gateway outage never stops the scheduler, and a bot
     that stops is started again (see ``bot_supervisor``).
@@ -209,7 +202,7 @@ def start_bot(
     from heartbeat_bot.bot.commands import HeartbeatBot
     from heartbeat_bot.bot.supervisor import BotSupervisor
 
-    return BotSupervisor(lambda: HeartbeatBot(app, ledger, announcer, shared=shared))
+    return BotSupervisor(lambda: HeartbeatBot(app, ledger, announcer))
 
 
 def _approval_notice(

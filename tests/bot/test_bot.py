@@ -17,10 +17,7 @@ import pytest
 from heartbeat_bot.app.wiring import announcer_for, open_ledger
 from heartbeat_bot.bot.commands import HeartbeatBot
 from heartbeat_bot.bot.supervisor import BotSupervisor
-from heartbeat_bot.errors import PostError
-from heartbeat_bot.models import Post
 from heartbeat_bot.sandbox import Sandbox
-from heartbeat_bot.sources.folder import FolderSource
 from tests.announce_env import LINKED_POST, NEW_POST, Blog, make_blog
 
 EPHEMERAL = 64
@@ -55,19 +52,14 @@ def bot_blog(root: Path, sandbox: Sandbox, **discord_settings: Any) -> Blog:
 Scenario = Callable[[Sandbox, HeartbeatBot], Awaitable[None]]
 
 
-def with_bot(
-    blog: Blog,
-    sandbox: Sandbox,
-    scenario: Scenario,
-    shared: Callable[[], list[Post | PostError]] | None = None,
-) -> None:
+def with_bot(blog: Blog, sandbox: Sandbox, scenario: Scenario) -> None:
     """Run the bot in this test's loop, wait until its commands are synced, run scenario."""
 
     async def main() -> None:
         app = blog.app()
         with open_ledger(app.config) as ledger:
             async with announcer_for(app, ledger) as announcer:
-                bot = HeartbeatBot(app, ledger, announcer, shared=shared)
+                bot = HeartbeatBot(app, ledger, announcer)
                 task = asyncio.ensure_future(bot.start())
                 try:
                     guild = sandbox.credentials.discord_guild_id
@@ -247,32 +239,6 @@ def test_autocomplete_offers_matching_posts(tmp_path: Path, sandbox: Sandbox) ->
         assert [c["value"] for c in listed["choices"]] == ["dvc-git-lfs", "april-22-heartbeat"]
 
     with_bot(bot_blog(tmp_path, sandbox), sandbox, scenario)
-
-
-def test_in_the_service_the_commands_offer_its_latest_scan(
-    tmp_path: Path, sandbox: Sandbox
-) -> None:
-    """Given the service's latest scan, autocomplete offers its posts (here one of the
-    two files), and the bot's own source holds none: the posts are held once."""
-    blog = bot_blog(tmp_path, sandbox)
-    app = blog.app()
-    items = app.source.rescan(app.config.blog).items
-    latest = [i for i in items if isinstance(i, Post) and i.slug == "april-22-heartbeat"]
-
-    async def scenario(sb: Sandbox, bot: HeartbeatBot) -> None:
-        everything = sb.gateway.send_interaction(
-            "status",
-            [{"name": "post", "type": 3, "value": "", "focused": True}],
-            user_id=507,
-            roles=announcer_role(sb),
-            kind=4,
-        )
-        (listed,) = await until(lambda: sb.gateway.replies(everything), "choices")
-        assert [c["value"] for c in listed["choices"]] == ["april-22-heartbeat"]
-        assert isinstance(bot.source, FolderSource)  # never scanned: all of it is news
-        assert len(bot.source.rescan(app.config.blog).changed) == len(items) == 2
-
-    with_bot(blog, sandbox, scenario, shared=lambda: list(latest))
 
 
 def test_announce_again_without_force_sends_nothing(tmp_path: Path, sandbox: Sandbox) -> None:
