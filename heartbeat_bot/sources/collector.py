@@ -1,4 +1,5 @@
-"""The cyclic garbage collector paused while the posts folder is scanned.
+"""The cyclic garbage collector paused while the posts folder is scanned (or the parse
+cache loaded, or the service's first scan runs).
 
 A scan of a large blog allocates millions of small objects: the posts it keeps, and the
 YAML nodes and strings that reference counting frees at once. It leaves no reference
