@@ -46,8 +46,11 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def imported(tmp_path: Path, *args: str) -> tuple[int, list[str]]:
-    """The exit code of ``heartbeat-bot ARGS`` and the rendering modules it imported."""
+def imported(
+    tmp_path: Path, *args: str, wanted: re.Pattern[str] = RENDERING
+) -> tuple[int, list[str]]:
+    """The exit code of ``heartbeat-bot ARGS`` and the modules ``wanted`` names (rendering
+    modules by default) that it imported."""
     report = tmp_path / "modules.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTBEAT_")}
     subprocess.run(
@@ -58,7 +61,7 @@ def imported(tmp_path: Path, *args: str) -> tuple[int, list[str]]:
         timeout=120,
     )
     found = json.loads(report.read_text(encoding="utf-8"))
-    return found["code"], [m for m in found["modules"] if RENDERING.fullmatch(m)]
+    return found["code"], [m for m in found["modules"] if wanted.fullmatch(m)]
 
 
 @pytest.mark.parametrize(
@@ -71,6 +74,15 @@ def test_commands_that_render_nothing_import_no_renderer(
     """list, status, check (offline) and --version import no template engine, Markdown
     parser, emoji table, TLD regex or channel renderer."""
     code, modules = imported(tmp_path, "--config", str(config), *command)
+    assert code == 0
+    assert modules == []
+
+
+def test_list_json_loads_no_progress_bar_feed_or_announcer(config: Path, tmp_path: Path) -> None:
+    """Piped (no terminal on standard error), `list --json` draws no bar and loads no rich,
+    and on a folder blog it loads no feed, git or announcer module."""
+    unused = re.compile(r"rich(\..*)?|heartbeat_bot\.(announcer|sources\.(feed|git)[a-z_]*)(\..*)?")
+    code, modules = imported(tmp_path, "--config", str(config), "list", "--json", wanted=unused)
     assert code == 0
     assert modules == []
 
@@ -112,3 +124,39 @@ def test_prepare_loads_every_renderer(config: Path, tmp_path: Path) -> None:
         assert name in loaded
     for channel in ("discourse", "discord", "twitter"):
         assert f"heartbeat_bot.channels.{channel}.render" in loaded
+
+
+# Run as `python -m heartbeat_bot --help` is: the modules the interpreter loaded before our
+# code (site, .pth files) are left out, so only what --help itself imports is reported.
+HELP_PROBE = """
+import contextlib, io, json, sys
+before = set(sys.modules)
+from heartbeat_bot.cli.main import main
+with contextlib.redirect_stdout(io.StringIO()):
+    try:
+        main(sys.argv[1:])
+    except SystemExit:
+        pass
+print(json.dumps(sorted(set(sys.modules) - before)))
+"""
+
+
+@pytest.mark.parametrize("command", [("--help",), ("announce", "--help"), ("--version",)])
+def test_help_loads_no_channel_logging_or_json(command: tuple[str, ...]) -> None:
+    """--help and --version load no channel unit, post model, logging, JSON, dataclasses or
+    library: the parser is built from the registry's names and labels alone."""
+    out = subprocess.run(
+        [sys.executable, "-c", HELP_PROBE, *command],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    loaded = json.loads(out.stdout)
+    heavy = re.compile(
+        r"logging|json|dataclasses|inspect|datetime|sqlite3|yaml|pydantic|jinja2|httpx"
+        r"|heartbeat_bot\.(models|errors|config|sources|posts|app|render)(\..+)?"
+        r"|heartbeat_bot\.channels\.(?!registry$).+"
+    )
+    assert [m for m in loaded if heavy.fullmatch(m.split(".")[0]) or heavy.fullmatch(m)] == []
+    assert "heartbeat_bot.channels.registry" in loaded  # the probe saw our imports

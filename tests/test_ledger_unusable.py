@@ -104,6 +104,31 @@ def test_a_commit_into_a_file_replaced_meanwhile_is_refused(tmp_path: Path) -> N
     ledger.close()
 
 
+def test_a_ledger_deleted_inside_a_transaction_is_found_before_its_commit(
+    tmp_path: Path,
+) -> None:
+    """Statements inside a transaction are not checked one by one, but its commit is: a
+    file deleted halfway is found before committing, nothing of the transaction is in
+    the state saved, and the ledger refuses everything after."""
+    path = tmp_path / "state" / "l.sqlite3"
+    ledger = Ledger(path)
+    kept = ledger.upsert_post(make_post("kept"))
+    with (
+        pytest.raises(LedgerUnusable, match="deleted or replaced") as caught,
+        ledger.transaction(),
+    ):
+        ledger.upsert_post(make_post("first-half"))
+        path.unlink()
+        ledger.upsert_post(make_post("second-half"))
+    assert caught.value.kind == "gone"
+    with pytest.raises(LedgerUnusable):
+        ledger.post(kept)
+    (saved,) = path.parent.glob("l.sqlite3.saved-*")
+    with Ledger(saved) as copy:
+        assert [row.slug for row in copy.posts()] == ["kept"]
+    ledger.close()
+
+
 def test_a_lost_ledger_is_taken_back_only_as_itself(tmp_path: Path) -> None:
     """After its file is deleted, a fresh ledger at the path is refused; the saved copy
     put back is taken back, and claims go on in it."""

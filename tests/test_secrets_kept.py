@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel, SecretStr
 
 from heartbeat_bot.app.redaction import RedactSecrets, register
-from heartbeat_bot.cli.main import _JsonLines
+from heartbeat_bot.cli.logs import _JsonLines
 from heartbeat_bot.sandbox import Sandbox
 from tests.announce_env import NEW_POST, make_blog
 from tests.channels.helpers import secrets_of

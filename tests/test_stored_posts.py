@@ -83,3 +83,43 @@ def test_whole_reads_every_stored_post_in_one_pass(tmp_path: Path, dvc_blog: Blo
     with sqlite3.connect(cache_file) as db:
         db.execute("UPDATE files SET result = x'00ff'")
     assert [post.title for post in whole(stored)] == [twin.title for twin in parsed]
+
+
+def test_stored_moments_keep_their_zone(tmp_path: Path, dvc_blog: BlogConfig) -> None:
+    """A stored post's moments are the parsed ones to the zone and the text: same instant,
+    same named zone, same ISO form (they are stored as text and zone name)."""
+    berlin = dvc_blog.model_copy(update={"timezone": "Europe/Berlin"})
+    parsed, stored, _ = cached_twice(tmp_path, berlin)
+    for post, twin in zip(stored, parsed, strict=True):
+        held = object.__getattribute__(post, "published_at")
+        assert held.isoformat() == twin.published_at.isoformat()
+        assert held.tzinfo == twin.published_at.tzinfo == berlin.tz
+        assert object.__getattribute__(post, "date") == twin.date
+        assert object.__getattribute__(post, "channels") == twin.channels
+
+
+def test_posts_parsed_whole_are_kept_lean_once_cached(tmp_path: Path, dvc_blog: BlogConfig) -> None:
+    """After a first rescan (every file parsed whole, then saved), ``keep_lean`` turns each
+    post into its head, as a restart would load it: equal to the parsed one, its other
+    fields read back from the cache (the files scrambled), and a rescan sees no change."""
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    for name in POSTS:
+        shutil.copy(DVC_POSTS / name, posts / name)
+        settle(posts / name)
+    blog = dvc_blog.model_copy(update={"posts_dir": posts})
+    source = FolderSource(posts, DVC_AUTHORS, cache=ParseCache(tmp_path / "cache.sqlite3"))
+    parsed = [item for item in source.rescan(blog).items if isinstance(item, Post)]
+    assert parsed and not any(isinstance(post, StoredPost) for post in parsed)
+    assert source.keep_lean(blog.model_copy(update={"site_name": "Other"})) == {}
+    lean = source.keep_lean(blog)
+    assert sorted(lean) == sorted(post.path for post in parsed)
+    for post in parsed:
+        scramble(post.path)
+    for twin in parsed:
+        post = lean[twin.path]
+        assert isinstance(post, StoredPost)
+        assert post == twin and hash(post) == hash(twin) and post.title == twin.title
+    again = source.rescan(blog)
+    assert again.changed == [] and set(again.items) == set(lean.values())
+    assert source.keep_lean(blog) == {}  # lean already

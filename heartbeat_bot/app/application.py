@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from heartbeat_bot.announcer.protocols import WriteBack
 from heartbeat_bot.app.redaction import register as register_secrets
 from heartbeat_bot.channels import registry
 from heartbeat_bot.channels.rendering import Renderers, default_templates
@@ -24,14 +24,16 @@ from heartbeat_bot.ledger.records import PostRow
 from heartbeat_bot.models import Post
 from heartbeat_bot.posts import find_post, read_frontmatter
 from heartbeat_bot.posts.engines import rules_for
-from heartbeat_bot.posts.links import LinkMismatch, cross_check
 from heartbeat_bot.render.templates import check_template
-from heartbeat_bot.sources.feed import FeedSource
 from heartbeat_bot.sources.folder import FolderSource
-from heartbeat_bot.sources.git import GitAuth, GitRepo
 from heartbeat_bot.sources.parse_cache import ParseCache, cache_path
 from heartbeat_bot.sources.stored_post import whole
-from heartbeat_bot.sources.writeback import FileWriteBack
+
+if TYPE_CHECKING:  # loaded when used: a command on a folder blog needs neither feed nor git
+    from heartbeat_bot.announcer.protocols import WriteBack
+    from heartbeat_bot.posts.links import LinkMismatch
+    from heartbeat_bot.sources.feed import FeedSource
+    from heartbeat_bot.sources.git import GitRepo
 
 
 def examples_dir() -> Path:
@@ -110,7 +112,7 @@ class App:
         """Every post file's Post or PostError, each post whole (to be listed or checked);
         files the parse cache knows are not parsed, their posts read back in one pass.
         A feed's every entry, from a whole answer (FeedError when it cannot be read)."""
-        if isinstance(self.source, FeedSource):
+        if not isinstance(self.source, FolderSource):
             return self.source.scan(self.config.blog)
         items = self.source.rescan(self.config.blog).items
         read = {post.path: post for post in whole(i for i in items if isinstance(i, Post))}
@@ -119,11 +121,13 @@ class App:
     @property
     def feed(self) -> FeedSource | None:
         """The blog's feed, for a blog that publishes one (``blog.feed_url``)."""
-        return self.source if isinstance(self.source, FeedSource) else None
+        return None if isinstance(self.source, FolderSource) else self.source
 
     def link_mismatches(self, items: list[Post | PostError]) -> list[LinkMismatch]:
         """Links between the blog's posts that are not the URLs computed for their targets."""
-        if isinstance(self.source, FeedSource):
+        from heartbeat_bot.posts.links import cross_check
+
+        if not isinstance(self.source, FolderSource):
             return []  # a feed's entries are other sites' pages: nothing to prove
         posts = [item for item in items if isinstance(item, Post)]
         bodies: dict[Path, str] = {}
@@ -144,7 +148,7 @@ class App:
         (:func:`~heartbeat_bot.sources.index_lookup.find_trusted`).
         A feed's entry is named by its link, its id (guid) or its slug.
         """
-        if isinstance(self.source, FeedSource):
+        if not isinstance(self.source, FolderSource):
             return self._find_entry(self.source, ref)
         candidate = Path(ref)
         named = candidate.suffix in {".md", ".mdx", ".markdown"} and candidate.is_file()
@@ -179,9 +183,9 @@ class App:
     def origin(self) -> str:
         """Where the posts are read from: the posts folder, or the feed's URL."""
         return (
-            self.source.posts_dir
-            if isinstance(self.source, FeedSource)
-            else str(self.config.posts_dir)
+            str(self.config.posts_dir)
+            if isinstance(self.source, FolderSource)
+            else self.source.posts_dir
         )
 
     def _find_entry(self, feed: FeedSource, ref: str) -> Post:
@@ -199,6 +203,8 @@ class App:
         """Where a new topic's URL is recorded, by ``blog.write_back``."""
         mode = self.config.blog.write_back
         if mode == "file":
+            from heartbeat_bot.sources.writeback import FileWriteBack
+
             return FileWriteBack(self.config.blog.comments_key)
         if mode == "commit" and self.repo is not None:
             from heartbeat_bot.sources.git_writeback import CommitWriteBack
@@ -255,6 +261,7 @@ def _in_folder(path: Path, folder: Path) -> bool:
 def feed_source(config: BaseConfig) -> FeedSource:
     """The source reading ``blog.feed_url``."""
     from heartbeat_bot import __version__
+    from heartbeat_bot.sources.feed import FeedSource
 
     assert config.blog.feed_url is not None
     return FeedSource(
@@ -271,6 +278,8 @@ def git_repo(config: BaseConfig) -> GitRepo | None:
     remote, clone = config.git_remote, config.git_clone_dir
     if remote is None or clone is None:
         return None
+    from heartbeat_bot.sources.git import GitAuth, GitRepo
+
     token = config.github.token.get_secret_value() if config.github.token else None
     key = config.resolve(config.blog.git_ssh_key) if config.blog.git_ssh_key else None
     return GitRepo(

@@ -6,36 +6,56 @@ learn the channels from here. Discourse comes first: it is the thread provider w
 the others carry.
 
 Adding a channel: its folder (``settings.py``, ``render.py``, ``client.py``, ``unit.py``),
-one line in :data:`UNITS`, and its sandbox stand-in. Importing this module loads no
-library (``--help`` stays fast): each unit loads its parts when they are first used.
+one line in :data:`BUILT_IN`, and its sandbox stand-in. Importing this module loads no
+unit and no library (``--help`` stays fast): the units load when first asked for, and
+each unit loads its parts when they are first used.
 """
 
 from __future__ import annotations
 
-from heartbeat_bot.channels.bluesky.unit import UNIT as BLUESKY
-from heartbeat_bot.channels.discord.unit import UNIT as DISCORD
-from heartbeat_bot.channels.discourse.unit import UNIT as DISCOURSE
-from heartbeat_bot.channels.mastodon.unit import UNIT as MASTODON
-from heartbeat_bot.channels.twitter.unit import UNIT as TWITTER
-from heartbeat_bot.channels.unit import ChannelInfo
-from heartbeat_bot.channels.webhook.unit import UNIT as WEBHOOK
-from heartbeat_bot.errors import HeartbeatError
+import importlib
+from typing import TYPE_CHECKING
 
-# Announcement order. The thread provider (delivery "topic") comes first.
-UNITS: tuple[ChannelInfo, ...] = (DISCOURSE, DISCORD, TWITTER, MASTODON, BLUESKY, WEBHOOK)
+if TYPE_CHECKING:
+    from heartbeat_bot.channels.unit import ChannelInfo
 
-# Channels registered at run time (tests, and plug-ins of a deployment), after UNITS.
+# Announcement order: each channel's name, label and the module whose ``UNIT`` it is. The
+# thread provider (delivery "topic") comes first. Names and labels are here as well as in
+# each unit, so the command line's help lists the channels without loading them (a test
+# holds the two equal); the units load when first asked for.
+BUILT_IN: tuple[tuple[str, str, str], ...] = (
+    ("discourse", "Discourse", "heartbeat_bot.channels.discourse.unit"),
+    ("discord", "Discord", "heartbeat_bot.channels.discord.unit"),
+    ("twitter", "X", "heartbeat_bot.channels.twitter.unit"),
+    ("mastodon", "Mastodon", "heartbeat_bot.channels.mastodon.unit"),
+    ("bluesky", "Bluesky", "heartbeat_bot.channels.bluesky.unit"),
+    ("webhook", "the webhook", "heartbeat_bot.channels.webhook.unit"),
+)
+
+# The built-in units, once loaded (assigned whole: two threads asking first load them twice,
+# harmlessly, and never see half a list).
+_built: tuple[ChannelInfo, ...] | None = None
+
+# Channels registered at run time (tests, and plug-ins of a deployment), after the others.
 _EXTRA: list[ChannelInfo] = []
+
+
+def built_in() -> tuple[ChannelInfo, ...]:
+    """The built-in channels' units, in announcement order (loaded on the first call)."""
+    global _built
+    if _built is None:
+        _built = tuple(importlib.import_module(module).UNIT for _, _, module in BUILT_IN)
+    return _built
 
 
 def units() -> tuple[ChannelInfo, ...]:
     """Every channel, in announcement order."""
-    return (*UNITS, *_EXTRA)
+    return (*built_in(), *_EXTRA)
 
 
 def names() -> tuple[str, ...]:
     """Every channel's name, in announcement order."""
-    return tuple(u.name for u in units())
+    return (*(name for name, _, _ in BUILT_IN), *(u.name for u in _EXTRA))
 
 
 def vocabulary() -> dict[str, str]:
@@ -51,7 +71,7 @@ def vocabulary() -> dict[str, str]:
 
 def labels() -> str:
     """The services as people call them, in order: ``Discourse, Discord and X``."""
-    return joined([u.label for u in units()], "and")
+    return joined([label for _, label, _ in BUILT_IN] + [u.label for u in _EXTRA], "and")
 
 
 def joined(items: list[str], word: str) -> str:
@@ -65,6 +85,8 @@ def unit(name: str) -> ChannelInfo:
     for found in units():
         if wanted == found.name or wanted in found.aliases:
             return found
+    from heartbeat_bot.errors import HeartbeatError
+
     raise HeartbeatError(f"unknown channel {name!r} (use {', '.join(names())})")
 
 
@@ -83,6 +105,8 @@ def require_enabled(config: object) -> tuple[str, ...]:
     found = enabled(config)
     if not found:
         listed = joined([f"[{name}]" for name in names()], "or")
+        from heartbeat_bot.errors import HeartbeatError
+
         raise HeartbeatError(f"no channel is enabled: set enabled = true in {listed}")
     return found
 
@@ -90,6 +114,8 @@ def require_enabled(config: object) -> tuple[str, ...]:
 def register(extra: ChannelInfo) -> None:
     """Add a channel after the built-in ones (its section must be in the settings given)."""
     if extra.name in names():
+        from heartbeat_bot.errors import HeartbeatError
+
         raise HeartbeatError(f"channel {extra.name!r} is registered already")
     _EXTRA.append(extra)
 

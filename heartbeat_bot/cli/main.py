@@ -1,14 +1,14 @@
 """The ``heartbeat-bot`` command line.
 
-Only argparse and the standard library are imported at module level, so ``--help`` and
-``--version`` answer at once; each command imports what it needs when it runs.
+Only argparse, a few modules the interpreter has loaded already and the channel registry
+(names and labels, no channel loaded) are imported at module level, so ``--help`` and
+``--version`` answer at once; each command imports what it needs when it runs, logging
+included (:mod:`heartbeat_bot.cli.logs`).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import logging
 import math
 import os
 import sys
@@ -20,9 +20,6 @@ from heartbeat_bot.channels import registry
 EXIT_OK = 0
 EXIT_INCOMPLETE = 1
 EXIT_USAGE = 2
-
-log = logging.getLogger("heartbeat_bot")
-
 
 EXIT_CODES = """\
 exit codes:
@@ -321,57 +318,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     level = args.log_level or ("INFO" if args.command in {"run", "bot"} else "WARNING")
+    from heartbeat_bot.cli.logs import configure_logging
+
     configure_logging(level, args.log_format)
     handler: Callable[[argparse.Namespace], int] = args.handler
     return run_guarded(handler, args)
-
-
-class _NoVoiceNotice(logging.Filter):
-    """discord.py warns at every start that voice support is missing; we never use voice."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "voice will NOT be supported" not in record.getMessage()
-
-
-# Fields a log call may attach with ``extra={...}``; JSON lines carry them as keys.
-LOG_FIELDS = ("event", "post", "channel", "state", "attempt", "wait", "url")
-
-
-class _JsonLines(logging.Formatter):
-    """One JSON object per log line, for log collectors, with the event's fields as keys."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        document: dict[str, Any] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        for field in LOG_FIELDS:
-            value = getattr(record, field, None)
-            if value is not None:
-                document[field] = value
-        if record.exc_info:  # exc_text: as the redaction filter left it
-            document["error"] = record.exc_text or self.formatException(record.exc_info)
-        return json.dumps(document, ensure_ascii=False)
-
-
-def configure_logging(level: str, style: str = "human") -> None:
-    """One line per event on standard error, with every configured secret masked."""
-    from heartbeat_bot.app.redaction import RedactSecrets
-
-    handler = logging.StreamHandler()
-    handler.addFilter(RedactSecrets())
-    if style == "json":
-        handler.setFormatter(_JsonLines())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=level, handlers=[handler], force=True)
-    logging.getLogger("discord.client").addFilter(_NoVoiceNotice())
-    # One line per event of ours: the libraries' per-request and per-job lines are noise.
-    # oauthlib and requests_oauthlib print the X keys at DEBUG, in every signed request.
-    for noisy in ("apscheduler", "httpx", "watchfiles", "oauthlib", "requests_oauthlib"):
-        logging.getLogger(noisy).setLevel(max(logging.getLevelName(level), logging.WARNING))
 
 
 def run_guarded(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
@@ -417,6 +368,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 
 def print_json(document: Any) -> None:
+    import json
+
     json.dump(document, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
 

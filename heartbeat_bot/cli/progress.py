@@ -1,7 +1,8 @@
 """Progress on standard error for work that takes more than a second, on a terminal only.
 
-Piped or redirected, or quick, nothing is drawn: standard output stays exactly the same
-either way, and logs or scripts reading standard error see no bar.
+Piped or redirected, or quick, nothing is drawn (and rich is not even loaded): standard
+output stays exactly the same either way, and logs or scripts reading standard error see
+no bar.
 """
 
 from __future__ import annotations
@@ -9,16 +10,10 @@ from __future__ import annotations
 import sys
 import threading
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
+if TYPE_CHECKING:  # rich is loaded only when a bar is drawn
+    from rich.progress import Progress, TaskID
 
 SHOW_AFTER = 1.0
 """Seconds of work before a bar appears; quicker work draws nothing."""
@@ -75,6 +70,15 @@ class StderrProgress:
         with self._lock:
             if self._total is not None and self._done >= self._total:
                 return
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
             self._progress = Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),

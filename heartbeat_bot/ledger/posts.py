@@ -145,26 +145,26 @@ class PostBook(Journal):
         """Every URL :meth:`find_post` finds a post by: current ones and those posts had."""
         rows = self._db.execute(
             "SELECT url FROM posts UNION ALL SELECT n.url FROM post_names n "
-            "JOIN posts p ON p.id = n.post_id"
+            "JOIN posts p ON p.id = n.post_id",
+            plain=True,
         ).fetchall()
-        return {row[0] for row in rows}
+        return {url for (url,) in rows}
 
     def quiet_urls(self) -> set[str]:
         """Current URLs of the posts taken as baseline or held: nothing is sent or edited
         for them, whatever their files say (one query)."""
         rows = self._db.execute(
-            "SELECT url FROM posts WHERE baseline OR status = 'held'"
+            "SELECT url FROM posts WHERE baseline OR status = 'held'", plain=True
         ).fetchall()
-        return {row[0] for row in rows}
+        return {url for (url,) in rows}
 
     def urls_with_status(self, status: PostStatus) -> set[str]:
-        rows = self._db.execute("SELECT url FROM posts WHERE status = ?", (status,)).fetchall()
-        return {row[0] for row in rows}
+        sql = "SELECT url FROM posts WHERE status = ?"
+        return {url for (url,) in self._db.execute(sql, (status,), plain=True).fetchall()}
 
     def post_urls(self) -> list[tuple[int, str]]:
         """(id, current URL) of every recorded post, by id (no row built)."""
-        rows = self._db.execute("SELECT id, url FROM posts ORDER BY id").fetchall()
-        return [(int(row[0]), str(row[1])) for row in rows]
+        return self._db.execute("SELECT id, url FROM posts ORDER BY id", plain=True).fetchall()
 
     def announced(self, post_id: int) -> bool:
         """Whether the post was sent anywhere, or taken as the first run's baseline."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -34,6 +35,14 @@ SHOWN = 60  # at most this many characters of a value are echoed in a message
 # `!!int abc` (ValueError), `!!int` alone (IndexError), `!!bool maybe` (KeyError).
 _YAML_LEAKS = (LookupError, ValueError, TypeError, AttributeError, ArithmeticError, RecursionError)
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_STR_TAG = "tag:yaml.org,2002:str"
+# The tags of short plain scalars, as the loader's implicit resolvers gave them (bounded: a
+# blog's keys and repeated values fit many times over). The loader has no path resolvers.
+_PLAIN_TAGS: dict[str, str] = {}
+_REMEMBERED_LENGTH = 64
+_REMEMBERED_TAGS = 4096
+# PyYAML's resolver, untyped in its stubs.
+_resolve: Callable[[Any, type[yaml.Node], Any, tuple[bool, bool]], Any] = _SafeBase.resolve
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # shown escaped: no terminal escapes in messages
 # A `---` line, exactly as python-frontmatter's YAMLHandler.FM_BOUNDARY finds it.
 _BOUNDARY = re.compile(r"^-{3,}\s*$", re.MULTILINE)
@@ -59,6 +68,31 @@ class _Loader(_SafeBase):
     overridden, as YAML intends)."""
 
     _root: yaml.Node | None = None
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: tuple[bool, bool]) -> Any:
+        # A plain scalar's type (text, number, date, true/false...) depends on its text
+        # alone: one that starts as no typed value can is text; the short ones (keys,
+        # above all, the same in every post) are looked up.
+        if kind is yaml.ScalarNode and implicit[0]:
+            if value[:1] not in _TYPED_STARTS:
+                return _STR_TAG
+            if len(value) <= _REMEMBERED_LENGTH:
+                tag = _PLAIN_TAGS.get(value)
+                if tag is None:
+                    tag = _resolve(self, kind, value, implicit)
+                    if len(_PLAIN_TAGS) >= _REMEMBERED_TAGS:
+                        _PLAIN_TAGS.clear()
+                    _PLAIN_TAGS[value] = tag
+                return tag
+        return _resolve(self, kind, value, implicit)
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # Text (most of a frontmatter, every key) is the node's own value, as PyYAML's
+        # construct_yaml_str gives it, without its per-node bookkeeping (which only matters
+        # for values built in steps or shared by anchors: text is neither).
+        if node.tag == _STR_TAG and type(node) is yaml.ScalarNode:
+            return node.value
+        return super().construct_object(node, deep=deep)
 
     def construct_document(self, node: yaml.Node) -> Any:
         self._root = node
@@ -90,6 +124,9 @@ def _lenient_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _lenient_timestamp)
+# The first characters of the plain scalars an implicit resolver may type ("" for the empty
+# one): PyYAML keys its resolvers by them, and the loader has none for every scalar (None).
+_TYPED_STARTS = frozenset(_Loader.yaml_implicit_resolvers)
 
 
 def clip(value: object, limit: int = SHOWN) -> str:

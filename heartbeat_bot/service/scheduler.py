@@ -38,7 +38,7 @@ from heartbeat_bot.service.life import PostLife
 from heartbeat_bot.service.link_retries import retry_links
 from heartbeat_bot.service.post_ledger import needs_edit, needs_work, quiet_urls, take_baseline
 from heartbeat_bot.service.report_log import report_post_errors
-from heartbeat_bot.service.settle import settle_memory
+from heartbeat_bot.service.settle import first_scan, keep_lean
 from heartbeat_bot.service.watcher import watch_folder
 from heartbeat_bot.service.workers import Workers
 from heartbeat_bot.sources.scan_result import Scan, split
@@ -122,8 +122,7 @@ class Service(Workers):
                 watch_folder(self.config.posts_dir, self.stopping, changed, armed, recursive=deep)
             )
             await armed.wait()
-        await self.rescan(first=True, backfill_since=backfill_since)
-        settle_memory()
+        await first_scan(self.rescan(first=True, backfill_since=backfill_since))
         poll = self.config.blog.poll_interval
         jitter = poll / 10 if self.feed is not None else None  # never in step with others
         self.scheduler.add_job(self.rescan, "interval", seconds=poll, id="rescan", jitter=jitter)
@@ -210,6 +209,8 @@ class Service(Workers):
                 scan = await self._read(only, first=first)
             except HeartbeatError as exc:
                 log.error("scan failed: %s", exc)
+                if first and self.app.repo is not None and not self.config.posts_dir.exists():
+                    self._first_run([], backfill_since)  # a fetched clone without it: no posts
                 return
             if scan is None:
                 return  # a feed that failed (reported once) or asked for a pause
@@ -300,6 +301,7 @@ class Service(Workers):
     def _first_run(self, posts: list[Post], backfill_since: date | None) -> None:
         now = datetime.now(UTC)
         backfill = take_baseline(self.ledger, posts, backfill_since, now, self.announcer.enabled)
+        keep_lean(self.app.source, self.config.blog, self.posts, self.items)  # now recorded
         spacing = self.config.service.backfill_interval
         for index, post in enumerate(backfill):
             self.backfilling.add(post.url)

@@ -10,12 +10,15 @@ rest of one only when it is shown or sent.
 
 from __future__ import annotations
 
+import functools
 import json
 import pickle
 from dataclasses import fields
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import unquote
+from zoneinfo import ZoneInfo
 
 from heartbeat_bot.errors import PostError
 from heartbeat_bot.models import Post
@@ -79,8 +82,7 @@ def encode(key: str, item: Item) -> tuple[object, ...]:
     if isinstance(result, Post):
         values = tuple(getattr(result, name) for name in POST_FIELDS)
         blob = pickle.dumps(("post", values), protocol=pickle.HIGHEST_PROTOCOL)
-        first = tuple(getattr(result, name) for name in HEAD_FIELDS)
-        head = pickle.dumps(first, protocol=pickle.HIGHEST_PROTOCOL)
+        head = pickle.dumps(head_values(result), protocol=pickle.HIGHEST_PROTOCOL)
         slug, lower = result.slug, result.slug.lower()
         url = json.dumps(url_key(result.url))
         dup = unquote(result.url).rstrip("/")
@@ -114,12 +116,70 @@ def decode(blob: object, path: Path) -> Post | PostError | None:
     return None
 
 
+def head_values(post: Post) -> tuple[object, ...]:
+    """A post's :data:`HEAD_FIELDS` as plain values, quick to unpickle (a date or datetime
+    object costs several times a string): the date as its ordinal, a moment in a named
+    zone (or UTC) as its ISO text and the zone's name, the channels as a sorted tuple."""
+    return (
+        post.slug,
+        post.url,
+        post.date.toordinal(),
+        _plain_moment(post.published_at),
+        post.draft,
+        tuple(sorted(post.channels)),
+        post.content_hash,
+        None if post.expires_at is None else _plain_moment(post.expires_at),
+        post.unlisted,
+        post.author_ids,
+    )
+
+
 def decode_head(blob: object) -> tuple[Any, ...] | None:
     """A post's :data:`HEAD_FIELDS` values, or None for a head that cannot be read."""
     value = _unpickle(blob)
-    if isinstance(value, tuple) and len(value) == len(HEAD_FIELDS):
+    if not isinstance(value, tuple) or len(value) != len(HEAD_FIELDS):
+        return None
+    slug, url, day, published, draft, channels, digest, expires, unlisted, author_ids = value
+    try:
+        return (
+            slug,
+            url,
+            date.fromordinal(day),
+            _moment(published),
+            draft,
+            frozenset(channels),
+            digest,
+            None if expires is None else _moment(expires),
+            unlisted,
+            author_ids,
+        )
+    except (TypeError, ValueError, LookupError):  # a head of another layout: a miss
+        return None
+
+
+def _plain_moment(moment: datetime) -> object:
+    """``moment`` as (ISO text, zone name) when its zone is named or UTC; else itself."""
+    zone = moment.tzinfo
+    if isinstance(zone, ZoneInfo) and zone.key:
+        return (moment.isoformat(), zone.key)
+    if zone is UTC:
+        return (moment.isoformat(), None)
+    return moment
+
+
+def _moment(value: object) -> datetime:
+    if isinstance(value, datetime):
         return value
-    return None
+    if not isinstance(value, tuple) or len(value) != 2:
+        raise TypeError("not a stored moment")
+    text, key = value
+    moment = datetime.fromisoformat(text)
+    return moment if key is None else moment.astimezone(_zone(key))
+
+
+@functools.cache
+def _zone(key: str) -> ZoneInfo:
+    return ZoneInfo(key)
 
 
 def _unpickle(blob: object) -> object:

@@ -6,9 +6,8 @@ The only place that touches the files; parsing itself is :func:`heartbeat_bot.po
 
 from __future__ import annotations
 
-import errno
+import dataclasses
 import functools
-import os
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -20,10 +19,12 @@ from heartbeat_bot.models import Post
 from heartbeat_bot.posts import mark_duplicates, parse_post, read_frontmatter
 from heartbeat_bot.posts.engines import rules_for
 from heartbeat_bot.posts.place import Place
+from heartbeat_bot.sources.collector import collector_paused
 from heartbeat_bot.sources.entry_read import read_entry, unreadable, without_renamed
 from heartbeat_bot.sources.index_lookup import find_indexed, find_trusted
 from heartbeat_bot.sources.listing import Listed, list_posts, patch_listing
 from heartbeat_bot.sources.parse_cache import ParseCache, settings_key
+from heartbeat_bot.sources.post_files import PostFiles
 from heartbeat_bot.sources.scan_result import Entry, ScanResult
 from heartbeat_bot.sources.showing import Showing
 from heartbeat_bot.sources.sitedata import (
@@ -32,13 +33,10 @@ from heartbeat_bot.sources.sitedata import (
     read_authors_file,
     read_tags_file,
 )
-
-# Opening a symbolic link with O_NOFOLLOW fails with ELOOP (EMLINK on FreeBSD).
-_IS_A_LINK = frozenset({errno.ELOOP, errno.EMLINK})
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+from heartbeat_bot.sources.stored_post import PostStore, lean_copy
 
 
-class FolderSource:
+class FolderSource(PostFiles):
     """Post files inside ``posts_dir``; author files ``authors_dir/<id>.md``.
 
     With ``blog.recursive`` (every engine but gatsby), subfolders are read too: a folder
@@ -164,47 +162,6 @@ class FolderSource:
             self._tags = {} if path is None else read_tags_file(path, self.author_errors)
         return self._tags
 
-    def place(self, path: Path) -> Place:
-        """Where ``path`` sits below the posts folder (a bundle's other files listed)."""
-        try:
-            relative = path.relative_to(self.posts_dir)
-        except ValueError:
-            return Place.of(path)
-        place = Place(relative.as_posix(), self.posts_dir.name)
-        if not place.is_bundle:
-            return place
-        try:
-            others = sorted(p.name for p in path.parent.iterdir() if p.name != path.name)
-        except OSError:
-            others = []
-        return Place(place.relative, place.folder_name, tuple(others))
-
-    def read(self, path: Path) -> bytes:
-        """The raw bytes of one post file; PostError for a link that leads out of the folder.
-
-        The file is opened without following a link, so a link put in its place after
-        the check is refused by the kernel, not read.
-        """
-        try:
-            handle = os.open(path, os.O_RDONLY | _NOFOLLOW)
-        except OSError as exc:
-            if exc.errno not in _IS_A_LINK or not path.is_symlink():
-                raise
-            handle = os.open(self._link_target(path), os.O_RDONLY | _NOFOLLOW)
-        with os.fdopen(handle, "rb") as stream:
-            return stream.read()
-
-    def _link_target(self, path: Path) -> Path:
-        """Where the link at ``path`` leads, if that is inside ``posts_dir``; else PostError."""
-        target = Path(os.path.realpath(path))
-        if not target.is_relative_to(os.path.realpath(self.posts_dir)):
-            raise PostError(
-                path,
-                f"is a symbolic link to {target}, outside blog.posts_dir; not read "
-                "(put the post itself in the folder)",
-            )
-        return target
-
     def load(self, path: Path, blog: BlogConfig, authors: dict[str, str] | None = None) -> Post:
         """One post, read and parsed; any failure is a PostError naming the file."""
         try:
@@ -247,7 +204,7 @@ class FolderSource:
         removed. New settings (``blog``) drop everything remembered: it was parsed with
         the old ones.
         """
-        with self._lock:
+        with self._lock, collector_paused():  # a scan leaves no cycles (see collector)
             return self._rescan(blog, only)
 
     def _rescan(self, blog: BlogConfig, only: Iterable[Path] | None) -> ScanResult:
@@ -355,6 +312,28 @@ class FolderSource:
             self.cache.save_changes(key, before, after)
         return showing.patch(entries, before, after)
 
+    def keep_lean(self, blog: BlogConfig) -> dict[Path, Post]:
+        """Keep the posts parsed whole by the rescans so far, and since saved in the parse
+        cache, as their heads only from now on (as a restart would load them: title,
+        summary and the rest read back on use); each lean post by its path, for whoever
+        holds the whole ones. Nothing without a cache, or for other settings."""
+        lean: dict[Path, Post] = {}
+        with self._lock:
+            key = self._cache_key
+            if self.cache is None or key is None or blog != self._entries_blog:
+                return lean
+            reparse = functools.partial(self.load, blog=blog)
+            store = PostStore(self.cache, key, self.posts_dir, reparse)
+            for name, entry in self._entries.items():
+                post = entry.result
+                if type(post) is not Post:  # an error, or lean already
+                    continue
+                kept = lean[post.path] = lean_copy(post, store)
+                self._entries[name] = dataclasses.replace(entry, result=kept)
+                if self._showing.shown.get(name) is post:
+                    self._showing.shown[name] = kept
+        return lean
+
     def lookup(self, ref: str, blog: BlogConfig, *, trusting: bool = False) -> Post | None:
         """The post ``ref`` names, from the parse cache's index without parsing anything
         (:mod:`~heartbeat_bot.sources.index_lookup`: with ``trusting``, only the found file
@@ -382,12 +361,10 @@ class FolderSource:
         if key != self._cache_key:
             self._cache_key, self._resave = key, bool(self._entries)
             if not self._entries:
-                self._entries = {
-                    name: Entry(c.path, c.bundle, c.stamp, c.digest, c.result, c.settled)
-                    for name, c in self.cache.load(
-                        key, self.posts_dir, functools.partial(self.load, blog=blog)
-                    ).items()
-                }
+                reparse = functools.partial(self.load, blog=blog)
+                with collector_paused():  # tens of thousands of records, none garbage
+                    rows = self.cache.rows(key, self.posts_dir, reparse)
+                    self._entries = {row[0]: Entry(*row[1:]) for row in rows}
         return key
 
     def _listing(self, like: list[str] | None = None) -> list[Listed]:

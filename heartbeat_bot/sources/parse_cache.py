@@ -52,10 +52,12 @@ log = logging.getLogger("heartbeat_bot.sources")
 
 # Bump when parse_post can give a different Post for the same bytes and settings.
 PARSER_VERSION = 1
-SCHEMA = "heartbeat-bot parse cache 4"
+SCHEMA = "heartbeat-bot parse cache 5"
 BUSY_TIMEOUT_S = 10.0
 
 Stamp = tuple[int, int, int]  # size, mtime_ns, inode
+# A remembered file: name, path, bundle files, stamp, digest, result, settled (as Cached).
+CachedRow = tuple[str, Path, tuple[str, ...], Stamp, str | None, Post | PostError, bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,11 +153,17 @@ class ParseCache:
         be used. With ``reparse`` (how to parse a file again), posts are
         :class:`~heartbeat_bot.sources.stored_post.StoredPost`: their heads only, the rest
         read on use."""
-        found: dict[str, Cached] = {}
+        return {row[0]: Cached(*row) for row in self.rows(key, folder, reparse)}
+
+    def rows(
+        self, key: str, folder: Path, reparse: Callable[[Path], Post] | None = None
+    ) -> Iterator[CachedRow]:
+        """:meth:`load`'s records as plain tuples, one at a time (a source that keeps its
+        own records builds them from these, without a :class:`Cached` in between)."""
         store = None if reparse is None else PostStore(self, key, folder, reparse)
         with self._connect() as db:
             if db is None:
-                return found
+                return
             rows = db.execute(  # row by row: the results are not all held twice at once
                 "SELECT name, bundle, size, mtime_ns, inode, digest, settled, "
                 "CASE WHEN head IS NULL OR ? THEN result END, head FROM files WHERE key = ?",
@@ -173,11 +181,8 @@ class ParseCache:
                     continue
                 if isinstance(result, Post) and result.content_hash == digest:
                     digest = result.content_hash  # one string for both
-                stamp = (size, mtime, inode)
-                found[name] = Cached(
-                    name, path, bundle_files(bundle), stamp, digest, result, bool(settled)
-                )
-        return found
+                files = () if bundle == "[]" else bundle_files(bundle)
+                yield name, path, files, (size, mtime, inode), digest, result, settled == 1
 
     def stamps(self, key: str) -> dict[str, tuple[Stamp, tuple[str, ...], bool]] | None:
         """Each remembered file's stamp, bundle files and whether it is settled (no result
@@ -280,7 +285,9 @@ class ParseCache:
     def save(self, key: str, changed: Iterable[Cached], removed: Iterable[str]) -> None:
         """Remember ``changed`` for ``key``, forget ``removed``, in one transaction; rows
         of any other key are dropped (parsed with other settings)."""
-        rows = [encode(key, item) for item in changed]
+        # Encoded one at a time as they are written: a first scan's 50,000 rows all
+        # encoded at once were 100 MB more at the peak, memory the process then kept.
+        rows = (encode(key, item) for item in changed)
         gone = [(key, name) for name in removed]
         with self._connect() as db:
             if db is None:

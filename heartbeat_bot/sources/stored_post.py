@@ -83,13 +83,30 @@ class StoredPost(Post):
 
 def stored_post(path: Path, head: tuple[Any, ...], store: PostStore) -> StoredPost:
     """The StoredPost of the file at ``path`` from its cached head values."""
-    post = object.__new__(StoredPost)
-    setter = object.__setattr__
-    setter(post, "path", path)
-    for name, value in zip(HEAD_FIELDS, head, strict=True):
-        setter(post, name, shared(value) if name in _SHARED_HEAD else value)
-    setter(post, "_store", store)
+    post = _new(StoredPost)
+    _set_path(post, path)
+    for setter, value in zip(_HEAD_SETTERS, head, strict=True):
+        setter(post, value)
+    for setter, index in _SHARED_SETTERS:
+        setter(post, shared(head[index]))
+    _set_store(post, store)
     return post
+
+
+def lean_copy(post: Post, store: PostStore) -> StoredPost:
+    """``post``, parsed whole and now in ``store``'s cache, as the StoredPost a restart
+    would load (its other fields read back on use)."""
+    return stored_post(post.path, tuple(getattr(post, name) for name in HEAD_FIELDS), store)
+
+
+# The slots' own setters (a frozen post refuses setattr), looked up once, not per post.
+_new = object.__new__
+_set_path: Callable[[Post, object], None] = vars(Post)["path"].__set__
+_set_store: Callable[[StoredPost, object], None] = vars(StoredPost)["_store"].__set__
+_HEAD_SETTERS = tuple(vars(Post)[name].__set__ for name in HEAD_FIELDS)
+_SHARED_SETTERS = tuple(
+    (vars(Post)[name].__set__, HEAD_FIELDS.index(name)) for name in sorted(_SHARED_HEAD)
+)
 
 
 def whole(posts: Iterable[Post]) -> Iterator[Post]:

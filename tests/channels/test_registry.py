@@ -30,6 +30,15 @@ def test_built_in_channels_in_announcement_order() -> None:
         registry.unit("myspace")
 
 
+def test_listed_names_and_labels_are_the_units_own() -> None:
+    """The names and labels the registry lists without loading a unit (for --help) are
+    each built-in unit's own, in the same order."""
+    listed = [(name, label) for name, label, _ in registry.BUILT_IN]
+    assert listed == [(u.name, u.label) for u in registry.built_in()]
+    assert registry.names() == tuple(u.name for u in registry.units())
+    assert registry.labels() == registry.joined([u.label for u in registry.units()], "and")
+
+
 def test_every_channel_has_its_section_in_the_settings() -> None:
     """The whole settings model holds each registered channel's own section model."""
     for unit in registry.units():
