@@ -35,12 +35,11 @@ from heartbeat_bot.service.approvals import ApprovalGate
 from heartbeat_bot.service.feed_watch import FeedWatch
 from heartbeat_bot.service.ledger_watch import PROBE_SECONDS, LedgerWatch
 from heartbeat_bot.service.life import PostLife
-from heartbeat_bot.service.link_retries import retry_links
+from heartbeat_bot.service.periodic import PeriodicJobs
 from heartbeat_bot.service.post_ledger import needs_edit, needs_work, quiet_urls, take_baseline
 from heartbeat_bot.service.report_log import report_post_errors
 from heartbeat_bot.service.settle import first_scan, keep_lean
 from heartbeat_bot.service.watcher import watch_folder
-from heartbeat_bot.service.workers import Workers
 from heartbeat_bot.sources.scan_result import Scan, split
 from heartbeat_bot.web.metrics import Metrics
 
@@ -51,7 +50,7 @@ RETRY_CHECK_SECONDS = 5.0
 SHUTDOWN_GRACE = 10.0
 
 
-class Service(Workers):
+class Service(PeriodicJobs):
     """The long-running service around one announcer and one ledger."""
 
     def __init__(
@@ -369,43 +368,3 @@ class Service(Workers):
         self.queued.add(url)
         self.queue.put_nowait(url)
         self.metrics.set_queue_size(self.queue.qsize())
-
-    async def retry_due(self) -> None:
-        """Queue the posts whose waiting pairs are due again (also notices a lost ledger)."""
-        if not self.watch.usable:
-            return
-        try:
-            for delivery in self.ledger.due():
-                url = self.ledger.post(delivery.post_id).url
-                if url in self.posts and url not in self.queued and url not in self.in_progress:
-                    self.metrics.retry(delivery.channel)  # once a retry, not once a check
-                    self.enqueue(url)
-            self.metrics.set_pairs(self.ledger.pair_counts())
-        except LedgerUnusable as exc:
-            await self.watch.lost(exc)
-
-    async def retry_write_backs(self) -> None:
-        """Write the comments URLs that could not be written into their posts, when due."""
-        if not self.watch.usable:
-            return
-        try:
-            await retry_links(
-                self.announcer.links,
-                self.posts,
-                busy=self.in_progress,
-                stopping=self.stopping,
-                limit=self.config.service.max_attempts,
-                alerts=self.alerts,
-                now=self.clock(),
-            )
-        except LedgerUnusable as exc:
-            await self.watch.lost(exc)
-
-    async def check_stall(self) -> None:
-        if self.feed is not None and self.feed.reported is not None:
-            return  # the feed's outage was reported already, once
-        last = self.metrics.last_scan
-        limit = 3 * self.config.blog.poll_interval
-        if last is not None and self.clock() - last > limit:
-            log.error("no successful scan for %.0f s", self.clock() - last)
-            await self.alerts.stall_alert(self.clock() - last)
