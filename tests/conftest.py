@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +28,18 @@ SPECS = SHARED / "specs"
 
 if not DVC_POSTS.is_dir():  # fail loudly rather than run a hollow suite
     raise RuntimeError(f"test corpus not found at {CORPUS}; set HEARTBEAT_SHARED")
+
+
+@pytest.fixture(autouse=True)
+def collector_left_as_found() -> Iterator[None]:
+    """Every test leaves the garbage collector on or off as it found it (scans pause it:
+    one left off would change what every later test measures)."""
+    was = gc.isenabled()
+    yield
+    now = gc.isenabled()
+    if now != was:
+        (gc.enable if was else gc.disable)()
+        pytest.fail(f"the garbage collector was left {'on' if now else 'off'}")
 
 
 @pytest.fixture
