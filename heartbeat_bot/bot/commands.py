@@ -192,7 +192,12 @@ class HeartbeatBot:
             if not self._allowed(interaction, self.read_roles | self.allowed_roles):
                 return []
             posts = await self.posts()
-            return [app_commands.Choice(name=n, value=v) for n, v in choices(posts, current)]
+            found = None
+            wanted = current.strip().lower()
+            if wanted and isinstance(self.source, FolderSource):
+                found = await asyncio.to_thread(self.source.matching, wanted)
+            shown = choices(posts, current, found)
+            return [app_commands.Choice(name=n, value=v) for n, v in shown]
 
         preview.autocomplete("post")(complete)
         announce.autocomplete("post")(complete)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from heartbeat_bot.announcer import PostReport
@@ -73,12 +74,21 @@ def status_text(rows: Sequence[dict[str, Any]], *, history: bool) -> str:
     return fit("\n".join(lines))
 
 
-def choices(posts: Iterable[Post], current: str) -> list[tuple[str, str]]:
-    """(name, value) autocomplete choices: newest first, matching slug or title."""
+def choices(
+    posts: Iterable[Post], current: str, found: Collection[Path] | None = None
+) -> list[tuple[str, str]]:
+    """(name, value) autocomplete choices: newest first, matching slug or title.
+
+    ``found``: the files whose slug or title holds the text, when the parse cache told
+    (a post of a large blog keeps its title there: only the titles shown are read back).
+    """
     wanted = current.strip().lower()
-    matches = [
-        p for p in posts if not wanted or wanted in p.slug.lower() or wanted in p.title.lower()
-    ]
+    if wanted and found is not None:
+        matches = [p for p in posts if p.path in found]
+    else:
+        matches = [
+            p for p in posts if not wanted or wanted in p.slug.lower() or wanted in p.title.lower()
+        ]
     matches.sort(key=lambda p: p.published_at, reverse=True)
     result = []
     for post in matches[:CHOICES_LIMIT]:

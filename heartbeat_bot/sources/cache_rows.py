@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS files (
     size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL,
     settled INTEGER NOT NULL, digest TEXT, bundle TEXT NOT NULL,
     slug TEXT, slug_lower TEXT, url_key TEXT, dup_key TEXT, file TEXT, stem TEXT,
-    head BLOB, result BLOB NOT NULL,
+    title_lower TEXT, head BLOB, result BLOB NOT NULL,
     PRIMARY KEY (key, name)
 ) WITHOUT ROWID
 """
@@ -79,6 +79,7 @@ def encode(key: str, item: Item) -> tuple[object, ...]:
     dup: str | None
     file: str | None
     stem: str | None
+    title: str | None  # lowercased, for the slash commands' suggestions
     if isinstance(result, Post):
         values = tuple(getattr(result, name) for name in POST_FIELDS)
         blob = pickle.dumps(("post", values), protocol=pickle.HIGHEST_PROTOCOL)
@@ -87,14 +88,15 @@ def encode(key: str, item: Item) -> tuple[object, ...]:
         url = json.dumps(url_key(result.url))
         dup = unquote(result.url).rstrip("/")
         file, stem = result.path.name, result.path.stem
+        title = result.title.lower()
     else:  # an exception's pickle keeps only its message: store what rebuilds it
         record = ("error", str(result.path), result.message, result.field)
         blob = pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
-        slug = lower = url = dup = file = stem = None
+        slug = lower = url = dup = file = stem = title = None
     bundle = json.dumps(list(item.bundle))
     settled = int(item.settled)
     start = (key, item.name, size, mtime, inode, settled, item.digest, bundle)
-    return (*start, slug, lower, url, dup, file, stem, head, blob)
+    return (*start, slug, lower, url, dup, file, stem, title, head, blob)
 
 
 def bundle_files(text: str) -> tuple[str, ...]:

@@ -334,6 +334,16 @@ class FolderSource(PostFiles):
                     self._showing.shown[name] = kept
         return lean
 
+    def matching(self, text: str) -> set[Path] | None:
+        """The files of the last rescan's settings whose post's slug or title holds
+        ``text`` (lowercase), from the parse cache's rows rather than each post's title
+        read back; None without a usable cache."""
+        key = self._cache_key
+        if self.cache is None or key is None:
+            return None
+        names = self.cache.matching(key, text)
+        return None if names is None else {self.posts_dir / name for name in names}
+
     def lookup(self, ref: str, blog: BlogConfig, *, trusting: bool = False) -> Post | None:
         """The post ``ref`` names, from the parse cache's index without parsing anything
         (:mod:`~heartbeat_bot.sources.index_lookup`: with ``trusting``, only the found file

@@ -52,7 +52,7 @@ log = logging.getLogger("heartbeat_bot.sources")
 
 # Bump when parse_post can give a different Post for the same bytes and settings.
 PARSER_VERSION = 1
-SCHEMA = "heartbeat-bot parse cache 5"
+SCHEMA = "heartbeat-bot parse cache 6"
 BUSY_TIMEOUT_S = 10.0
 
 Stamp = tuple[int, int, int]  # size, mtime_ns, inode
@@ -210,6 +210,16 @@ class ParseCache:
             for name, blob in db.execute("SELECT name, result FROM files WHERE key = ?", (key,)):
                 yield name, decode(blob, folder / name)
 
+    def matching(self, key: str, text: str) -> set[str] | None:
+        """The files whose post's slug or title holds ``text`` (lowercase), by their path
+        below the folder; None when the cache cannot be read."""
+        rows = self._query(
+            "SELECT name FROM files WHERE key = ? AND "
+            "(instr(slug_lower, ?) > 0 OR instr(title_lower, ?) > 0)",
+            (key, text, text),
+        )
+        return None if rows is None else {row[0] for row in rows}
+
     def names(self, key: str) -> set[str] | None:
         """Every remembered file's path below the folder (nothing else is read)."""
         rows = self._query("SELECT name FROM files WHERE key = ?", (key,))
@@ -297,7 +307,7 @@ class ParseCache:
             db.execute("DELETE FROM files WHERE key < ? OR key > ?", (key, key))
             db.executemany(
                 "INSERT OR REPLACE INTO files VALUES "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
             db.executemany("DELETE FROM files WHERE key = ? AND name = ?", gone)

@@ -216,7 +216,7 @@ def test_preview_is_ephemeral_and_sends_nothing(tmp_path: Path, sandbox: Sandbox
 
 
 def test_autocomplete_offers_matching_posts(tmp_path: Path, sandbox: Sandbox) -> None:
-    """Typing part of a title offers the matching posts, newest first."""
+    """Typing part of a slug or of a title offers the matching posts, newest first."""
 
     async def scenario(sb: Sandbox, bot: HeartbeatBot) -> None:
         interaction = sb.gateway.send_interaction(
@@ -228,6 +228,15 @@ def test_autocomplete_offers_matching_posts(tmp_path: Path, sandbox: Sandbox) ->
         )
         (answer,) = await until(lambda: sb.gateway.replies(interaction), "choices")
         assert [c["value"] for c in answer["choices"]] == ["april-22-heartbeat"]
+        by_title = sb.gateway.send_interaction(  # a word of the title, not of the slug
+            "preview",
+            [{"name": "post", "type": 3, "value": "Libgit2", "focused": True}],
+            user_id=507,
+            roles=announcer_role(sb),
+            kind=4,
+        )
+        (titled,) = await until(lambda: sb.gateway.replies(by_title), "choices")
+        assert [c["value"] for c in titled["choices"]] == ["dvc-git-lfs"]
         everything = sb.gateway.send_interaction(
             "status",
             [{"name": "post", "type": 3, "value": "", "focused": True}],
