@@ -16,18 +16,13 @@ from heartbeat_bot.sources.folder import FolderSource
 from heartbeat_bot.sources.parse_cache import ParseCache
 from tests.conftest import DVC_AUTHORS, DVC_POSTS
 from tests.test_cli import run, write_config
-from tests.test_parse_cache import POSTS, scramble, settle
+from tests.test_parse_cache import POSTS, scramble, settle, settled_blog
 
 
 @pytest.fixture
 def folder(tmp_path: Path, dvc_blog: BlogConfig) -> tuple[Path, BlogConfig, ParseCache, str]:
     """Three settled posts, their cache filled by a rescan, and the slug of the second."""
-    posts = tmp_path / "posts"
-    posts.mkdir()
-    for name in POSTS:
-        shutil.copy(DVC_POSTS / name, posts / name)
-        settle(posts / name)
-    blog = dvc_blog.model_copy(update={"posts_dir": posts})
+    posts, blog = settled_blog(tmp_path, dvc_blog)
     cache = ParseCache(tmp_path / "cache.sqlite3")
     items = FolderSource(posts, DVC_AUTHORS, cache=cache).rescan(blog).items
     slug = next(p.slug for p in items if isinstance(p, Post) and p.path.name == POSTS[1])

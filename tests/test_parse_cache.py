@@ -42,6 +42,18 @@ def settle(path: Path) -> None:
     os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns - HOUR_NS))
 
 
+def settled_blog(
+    tmp_path: Path, blog: BlogConfig, names: tuple[str, ...] = POSTS
+) -> tuple[Path, BlogConfig]:
+    """A posts folder of the corpus posts ``names``, each settled, and ``blog`` on it."""
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    for name in names:
+        shutil.copy(DVC_POSTS / name, posts / name)
+        settle(posts / name)
+    return posts, blog.model_copy(update={"posts_dir": posts})
+
+
 def scramble(path: Path) -> None:
     """Replace ``path``'s bytes with as many unparseable ones, its stamp left as it was."""
     info = path.stat()
@@ -183,12 +195,7 @@ def test_slug_look_up_from_the_index(blog: Path) -> None:
 
 def test_index_is_not_used_when_the_folder_changed(tmp_path: Path, dvc_blog: BlogConfig) -> None:
     """A new file not yet in the cache sends the look-up back to a rescan (it may clash)."""
-    posts = tmp_path / "posts"
-    posts.mkdir()
-    for name in POSTS:
-        shutil.copy(DVC_POSTS / name, posts / name)
-        settle(posts / name)
-    blog = dvc_blog.model_copy(update={"posts_dir": posts})
+    posts, blog = settled_blog(tmp_path, dvc_blog)
     cache = ParseCache(tmp_path / "cache.sqlite3")
     items = FolderSource(posts, DVC_AUTHORS, cache=cache).rescan(blog).items
     slug = next(p.slug for p in items if isinstance(p, Post))
@@ -200,12 +207,7 @@ def test_index_is_not_used_when_the_folder_changed(tmp_path: Path, dvc_blog: Blo
 
 def test_watcher_paths_rescan_only_those(tmp_path: Path, dvc_blog: BlogConfig) -> None:
     """A rescan of the paths an event names reads those files only; a full one finds the rest."""
-    posts = tmp_path / "posts"
-    posts.mkdir()
-    for name in POSTS:
-        shutil.copy(DVC_POSTS / name, posts / name)
-        settle(posts / name)
-    blog = dvc_blog.model_copy(update={"posts_dir": posts})
+    posts, blog = settled_blog(tmp_path, dvc_blog)
     source = FolderSource(posts, DVC_AUTHORS)
     source.rescan(blog)
     named, other = posts / POSTS[0], posts / POSTS[1]

@@ -7,8 +7,9 @@ import gc
 import shutil
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import FrameType
 
 import pytest
 
@@ -31,22 +32,22 @@ def collector_on() -> Iterator[None]:
         gc.disable()
 
 
-def _collections_during(work: object, inside: str) -> int:
+def _collections_during(work: Callable[[], object], inside: str) -> int:
     """How many automatic collections started while a function named ``inside`` was
     running, in ``work()``."""
     started: list[int] = []
 
     def note(phase: str, info: dict[str, int]) -> None:
-        frame = sys._getframe(1)
+        frame: FrameType | None = sys._getframe(1)
         while frame is not None and frame.f_code.co_name != inside:
-            frame = frame.f_back  # type: ignore[assignment]
+            frame = frame.f_back
         if phase == "start" and frame is not None:
             started.append(info["generation"])
 
     gc.collect()  # from zero: the few allocations before a pause cannot start one
     gc.callbacks.append(note)
     try:
-        work()  # type: ignore[operator]
+        work()
     finally:
         gc.callbacks.remove(note)
     return len(started)

@@ -3,7 +3,6 @@ the cache when asked for, or from the file when the cache row cannot give it."""
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -13,18 +12,13 @@ from heartbeat_bot.sources.cache_rows import HEAD_FIELDS
 from heartbeat_bot.sources.folder import FolderSource
 from heartbeat_bot.sources.parse_cache import ParseCache
 from heartbeat_bot.sources.stored_post import StoredPost, whole
-from tests.conftest import DVC_AUTHORS, DVC_POSTS
-from tests.test_parse_cache import POSTS, scramble, settle
+from tests.conftest import DVC_AUTHORS
+from tests.test_parse_cache import scramble, settled_blog
 
 
 def cached_twice(tmp_path: Path, blog: BlogConfig) -> tuple[list[Post], list[Post], Path]:
     """The posts of a first rescan (parsed) and of a second source over the same cache."""
-    posts = tmp_path / "posts"
-    posts.mkdir()
-    for name in POSTS:
-        shutil.copy(DVC_POSTS / name, posts / name)
-        settle(posts / name)
-    blog = blog.model_copy(update={"posts_dir": posts})
+    posts, blog = settled_blog(tmp_path, blog)
     cache_file = tmp_path / "cache.sqlite3"
     first = FolderSource(posts, DVC_AUTHORS, cache=ParseCache(cache_file)).rescan(blog).items
     second = FolderSource(posts, DVC_AUTHORS, cache=ParseCache(cache_file)).rescan(blog).items
@@ -102,12 +96,7 @@ def test_posts_parsed_whole_are_kept_lean_once_cached(tmp_path: Path, dvc_blog: 
     """After a first rescan (every file parsed whole, then saved), ``keep_lean`` turns each
     post into its head, as a restart would load it: equal to the parsed one, its other
     fields read back from the cache (the files scrambled), and a rescan sees no change."""
-    posts = tmp_path / "posts"
-    posts.mkdir()
-    for name in POSTS:
-        shutil.copy(DVC_POSTS / name, posts / name)
-        settle(posts / name)
-    blog = dvc_blog.model_copy(update={"posts_dir": posts})
+    posts, blog = settled_blog(tmp_path, dvc_blog)
     source = FolderSource(posts, DVC_AUTHORS, cache=ParseCache(tmp_path / "cache.sqlite3"))
     parsed = [item for item in source.rescan(blog).items if isinstance(item, Post)]
     assert parsed and not any(isinstance(post, StoredPost) for post in parsed)

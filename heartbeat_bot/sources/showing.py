@@ -49,13 +49,8 @@ class Showing:
         changed: list[Path] = []
         errors_new: list[PostError] = []
         for index, name in enumerate(names):
-            result, before = items[index], self.shown.get(name)
-            if (
-                isinstance(result, DuplicatePost)
-                and isinstance(before, DuplicatePost)
-                and str(result) == str(before)
-            ):  # the same clash as last time: not news
-                result = items[index] = before
+            before = self.shown.get(name)
+            result = items[index] = _unless_same_clash(items[index], before)
             if result is not before:
                 changed.append(entries[name].path)
                 if isinstance(result, PostError):
@@ -115,13 +110,8 @@ class Showing:
                 del self.shown[name]
                 removed.append(before[name].path)
                 continue
-            result, shown = redone[name], self.shown.get(name)
-            if (
-                isinstance(result, DuplicatePost)
-                and isinstance(shown, DuplicatePost)
-                and str(result) == str(shown)
-            ):  # the same clash as last time: not news
-                result = shown
+            shown = self.shown.get(name)
+            result = _unless_same_clash(redone[name], shown)
             if result is not shown:
                 changed.append(entries[name].path)
                 if isinstance(result, PostError):
@@ -152,3 +142,16 @@ def _drop(by_url: dict[str, list[str]], key: str, name: str) -> None:
         del names[index]
     if not names:
         del by_url[key]
+
+
+def _unless_same_clash(
+    result: Post | PostError, before: Post | PostError | None
+) -> Post | PostError:
+    """``before`` when both are the same slug/URL clash (not news), else ``result``."""
+    if (
+        isinstance(result, DuplicatePost)
+        and isinstance(before, DuplicatePost)
+        and str(result) == str(before)
+    ):
+        return before
+    return result

@@ -3,7 +3,6 @@ posts parsed whole, with only the titles shown read back from the cache."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from heartbeat_bot.sources.folder import FolderSource
 from heartbeat_bot.sources.parse_cache import ParseCache
 from heartbeat_bot.sources.stored_post import PostStore, StoredPost
 from tests.conftest import DVC_AUTHORS, DVC_POSTS
-from tests.test_parse_cache import settle
+from tests.test_parse_cache import settled_blog
 
 QUERIES = ["dvc", "DVC ", "heartbeat", "Release", "é", "data version", "nothing-matches"]
 
@@ -23,12 +22,8 @@ QUERIES = ["dvc", "DVC ", "heartbeat", "Release", "é", "data version", "nothing
 def whole_and_stored(tmp_path: Path, blog: BlogConfig) -> tuple[list[Post], FolderSource]:
     """Every corpus post parsed whole, and a second source over the same parse cache
     (whose posts are kept lean)."""
-    posts = tmp_path / "posts"
-    posts.mkdir()
-    for path in DVC_POSTS.glob("*.md"):
-        shutil.copy(path, posts / path.name)
-        settle(posts / path.name)
-    blog = blog.model_copy(update={"posts_dir": posts})
+    every = tuple(sorted(path.name for path in DVC_POSTS.glob("*.md")))
+    posts, blog = settled_blog(tmp_path, blog, every)
     cache = tmp_path / "cache.sqlite3"
     first = FolderSource(posts, DVC_AUTHORS, cache=ParseCache(cache)).rescan(blog).items
     second = FolderSource(posts, DVC_AUTHORS, cache=ParseCache(cache))
