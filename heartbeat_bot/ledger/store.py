@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +91,35 @@ class Ledger(PostBook, Edits, Tweets, Upkeep, Approvals):
             "SELECT * FROM deliveries WHERE post_id = ? ORDER BY id", (post_id,)
         ).fetchall()
         return [_delivery(r) for r in rows]
+
+    def deliveries_of(self, post_ids: Collection[int]) -> dict[int, list[Delivery]]:
+        """The pairs of each of ``post_ids`` (by id), in a query per 500 posts, not one each."""
+        found: dict[int, list[Delivery]] = {post_id: [] for post_id in post_ids}
+        wanted = list(found)
+        for start in range(0, len(wanted), 500):  # within SQLite's count of parameters
+            chunk = wanted[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT * FROM deliveries WHERE post_id IN ({marks}) ORDER BY id", chunk
+            ).fetchall()
+            for row in rows:
+                found[row["post_id"]].append(_delivery(row))
+        return found
+
+    def pair_states_by_url(self, states: Collection[str]) -> dict[str, set[str]]:
+        """For each post (by its current URL) with a pair in one of ``states``: which of
+        them its pairs are in (one query for the whole ledger)."""
+        marks = ", ".join("?" * len(states))
+        rows = self._db.execute(
+            f"SELECT p.url, d.state FROM deliveries d JOIN posts p ON p.id = d.post_id "
+            f"WHERE d.state IN ({marks})",
+            list(states),
+            plain=True,
+        ).fetchall()
+        found: dict[str, set[str]] = {}
+        for url, state in rows:
+            found.setdefault(url, set()).add(state)
+        return found
 
     def pair_counts(self) -> dict[tuple[str, str], int]:
         """How many pairs each (channel, state) has, for the metrics."""

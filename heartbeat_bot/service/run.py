@@ -155,6 +155,7 @@ def websub_routes(service: Service) -> tuple[WebSubCheck, Webhook] | None:
 
 def _console(service: Service) -> Console:
     """The web console over the service's own ledger, announcer and latest scan."""
+    from heartbeat_bot.sources.folder import FolderSource
     from heartbeat_bot.web.console.app import Console, ConsoleSource
 
     def health() -> dict[str, object]:
@@ -165,6 +166,7 @@ def _console(service: Service) -> Console:
             "alerts": list(service.alerts.recent),
         }
 
+    found = service.app.source
     source = ConsoleSource(
         config=service.config,
         ledger=service.ledger,
@@ -172,6 +174,7 @@ def _console(service: Service) -> Console:
         render=service.app.render,
         items=lambda: service.items,
         health=health,
+        matching=found.matching if isinstance(found, FolderSource) else lambda _word: None,
     )
     log.info("web console on: %d account(s)", len(service.config.web.accounts()))
     return Console(source)

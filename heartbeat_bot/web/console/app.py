@@ -28,6 +28,7 @@ from heartbeat_bot.config import BaseConfig
 from heartbeat_bot.errors import PostError
 from heartbeat_bot.ledger import Ledger
 from heartbeat_bot.models import Post
+from heartbeat_bot.web.console.listing import Listing
 from heartbeat_bot.web.console.security import (
     COOKIE,
     add_headers,
@@ -63,6 +64,9 @@ class ConsoleSource:
     items: Callable[[], list[Post | PostError]]
     # Facts for the health page: last scan, the ledger's problem, recent alerts.
     health: Callable[[], dict[str, Any]]
+    # The post files whose slug or title holds a word (lowercase), from the source's
+    # index; None: no index, the titles are searched one by one.
+    matching: Callable[[str], set[Path] | None] = lambda _word: None
 
 
 class Console:
@@ -71,6 +75,7 @@ class Console:
     def __init__(self, source: ConsoleSource, *, clock: Callable[[], float] = time.time) -> None:
         self.source = source
         self.config = source.config
+        self.listing = Listing(source.items)
         self.accounts = self.config.web.accounts()
         public = self.config.service.public_url
         self.https = bool(public and public.startswith("https://"))

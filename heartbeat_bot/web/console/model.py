@@ -7,14 +7,13 @@ Nothing here writes; the pages render these records and the actions go through
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from heartbeat_bot.announcer import WRITE_BACK_PENDING
-from heartbeat_bot.app.approval import shown_state
 from heartbeat_bot.channels import registry
 from heartbeat_bot.config import BaseConfig
 from heartbeat_bot.errors import DuplicatePost, PostError
@@ -46,6 +45,10 @@ class Cell:
     next_attempt: str | None = None
     last_error: str | None = None
     delivery_id: int | None = None
+
+
+# An item of the scan with its state now and the filters it is in.
+Shown = tuple[Post | PostError, str, frozenset[str]]
 
 
 @dataclass(frozen=True)
@@ -113,65 +116,24 @@ def _cells(
     return tuple(cells)
 
 
-def write_back_error(ledger: Ledger, url: str) -> str | None:
-    """Why the thread's URL is not written into the post yet, or None."""
-    pending = ledger.get_meta(WRITE_BACK_PENDING + url)
-    return str(json.loads(pending).get("error", "")) if pending else None
-
-
-def rows(
-    config: BaseConfig,
-    ledger: Ledger,
-    items: Iterable[Post | PostError],
-    now: datetime,
-    *,
-    awaiting: frozenset[str] = frozenset(),
-) -> list[Row]:
-    """Every post (and every file held back), newest first."""
+def rows(config: BaseConfig, ledger: Ledger, shown: Sequence[Shown]) -> list[Row]:
+    """The rows of the given items, each with its state and filters, in the order given:
+    their ledger rows, pairs and pending write-backs read in a few queries, not per post."""
     zone = config.blog.timezone
-    shown = channels(config)
-    recorded = {row.url: row for row in ledger.posts()}
+    enabled = channels(config)
+    urls = [item.url for item, _, _ in shown if isinstance(item, Post)]
+    recorded = {row.url: row for row in ledger.posts_with_urls(urls)}
+    pairs = ledger.deliveries_of([row.id for row in recorded.values()])
+    pending = ledger.meta_with_prefix(WRITE_BACK_PENDING)
     result: list[Row] = []
-    for item in items:
-        if isinstance(item, Post):
-            ledger_row = recorded.get(item.url)
-            deliveries = ledger.deliveries(ledger_row.id) if ledger_row else []
-            state: str = item.state(now)
-            if ledger_row is not None and ledger_row.status != "active":
-                state = ledger_row.status  # held (a person decides) or unpublished
-            state = shown_state(state, item.url, awaiting)
-            cells = _cells(deliveries, shown, zone)
-            tags = {c.state for c in cells} & {"failed", "unknown", "waiting"}
-            if state in {"scheduled", "draft", "awaiting_approval", "held"}:
-                tags.add(state)
-            if item.problems:
-                tags.add("problems")
-            result.append(
-                Row(
-                    slug=item.slug,
-                    title=item.title,
-                    url=item.url,
-                    state=state,
-                    published=local(item.published_at, zone),
-                    published_iso=item.published_at.isoformat(),
-                    cells=cells,
-                    comments_url=item.comments_url
-                    or (ledger_row.comments_url if ledger_row else None),
-                    write_back_error=write_back_error(ledger, item.url) if ledger_row else None,
-                    baseline=bool(ledger_row and ledger_row.baseline),
-                    problems=item.problems,
-                    tags=frozenset(tags),
-                    sort_key=item.published_at.timestamp(),
-                )
-            )
-        else:
-            held = isinstance(item, DuplicatePost)
+    for item, state, tags in shown:
+        if not isinstance(item, Post):
             result.append(
                 Row(
                     slug=item.slug if isinstance(item, DuplicatePost) else "",
                     title=item.path.name,
                     url=item.url if isinstance(item, DuplicatePost) else "",
-                    state="held" if held else "error",
+                    state=state,
                     published="",
                     published_iso="",
                     cells=(),
@@ -179,24 +141,36 @@ def rows(
                     write_back_error=None,
                     baseline=False,
                     problems=(str(item),),
-                    tags=frozenset({"held", "problems"} if held else {"problems"}),
+                    tags=tags,
                     sort_key=float("inf"),
                 )
             )
-    result.sort(key=lambda r: r.sort_key, reverse=True)
+            continue
+        ledger_row = recorded.get(item.url)
+        waiting_write = pending.get(WRITE_BACK_PENDING + item.url) if ledger_row else None
+        result.append(
+            Row(
+                slug=item.slug,
+                title=item.title,
+                url=item.url,
+                state=state,
+                published=local(item.published_at, zone),
+                published_iso=item.published_at.isoformat(),
+                cells=_cells(pairs[ledger_row.id] if ledger_row else [], enabled, zone),
+                comments_url=item.comments_url or (ledger_row.comments_url if ledger_row else None),
+                write_back_error=_write_back_error(waiting_write),
+                baseline=bool(ledger_row and ledger_row.baseline),
+                problems=item.problems,
+                tags=tags,
+                sort_key=item.published_at.timestamp(),
+            )
+        )
     return result
 
 
-def select(found: list[Row], wanted: str | None, query: str | None) -> list[Row]:
-    """The rows matching a filter (a key of FILTERS) and a search in title, slug and URL."""
-    if wanted in FILTERS:
-        found = [r for r in found if wanted in r.tags]
-    words = (query or "").casefold().split()
-    if words:
-        found = [
-            r for r in found if all(w in f"{r.title} {r.slug} {r.url}".casefold() for w in words)
-        ]
-    return found
+def _write_back_error(pending: str | None) -> str | None:
+    """Why the thread's URL is not written into the post yet, or None."""
+    return str(json.loads(pending).get("error", "")) if pending else None
 
 
 def history(ledger: Ledger, url: str, zone: str) -> list[dict[str, Any]]:

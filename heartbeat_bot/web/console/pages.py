@@ -7,6 +7,7 @@ import re
 import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -14,7 +15,7 @@ from heartbeat_bot.app.approval import Decision, awaiting
 from heartbeat_bot.errors import HeartbeatError
 from heartbeat_bot.ledger.posts import shown_hash
 from heartbeat_bot.models import Post
-from heartbeat_bot.web.console import model
+from heartbeat_bot.web.console import listing, model
 from heartbeat_bot.web.console.sessions import Session
 
 if TYPE_CHECKING:
@@ -49,55 +50,92 @@ def _common(console: Console, request: web.Request, session: Session) -> dict[st
 
 
 def version(console: Console) -> str:
-    """A fingerprint of what the pages show: it changes when a pair or a post does."""
-    now = datetime.now(UTC)
-    digest = hashlib.sha256(repr(console.source.ledger.last_change()).encode())
-    for item in console.source.items():
-        if isinstance(item, Post):
-            digest.update(f"{item.url}\0{item.content_hash}\0{item.state(now)}\n".encode())
-        else:
-            digest.update(f"{item.path}\0{item}\n".encode())
-    return digest.hexdigest()[:16]
-
-
-def _rows(console: Console) -> list[model.Row]:
-    ledger = console.source.ledger
-    return model.rows(
-        console.config, ledger, console.source.items(), datetime.now(UTC), awaiting=awaiting(ledger)
-    )
+    """A fingerprint of what the pages show: it changes when a pair or a post does, or
+    when a post goes live or expires. Cheap enough to poll: the ledger's newest change,
+    the scan's digest (worked out once per scan) and how many publish moments are past."""
+    index = console.listing.index()
+    mark = (console.source.ledger.last_change(), index.digest, index.passed(datetime.now(UTC)))
+    return hashlib.sha256(repr(mark).encode()).hexdigest()[:16]
 
 
 async def posts(console: Console, request: web.Request, session: Session) -> web.StreamResponse:
     wanted = request.query.get("filter") or None
+    wanted = wanted if wanted in model.FILTERS else None
     query = request.query.get("q", "").strip()[:200]
-    every = _rows(console)
-    shown = model.select(every, wanted, query)
-    counts = {key: sum(1 for r in every if key in r.tags) for key in model.FILTERS}
+    ledger = console.source.ledger
+    index = console.listing.index()
+    every = listing.classify(index, ledger, datetime.now(UTC), awaiting(ledger))
+    counts = dict.fromkeys(model.FILTERS, 0)
+    for listed in every:
+        for tag in listed.tags:
+            counts[tag] = counts.get(tag, 0) + 1
+    found = listing.select(index, every, wanted, query, console.source.matching)
+    pages = max(1, -(-len(found) // listing.PAGE_SIZE))
+    number = min(max(1, _number(request.query.get("page"))), pages)
+    start = (number - 1) * listing.PAGE_SIZE
+    chosen = found[start : start + listing.PAGE_SIZE]
+    shown = [(index.items[e.entry.position], e.state, e.tags) for e in chosen]
     return console.render(
         "posts.html",
         title="Posts",
-        rows=shown,
+        rows=model.rows(console.config, ledger, shown),
         total=len(every),
+        matched=len(found),
+        first=start + 1,
+        page=number,
+        pages=pages,
+        links=_page_links(number, pages, wanted, query),
         filters=model.FILTERS,
         counts=counts,
-        wanted=wanted if wanted in model.FILTERS else None,
+        wanted=wanted,
         query=query,
         channels=model.channels(console.config),
         **_common(console, request, session),
     )
 
 
+def _number(text: str | None) -> int:
+    """A page number from the query string; anything else is the first page."""
+    return int(text) if text and text.isdigit() and len(text) < 9 else 1
+
+
+def _page_links(number: int, pages: int, wanted: str | None, query: str) -> list[dict[str, Any]]:
+    """Links to the first, previous, nearby, next and last pages, keeping the filter and
+    the search."""
+
+    def href(page: int) -> str:
+        kept = {"filter": wanted or "", "q": query, "page": str(page) if page > 1 else ""}
+        text = urlencode({k: v for k, v in kept.items() if v})
+        return f"/?{text}" if text else "/"
+
+    if pages <= 1:
+        return []
+    wanted_pages = sorted({1, pages, *range(max(1, number - 2), min(pages, number + 2) + 1)})
+    links: list[dict[str, Any]] = []
+    if number > 1:
+        links.append({"label": "Previous", "href": href(number - 1), "rel": "prev"})
+    last = 0
+    for page in wanted_pages:
+        if page > last + 1:
+            links.append({"label": "…", "href": None})
+        links.append({"label": str(page), "href": href(page), "current": page == number})
+        last = page
+    if number < pages:
+        links.append({"label": "Next", "href": href(number + 1), "rel": "next"})
+    return links
+
+
 def find(console: Console, slug: str) -> Post:
-    for item in console.source.items():
-        if isinstance(item, Post) and item.slug == slug:
-            return item
-    raise web.HTTPNotFound(text=f"no post with the slug {slug[:80]!r}\n")
+    found = console.listing.index().find(slug)
+    if found is None:
+        raise web.HTTPNotFound(text=f"no post with the slug {slug[:80]!r}\n")
+    return found
 
 
 async def post(console: Console, request: web.Request, session: Session) -> web.StreamResponse:
     found = find(console, request.match_info["slug"])
     ledger = console.source.ledger
-    row = next(r for r in _rows(console) if r.url == found.url)
+    row = model.rows(console.config, ledger, [listing.state_of(found, ledger, awaiting(ledger))])[0]
     recorded = ledger.find_post(found.url)
     comments = found.comments_url or (recorded.comments_url if recorded else None)
     try:
