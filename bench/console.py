@@ -95,7 +95,8 @@ def login(client: httpx.Client) -> None:
 
 def timed(client: httpx.Client, path: str, runs: int) -> float:
     """Median seconds of ``runs`` GETs of ``path`` (after one untimed)."""
-    assert client.get(path).status_code == 200, path
+    first = client.get(path)
+    assert first.status_code == 200, f"{path}: {first.status_code} {first.text[:300]}"
     times = []
     for _ in range(runs):
         started = time.perf_counter()
@@ -140,8 +141,12 @@ def measure(args: argparse.Namespace, count: int) -> tuple[dict[str, float], dic
             codes = {"before": args.before.resolve(), **codes}
         figures = {}
         for name, code in codes.items():
-            with service(config, root / f"run-{name}.log", code):
-                figures[name] = pages(base, oldest, args.runs)
+            log = root / f"run-{name}.log"
+            with service(config, log, code):
+                try:
+                    figures[name] = pages(base, oldest, args.runs)
+                except AssertionError as exc:
+                    raise SystemExit(f"{name}: {exc}\n{log.read_text()[-3000:]}") from None
         stat_floor(posts)
         floors = {"stat": best_of(3, lambda: stat_floor(posts))}
         with Ledger(root / "state" / "ledger.sqlite3") as ledger:

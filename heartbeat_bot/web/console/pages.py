@@ -108,20 +108,22 @@ def _page_links(number: int, pages: int, wanted: str | None, query: str) -> list
         text = urlencode({k: v for k, v in kept.items() if v})
         return f"/?{text}" if text else "/"
 
+    def link(label: str, page: int | None, rel: str = "") -> dict[str, Any]:
+        target = href(page) if page is not None else None
+        return {"label": label, "href": target, "rel": rel, "current": page == number and not rel}
+
     if pages <= 1:
         return []
-    wanted_pages = sorted({1, pages, *range(max(1, number - 2), min(pages, number + 2) + 1)})
-    links: list[dict[str, Any]] = []
-    if number > 1:
-        links.append({"label": "Previous", "href": href(number - 1), "rel": "prev"})
+    near = range(max(1, number - 2), min(pages, number + 2) + 1)
+    links = [link("Previous", number - 1, "prev")] if number > 1 else []
     last = 0
-    for page in wanted_pages:
+    for page in sorted({1, pages, *near}):
         if page > last + 1:
-            links.append({"label": "…", "href": None})
-        links.append({"label": str(page), "href": href(page), "current": page == number})
+            links.append(link("…", None))
+        links.append(link(str(page), page))
         last = page
     if number < pages:
-        links.append({"label": "Next", "href": href(number + 1), "rel": "next"})
+        links.append(link("Next", number + 1, "next"))
     return links
 
 
