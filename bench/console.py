@@ -69,6 +69,7 @@ def service(config: Path, log: Path, code: Path) -> Iterator[None]:
             stdout=sink,
             stderr=subprocess.STDOUT,
             env=env,
+            cwd=code,  # ``-m`` puts the working folder first on the path
         )
     try:
         while "watching" not in log.read_text():
@@ -109,6 +110,10 @@ def timed(client: httpx.Client, path: str, runs: int) -> float:
 def pages(base: str, oldest: str, runs: int) -> dict[str, float]:
     with httpx.Client(base_url=base, timeout=300) as client:
         login(client)
+        listed = client.get("/").text
+        rows = listed.count("<tr data-slug=")
+        total = re.search(r"All posts \((\d+)\)", listed)
+        print(f"  {base}: GET / lists {rows} rows of {total.group(1) if total else '?'}")
         return {
             "GET / (posts page)": timed(client, "/", runs),
             "GET /?filter=failed&q=heartbeat": timed(client, "/?filter=failed&q=heartbeat", runs),

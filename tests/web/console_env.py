@@ -91,10 +91,13 @@ def start(
     approval: dict[str, Any] | None = None,
     discord: dict[str, Any] | None = None,
     sections: dict[str, dict[str, Any]] | None = None,
+    extra: int = 0,
 ) -> ConsoleService:
     """Write the blog, queue the faults, start `run --backfill` and wait for the states.
 
     With ``approval``, no fault is queued and the two published posts wait for approval.
+    ``extra`` more posts, published before the backfill's start (baseline: nothing sent),
+    one a day from 2015 on, every other one a draft (see :func:`extra_slug`).
     """
     blog = make_blog(
         root,
@@ -122,6 +125,10 @@ def start(
     (root / "posts" / "2019-01-01-draft.md").write_text(
         post_text("Still a draft", datetime(2019, 1, 1, 12, tzinfo=UTC), draft=True)
     )
+    for number in range(extra):
+        when = datetime(2015, 1, 1, 12, tzinfo=UTC) + timedelta(days=number)
+        text = post_text(f"Extra post {number:03d}", when, draft=number % 2 == 0)
+        (root / "posts" / f"{when:%Y-%m-%d}-{extra_slug(number)}.md").write_text(text)
     if not approval:
         sandbox.faults.queue("discord", "503", "drop", path="/api/v10/webhooks/")
     running = Running(blog, "--backfill", "2020-01-01")
@@ -145,6 +152,11 @@ def start(
     if settle:
         wait_for(waiting if approval else settled, timeout=60, what="the backfill to settle")
     return started
+
+
+def extra_slug(number: int) -> str:
+    """The slug of the extra post ``number`` (the older, the smaller)."""
+    return f"extra-post-{number:03d}"
 
 
 def _secrets(sandbox: Sandbox) -> tuple[str, ...]:

@@ -27,6 +27,7 @@ Items = list[Post | PostError]
 # Pair states the posts page filters by.
 TROUBLE = ("failed", "unknown", "waiting")
 PAGE_SIZE = 100
+FEW = 2 * PAGE_SIZE
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,12 +205,13 @@ def select(
     matching: Callable[[str], set[Path] | None],
 ) -> list[Listed]:
     """The entries in the filter ``wanted`` (any with None) whose title, slug or URL holds
-    every word of ``query``: titles searched in the parse cache's index when there is one,
-    not read back post by post."""
+    every word of ``query``: titles searched in the parse cache's index when there is one
+    and many entries are left, not read back post by post."""
     if wanted is not None:
         listed = [e for e in listed if wanted in e.tags]
     for word in query.casefold().split():
-        paths = matching(word)
+        # Few entries left (a filter): their titles read back cost less than the index.
+        paths = matching(word) if len(listed) > FEW else None
         kept = []
         for shown in listed:
             entry = shown.entry
