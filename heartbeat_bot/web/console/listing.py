@@ -102,6 +102,30 @@ class Index:
         """How many of the moments a post goes live or expires are past at ``now``."""
         return bisect.bisect_right(self.moments, now.timestamp())
 
+    def scheduled(self, now: datetime) -> list[Post]:
+        """The posts due later than ``now``: only the newest entries are looked at."""
+        moment = now.timestamp()
+        found = []
+        for entry in self.entries:
+            if entry.post:
+                if entry.sort_key <= moment:
+                    break
+                item = self.items[entry.position]
+                if isinstance(item, Post) and item.state(now) == "scheduled":
+                    found.append(item)
+        return found
+
+    def broken(self) -> list[PostError]:
+        """The files held back or broken (first in the order)."""
+        found = []
+        for entry in self.entries:
+            if entry.post:
+                break
+            item = self.items[entry.position]
+            if isinstance(item, PostError):
+                found.append(item)
+        return found
+
     def find(self, slug: str) -> Post | None:
         position = self.by_slug.get(slug)
         if position is None:

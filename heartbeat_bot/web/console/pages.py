@@ -171,10 +171,7 @@ def seen(post: Post) -> str:
 async def upcoming(console: Console, request: web.Request, session: Session) -> web.StreamResponse:
     now = datetime.now(UTC)
     zone = console.config.blog.timezone
-    scheduled = sorted(
-        (i for i in console.source.items() if isinstance(i, Post) and i.state(now) == "scheduled"),
-        key=lambda p: p.published_at,
-    )
+    scheduled = sorted(console.listing.index().scheduled(now), key=lambda p: p.published_at)
     entries = [
         {
             "post": p,
@@ -195,7 +192,7 @@ async def health(console: Console, request: web.Request, session: Session) -> we
     counts: dict[str, int] = {}
     for (_, state), n in console.source.ledger.pair_counts().items():
         counts[state] = counts.get(state, 0) + n
-    broken = [i for i in console.source.items() if not isinstance(i, Post)]
+    broken = console.listing.index().broken()
     alerts = [(model.epoch_local(at, zone), plain(text)) for at, text in facts.get("alerts", [])]
     return console.render(
         "health.html",
