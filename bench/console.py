@@ -9,6 +9,8 @@ published, 15 minutes apart from 2010 on) and ``run`` starts against the sandbox
 baseline. Then, over real HTTP on loopback with a logged-in session, the median of N
 requests of:
 
+- the first ``GET /`` after the start (the console indexes the scan: every post's
+  problems read back from the parse cache once);
 - ``GET /``: the posts page (its first page; the whole list before pagination);
 - ``GET /?filter=failed&q=...``: a filter and a search;
 - ``GET /posts/SLUG``: the page of the oldest post (the last of the list);
@@ -110,11 +112,14 @@ def timed(client: httpx.Client, path: str, runs: int) -> float:
 def pages(base: str, oldest: str, runs: int) -> dict[str, float]:
     with httpx.Client(base_url=base, timeout=300) as client:
         login(client)
+        started = time.perf_counter()
         listed = client.get("/").text
+        first = time.perf_counter() - started
         rows = listed.count("<tr data-slug=")
         total = re.search(r"All posts \((\d+)\)", listed)
         print(f"  {base}: GET / lists {rows} rows of {total.group(1) if total else '?'}")
         return {
+            "first GET / after the start": first,
             "GET / (posts page)": timed(client, "/", runs),
             "GET /?filter=failed&q=heartbeat": timed(client, "/?filter=failed&q=heartbeat", runs),
             "GET /posts/SLUG (oldest post)": timed(client, f"/posts/{oldest}", runs),

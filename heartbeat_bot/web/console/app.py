@@ -163,6 +163,7 @@ class Console:
                 if request.path == "/changes":
                     raise web.HTTPUnauthorized(text="log in again\n")
                 raise web.HTTPSeeOther(target)
+            await self.listing.fresh()  # a new scan indexed off the loop
             return await handler(self, request, session)
 
         return guarded

@@ -9,8 +9,10 @@ it shows (:mod:`heartbeat_bot.web.console.model`).
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import hashlib
+import threading
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -141,13 +143,31 @@ class Listing:
     def __init__(self, items: Callable[[], Items]) -> None:
         self._items = items
         self._index: Index | None = None
+        self._lock = threading.Lock()
 
     def index(self) -> Index:
-        items = self._items()
+        """The latest scan's index, built now if the scan is newer than the last one."""
         index = self._index
-        if index is None or index.items is not items or index.size != len(items):
-            index = self._index = Index(items, self._problems)
-        return index
+        if index is not None and self._current(index):
+            return index
+        with self._lock:
+            index = self._index
+            if index is None or not self._current(index):
+                index = self._index = Index(self._items(), self._problems)
+            return index
+
+    async def fresh(self) -> Index:
+        """:meth:`index`, built in a worker thread when it must be (the first one after a
+        start reads every post's problems back from the parse cache): the service's
+        loop keeps running meanwhile."""
+        index = self._index
+        if index is not None and self._current(index):
+            return index
+        return await asyncio.to_thread(self.index)
+
+    def _current(self, index: Index) -> bool:
+        items = self._items()
+        return index.items is items and index.size == len(items)
 
     def _problems(self, posts: Sequence[Post]) -> dict[Path, bool]:
         """Whether each post has problems: from the previous scan's index for the same
