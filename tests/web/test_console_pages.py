@@ -83,7 +83,7 @@ def test_filter_counts_are_for_the_whole_blog_on_every_page(client: httpx.Client
 
 def test_the_filter_and_the_search_are_kept_across_pages(client: httpx.Client) -> None:
     """Drafts matching "extra" fill a page and a tenth: the next page's link keeps both,
-    and shows the ten oldest drafts."""
+    and shows the ten oldest drafts; a word found only in a title finds its post."""
     first = client.get("/", params={"filter": "draft", "q": "extra"}).text
     assert slugs(first) == [extra_slug(n) for n in range(218, 18, -2)]
     assert "1–100 of 110 matching (224 in all)" in first
@@ -92,6 +92,11 @@ def test_the_filter_and_the_search_are_kept_across_pages(client: httpx.Client) -
     second = client.get(target).text
     assert slugs(second) == [extra_slug(n) for n in range(18, -1, -2)]
     assert not re.search(r'<a href="[^"]+" rel="next">', second)
+    # A word of a title only, among all 224 posts (the parse cache's index), and with
+    # its slug; then among the few scheduled ones (their titles read back).
+    assert slugs(client.get("/", params={"q": "Coming"}).text) == ["later"]
+    assert slugs(client.get("/", params={"q": "later COMING"}).text) == ["later"]
+    assert slugs(client.get("/", params={"q": "coming", "filter": "scheduled"}).text) == ["later"]
     none = client.get("/", params={"filter": "failed", "q": "extra"}).text
     assert slugs(none) == [] and "No post matches." in none
 
