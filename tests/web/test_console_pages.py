@@ -115,7 +115,8 @@ def test_the_change_marker_moves_with_a_post_file_and_a_ledger_pair(
     console: ConsoleService, client: httpx.Client
 ) -> None:
     """The marker stays put across rescans that change nothing, and moves when a post's
-    file is edited and when a pair changes in the ledger file."""
+    file is edited and when a pair changes in the ledger file; the filter counts follow a
+    pair's new state and a post held in the ledger."""
 
     def marker() -> str:
         return str(client.get("/changes").json()["version"])
@@ -134,6 +135,19 @@ def test_the_change_marker_moves_with_a_post_file_and_a_ledger_pair(
                 "UPDATE deliveries SET updated_at = (SELECT MAX(updated_at) FROM deliveries) + 1 "
                 "WHERE id = (SELECT MAX(id) FROM deliveries)"
             )
+        assert marker() != edited
+        page = client.get("/").text
+        failed, held = count(page, "Failed"), count(page, "Held")
+        with db:  # a done pair failed, then a post held: the counts follow at once
+            db.execute(
+                "UPDATE deliveries SET state = 'failed', "
+                "updated_at = (SELECT MAX(updated_at) FROM deliveries) + 1 "
+                "WHERE id = (SELECT MIN(id) FROM deliveries WHERE state = 'done' AND post_id "
+                "NOT IN (SELECT post_id FROM deliveries WHERE state = 'failed'))"
+            )
+        assert count(client.get("/").text, "Failed") == failed + 1
+        with db:
+            db.execute("UPDATE posts SET status = 'held' WHERE slug = ?", (extra_slug(3),))
+        assert count(client.get("/").text, "Held") == held + 1
     finally:
         db.close()
-    assert marker() != edited

@@ -144,6 +144,7 @@ class Listing:
         self._items = items
         self._index: Index | None = None
         self._lock = threading.Lock()
+        self._classified: tuple[Index, object, list[Listed], dict[str, int]] | None = None
 
     def index(self) -> Index:
         """The latest scan's index, built now if the scan is newer than the last one."""
@@ -164,6 +165,27 @@ class Listing:
         if index is not None and self._current(index):
             return index
         return await asyncio.to_thread(self.index)
+
+    def classified(
+        self, ledger: Ledger, now: datetime, awaiting: frozenset[str]
+    ) -> tuple[Index, list[Listed], dict[str, int]]:
+        """The index, :func:`classify` and how many entries each filter holds, worked out
+        again only when something they depend on changed: the scan, a publish moment
+        passing, the ledger's last change, the held, unpublished or waiting posts."""
+        index = self.index()
+        held = ledger.urls_with_status("held")
+        gone = ledger.urls_with_status("unpublished")
+        key = (index.passed(now), ledger.last_change(), held, gone, awaiting)
+        memo = self._classified
+        if memo is not None and memo[0] is index and memo[1] == key:
+            return index, memo[2], memo[3]
+        listed = classify(index, ledger, now, awaiting, held, gone)
+        counts: dict[str, int] = {}
+        for shown in listed:
+            for tag in shown.tags:
+                counts[tag] = counts.get(tag, 0) + 1
+        self._classified = (index, key, listed, counts)
+        return index, listed, counts
 
     def _current(self, index: Index) -> bool:
         items = self._items()
@@ -195,10 +217,16 @@ class Listing:
         return found
 
 
-def classify(index: Index, ledger: Ledger, now: datetime, awaiting: frozenset[str]) -> list[Listed]:
-    """Every entry, newest first, with its state and filters (a few queries in all)."""
-    held = ledger.urls_with_status("held")
-    gone = ledger.urls_with_status("unpublished")
+def classify(
+    index: Index,
+    ledger: Ledger,
+    now: datetime,
+    awaiting: frozenset[str],
+    held: set[str],
+    gone: set[str],
+) -> list[Listed]:
+    """Every entry, newest first, with its state and filters (``held`` and ``gone``: the
+    URLs of the held and unpublished posts; one more query for the pairs in trouble)."""
     troubled = ledger.pair_states_by_url(TROUBLE)
     listed = []
     for entry in index.entries:

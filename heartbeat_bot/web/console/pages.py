@@ -63,12 +63,9 @@ async def posts(console: Console, request: web.Request, session: Session) -> web
     wanted = wanted if wanted in model.FILTERS else None
     query = request.query.get("q", "").strip()[:200]
     ledger = console.source.ledger
-    index = console.listing.index()
-    every = listing.classify(index, ledger, datetime.now(UTC), awaiting(ledger))
-    counts = dict.fromkeys(model.FILTERS, 0)
-    for listed in every:
-        for tag in listed.tags:
-            counts[tag] = counts.get(tag, 0) + 1
+    now = datetime.now(UTC)
+    index, every, counted = console.listing.classified(ledger, now, awaiting(ledger))
+    counts = {key: counted.get(key, 0) for key in model.FILTERS}
     found = listing.select(index, every, wanted, query, console.source.matching)
     pages = max(1, -(-len(found) // listing.PAGE_SIZE))
     number = min(max(1, _number(request.query.get("page"))), pages)
