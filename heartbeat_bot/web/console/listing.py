@@ -2,9 +2,10 @@
 
 What does not change between two scans is worked out once per scan (:class:`Index`): the
 order (newest first), the slugs, which posts have problems, the moments a post's state
-changes, and a digest of what the pages show. A request then only classifies each post
-by the ledger's state (a few queries for the whole blog) and builds the rows of the page
-it shows (:mod:`heartbeat_bot.web.console.model`).
+changes, and a digest of what the pages show. Each post's state and filters are worked
+out from the ledger in a few queries for the whole blog, again only when the ledger, the
+scan or the clock changed something; a request then builds the rows of the page it shows
+(:mod:`heartbeat_bot.web.console.model`).
 """
 
 from __future__ import annotations
