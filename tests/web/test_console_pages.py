@@ -60,10 +60,10 @@ def test_the_list_is_split_in_pages_newest_first(client: httpx.Client) -> None:
     assert slugs(first)[:4] == newest
     assert len(slugs(first)) == 100
     assert slugs(first)[4:] == [extra_slug(n) for n in range(219, 123, -1)]
-    assert "1–100 of 224, newest first" in first
+    assert "224 of 224 posts, newest first; 1–100 on this page" in first
     second = client.get(next_link(first)).text
     assert slugs(second) == [extra_slug(n) for n in range(123, 23, -1)]
-    assert "101–200 of 224" in second
+    assert "; 101–200 on this page" in second
     third = client.get("/?page=3").text
     assert slugs(third) == [extra_slug(n) for n in range(23, -1, -1)]
     assert 'rel="next"' not in third and 'rel="prev"' in third
@@ -86,7 +86,7 @@ def test_the_filter_and_the_search_are_kept_across_pages(client: httpx.Client) -
     and shows the ten oldest drafts; a word found only in a title finds its post."""
     first = client.get("/", params={"filter": "draft", "q": "extra"}).text
     assert slugs(first) == [extra_slug(n) for n in range(218, 18, -2)]
-    assert "1–100 of 110 matching (224 in all)" in first
+    assert "110 of 224 posts, newest first; 1–100 on this page" in first
     target = next_link(first)
     assert "filter=draft" in target and "q=extra" in target and "page=2" in target
     second = client.get(target).text

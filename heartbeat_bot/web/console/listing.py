@@ -257,7 +257,11 @@ def _tags(state: str, pairs: Collection[str], problems: bool) -> frozenset[str]:
         tags.add(state)
     if problems:
         tags.add("problems")
-    return frozenset(tags)
+    found = frozenset(tags)
+    return _TAG_SETS.setdefault(found, found)  # a few distinct sets shared by every post
+
+
+_TAG_SETS: dict[frozenset[str], frozenset[str]] = {}
 
 
 def state_of(post: Post, ledger: Ledger, awaiting: frozenset[str]) -> Shown:
