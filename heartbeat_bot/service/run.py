@@ -55,6 +55,7 @@ async def serve(app: App, backfill_since: date | None = None) -> int:
 
     from heartbeat_bot.announcer import RetryPolicy
     from heartbeat_bot.app.wiring import announcer_for, open_ledger
+    from heartbeat_bot.transport import tls_context
     from heartbeat_bot.web.health import HealthServer, ledger_writable_check
 
     config = app.config
@@ -63,7 +64,7 @@ async def serve(app: App, backfill_since: date | None = None) -> int:
         ledger.probe()  # an unusable ledger ends `run` here, in one line (exit 2)
         async with (
             announcer_for(app, ledger, policy=policy) as announcer,
-            httpx.AsyncClient(timeout=10.0) as http,
+            httpx.AsyncClient(timeout=10.0, verify=tls_context()) as http,
         ):
             metrics = Metrics()
             alerts = Alerts(
