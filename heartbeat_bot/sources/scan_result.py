@@ -33,11 +33,12 @@ Scan = tuple[ScanResult, int, list[Post], list[Post]]
 def split(result: ScanResult, *, first: bool) -> Scan:
     """A rescan, its count of problem files, its posts, and those that are new or changed
     (all of them on the first)."""
-    problems = sum(not isinstance(i, Post) for i in result.items)
-    changed = set(result.changed)
     current = [i for i in result.items if isinstance(i, Post)]
-    fresh = current if first else [i for i in current if i.path in changed]
-    return result, problems, current, fresh
+    problems = len(result.items) - len(current)
+    if first:  # every post: no set of every path to hash (50,000 at a large blog's start)
+        return result, problems, current, current
+    changed = set(result.changed)
+    return result, problems, current, [i for i in current if i.path in changed]
 
 
 @dataclass(frozen=True, slots=True)
