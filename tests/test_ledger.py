@@ -270,3 +270,23 @@ def test_retry_by_hand_forgets_the_thread(tmp_path: Path) -> None:
     ledger.mark_unknown(row.id, "lost")
     ledger.resolve(row.id, "pending", "by hand")
     assert ledger.tweets(row.id) == [] and ledger.get(row.id).payload is None
+
+
+def test_an_edit_another_run_has_made_is_not_claimed_again(tmp_path: Path) -> None:
+    """A run that read the message's old hash before another run edited and recorded it
+    cannot claim the same edit; an edit back to an earlier text can still be claimed."""
+    clock = Clock()
+    path = tmp_path / "l.sqlite3"
+    first, second = Ledger(path, identity="a", clock=clock), Ledger(path, identity="b", clock=clock)
+    row = first.ensure(first.upsert_post(make_post()), "discord")
+    assert second.current_hash(row.id) is None  # what the slower run read
+    assert first.claim_edit(row.id, "revised")
+    clock.now += 1
+    first.record_edit(row.id, "revised", "done")
+    assert not second.claim_edit(row.id, "revised")
+    assert second.edit_state(row.id, "revised") == "done"
+    clock.now += 1
+    assert second.claim_edit(row.id, "again")
+    clock.now += 1
+    second.record_edit(row.id, "again", "done")
+    assert first.claim_edit(row.id, "revised")  # changed back: the message must follow

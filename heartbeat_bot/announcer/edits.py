@@ -113,6 +113,8 @@ class Editor:
             return self.stale(row, digest)
         assert row.remote_id is not None
         if not self.ledger.claim_edit(row.id, digest):
+            if self.ledger.current_hash(row.id) == digest:
+                return None  # another run has just made this very edit
             return f"{row.channel}: being edited by another run"
         for attempt in range(1, EDIT_ATTEMPTS + 1):
             try:

@@ -4,7 +4,7 @@ Read strictly, because a variable that silently does nothing is how a secret end
 missing in production: every variable shaped like a setting — ``HEARTBEAT_<SECTION>__<KEY>``,
 or ``HEARTBEAT_<SECTION>_<KEY>`` with a known section — must name one, and an error names
 the variable and its right spelling. Other ``HEARTBEAT_`` variables (``HEARTBEAT_CONFIG``,
-the test suite's) are left alone. Names are matched ignoring case, as pydantic-settings does.
+the test suite's) are left alone. Names are matched ignoring case.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from typing import Any
 
 from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from heartbeat_bot.config.fields import show
 from heartbeat_bot.errors import ConfigError
@@ -163,18 +162,3 @@ def holds(annotation: Any, kind: type) -> bool:
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         return any(holds(arg, kind) for arg in typing.get_args(annotation))
     return False
-
-
-class EnvironmentSource(PydanticBaseSettingsSource):
-    """The pydantic-settings source of the settings in the environment (see the module)."""
-
-    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
-        super().__init__(settings_cls)
-        self._environ = environ
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        # Unused: __call__ reads every variable at once.
-        return None, field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        return read_environment(self.settings_cls, self._environ).values

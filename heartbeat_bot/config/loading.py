@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
-from pydantic_settings import SettingsError
 
 from heartbeat_bot.config.environment import CONFIG_ENV_VAR, read_environment
 from heartbeat_bot.config.messages import describe_validation_error
@@ -61,20 +60,25 @@ def load_settings(model: type[C], path: Path, *, required: bool = True) -> C:
             f"{CONFIG_ENV_VAR})"
         )
     for name in data:
-        # BaseSettings takes "_env_file", "_cli_parse_args"... as options, not settings.
-        if name.startswith("_"):
+        if name.startswith("_"):  # no setting is private; say so before pydantic would
             raise ConfigError(f"{name} is not a known setting", key=name)
     # Misnamed variables first, and which variable set what, for the messages below.
     environment = read_environment(model, os.environ)
     try:
-        config = model(**data)
+        config = model.model_validate(overlaid(data, environment.values))
     except ValidationError as exc:
         message = describe_validation_error(exc, model, environment.origins)
         raise ConfigError(message, key=_first_key(exc)) from None
-    except SettingsError as exc:
-        # Not raised by our sources today; should one start to, it is still one line.
-        raise ConfigError(f"the environment: {exc}") from None
     return config.read_from(source)
+
+
+def overlaid(data: dict[str, Any], environment: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The file's settings with the environment's over them, key by key within a section."""
+    merged = dict(data)
+    for section, values in environment.items():
+        current = merged.get(section)
+        merged[section] = {**current, **values} if isinstance(current, dict) else dict(values)
+    return merged
 
 
 def _first_key(exc: ValidationError) -> str | None:

@@ -7,28 +7,25 @@ the whole model, :class:`~heartbeat_bot.channels.registry.Config`, adds them to 
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from pathlib import Path
 from typing import Self
 
-from pydantic import Field, PrivateAttr, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from heartbeat_bot.config.approval import ApprovalConfig
 from heartbeat_bot.config.blog import BlogConfig
-from heartbeat_bot.config.environment import EnvironmentSource
 from heartbeat_bot.config.service import AlertsConfig, GitHubConfig, ServiceConfig, StateConfig
 from heartbeat_bot.config.sync import SyncConfig
 from heartbeat_bot.config.web import WebConfig
 
 
-class BaseConfig(BaseSettings):
+class BaseConfig(BaseModel):
     """The sections shared by every part; the channel registry's ``Config`` adds one
     section per channel. Build it with ``load_config``, which also records the file it was
     read from (relative paths resolve against its folder)."""
 
-    model_config = SettingsConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
     blog: BlogConfig = Field(default_factory=BlogConfig)
     state: StateConfig = Field(default_factory=StateConfig)
@@ -42,18 +39,6 @@ class BaseConfig(BaseSettings):
     # Where the file was read from: not a setting, so neither the file nor the environment
     # can set it.
     _source: Path | None = PrivateAttr(default=None)
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # The environment wins over the file, which arrives as init keyword arguments.
-        return (EnvironmentSource(settings_cls, os.environ), init_settings)
 
     def read_from(self, source: Path | None) -> Self:
         """This config, told which file it came from (done once, by load_config)."""

@@ -32,13 +32,18 @@ class Edits(Journal):
 
     def claim_edit(self, delivery_id: int, digest: str, *, lease: float = DEFAULT_LEASE) -> bool:
         """Record the edit to ``digest`` as ``sending`` by this process, unless another
-        live process is making it (its claim younger than ``lease``); whether it is ours.
+        live process is making it (its claim younger than ``lease``) or has already made
+        it (the message's last edit done is to ``digest``); whether it is ours.
 
-        An edit cut short by a process that is gone (or whose lease ran out) is taken
-        over: an edit made twice changes nothing.
+        The second check is what keeps an edit once between two runs: each reads what the
+        message holds before it claims, so the slower one may still see the old hash
+        after the faster one has edited and recorded it. An edit cut short by a process
+        that is gone (or whose lease ran out) is taken over: made twice, it changes nothing.
         """
         now = self.clock()
         with self._transaction():
+            if self._latest_done(delivery_id) == digest:
+                return False
             row = self._db.execute(
                 "SELECT state, process, at FROM edits WHERE delivery_id = ? AND payload_hash = ?",
                 (delivery_id, digest),
@@ -86,10 +91,14 @@ class Edits(Journal):
     def current_hash(self, delivery_id: int) -> str | None:
         """The hash of what the message holds now: its last edit done, else None (the
         payload it was sent with)."""
+        return self._latest_done(delivery_id, withdrawn=False)
+
+    def _latest_done(self, delivery_id: int, *, withdrawn: bool = True) -> str | None:
+        """The hash of the delivery's last edit done (a withdrawal counted or not)."""
         row = self._db.execute(
             """SELECT payload_hash FROM edits WHERE delivery_id = ? AND state = 'done'
-               AND payload_hash != 'withdrawn' ORDER BY at DESC, rowid DESC LIMIT 1""",
-            (delivery_id,),
+               AND (? OR payload_hash != 'withdrawn') ORDER BY at DESC, rowid DESC LIMIT 1""",
+            (delivery_id, withdrawn),
         ).fetchone()
         return str(row["payload_hash"]) if row else None
 

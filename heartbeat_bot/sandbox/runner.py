@@ -20,6 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
+from heartbeat_bot.sandbox import showing
 from heartbeat_bot.sandbox.bluesky import BlueskyService
 from heartbeat_bot.sandbox.discord import API, DISCORD_EPOCH_MS, DiscordService
 from heartbeat_bot.sandbox.discourse import DiscourseService
@@ -33,7 +34,6 @@ from heartbeat_bot.sandbox.webhook_receiver import WebhookReceiver
 from heartbeat_bot.sandbox.x import XService
 
 START_TIMEOUT_SECONDS = 10.0
-DISCOURSE_CATEGORY = 7  # "Blog" among the fake's categories 1-10
 GITHUB_REPOSITORY = "blog-team/blog"
 
 
@@ -329,47 +329,7 @@ class Sandbox:
 
     def received(self) -> list[tuple[str, str]]:
         """What each stand-in received, as (title, text) blocks for people (``demo``)."""
-        blocks: list[tuple[str, str]] = []
-        for topic in self.discourse.topics:
-            body = f"{topic['title']}\n{topic['url']}\ntags: {', '.join(topic['tags'])}"
-            blocks.append(("Discourse received a topic", body))
-        for message in self.discord.messages:
-            embed = (message.get("embeds") or [{}])[0]
-            pinged = ", ".join(message.get("pinged") or []) or "nobody"
-            body = f"{embed.get('title', '')}\n{embed.get('url', '')}\npinged: {pinged}"
-            blocks.append(("Discord received a message", body))
-        for tweet in self.x.tweets:
-            reply = tweet.get("in_reply_to_tweet_id")
-            title = f"X received tweet {tweet['id']}" + (f" (reply to {reply})" if reply else "")
-            blocks.append((title, tweet["text"]))
-        for status in self.mastodon.statuses:
-            reply = status.get("in_reply_to_id")
-            title = f"Mastodon received status {status['id']}" + (
-                f" (reply to {reply})" if reply else ""
-            )
-            blocks.append((title, status["text"]))
-        for delivery in self.webhook.deliveries:
-            body = delivery["body"]
-            text = (
-                f"{body.get('title', '')}\n{body.get('url', '')}\n"
-                f"discussion: {body.get('discussion_url') or 'none'}\n"
-                f"payloads: {', '.join(body.get('payloads') or {}) or 'none'}\n"
-                f"signature checked, key {delivery['key']}"
-            )
-            blocks.append(("The webhook received a signed delivery", text))
-        for record in self.bluesky.posts:
-            value = record["value"]
-            parent = value.get("reply", {}).get("parent", {}).get("uri", "")
-            title = f"Bluesky received post {record['rkey']}" + (
-                f" (reply to {parent.rsplit('/', 1)[-1]})" if parent else ""
-            )
-            card = value.get("embed", {}).get("external")
-            lines = [value["text"]]
-            if card:
-                picture = " with its picture" if "thumb" in card else ""
-                lines.append(f"card{picture}: {card['title']} ({card['uri']})")
-            blocks.append((title, "\n".join(lines)))
-        return blocks
+        return showing.received(self)
 
     def info(self) -> JSON:
         """The URLs, credentials and config snippet, as ``--json`` prints them."""
@@ -389,59 +349,4 @@ class Sandbox:
 
     def config_snippet(self) -> str:
         """TOML for heartbeat-bot's config with every channel pointed here."""
-        c = self.credentials
-        return "\n".join(
-            [
-                "# heartbeat-bot sandbox: loopback fakes, nothing is really posted.",
-                "[discourse]",
-                "enabled = true",
-                f'url = "{self.discourse_url}"',
-                f'api_username = "{c.discourse_api_username}"',
-                f'api_key = "{c.discourse_api_key}"',
-                f"category = {DISCOURSE_CATEGORY}",
-                "",
-                "[discord]",
-                "enabled = true",
-                'mode = "bot"',
-                f'api_url = "{self.discord_api_url}"',
-                f'gateway_url = "{self.discord_gateway_url}"',
-                f'bot_token = "{c.discord_bot_token}"',
-                f"channel_id = {c.discord_channel_id}",
-                f"guild_id = {c.discord_guild_id}",
-                '# For webhook mode, set mode = "webhook" and:',
-                f'# webhook_url = "{self.discord_webhook_url}"',
-                "",
-                "[twitter]",
-                "enabled = true",
-                f'api_url = "{self.x_api_url}"',
-                f'consumer_key = "{c.twitter_consumer_key}"',
-                f'consumer_secret = "{c.twitter_consumer_secret}"',
-                f'access_token = "{c.twitter_access_token}"',
-                f'access_token_secret = "{c.twitter_access_token_secret}"',
-                "",
-                "[mastodon]",
-                "enabled = true",
-                f'url = "{self.mastodon_url}"',
-                f'access_token = "{c.mastodon_access_token}"',
-                "",
-                "[webhook]",
-                "enabled = true",
-                f'url = "{self.webhook_url}"',
-                f'secret = "{c.webhook_secret}"',
-                "",
-                "[bluesky]",
-                "enabled = true",
-                f'url = "{self.bluesky_url}"',
-                f'handle = "{c.bluesky_handle}"',
-                f'app_password = "{c.bluesky_app_password}"',
-                "# The example posts' pictures are on the internet: the demo stays on loopback.",
-                "card_picture = false",
-                "",
-                "# For pull requests (a fake GitHub), uncomment:",
-                "# [github]",
-                f'# api_url = "{self.github_api_url}"',
-                f'# token = "{c.github_token}"',
-                f'# repository = "{self.github.repository}"',
-                "",
-            ]
-        )
+        return showing.config_snippet(self)
