@@ -35,7 +35,8 @@ steps = st.lists(st.one_of(write, delete, rename, sneak), min_size=1, max_size=1
 
 
 def shape(result: ScanResult) -> tuple[object, ...]:
-    """What a rescan says, comparable between two sources (posts by their fields)."""
+    """What a rescan says, comparable between two sources (posts by their fields); its
+    fresh posts, when it gives them, are the Posts of its changed files."""
 
     def item(value: object) -> object:
         if isinstance(value, Post):
@@ -43,6 +44,8 @@ def shape(result: ScanResult) -> tuple[object, ...]:
         assert isinstance(value, Exception)
         return (type(value).__name__, getattr(value, "path", None), str(value))
 
+    posts = {i.path: i for i in result.items if isinstance(i, Post)}
+    assert (result.fresh or []) == [posts[p] for p in result.changed if p in posts]
     return (
         [item(i) for i in result.items],
         result.changed,

@@ -276,9 +276,9 @@ class FolderSource(PostFiles):
         if not reread and len(current) == len(previous) == len(shown_before):
             return ScanResult(self._showing.items(), [], [], [])  # nothing to compare
         items = mark_duplicates(items)
-        changed, errors_new = self._showing.reset(names, items, current)
+        changed, errors_new, fresh = self._showing.reset(names, items, current)
         removed = [previous[name].path for name in sorted(previous.keys() - current.keys())]
-        return ScanResult(items, changed, removed, errors_new)
+        return ScanResult(items, changed, removed, errors_new, fresh)
 
     def _targeted(
         self,
