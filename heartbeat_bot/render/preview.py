@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 
@@ -20,3 +21,23 @@ class PreviewBlock:
     title: str
     lines: tuple[Line, ...]
     subtitle: str | None = None
+
+
+def thread_blocks(
+    kind: str, texts: Sequence[str], length: Callable[[str], int], limit: int
+) -> tuple[PreviewBlock, ...]:
+    """Each text of a thread as a block titled ``<kind> n/count``, with its length against
+    ``limit`` as the channel counts it."""
+    return tuple(
+        PreviewBlock(f"{kind} {number}/{len(texts)}", (Line(text),), f"{length(text)}/{limit}")
+        for number, text in enumerate(texts, start=1)
+    )
+
+
+def thread_chat_lines(heading: str, texts: Sequence[str]) -> tuple[str, ...]:
+    """A thread in the slash command's preview (Discord Markdown): a bold heading, then
+    each text quoted and numbered."""
+    lines = [f"**{heading}:**"]
+    for number, text in enumerate(texts, start=1):
+        lines.append(f"> **{number}.** " + text.replace("\n", "\n> "))
+    return tuple(lines)

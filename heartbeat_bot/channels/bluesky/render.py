@@ -28,7 +28,7 @@ from heartbeat_bot.channels.bluesky.facets import (
 )
 from heartbeat_bot.models import Post
 from heartbeat_bot.render.context import template_context
-from heartbeat_bot.render.preview import Line, PreviewBlock
+from heartbeat_bot.render.preview import Line, PreviewBlock, thread_chat_lines
 from heartbeat_bot.render.templates import (
     default_template,
     has_block,
@@ -247,7 +247,4 @@ def preview(thread: BlueskyThread) -> tuple[PreviewBlock, ...]:
 
 def chat_lines(thread: BlueskyThread) -> tuple[str, ...]:
     """The thread in the slash command's preview (Discord Markdown)."""
-    lines = [f"**Bluesky thread ({len(thread.posts)} posts):**"]
-    for number, text in enumerate(thread.texts, start=1):
-        lines.append(f"> **{number}.** " + text.replace("\n", "\n> "))
-    return tuple(lines)
+    return thread_chat_lines(f"Bluesky thread ({len(thread.posts)} posts)", thread.texts)

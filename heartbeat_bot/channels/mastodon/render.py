@@ -22,7 +22,7 @@ from heartbeat_bot.channels.mastodon.text import (
 )
 from heartbeat_bot.models import Post
 from heartbeat_bot.render.context import template_context
-from heartbeat_bot.render.preview import Line, PreviewBlock
+from heartbeat_bot.render.preview import PreviewBlock, thread_blocks, thread_chat_lines
 from heartbeat_bot.render.templates import (
     default_template,
     has_block,
@@ -162,20 +162,10 @@ def _fit(text: str, room: int, measure: Callable[[str], int]) -> str:
 
 def preview(thread: MastodonThread) -> tuple[PreviewBlock, ...]:
     """Each status as a person reads it in ``preview``, with its length at 500/23."""
-    count = len(thread.statuses)
-    return tuple(
-        PreviewBlock(
-            f"Mastodon status {number}/{count}",
-            (Line(status),),
-            subtitle=f"{status_length(status)}/{DEFAULT_MAX_CHARACTERS}",
-        )
-        for number, status in enumerate(thread.statuses, start=1)
-    )
+    return thread_blocks("Mastodon status", thread.statuses, status_length, DEFAULT_MAX_CHARACTERS)
 
 
 def chat_lines(thread: MastodonThread) -> tuple[str, ...]:
     """The thread in the slash command's preview (Discord Markdown)."""
-    lines = [f"**Mastodon thread ({len(thread.statuses)} statuses):**"]
-    for number, status in enumerate(thread.statuses, start=1):
-        lines.append(f"> **{number}.** " + status.replace("\n", "\n> "))
-    return tuple(lines)
+    heading = f"Mastodon thread ({len(thread.statuses)} statuses)"
+    return thread_chat_lines(heading, thread.statuses)

@@ -17,7 +17,7 @@ from typing import Any
 from heartbeat_bot.channels.twitter.entities import hashtag, neutralise_mentions
 from heartbeat_bot.models import Post
 from heartbeat_bot.render.context import template_context
-from heartbeat_bot.render.preview import Line, PreviewBlock
+from heartbeat_bot.render.preview import PreviewBlock, thread_blocks, thread_chat_lines
 from heartbeat_bot.render.templates import (
     default_template,
     has_block,
@@ -210,20 +210,9 @@ def _distinct(tweets: list[str], measure: Measure) -> list[str]:
 
 def preview(thread: TweetThread) -> tuple[PreviewBlock, ...]:
     """Each tweet as a person reads it in ``preview``, with its weighted length."""
-    count = len(thread.tweets)
-    return tuple(
-        PreviewBlock(
-            f"X tweet {number}/{count}",
-            (Line(tweet),),
-            subtitle=f"{weighted_length(tweet)}/{MAX_TWEET_WEIGHT}",
-        )
-        for number, tweet in enumerate(thread.tweets, start=1)
-    )
+    return thread_blocks("X tweet", thread.tweets, weighted_length, MAX_TWEET_WEIGHT)
 
 
 def chat_lines(thread: TweetThread) -> tuple[str, ...]:
     """The thread in the slash command's preview (Discord Markdown)."""
-    lines = [f"**X thread ({len(thread.tweets)} tweets):**"]
-    for number, tweet in enumerate(thread.tweets, start=1):
-        lines.append(f"> **{number}.** " + tweet.replace("\n", "\n> "))
-    return tuple(lines)
+    return thread_chat_lines(f"X thread ({len(thread.tweets)} tweets)", thread.tweets)
