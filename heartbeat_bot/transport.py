@@ -7,6 +7,9 @@
   request) never follows a redirect to another origin: :class:`RedirectRefused` names
   where it pointed. Some look-ups may follow same-origin redirects, a bounded number.
 - :func:`shown_url` is a URL fit for logs, errors and the ledger: without user-info.
+- :func:`tls_context` is the one TLS context of every ``httpx`` client verifying
+  certificates the default way (loading the certificate roots costs tens of
+  milliseconds and about a megabyte for each context built).
 
 :func:`fetch` applies all of this to one ``httpx`` request. The clients built on discord.py
 and tweepy apply the same limits in their own transport modules, with these exceptions.
@@ -15,6 +18,8 @@ and tweepy apply the same limits in their own transport modules, with these exce
 from __future__ import annotations
 
 import asyncio
+import functools
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -29,6 +34,14 @@ MAX_REDIRECTS = 5
 """The most redirects one request follows, where following them is allowed at all."""
 
 Redirects = Literal["none", "same-origin", "any"]
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The TLS context httpx builds by default (its certificate roots, ``SSL_CERT_FILE``
+    and ``SSL_CERT_DIR`` honoured), built once and shared by every client that verifies
+    the default way: ``httpx.AsyncClient(verify=tls_context())``."""
+    return httpx.create_ssl_context()
 
 
 class AnswerTooLarge(Exception):

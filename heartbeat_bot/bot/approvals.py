@@ -110,7 +110,7 @@ async def on_button(bot: HeartbeatBot, interaction: discord.Interaction) -> None
         )
         return
     url = bot.ledger.post(post_id).url
-    post = next((p for p in await bot.posts() if p.url == url), None)
+    post = await bot.post_at(url)
     if post is None:
         await interaction.response.send_message(
             "That post is no longer in the blog.", ephemeral=True, allowed_mentions=NO_PINGS

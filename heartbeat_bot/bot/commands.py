@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,11 +22,12 @@ from discord import app_commands
 
 from heartbeat_bot.announcer import Announcer
 from heartbeat_bot.app.application import App, feed_source, folder_source
+from heartbeat_bot.bot.lookup import post_at, shared_posts
 from heartbeat_bot.bot.replies import choices, preview_text, report_text, status_text
 from heartbeat_bot.channels import registry
 from heartbeat_bot.channels.discord.transport import answer_trace
 from heartbeat_bot.cli.delivery import status_rows
-from heartbeat_bot.errors import HeartbeatError
+from heartbeat_bot.errors import HeartbeatError, PostError
 from heartbeat_bot.ledger import Ledger
 from heartbeat_bot.models import Post
 from heartbeat_bot.posts import find_post
@@ -55,7 +56,14 @@ class Refused(Exception):
 class HeartbeatBot:
     """A discord.py client with the three commands, synced to the configured guild."""
 
-    def __init__(self, app: App, ledger: Ledger, announcer: Announcer) -> None:
+    def __init__(
+        self,
+        app: App,
+        ledger: Ledger,
+        announcer: Announcer,
+        *,
+        latest: Callable[[], Sequence[Post | PostError]] | None = None,
+    ) -> None:
         # The slash commands are the Discord channel's own surface: its section holds them.
         config = registry.unit("discord").section(app.config)
         if config.bot_token is None or config.guild_id is None:
@@ -63,9 +71,12 @@ class HeartbeatBot:
         self.app = app
         # Its own source (over the service's parse cache: nothing the service parsed is parsed
         # again); sharing the service's instance would consume the changes its rescans look for.
+        # In the service (``latest``: its latest scan), the posts offered are the service's,
+        # not held twice; the one a command or button names is read again from its file.
         self.source: FolderSource | FeedSource = (
             feed_source(app.config) if app.feed is not None else folder_source(app.config)
         )
+        self.latest = latest
         self._feed_read_at = 0.0
         self.ledger = ledger
         self.announcer = announcer
@@ -242,7 +253,18 @@ class HeartbeatBot:
         a feed's entries (see :meth:`_entries`)."""
         if isinstance(self.source, FeedSource):
             return await self._entries(self.source)
+        shared = self._shared()
+        if shared is not None:
+            return shared
         return await asyncio.to_thread(self._posts, self.source)
+
+    def _shared(self) -> list[Post] | None:
+        """The posts of the service's latest scan (None: outside it, or before it)."""
+        return shared_posts(self.latest, self.source)
+
+    async def post_at(self, url: str) -> Post | None:
+        """The post at ``url`` as its file is now (:func:`~heartbeat_bot.bot.lookup.post_at`)."""
+        return await post_at(self, url)
 
     def allowed(self, interaction: discord.Interaction, roles: set[int]) -> bool:
         """Whether the member has one of ``roles`` here (Manage Server when none is set)."""
@@ -273,6 +295,8 @@ class HeartbeatBot:
             found = await asyncio.to_thread(source.lookup, ref, self.app.config.blog)
         if found is None:
             found = find_post(await self.posts(), ref)
+            if found is not None and self._shared() is not None:
+                found = await self.post_at(found.url)  # the service's scan: as the file is now
         if found is None:
             raise Refused(f"No post matches `{ref[:80]}`. Pick one from the suggestions.")
         return found

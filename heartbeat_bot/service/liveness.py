@@ -13,7 +13,7 @@ import httpx
 from heartbeat_bot.config import BlogConfig
 from heartbeat_bot.models import Post
 from heartbeat_bot.service.alerts import Alerts
-from heartbeat_bot.transport import RedirectRefused, fetch
+from heartbeat_bot.transport import RedirectRefused, fetch, tls_context
 
 log = logging.getLogger("heartbeat_bot.service")
 
@@ -38,7 +38,7 @@ async def wait_until_live(
     """
     deadline = time.monotonic() + timeout
     delay = first_delay
-    async with httpx.AsyncClient(timeout=10.0) as http:
+    async with httpx.AsyncClient(timeout=10.0, verify=tls_context()) as http:
         while True:
             try:
                 status = await _check(http, url, "HEAD")

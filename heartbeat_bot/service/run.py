@@ -7,14 +7,14 @@ import functools
 import logging
 import os
 import signal
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from heartbeat_bot.announcer import Announcer
 from heartbeat_bot.app.application import App
 from heartbeat_bot.channels import registry
-from heartbeat_bot.errors import ConfigError, HeartbeatError
+from heartbeat_bot.errors import ConfigError, HeartbeatError, PostError
 from heartbeat_bot.ledger import Ledger
 from heartbeat_bot.models import Post
 from heartbeat_bot.service.alerts import Alerts
@@ -55,6 +55,7 @@ async def serve(app: App, backfill_since: date | None = None) -> int:
 
     from heartbeat_bot.announcer import RetryPolicy
     from heartbeat_bot.app.wiring import announcer_for, open_ledger
+    from heartbeat_bot.transport import tls_context
     from heartbeat_bot.web.health import HealthServer, ledger_writable_check
 
     config = app.config
@@ -63,7 +64,7 @@ async def serve(app: App, backfill_since: date | None = None) -> int:
         ledger.probe()  # an unusable ledger ends `run` here, in one line (exit 2)
         async with (
             announcer_for(app, ledger, policy=policy) as announcer,
-            httpx.AsyncClient(timeout=10.0) as http,
+            httpx.AsyncClient(timeout=10.0, verify=tls_context()) as http,
         ):
             metrics = Metrics()
             alerts = Alerts(
@@ -98,7 +99,8 @@ async def serve(app: App, backfill_since: date | None = None) -> int:
                 await _listen(health, config.service.http)
                 host = config.service.http.rsplit(":", 1)[0]
                 log.info("health and metrics on http://%s:%s/", host, health.port)
-            bot = start_bot(app, ledger, announcer)
+            latest = (lambda: service.items) if app.feed is None else None  # held once
+            bot = start_bot(app, ledger, announcer, latest)
             staff = config.approval.discord_channel_id
             if bot is not None and staff is not None:
                 service.approvals.notify = _approval_notice(bot, staff)
@@ -191,8 +193,14 @@ async def _listen(health: HealthServer, address: str) -> None:
         ) from exc
 
 
-def start_bot(app: App, ledger: Ledger, announcer: Announcer) -> BotSupervisor | None:
-    """The slash commands, in this loop, when a bot token and a server are configured.
+def start_bot(
+    app: App,
+    ledger: Ledger,
+    announcer: Announcer,
+    latest: Callable[[], Sequence[Post | PostError]] | None = None,
+) -> BotSupervisor | None:
+    """The slash commands, in this loop, when a bot token and a server are configured;
+    ``latest``: the service's latest scan, the posts the commands offer (else their own).
 
     The bot's connection is its own: a gateway outage never stops the scheduler, and a bot
     that stops is started again (see ``bot_supervisor``).
@@ -202,7 +210,7 @@ def start_bot(app: App, ledger: Ledger, announcer: Announcer) -> BotSupervisor |
     from heartbeat_bot.bot.commands import HeartbeatBot
     from heartbeat_bot.bot.supervisor import BotSupervisor
 
-    return BotSupervisor(lambda: HeartbeatBot(app, ledger, announcer))
+    return BotSupervisor(lambda: HeartbeatBot(app, ledger, announcer, latest=latest))
 
 
 def _approval_notice(

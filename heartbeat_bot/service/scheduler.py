@@ -224,7 +224,7 @@ class Service(PeriodicJobs):
             await report_post_errors(result.errors_new, self.alerts)
             for path in result.removed:
                 self._forget(path)
-            changed = set(result.changed)
+            changed = set() if first else set(result.changed)  # all of them on the first
             for item in fresh:
                 previous = self.by_path.get(item.path)
                 if previous is not None and previous != item.url:
@@ -235,7 +235,8 @@ class Service(PeriodicJobs):
                 self.by_path[item.path] = item.url
                 if not first:
                     log.info("post found: %s (%s)", item.slug, item.path.name)
-            self.life.track(current, fresh, [*changed, *result.removed], first=first)
+            gone = () if first else [*changed, *result.removed]  # the first takes them all
+            self.life.track(current, fresh, gone, first=first)
             if first:  # at start-up an unusable ledger ends `run` (exit 2)
                 self._first_run(current, backfill_since)
             elif not self.watch.usable:

@@ -37,6 +37,7 @@ from heartbeat_bot.sources.feed_fetch import (
 from heartbeat_bot.sources.feed_parse import FeedDocument, FeedError, parse_feed
 from heartbeat_bot.sources.feed_post import entry_key, entry_post, key_path, path_key
 from heartbeat_bot.sources.scan_result import ScanResult
+from heartbeat_bot.transport import tls_context
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ class FeedSource:
             self.validators = Validators()
         try:
             if http is None:
-                async with httpx.AsyncClient() as own:
+                async with httpx.AsyncClient(verify=tls_context()) as own:
                     return await self._poll(blog, own)
             return await self._poll(blog, http)
         except FeedUnavailable as exc:
@@ -261,7 +262,7 @@ class FeedSource:
             return post
 
         async def look() -> str | None:
-            async with httpx.AsyncClient() as http:
+            async with httpx.AsyncClient(verify=tls_context()) as http:
                 return await fetch_og_image(http, post.url, timeout=self.timeout)
 
         from dataclasses import replace

@@ -21,6 +21,7 @@ from heartbeat_bot.sources.git import GitError, GitRepo
 from heartbeat_bot.sources.github import GitHubClient
 from heartbeat_bot.sources.writeback import WriteBackError, with_comments_url
 from heartbeat_bot.sources.writeback_position import learn_from_folder
+from heartbeat_bot.transport import tls_context
 
 # One git operation at a time in the clone: the service's scans and the write-backs share it.
 _LOCKS: dict[tuple[int, int], asyncio.Lock] = {}
@@ -132,7 +133,7 @@ class PullRequestWriteBack:
             if not proposed:
                 return None
             try:
-                async with httpx.AsyncClient(timeout=30.0) as http:
+                async with httpx.AsyncClient(timeout=30.0, verify=tls_context()) as http:
                     github = GitHubClient(http, self.api_url, self.token, self.repository)
                     pull = await github.ensure_pull(
                         self.branch,

@@ -42,6 +42,7 @@ from heartbeat_bot.posts.lookup import url_key
 from heartbeat_bot.sources.cache_rows import (
     CREATE_FILES,
     bundle_files,
+    child,
     decode,
     decode_head,
     encode,
@@ -170,7 +171,7 @@ class ParseCache:
                 (store is None, key),
             )
             for name, bundle, size, mtime, inode, digest, settled, blob, head in rows:
-                path = folder / name
+                path = child(folder, name)
                 result: Post | PostError | None
                 if blob is None and store is not None:
                     values = decode_head(head)

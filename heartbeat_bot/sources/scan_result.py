@@ -38,7 +38,7 @@ def split(result: ScanResult, *, first: bool) -> Scan:
     (all of them on the first)."""
     current = [i for i in result.items if isinstance(i, Post)]
     problems = len(result.items) - len(current)
-    if first:
+    if first:  # every post: no set of every path to hash (50,000 at a large blog's start)
         return result, problems, current, current
     if not result.changed:  # the usual rescan: no path of every post hashed to find none
         return result, problems, current, []

@@ -45,7 +45,13 @@ from heartbeat_bot.channels.common import describe, json_object, unreadable_succ
 from heartbeat_bot.channels.limits import Window
 from heartbeat_bot.errors import ChannelError, ConfigError, Permanent, Retryable, Uncertain
 from heartbeat_bot.models import Sent
-from heartbeat_bot.transport import Answer, AnswerTooLarge, RedirectRefused, fetch
+from heartbeat_bot.transport import (
+    Answer,
+    AnswerTooLarge,
+    RedirectRefused,
+    fetch,
+    tls_context,
+)
 
 log = logging.getLogger(__name__)
 
@@ -341,7 +347,7 @@ async def open_client(config: BlueskyConfig, stack: AsyncExitStack, agent: str) 
     if config.session_file is None:
         raise ConfigError("bluesky.session_file is not known", key="bluesky.session_file")
     http = await stack.enter_async_context(
-        httpx.AsyncClient(timeout=HTTP_TIMEOUT, headers={"User-Agent": agent})
+        httpx.AsyncClient(timeout=HTTP_TIMEOUT, headers={"User-Agent": agent}, verify=tls_context())
     )
     return BlueskyClient(http, config, config.session_file)
 

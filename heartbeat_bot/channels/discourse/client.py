@@ -40,6 +40,7 @@ from heartbeat_bot.transport import (
     Redirects,
     fetch,
     shown_url,
+    tls_context,
 )
 
 CHANNEL = "discourse"
@@ -367,6 +368,6 @@ async def open_client(
 ) -> DiscourseClient:
     """A client with its own HTTP connection pool (closed with ``stack``), as ``agent``."""
     http = await stack.enter_async_context(
-        httpx.AsyncClient(timeout=HTTP_TIMEOUT, headers={"User-Agent": agent})
+        httpx.AsyncClient(timeout=HTTP_TIMEOUT, headers={"User-Agent": agent}, verify=tls_context())
     )
     return DiscourseClient(http, config)

@@ -48,7 +48,14 @@ from heartbeat_bot.channels.mastodon.answers import (
 from heartbeat_bot.channels.mastodon.settings import MastodonConfig
 from heartbeat_bot.errors import ChannelError, ConfigError, Permanent, Retryable, Uncertain
 from heartbeat_bot.models import Sent
-from heartbeat_bot.transport import Answer, AnswerTooLarge, RedirectRefused, fetch, shown_url
+from heartbeat_bot.transport import (
+    Answer,
+    AnswerTooLarge,
+    RedirectRefused,
+    fetch,
+    shown_url,
+    tls_context,
+)
 
 log = logging.getLogger("heartbeat_bot.channels.mastodon")
 
@@ -396,6 +403,6 @@ HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 async def open_client(config: MastodonConfig, stack: AsyncExitStack, agent: str) -> MastodonClient:
     """A client with its own HTTP connection pool (closed with ``stack``), as ``agent``."""
     http = await stack.enter_async_context(
-        httpx.AsyncClient(timeout=HTTP_TIMEOUT, headers={"User-Agent": agent})
+        httpx.AsyncClient(timeout=HTTP_TIMEOUT, headers={"User-Agent": agent}, verify=tls_context())
     )
     return MastodonClient(http, config)

@@ -28,7 +28,7 @@ from heartbeat_bot.channels.webhook.body import encode
 from heartbeat_bot.channels.webhook.settings import WebhookConfig
 from heartbeat_bot.errors import ChannelError, ConfigError, Permanent, Retryable
 from heartbeat_bot.models import Sent
-from heartbeat_bot.transport import AnswerTooLarge, RedirectRefused, fetch
+from heartbeat_bot.transport import AnswerTooLarge, RedirectRefused, fetch, tls_context
 
 CHANNEL = "webhook"
 SERVICE = "the webhook receiver"
@@ -170,6 +170,6 @@ HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 async def open_client(config: WebhookConfig, stack: AsyncExitStack, agent: str) -> WebhookClient:
     """A client with its own HTTP connection pool (closed with ``stack``)."""
     http = await stack.enter_async_context(
-        httpx.AsyncClient(timeout=HTTP_TIMEOUT, headers={"User-Agent": agent})
+        httpx.AsyncClient(timeout=HTTP_TIMEOUT, headers={"User-Agent": agent}, verify=tls_context())
     )
     return WebhookClient(http, config)
