@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from heartbeat_bot.errors import PostError
 from heartbeat_bot.posts import frontmatter
 from heartbeat_bot.posts.frontmatter import read_frontmatter
 from tests.conftest import CORPUS
@@ -99,3 +100,39 @@ def test_no_resolver_types_every_scalar() -> None:
     assert None not in frontmatter._TYPED_STARTS
     assert "" in frontmatter._TYPED_STARTS and "y" in frontmatter._TYPED_STARTS
     assert _ours("k: Some text\nn: nothing\nz: ~") == {"k": "Some text", "n": "nothing", "z": None}
+
+
+def test_a_document_that_refers_to_itself_as_pyyaml_builds_it() -> None:
+    """A frontmatter mapping holding aliases to itself (as a value, in a list, in a mapping)
+    holds that very mapping, as PyYAML builds it."""
+    ours = _ours("&doc\ntitle: T\nself: *doc\nlist: [*doc]\nmap: {back: *doc}")
+    assert ours["self"] is ours and ours["list"][0] is ours and ours["map"]["back"] is ours
+    expected = _reference("&doc\ntitle: T\nself: *doc")
+    assert expected["self"] is expected and set(ours) >= set(expected)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1: one\ntitle: x",
+        "2024-01-02: day\ntitle: x",
+        "yes: flag\ntitle: x",
+        "<<: {m: 1, title: y}\ntitle: x",
+        "? [a, b]\n: pair\ntitle: x",
+        "!!str 12: twelve\ntitle: x",
+        "title: x\ntags: &t [a, b]\nsame: *t",
+    ],
+)
+def test_keys_that_are_not_plain_text_as_pyyaml_builds_them(text: str) -> None:
+    """A frontmatter whose keys are not all plain text (a number, a date, true, a merge, a
+    list) or whose values share an anchor loads as PyYAML loads it."""
+    if text.startswith("? ["):  # a list is no dictionary key: an error in both
+        with pytest.raises(PostError):
+            _ours(text)
+        with pytest.raises(yaml.YAMLError):
+            _reference(text)
+        return
+    ours, expected = _ours(text), _reference(text)
+    assert ours == expected and list(ours) == list(expected)
+    if "same" in ours:
+        assert ours["same"] is ours["tags"]

@@ -16,7 +16,7 @@ from heartbeat_bot.errors import DuplicatePost
 from heartbeat_bot.models import Post
 from heartbeat_bot.sources.entry_read import RACY_NS
 from heartbeat_bot.sources.folder import FolderSource
-from heartbeat_bot.sources.listing import list_posts
+from heartbeat_bot.sources.listing import Listing, list_posts
 from heartbeat_bot.sources.scan_result import ScanResult
 
 NAMES = ("a.md", "b.md", "c.mdx", "d.markdown", "_e.md", ".f.md", "g.txt", "sub/h.md")
@@ -35,7 +35,8 @@ steps = st.lists(st.one_of(write, delete, rename, sneak), min_size=1, max_size=1
 
 
 def shape(result: ScanResult) -> tuple[object, ...]:
-    """What a rescan says, comparable between two sources (posts by their fields)."""
+    """What a rescan says, comparable between two sources (posts by their fields); its
+    fresh posts, when it gives them, are the Posts of its changed files."""
 
     def item(value: object) -> object:
         if isinstance(value, Post):
@@ -43,6 +44,8 @@ def shape(result: ScanResult) -> tuple[object, ...]:
         assert isinstance(value, Exception)
         return (type(value).__name__, getattr(value, "path", None), str(value))
 
+    posts = {i.path: i for i in result.items if isinstance(i, Post)}
+    assert (result.fresh or []) == [posts[p] for p in result.changed if p in posts]
     return (
         [item(i) for i in result.items],
         result.changed,
@@ -83,19 +86,23 @@ def apply(folder: Path, step: tuple[object, ...], moment: int) -> list[Path]:
 @given(steps=steps)
 def test_a_targeted_rescan_says_what_a_whole_rescan_says(steps: list[tuple[object, ...]]) -> None:
     """After every step, a rescan of only the paths it touched gives the same items, changed
-    and removed files and new errors as a whole rescan of a second source, and the same
-    items as a fresh source's first scan."""
+    and removed files and new errors as a whole rescan of a second source (which redoes
+    the files its listing finds changed) and of a third that goes over every file, and the
+    same items as a fresh source's first scan."""
     blog = BlogConfig(post_url="https://blog.example/{slug}")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         for number, name in enumerate(("a.md", "b.md")):  # a folder listed with posts in it
             apply(folder, ("write", name, SLUGS[number], True, False), -1 - number)
-        targeted, whole = FolderSource(folder), FolderSource(folder)
+        targeted, whole, every = FolderSource(folder), FolderSource(folder), FolderSource(folder)
         assert shape(targeted.rescan(blog)) == shape(whole.rescan(blog))
+        every.rescan(blog)
         for moment, step in enumerate(steps):
             paths = apply(folder, step, moment)
             expected = whole.rescan(blog)
             assert shape(targeted.rescan(blog, only=paths)) == shape(expected), step
+            every._listed = Listing()  # no listing to compare with: each file looked at
+            assert shape(every.rescan(blog)) == shape(expected), step
             assert shape(FolderSource(folder).rescan(blog))[0] == shape(expected)[0]
 
 

@@ -36,6 +36,7 @@ SHOWN = 60  # at most this many characters of a value are echoed in a message
 _YAML_LEAKS = (LookupError, ValueError, TypeError, AttributeError, ArithmeticError, RecursionError)
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _STR_TAG = "tag:yaml.org,2002:str"
+_MAP_TAG = "tag:yaml.org,2002:map"
 # The tags of short plain scalars, as the loader's implicit resolvers gave them (bounded: a
 # blog's keys and repeated values fit many times over). The loader has no path resolvers.
 _PLAIN_TAGS: dict[str, str] = {}
@@ -52,6 +53,9 @@ _JSON_OPENING = re.compile(r"-{3,}json[ \t]*$", re.MULTILINE)
 _JSON_CLOSING = re.compile(r"^}[ \t]*$", re.MULTILINE)
 
 Format = Literal["yaml", "toml", "json"]
+
+
+_Scalar = yaml.ScalarNode
 
 
 class DuplicateKey(yaml.constructor.ConstructorError):
@@ -96,7 +100,31 @@ class _Loader(_SafeBase):
 
     def construct_document(self, node: yaml.Node) -> Any:
         self._root = node
+        if type(node) is yaml.MappingNode and node.tag == _MAP_TAG:
+            keys = [k.value for k, _ in node.value if k.tag == _STR_TAG and type(k) is _Scalar]
+            if len(keys) == len(node.value) == len(set(keys)):
+                return self._text_keyed(node, keys)
         return super().construct_document(node)
+
+    def _text_keyed(self, node: yaml.MappingNode, keys: list[str]) -> dict[str, Any]:
+        """The usual frontmatter, a mapping of distinct text keys (no ``<<`` merge), built
+        in one pass: what PyYAML's construction gives, without its steps for mappings in
+        general (a generator, merges flattened, each key checked for a hash)."""
+        data: dict[str, Any] = {}
+        self.constructed_objects[node] = data  # an alias to the document itself gets it
+        for key, (_, value) in zip(keys, node.value, strict=True):
+            if value.tag == _STR_TAG and type(value) is _Scalar:
+                data[key] = value.value
+            else:
+                data[key] = self.construct_object(value)
+        while self.state_generators:  # as construct_document: nested values completed
+            generators, self.state_generators = self.state_generators, []
+            for generator in generators:
+                for _ in generator:
+                    pass
+        self.constructed_objects, self.recursive_objects = {}, {}
+        self.deep_construct = False
+        return data
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         # flatten_mapping deletes `<<` entries from this very list and, when it merged

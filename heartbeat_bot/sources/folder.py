@@ -22,7 +22,13 @@ from heartbeat_bot.posts.place import Place
 from heartbeat_bot.sources.collector import collector_paused
 from heartbeat_bot.sources.entry_read import read_entry, unreadable, without_renamed
 from heartbeat_bot.sources.index_lookup import find_indexed, find_trusted
-from heartbeat_bot.sources.listing import Listed, list_posts, patch_listing
+from heartbeat_bot.sources.listing import (
+    Listed,
+    Listing,
+    list_posts,
+    patch_listing,
+    read_listing,
+)
 from heartbeat_bot.sources.parse_cache import ParseCache, settings_key
 from heartbeat_bot.sources.post_files import PostFiles
 from heartbeat_bot.sources.scan_result import Entry, ScanResult
@@ -83,7 +89,7 @@ class FolderSource(PostFiles):
         self.cache = cache
         self._cache_key: str | None = None
         self._resave = False
-        self._listed: dict[str, Listed] = {}  # the last listing, patched by targeted rescans
+        self._listed = Listing()  # the last listing, patched by targeted rescans
         self._lock = threading.Lock()  # one rescan at a time (they run in worker threads)
 
     def files(self, blog: BlogConfig | None = None) -> list[Path]:
@@ -217,10 +223,19 @@ class FolderSource(PostFiles):
         authors = self.authors()
         labels = self.tags()
         key = self._from_cache(blog, authors, labels)
-        if only is not None and same and authors is known and key == key_before:
-            changes = patch_listing(self.posts_dir, self._listed, only, recursive=self._recursive)
-            if changes is not None:
-                return self._targeted(changes, blog, authors, labels, key, started)
+        if same and authors is known and key == key_before:
+            # Nothing but the files changed since the last rescan: only the files whose
+            # listing differs (or that must be looked at again) are redone.
+            if only is not None:
+                listed, recursive = self._listed, self._recursive
+                changes = patch_listing(self.posts_dir, listed, only, recursive=recursive)
+                if changes is not None:
+                    self._listed.update(changes)
+                    return self._targeted(changes, blog, authors, labels, key, started)
+            now = self._read_listing(before=self._listed)
+            changes = {} if now is self._listed else now.changes(self._listed)
+            self._listed = now
+            return self._targeted(changes, blog, authors, labels, key, started)
         previous = self._entries
         if known is not None and authors is not known:  # an author file changed
             previous = without_renamed(previous, known, authors)
@@ -230,8 +245,8 @@ class FolderSource(PostFiles):
         recheck: set[str] = set()
         reread = False
         folder_name = self.posts_dir.name
-        listing = self._listing(like=self._showing.order)  # the names last shown, sorted
-        self._listed = {item[0]: item for item in listing}
+        self._listed = self._read_listing()
+        listing = self._listed.sorted(like=self._showing.order)  # the names last shown, sorted
         for name, stamp, link, bundle in listing:
             old = previous.get(name)
             if old is not None and old.settled and old.stamp == stamp:
@@ -261,9 +276,9 @@ class FolderSource(PostFiles):
         if not reread and len(current) == len(previous) == len(shown_before):
             return ScanResult(self._showing.items(), [], [], [])  # nothing to compare
         items = mark_duplicates(items)
-        changed, errors_new = self._showing.reset(names, items, current)
+        changed, errors_new, fresh = self._showing.reset(names, items, current)
         removed = [previous[name].path for name in sorted(previous.keys() - current.keys())]
-        return ScanResult(items, changed, removed, errors_new)
+        return ScanResult(items, changed, removed, errors_new, fresh)
 
     def _targeted(
         self,
@@ -276,12 +291,8 @@ class FolderSource(PostFiles):
     ) -> ScanResult:
         """A rescan of the files an event names (``changes``: their new listing) and of
         those ``recheck`` holds, the rest taken as the last rescan left them: the same
-        result as a whole rescan, in time that grows with the files named, not the folder."""
-        for name, listed in changes.items():
-            if listed is None:
-                self._listed.pop(name, None)
-            else:
-                self._listed[name] = listed
+        result as a whole rescan, in time that grows with the files named, not the folder.
+        ``changes`` are already in ``_listed``."""
         entries, showing = self._entries, self._showing
         before = {n: entries[n] for n in changes.keys() | showing.recheck if n in entries}
         after: dict[str, Entry] = {}
@@ -377,11 +388,19 @@ class FolderSource(PostFiles):
                     self._entries = {row[0]: Entry(*row[1:]) for row in rows}
         return key
 
-    def _listing(self, like: list[str] | None = None) -> list[Listed]:
-        """The post files :meth:`files` lists, by their path below the folder, sorted
-        (``like``: see :func:`~heartbeat_bot.sources.listing.list_posts`)."""
+    def _listing(self) -> list[Listed]:
+        """The post files :meth:`files` lists, by their path below the folder, sorted."""
         try:
-            return list_posts(self.posts_dir, recursive=self._recursive, like=like)
+            return list_posts(self.posts_dir, recursive=self._recursive)
         except OSError:
             self._check_posts_dir()  # the one-line ConfigError for a missing folder
+            raise
+
+    def _read_listing(self, before: Listing | None = None) -> Listing:
+        """The post files with their stamps, as :meth:`_listing` (unsorted; ``before``:
+        see :func:`~heartbeat_bot.sources.listing.read_listing`)."""
+        try:
+            return read_listing(self.posts_dir, recursive=self._recursive, before=before)
+        except OSError:
+            self._check_posts_dir()
             raise

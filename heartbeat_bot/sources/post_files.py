@@ -15,6 +15,19 @@ _IS_A_LINK = frozenset({errno.ELOOP, errno.EMLINK})
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
+def _read_all(handle: int) -> bytes:
+    """Everything from ``handle`` to the end of the file, in as few reads as its size allows
+    (no buffered stream made for one read of a few kilobytes)."""
+    size = os.fstat(handle).st_size
+    data = os.read(handle, size + 1)
+    if not data:
+        return data
+    chunks = [data]
+    while chunk := os.read(handle, max(size, 1 << 16)):  # grown meanwhile, or a short read
+        chunks.append(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
 class PostFiles:
     """The files of the posts folder ``posts_dir``, one at a time."""
 
@@ -47,8 +60,10 @@ class PostFiles:
             if exc.errno not in _IS_A_LINK or not path.is_symlink():
                 raise
             handle = os.open(self._link_target(path), os.O_RDONLY | _NOFOLLOW)
-        with os.fdopen(handle, "rb") as stream:
-            return stream.read()
+        try:
+            return _read_all(handle)
+        finally:
+            os.close(handle)
 
     def _link_target(self, path: Path) -> Path:
         """Where the link at ``path`` leads, if that is inside ``posts_dir``; else PostError."""

@@ -18,12 +18,15 @@ class ScanResult:
     rescan (their content, or another file now or no longer giving the same slug);
     ``removed`` those that are gone. ``errors_new`` holds the PostErrors of the files in
     ``changed`` only, so a malformed post is reported once, not at every rescan.
+    ``fresh``: the Posts of the files in ``changed``, in order, when the source has them
+    at hand (None: :func:`split` finds them among ``items``).
     """
 
     items: list[Post | PostError]
     changed: list[Path]
     removed: list[Path]
     errors_new: list[PostError]
+    fresh: list[Post] | None = None
 
 
 # A rescan, its count of problem files, its posts, and those new or changed.
@@ -37,6 +40,10 @@ def split(result: ScanResult, *, first: bool) -> Scan:
     problems = len(result.items) - len(current)
     if first:  # every post: no set of every path to hash (50,000 at a large blog's start)
         return result, problems, current, current
+    if not result.changed:  # the usual rescan: no path of every post hashed to find none
+        return result, problems, current, []
+    if result.fresh is not None:
+        return result, problems, current, result.fresh
     changed = set(result.changed)
     return result, problems, current, [i for i in current if i.path in changed]
 

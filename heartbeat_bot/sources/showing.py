@@ -43,11 +43,12 @@ class Showing:
 
     def reset(
         self, names: list[str], items: list[Post | PostError], entries: Mapping[str, Entry]
-    ) -> tuple[list[Path], list[PostError]]:
+    ) -> tuple[list[Path], list[PostError], list[Post]]:
         """After a whole rescan, ``items`` of the sorted ``names`` (``entries``, by name):
-        the files whose result changed, and the PostErrors among them."""
+        the files whose result changed, the PostErrors and the Posts among them."""
         changed: list[Path] = []
         errors_new: list[PostError] = []
+        fresh: list[Post] = []
         for index, name in enumerate(names):
             before = self.shown.get(name)
             result = items[index] = _unless_same_clash(items[index], before)
@@ -55,10 +56,12 @@ class Showing:
                 changed.append(entries[name].path)
                 if isinstance(result, PostError):
                     errors_new.append(result)
+                else:
+                    fresh.append(result)
         self.shown = dict(zip(names, items, strict=True))
         self.order = names
         self._by_url = None
-        return changed, errors_new
+        return changed, errors_new, fresh
 
     def patch(
         self, entries: Mapping[str, Entry], before: Mapping[str, Entry], after: Mapping[str, Entry]
@@ -104,6 +107,7 @@ class Showing:
     ) -> ScanResult:
         changed: list[Path] = []
         errors_new: list[PostError] = []
+        fresh: list[Post] = []
         removed: list[Path] = []
         for name in sorted(redone.keys() | before.keys()):
             if name not in redone:  # gone: it was in ``before``
@@ -116,8 +120,10 @@ class Showing:
                 changed.append(entries[name].path)
                 if isinstance(result, PostError):
                     errors_new.append(result)
+                else:
+                    fresh.append(result)
             self.shown[name] = result
-        return ScanResult(self.items(), changed, removed, errors_new)
+        return ScanResult(self.items(), changed, removed, errors_new, fresh)
 
     def _index(
         self, entries: Mapping[str, Entry], before: Mapping[str, Entry]
