@@ -158,7 +158,12 @@ def _walk(
                     and name[0] not in skip
                     and entry.is_file(follow_symlinks=False)
                 ):
-                    info = entry.stat()
+                    try:
+                        info = entry.stat()
+                    except OSError as exc:  # removed since the folder listed it
+                        if exc.errno in _NOT_A_FILE:
+                            continue
+                        raise
                     if expected is not None:  # as the last listing had it, in its order?
                         seen, old = next(expected, _END)
                         if (
