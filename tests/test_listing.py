@@ -107,7 +107,8 @@ def test_a_link_and_an_upper_case_name_are_listed_and_compared(tmp_path: Path) -
     upper = tmp_path / "UPPER.MD"
     upper.write_text("---\ntitle: Upper\n---\n")
     first = read_listing(tmp_path, recursive=False)
-    assert first.get("link.md") is not None and first.get("link.md")[2] is True  # type: ignore[index]
+    link = first.get("link.md")
+    assert link is not None and link[2] is True
     assert first.get("UPPER.MD") is not None
     assert read_listing(tmp_path, recursive=False, before=first) is first
     os.utime(upper, ns=(PAST_NS, PAST_NS))
@@ -129,7 +130,8 @@ def test_page_bundles_are_compared_with_their_files(tmp_path: Path) -> None:
     (bundle / "picture.png").write_bytes(b"png")
     again = read_listing(tmp_path, recursive=True, before=first)
     assert again.changes(first) == {"bundle/index.md": again.get("bundle/index.md")}
-    assert again.get("bundle/index.md")[3] == ("picture.png",)  # type: ignore[index]
+    index = again.get("bundle/index.md")
+    assert index is not None and index[3] == ("picture.png",)
 
 
 def test_an_update_takes_in_the_changes_it_is_given(tmp_path: Path) -> None:

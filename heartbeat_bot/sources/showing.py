@@ -53,11 +53,7 @@ class Showing:
             before = self.shown.get(name)
             result = items[index] = _unless_same_clash(items[index], before)
             if result is not before:
-                changed.append(entries[name].path)
-                if isinstance(result, PostError):
-                    errors_new.append(result)
-                else:
-                    fresh.append(result)
+                _changed(result, entries[name].path, changed, errors_new, fresh)
         self.shown = dict(zip(names, items, strict=True))
         self.order = names
         self._by_url = None
@@ -117,11 +113,7 @@ class Showing:
             shown = self.shown.get(name)
             result = _unless_same_clash(redone[name], shown)
             if result is not shown:
-                changed.append(entries[name].path)
-                if isinstance(result, PostError):
-                    errors_new.append(result)
-                else:
-                    fresh.append(result)
+                _changed(result, entries[name].path, changed, errors_new, fresh)
             self.shown[name] = result
         return ScanResult(self.items(), changed, removed, errors_new, fresh)
 
@@ -161,3 +153,19 @@ def _unless_same_clash(
     ):
         return before
     return result
+
+
+def _changed(
+    result: Post | PostError,
+    path: Path,
+    changed: list[Path],
+    errors_new: list[PostError],
+    fresh: list[Post],
+) -> None:
+    """A file whose result changed: its path into ``changed``, the result into the
+    errors or the posts."""
+    changed.append(path)
+    if isinstance(result, PostError):
+        errors_new.append(result)
+    else:
+        fresh.append(result)
