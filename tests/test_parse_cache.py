@@ -304,3 +304,23 @@ def test_an_author_edit_reparses_only_their_posts(tmp_path: Path, dvc_blog: Blog
         "Somebody Else"
         in next(i for i in again if isinstance(i, Post) and i.path == first[0].path).authors
     )
+
+
+def test_a_file_found_the_same_again_is_not_read_at_the_next_start(
+    tmp_path: Path, dvc_blog: BlogConfig
+) -> None:
+    """A file cached while its stamp was too new to trust, then read again and found the
+    same, has its new stamp remembered: the start after that does not read it."""
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    path = posts / POSTS[0]
+    shutil.copy(DVC_POSTS / POSTS[0], path)  # just written: not settled yet
+    blog = dvc_blog.model_copy(update={"posts_dir": posts})
+    cache = ParseCache(tmp_path / "cache.sqlite3")
+    FolderSource(posts, DVC_AUTHORS, cache=cache).rescan(blog)
+    settle(path)  # time passes (the stamp changes, not the bytes)
+    again = FolderSource(posts, DVC_AUTHORS, cache=cache).rescan(blog)
+    assert len(again.items) == 1 and isinstance(again.items[0], Post), again.items
+    scramble(path)
+    third = FolderSource(posts, DVC_AUTHORS, cache=cache).rescan(blog).items
+    assert len(third) == 1 and isinstance(third[0], Post), third

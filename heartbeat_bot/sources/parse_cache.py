@@ -283,19 +283,37 @@ class ParseCache:
         self, key: str, before: Mapping[str, Remembered], now: Mapping[str, Remembered]
     ) -> None:
         """Write what a rescan learnt: entries of ``now`` that are not those of ``before``
-        (by identity), and names of ``before`` that are gone."""
-        changed = [
-            Cached(name, e.path, e.bundle, e.stamp, e.digest, e.result, e.settled)
-            for name, e in now.items()
-            if before.get(name) is not e and type(e.result) in (Post, PostError)
-        ]
-        removed = before.keys() - now.keys()
-        if changed or removed:
-            self.save(key, changed, removed)
+        (by identity), and names of ``before`` that are gone.
 
-    def save(self, key: str, changed: Iterable[Cached], removed: Iterable[str]) -> None:
+        An entry whose post was read back from this cache (a file read again and found the
+        same, its stamp now settled or new) has only its stamp written: its row already
+        holds that content, and without the new stamp every later start would read the
+        file again."""
+        changed: list[Cached] = []
+        restamped: list[tuple[object, ...]] = []
+        for name, e in now.items():
+            if before.get(name) is e:
+                continue
+            if type(e.result) in (Post, PostError):
+                changed.append(
+                    Cached(name, e.path, e.bundle, e.stamp, e.digest, e.result, e.settled)
+                )
+            elif isinstance(e.result, Post) and e.digest is not None:
+                restamped.append((*e.stamp, int(e.settled), key, name, e.digest))
+        removed = before.keys() - now.keys()
+        if changed or removed or restamped:
+            self.save(key, changed, removed, restamped)
+
+    def save(
+        self,
+        key: str,
+        changed: Iterable[Cached],
+        removed: Iterable[str],
+        restamped: Iterable[tuple[object, ...]] = (),
+    ) -> None:
         """Remember ``changed`` for ``key``, forget ``removed``, in one transaction; rows
-        of any other key are dropped (parsed with other settings)."""
+        of any other key are dropped (parsed with other settings). ``restamped``: (size,
+        mtime_ns, inode, settled, key, name, digest) of rows whose content is unchanged."""
         # Encoded one at a time as they are written: a first scan's 50,000 rows all
         # encoded at once were 100 MB more at the peak, memory the process then kept.
         rows = (encode(key, item) for item in changed)
@@ -312,6 +330,11 @@ class ParseCache:
                 rows,
             )
             db.executemany("DELETE FROM files WHERE key = ? AND name = ?", gone)
+            db.executemany(
+                "UPDATE files SET size = ?, mtime_ns = ?, inode = ?, settled = ? "
+                "WHERE key = ? AND name = ? AND digest = ?",
+                restamped,
+            )
             db.execute("COMMIT")
 
     # -- the file -----------------------------------------------------------------------
