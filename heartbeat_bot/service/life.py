@@ -48,11 +48,13 @@ class PostLife:
         # not for a feed, which keeps only its newest entries (its changed ids are
         # FeedWatch's to hold).
         self.follows_removals = True
-        # The URLs of the posts of the latest scan, drafts apart, and each post's by path
-        # (kept up to date from what each scan changed: see track).
+        # The URLs of the posts of the latest scan, drafts apart, and each post's by path,
+        # the paths of the drafts apart (kept up to date from what each scan changed: see
+        # track); a URL string per path, no record made per post of a large blog.
         self.present: set[str] = set()
         self.drafts: set[str] = set()
-        self._urls: dict[Path, tuple[str, bool]] = {}
+        self._urls: dict[Path, str] = {}
+        self._draft_paths: set[Path] = set()
 
     async def fetched(self) -> None:
         """After a fetch: the renames git reports since the last commit scanned."""
@@ -84,19 +86,29 @@ class PostLife:
         changes. On the first scan, and for a feed, they are taken from ``current``."""
         if first or not self.follows_removals:
             self._urls, self.present, self.drafts = {}, set(), set()
+            self._draft_paths = set()
             fresh = current
         else:
             for path in gone:
                 self._drop(path)
         for post in fresh:
             self._drop(post.path)
-            self._urls[post.path] = (post.url, post.draft)
-            (self.drafts if post.draft else self.present).add(post.url)
+            self._urls[post.path] = post.url
+            if post.draft:
+                self._draft_paths.add(post.path)
+                self.drafts.add(post.url)
+            else:
+                self.present.add(post.url)
 
     def _drop(self, path: Path) -> None:
-        url, draft = self._urls.pop(path, (None, False))
-        if url is not None:
-            (self.drafts if draft else self.present).discard(url)
+        url = self._urls.pop(path, None)
+        if url is None:
+            return
+        if path in self._draft_paths:
+            self._draft_paths.discard(path)
+            self.drafts.discard(url)
+        else:
+            self.present.discard(url)
 
     async def after_scan(
         self, fresh: Sequence[Post], before: AbstractSet[str], *, first: bool

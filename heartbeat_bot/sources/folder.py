@@ -19,10 +19,12 @@ from heartbeat_bot.models import Post
 from heartbeat_bot.posts import mark_duplicates, parse_post, read_frontmatter
 from heartbeat_bot.posts.engines import rules_for
 from heartbeat_bot.posts.place import Place
+from heartbeat_bot.sources.cache_rows import child
 from heartbeat_bot.sources.collector import collector_paused
 from heartbeat_bot.sources.entry_read import read_entry, unreadable, without_renamed
 from heartbeat_bot.sources.index_lookup import find_indexed, find_trusted
 from heartbeat_bot.sources.listing import (
+    Held,
     Listed,
     Listing,
     list_posts,
@@ -31,7 +33,7 @@ from heartbeat_bot.sources.listing import (
 )
 from heartbeat_bot.sources.parse_cache import ParseCache, settings_key
 from heartbeat_bot.sources.post_files import PostFiles
-from heartbeat_bot.sources.scan_result import Entry, ScanResult
+from heartbeat_bot.sources.scan_result import Entry, ScanResult, held, held_name
 from heartbeat_bot.sources.showing import Showing
 from heartbeat_bot.sources.sitedata import (
     UNREADABLE,
@@ -245,7 +247,7 @@ class FolderSource(PostFiles):
         recheck: set[str] = set()
         reread = False
         folder_name = self.posts_dir.name
-        self._listed = self._read_listing()
+        self._listed = self._read_listing(held=functools.partial(held, previous))
         listing = self._listed.sorted(like=self._showing.order)  # the names last shown, sorted
         for name, stamp, link, bundle in listing:
             old = previous.get(name)
@@ -253,7 +255,7 @@ class FolderSource(PostFiles):
                 entry = old
             else:
                 reread = True
-                path = old.path if old is not None else self.posts_dir / name
+                path = old.path if old is not None else child(self.posts_dir, name)
                 place = Place(name, folder_name, bundle)
                 new = read_entry(
                     self, path, place, stamp, link, old, blog, authors, labels, started
@@ -264,6 +266,7 @@ class FolderSource(PostFiles):
                 entry = new
                 if not entry.settled:
                     recheck.add(name)
+            name = held_name(name, entry.path)
             current[name] = entry
             names.append(name)
             items.append(entry.result)
@@ -307,7 +310,7 @@ class FolderSource(PostFiles):
                 after[name] = old
                 continue
             reread = True
-            path = old.path if old is not None else self.posts_dir / name
+            path = old.path if old is not None else child(self.posts_dir, name)
             place = Place(name, self.posts_dir.name, bundle)
             new = read_entry(self, path, place, stamp, link, old, blog, authors, labels, started)
             if new is None or not new.settled:  # vanished since the listing, or racy
@@ -396,11 +399,11 @@ class FolderSource(PostFiles):
             self._check_posts_dir()  # the one-line ConfigError for a missing folder
             raise
 
-    def _read_listing(self, before: Listing | None = None) -> Listing:
-        """The post files with their stamps, as :meth:`_listing` (unsorted; ``before``:
-        see :func:`~heartbeat_bot.sources.listing.read_listing`)."""
+    def _read_listing(self, before: Listing | None = None, held: Held | None = None) -> Listing:
+        """The post files with their stamps, as :meth:`_listing` (unsorted; ``before``,
+        ``held``: see :func:`~heartbeat_bot.sources.listing.read_listing`)."""
         try:
-            return read_listing(self.posts_dir, recursive=self._recursive, before=before)
+            return read_listing(self.posts_dir, recursive=self._recursive, before=before, held=held)
         except OSError:
             self._check_posts_dir()
             raise
