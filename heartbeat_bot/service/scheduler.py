@@ -219,12 +219,14 @@ class Service(PeriodicJobs):
             self.items = list(result.items)  # what the console lists
             self.metrics.set_problem_posts(problems)
             self.alerts.scan_recovered()
+            changed = set() if first else set(result.changed)  # all of them on the first
+            gone = () if first else [*changed, *result.removed]  # the first takes them all
+            self.life.track(current, fresh, gone, first=first, urls=self.by_path)  # by_path: before
             for error in result.errors_new:  # known before, broken or held now: dropped
                 self._forget(error.path, note=None)
             await report_post_errors(result.errors_new, self.alerts)
             for path in result.removed:
                 self._forget(path)
-            changed = set() if first else set(result.changed)  # all of them on the first
             for item in fresh:
                 previous = self.by_path.get(item.path)
                 if previous is not None and previous != item.url:
@@ -235,8 +237,6 @@ class Service(PeriodicJobs):
                 self.by_path[item.path] = item.url
                 if not first:
                     log.info("post found: %s (%s)", item.slug, item.path.name)
-            gone = () if first else [*changed, *result.removed]  # the first takes them all
-            self.life.track(current, fresh, gone, first=first)
             if first:  # at start-up an unusable ledger ends `run` (exit 2)
                 self._first_run(current, backfill_since)
             elif not self.watch.usable:
