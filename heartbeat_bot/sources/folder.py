@@ -19,6 +19,7 @@ from heartbeat_bot.models import Post
 from heartbeat_bot.posts import mark_duplicates, parse_post, read_frontmatter
 from heartbeat_bot.posts.engines import rules_for
 from heartbeat_bot.posts.place import Place
+from heartbeat_bot.sources import priming
 from heartbeat_bot.sources.cache_rows import child
 from heartbeat_bot.sources.collector import collector_paused
 from heartbeat_bot.sources.entry_read import read_entry, unreadable, without_renamed
@@ -247,8 +248,12 @@ class FolderSource(PostFiles):
         recheck: set[str] = set()
         reread = False
         folder_name = self.posts_dir.name
-        self._listed = self._read_listing(held=functools.partial(held, previous))
-        listing = self._listed.sorted(like=self._showing.order)  # the names last shown, sorted
+        listing = self._list_holding(previous)
+        if key is not None and not self._resave:  # a blog new to the cache: parsed apart
+            primed = priming.primed(self, previous, blog, key, listing, started)
+            if primed is not None:
+                self._entries = previous = primed
+                listing = self._list_holding(previous)  # the records' names and stamps
         for name, stamp, link, bundle in listing:
             old = previous.get(name)
             if old is not None and old.settled and old.stamp == stamp:
@@ -398,6 +403,11 @@ class FolderSource(PostFiles):
         except OSError:
             self._check_posts_dir()  # the one-line ConfigError for a missing folder
             raise
+
+    def _list_holding(self, records: Mapping[str, Entry]) -> list[Listed]:
+        """The folder listed into ``_listed`` holding ``records``' names and stamps, sorted."""
+        self._listed = self._read_listing(held=functools.partial(held, records))
+        return self._listed.sorted(like=self._showing.order)
 
     def _read_listing(self, before: Listing | None = None, held: Held | None = None) -> Listing:
         """The post files with their stamps, as :meth:`_listing` (unsorted; ``before``,
