@@ -23,6 +23,7 @@ from heartbeat_bot.sources.folder import FolderSource
 from heartbeat_bot.sources.listing import Listing, read_listing
 from heartbeat_bot.sources.parse_cache import ParseCache
 from heartbeat_bot.sources.scan_result import ScanResult
+from heartbeat_bot.sources.stored_post import StoredPost
 
 PAST_NS = 1_600_000_000 * 10**9  # long before any rescan: the stamp is trusted
 BLOG = BlogConfig(post_url="https://blog.example/{slug}")
@@ -92,14 +93,17 @@ def test_a_warm_start_shares_its_records_and_sees_every_change(
     tmp_path: Path, targeted: bool
 ) -> None:
     """After a start from the parse cache, the listing holds the records' own names and
-    stamps; a file rewritten (same size and mtime), removed or renamed is then reported
-    by the event's rescan (or a periodic one) as a fresh source sees the folder."""
+    stamps (and the posts of one day one date); a file rewritten (same size and mtime),
+    removed or renamed is then reported by the event's rescan (or a periodic one) as a
+    fresh source sees the folder."""
     folder = tmp_path / "posts"
     folder.mkdir()
     for number in range(6):
         write(folder / f"post-{number}.md", f"post-{number}", past=number)
     source, start = warm_source(folder, tmp_path / "cache.sqlite3")
     assert start.changed == [folder / f"post-{n}.md" for n in range(6)]
+    posts = [item for item in start.items if isinstance(item, StoredPost)]
+    assert len(posts) == 6 and len({id(post.date) for post in posts}) == 1  # one day, shared
     entries = source._entries
     for name, stamp in source._listed.plain.items():
         entry = entries[name]
