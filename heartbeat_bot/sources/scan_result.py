@@ -70,6 +70,6 @@ def held_name(name: str, path: Path) -> str:
 
 def held(entries: Mapping[str, Entry], name: str) -> tuple[str, tuple[int, int, int]] | None:
     """The name and stamp objects the record of ``name`` holds (None: no record), for the
-    listing to hold the same ones (:meth:`~heartbeat_bot.sources.listing.Listing.share`)."""
+    listing to hold the same ones (:func:`~heartbeat_bot.sources.listing.read_listing`)."""
     entry = entries.get(name)
     return None if entry is None else (held_name(name, entry.path), entry.stamp)
