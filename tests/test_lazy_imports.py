@@ -96,9 +96,21 @@ def test_preview_imports_the_renderers(config: Path, tmp_path: Path) -> None:
     assert any(m.startswith("heartbeat_bot.channels.") for m in modules)
 
 
-def test_prepare_loads_every_renderer(config: Path, tmp_path: Path) -> None:
+# Discord (webhook) and X enabled; Discourse, Mastodon, Bluesky and the webhook not.
+TWO_CHANNELS = (
+    '[discord]\nenabled = true\nmode = "webhook"\n'
+    'webhook_url = "http://127.0.0.1:9/api/webhooks/1/token"\n'
+    '[twitter]\nenabled = true\napi_url = "http://127.0.0.1:9"\nconsumer_key = "ck"\n'
+    'consumer_secret = "cs"\naccess_token = "at"\naccess_token_secret = "ats"\n'
+)
+
+
+def test_prepare_loads_the_enabled_channels_renderers(config: Path, tmp_path: Path) -> None:
     """Renderers.prepare (run before announce's clock starts, and by the service) loads the
-    template engine, Markdown, emoji, X's tables and each channel's renderer up front."""
+    template engine, Markdown, emoji, X's tables and each enabled channel's renderer up
+    front; a channel not enabled loads its renderer when first asked for, not before."""
+    enabled = tmp_path / "heartbeat.toml"
+    enabled.write_text(config.read_text(encoding="utf-8") + TWO_CHANNELS, encoding="utf-8")
     probe = (
         "import json, sys\n"
         "from heartbeat_bot.channels.rendering import Renderers\n"
@@ -107,23 +119,28 @@ def test_prepare_loads_every_renderer(config: Path, tmp_path: Path) -> None:
         "renderers = Renderers.from_config(load_config(Path(sys.argv[1])))\n"
         "before = sorted(sys.modules)\n"
         "renderers.prepare()\n"
-        "print(json.dumps([before, sorted(sys.modules)]))\n"
+        "prepared = sorted(sys.modules)\n"
+        "renderers.options_for('mastodon')\n"
+        "print(json.dumps([before, prepared, sorted(sys.modules)]))\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", probe, str(config)],
+        [sys.executable, "-c", probe, str(enabled)],
         check=True,
         capture_output=True,
         text=True,
         env={k: v for k, v in os.environ.items() if not k.startswith("HEARTBEAT_")},
         timeout=120,
     )
-    before, after = json.loads(out.stdout)
+    before, prepared, asked = json.loads(out.stdout)
     assert [m for m in before if RENDERING.fullmatch(m)] == []
-    loaded = [m for m in after if RENDERING.fullmatch(m)]
+    loaded = [m for m in prepared if RENDERING.fullmatch(m)]
     for name in ("jinja2", "markdown_it", "emoji", "heartbeat_bot.render._tlds"):
         assert name in loaded
-    for channel in ("discourse", "discord", "twitter"):
+    for channel in ("discord", "twitter"):
         assert f"heartbeat_bot.channels.{channel}.render" in loaded
+    for channel in ("discourse", "mastodon", "bluesky", "webhook"):
+        assert f"heartbeat_bot.channels.{channel}.render" not in loaded
+    assert "heartbeat_bot.channels.mastodon.render" in asked
 
 
 # Run as `python -m heartbeat_bot --help` is: the modules the interpreter loaded before our

@@ -46,12 +46,14 @@ class Renderers:
         return cls(options, dict(templates or {}), registry.enabled(config))
 
     def prepare(self) -> None:
-        """Load every renderer, its options and its template now, for a command about to
-        render against a clock (``announce --max-wait``, the service); they load on first
-        use otherwise."""
+        """Load the enabled channels' renderers, options and templates now, for a command
+        about to render against a clock (``announce --max-wait``, the service); they load
+        on first use otherwise, as a channel that is not enabled does (``preview`` shows
+        it: loading its renderer, the Mastodon and Bluesky tables above all, only for
+        that would hold megabytes in a service that never sends there)."""
         from heartbeat_bot.render import text
 
-        for name in registry.names():
+        for name in registry.names() if self.enabled is None else self.enabled:
             self.options.get(name)  # builds them, importing the channel's renderer
             check_template(self.template(name), name)
         text.load()
