@@ -255,7 +255,9 @@ class Service(PeriodicJobs):
                 if self.life.links_moved:  # into a renamed post: no need to wait for it
                     self.life.links_moved = False
                     self._spawn(self.retry_write_backs())
-                quiet = quiet_urls(self.ledger) if first else set()  # no job to drop yet
+                quiet = self.life.quiet if first else set()  # no job to drop yet
+                if quiet is None:
+                    quiet = quiet_urls(self.ledger)
                 for post in fresh:
                     if post.url not in quiet:
                         self.consider(post)
