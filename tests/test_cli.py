@@ -278,3 +278,30 @@ def test_check_refuses_two_comments_urls_and_names_an_unknown_author(tmp_path: P
         line.startswith("WARN") and "2024-02-02-guest.md" in line and "nobody_known" in line
         for line in lines
     )
+
+
+def test_list_notes_posts_sharing_a_discussion_thread(tmp_path: Path) -> None:
+    """Posts that give one comments URL each note the others: two name each other; of
+    many, three are named and the rest counted, so the note stays short."""
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    source = (DVC_POSTS / "2022-05-24-MLEM-release.md").read_text(encoding="utf-8")
+    shared = "https://discuss.dvc.org/t/one-thread/1"
+    for number in range(6):
+        text = source.replace("https://discuss.dvc.org/t/introducing-mlem/1198", shared)
+        (posts / f"2022-05-{10 + number}-many-{number}.md").write_text(text, encoding="utf-8")
+    pair = "https://discuss.dvc.org/t/a-pair/2"
+    for name in ("2022-06-01-one.md", "2022-06-02-two.md"):
+        text = source.replace("https://discuss.dvc.org/t/introducing-mlem/1198", pair)
+        (posts / name).write_text(text, encoding="utf-8")
+    shutil.copy(DVC_POSTS / "2023-12-11-dvc-git-lfs.md", posts / "2023-12-11-dvc-git-lfs.md")
+    config = write_config(tmp_path, posts)
+    out = run("--config", str(config), "list", "--json")
+    assert out.returncode == 0, out.stderr
+    notes = {row["slug"]: row["notes"] for row in json.loads(out.stdout)["items"]}
+    assert notes["one"] == ["shares its discussion thread with two"]
+    assert notes["dvc-git-lfs"] == []
+    many = notes["many-4"]
+    assert len(many) == 1 and many[0].endswith(" and 2 more"), many
+    named = many[0].removeprefix("shares its discussion thread with ").split(" and ")[0]
+    assert len(named.split(", ")) == 3 and "many-4" not in named

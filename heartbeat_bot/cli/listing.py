@@ -36,7 +36,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             elif known is not None and known.status == "unpublished" and state == "draft":
                 state = "unpublished"
             state = shown_state(state, item.url, waiting)
-            shared = [s for s in threads.get(item.comments_url or "", []) if s != item.slug]
+            sharing = threads.get(item.comments_url or "", [])
             rows.append(
                 {
                     "slug": item.slug,
@@ -47,9 +47,7 @@ def cmd_list(args: argparse.Namespace) -> int:
                     "problems": list(item.problems)
                     + ([known.held_note] if known and state == "held" and known.held_note else []),
                     "baseline": known is not None and known.baseline,
-                    "notes": (
-                        [f"shares its discussion thread with {', '.join(shared)}"] if shared else []
-                    ),
+                    "notes": _thread_note(item.slug, sharing),
                 }
             )
         else:
@@ -80,3 +78,17 @@ def cmd_list(args: argparse.Namespace) -> int:
             print(f"heartbeat-bot: {row['problems'][0]}", file=sys.stderr)
         return EXIT_USAGE
     return EXIT_OK
+
+
+SHARERS_NAMED = 3  # a template's one comments URL may be shared by thousands of posts
+
+
+def _thread_note(slug: str, sharing: list[str]) -> list[str]:
+    """The note of a post whose discussion thread ``sharing`` (slugs) share too: the first
+    few others named, the rest counted."""
+    others = len(sharing) - 1
+    if others < 1:
+        return []
+    named = [s for s in sharing[: SHARERS_NAMED + 1] if s != slug][:SHARERS_NAMED]
+    rest = f" and {others - len(named)} more" if others > len(named) else ""
+    return [f"shares its discussion thread with {', '.join(named)}{rest}"]

@@ -19,6 +19,7 @@ from heartbeat_bot.models import Post
 from heartbeat_bot.posts import mark_duplicates, parse_post, read_frontmatter
 from heartbeat_bot.posts.engines import rules_for
 from heartbeat_bot.posts.place import Place
+from heartbeat_bot.sources import priming
 from heartbeat_bot.sources.collector import collector_paused
 from heartbeat_bot.sources.entry_read import read_entry, unreadable, without_renamed
 from heartbeat_bot.sources.index_lookup import find_indexed, find_trusted
@@ -247,6 +248,10 @@ class FolderSource(PostFiles):
         folder_name = self.posts_dir.name
         self._listed = self._read_listing()
         listing = self._listed.sorted(like=self._showing.order)  # the names last shown, sorted
+        if key is not None and not self._resave:  # a blog new to the cache: parsed apart
+            primed = priming.primed(self, previous, blog, key, listing, started)
+            if primed is not None:
+                self._entries = previous = primed
         for name, stamp, link, bundle in listing:
             old = previous.get(name)
             if old is not None and old.settled and old.stamp == stamp:
