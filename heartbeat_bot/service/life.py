@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,11 +51,11 @@ class PostLife:
         # not for a feed, which keeps only its newest entries (its changed ids are
         # FeedWatch's to hold).
         self.follows_removals = True
-        # The URLs of the posts of the latest scan, drafts apart, and each post's by path
-        # (kept up to date from what each scan changed: see track).
+        # The URLs of the posts of the latest scan, drafts apart, and the paths of the
+        # drafts (kept up to date from what each scan changed: see track).
         self.present: set[str] = set()
         self.drafts: set[str] = set()
-        self._urls: dict[Path, tuple[str, bool]] = {}
+        self._draft_paths: set[Path] = set()
 
     async def fetched(self) -> None:
         """After a fetch: the renames git reports since the last commit scanned."""
@@ -80,24 +80,33 @@ class PostLife:
         gone: Iterable[Path],
         *,
         first: bool,
+        urls: Mapping[Path, str],
     ) -> None:
         """Take what a scan found: every post (``current``), those new or changed
         (``fresh``), and the paths of files changed into something else or removed
         (``gone``); the URLs present and drafts follow, in time that grows with the
-        changes. On the first scan, and for a feed, they are taken from ``current``."""
+        changes. ``urls``: each post's URL by path as the previous scan left them (the
+        service's own map, read before it takes this scan in: no second map of every post
+        is kept here). On the first scan, and for a feed, they are taken from ``current``."""
         if first or not self.follows_removals:
-            self._urls, self.present, self.drafts = {}, set(), set()
+            self.present, self.drafts, self._draft_paths = set(), set(), set()
             fresh = current
         else:
-            for path in gone:
-                self._drop(path)
+            dropped: set[Path] = set()
+            for path in (*gone, *(post.path for post in fresh)):
+                if path not in dropped:
+                    dropped.add(path)
+                    self._drop(path, urls.get(path))
         for post in fresh:
-            self._drop(post.path)
-            self._urls[post.path] = (post.url, post.draft)
-            (self.drafts if post.draft else self.present).add(post.url)
+            if post.draft:
+                self._draft_paths.add(post.path)
+                self.drafts.add(post.url)
+            else:
+                self.present.add(post.url)
 
-    def _drop(self, path: Path) -> None:
-        url, draft = self._urls.pop(path, (None, False))
+    def _drop(self, path: Path, url: str | None) -> None:
+        draft = path in self._draft_paths
+        self._draft_paths.discard(path)
         if url is not None:
             (self.drafts if draft else self.present).discard(url)
 

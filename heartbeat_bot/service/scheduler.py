@@ -224,12 +224,14 @@ class Service(PeriodicJobs):
             self.items = list(result.items)  # what the console lists
             self.metrics.set_problem_posts(problems)
             self.alerts.scan_recovered()
+            changed = set() if first else set(result.changed)  # all of them on the first
+            gone = () if first else [*changed, *result.removed]  # the first takes them all
+            self.life.track(current, fresh, gone, first=first, urls=self.by_path)  # by_path: before
             for error in result.errors_new:  # known before, broken or held now: dropped
                 self._forget(error.path, note=None)
             await report_post_errors(result.errors_new, self.alerts)
             for path in result.removed:
                 self._forget(path)
-            changed = set() if first else set(result.changed)  # all of them on the first
             seen = 0  # posts new to the service, counted once: not each change of them
             for item in fresh:
                 previous = self.by_path.get(item.path)
@@ -243,8 +245,6 @@ class Service(PeriodicJobs):
                     log.info("post found: %s (%s)", item.slug, item.path.name)
             if seen:
                 self.metrics.post_seen(seen)
-            gone = () if first else [*changed, *result.removed]  # the first takes them all
-            self.life.track(current, fresh, gone, first=first)
             if first:  # at start-up an unusable ledger ends `run` (exit 2)
                 self._first_run(current, backfill_since)
             elif not self.watch.usable:

@@ -20,10 +20,12 @@ from heartbeat_bot.posts import mark_duplicates, parse_post, read_frontmatter
 from heartbeat_bot.posts.engines import rules_for
 from heartbeat_bot.posts.place import Place
 from heartbeat_bot.sources import priming
+from heartbeat_bot.sources.cache_rows import child
 from heartbeat_bot.sources.collector import collector_paused
 from heartbeat_bot.sources.entry_read import read_entry, unreadable, without_renamed
 from heartbeat_bot.sources.index_lookup import find_indexed, find_trusted
 from heartbeat_bot.sources.listing import (
+    Held,
     Listed,
     Listing,
     list_posts,
@@ -32,7 +34,7 @@ from heartbeat_bot.sources.listing import (
 )
 from heartbeat_bot.sources.parse_cache import ParseCache, settings_key
 from heartbeat_bot.sources.post_files import PostFiles
-from heartbeat_bot.sources.scan_result import Entry, ScanResult
+from heartbeat_bot.sources.scan_result import Entry, ScanResult, held, held_name
 from heartbeat_bot.sources.showing import Showing
 from heartbeat_bot.sources.sitedata import (
     UNREADABLE,
@@ -246,19 +248,19 @@ class FolderSource(PostFiles):
         recheck: set[str] = set()
         reread = False
         folder_name = self.posts_dir.name
-        self._listed = self._read_listing()
-        listing = self._listed.sorted(like=self._showing.order)  # the names last shown, sorted
+        listing = self._list_holding(previous)
         if key is not None and not self._resave:  # a blog new to the cache: parsed apart
             primed = priming.primed(self, previous, blog, key, listing, started)
             if primed is not None:
                 self._entries = previous = primed
+                listing = self._list_holding(previous)  # the records' names and stamps
         for name, stamp, link, bundle in listing:
             old = previous.get(name)
             if old is not None and old.settled and old.stamp == stamp:
                 entry = old
             else:
                 reread = True
-                path = old.path if old is not None else self.posts_dir / name
+                path = old.path if old is not None else child(self.posts_dir, name)
                 place = Place(name, folder_name, bundle)
                 new = read_entry(
                     self, path, place, stamp, link, old, blog, authors, labels, started
@@ -269,6 +271,7 @@ class FolderSource(PostFiles):
                 entry = new
                 if not entry.settled:
                     recheck.add(name)
+            name = held_name(name, entry.path)
             current[name] = entry
             names.append(name)
             items.append(entry.result)
@@ -312,7 +315,7 @@ class FolderSource(PostFiles):
                 after[name] = old
                 continue
             reread = True
-            path = old.path if old is not None else self.posts_dir / name
+            path = old.path if old is not None else child(self.posts_dir, name)
             place = Place(name, self.posts_dir.name, bundle)
             new = read_entry(self, path, place, stamp, link, old, blog, authors, labels, started)
             if new is None or not new.settled:  # vanished since the listing, or racy
@@ -401,11 +404,16 @@ class FolderSource(PostFiles):
             self._check_posts_dir()  # the one-line ConfigError for a missing folder
             raise
 
-    def _read_listing(self, before: Listing | None = None) -> Listing:
-        """The post files with their stamps, as :meth:`_listing` (unsorted; ``before``:
-        see :func:`~heartbeat_bot.sources.listing.read_listing`)."""
+    def _list_holding(self, records: Mapping[str, Entry]) -> list[Listed]:
+        """The folder listed into ``_listed`` holding ``records``' names and stamps, sorted."""
+        self._listed = self._read_listing(held=functools.partial(held, records))
+        return self._listed.sorted(like=self._showing.order)
+
+    def _read_listing(self, before: Listing | None = None, held: Held | None = None) -> Listing:
+        """The post files with their stamps, as :meth:`_listing` (unsorted; ``before``,
+        ``held``: see :func:`~heartbeat_bot.sources.listing.read_listing`)."""
         try:
-            return read_listing(self.posts_dir, recursive=self._recursive, before=before)
+            return read_listing(self.posts_dir, recursive=self._recursive, before=before, held=held)
         except OSError:
             self._check_posts_dir()
             raise

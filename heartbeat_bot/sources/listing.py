@@ -18,7 +18,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import islice
 from pathlib import Path
 
@@ -34,6 +34,8 @@ Stamp = tuple[int, int, int]  # size, mtime_ns, inode
 # (path below the folder, stamp, is a symbolic link, a bundle's other file names)
 Listed = tuple[str, Stamp, bool, tuple[str, ...]]
 Odd = tuple[bool, tuple[str, ...]]  # a post file that is a link or a page bundle's index
+# The name and stamp objects kept for a name already, if any (see read_listing).
+Held = Callable[[str], tuple[str, Stamp] | None]
 _PLAIN: Odd = (False, ())
 _END = ("", (-1, -1, -1))  # past the last entry of an earlier listing
 
@@ -113,16 +115,23 @@ def list_posts(folder: Path, *, recursive: bool, like: Sequence[str] | None = No
     return read_listing(folder, recursive=recursive).sorted(like)
 
 
-def read_listing(folder: Path, *, recursive: bool, before: Listing | None = None) -> Listing:
+def read_listing(
+    folder: Path, *, recursive: bool, before: Listing | None = None, held: Held | None = None
+) -> Listing:
     """The post files below ``folder``, with their stamps.
 
     ``before``: an earlier listing of the folder; when the folder lists the same plain
     files with the same stamps in the same order, their entries are checked one by one as
     they come, not built again (no object made per unchanged file), and ``before`` itself
     is the answer if nothing else differs either.
+
+    ``held`` (without ``before``): the name and stamp objects already kept for a name (the
+    records of the files, read from a cache); a plain file directly in the folder listed
+    with the same name and stamp holds those, not copies of its own (half the memory, at
+    a first scan of a large folder, of a listing that only repeats what is known).
     """
     listing = Listing()
-    _walk(folder, "", listing, recursive=recursive, before=before)
+    _walk(folder, "", listing, recursive=recursive, before=before, held=held)
     if (
         before is not None
         and listing.plain is before.plain
@@ -134,7 +143,13 @@ def read_listing(folder: Path, *, recursive: bool, before: Listing | None = None
 
 
 def _walk(
-    folder: Path, prefix: str, listing: Listing, *, recursive: bool, before: Listing | None = None
+    folder: Path,
+    prefix: str,
+    listing: Listing,
+    *,
+    recursive: bool,
+    before: Listing | None = None,
+    held: Held | None = None,
 ) -> None:
     top = not prefix
     folders: list[str] = []
@@ -177,6 +192,18 @@ def _walk(
                         assert before is not None
                         plain = listing.plain = dict(islice(before.plain.items(), matched))
                         expected = None
+                    elif top and held is not None:  # kept already, with the same stamp?
+                        found = held(name)
+                        if found is not None:
+                            known, old = found
+                            if (
+                                known == name
+                                and old[1] == info.st_mtime_ns
+                                and old[0] == info.st_size
+                                and old[2] == info.st_ino
+                            ):
+                                plain[known] = old
+                                continue
                     plain[name] = (info.st_size, info.st_mtime_ns, info.st_ino)
                     continue
                 if name.startswith("."):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,3 +59,17 @@ class Entry:
     digest: str | None  # sha256 hex of the bytes read; None when they could not be read
     result: Post | PostError
     settled: bool  # the stamp can be trusted: no read at all while it stays the same
+
+
+def held_name(name: str, path: Path) -> str:
+    """The name string ``path`` holds as its last part when it is ``name`` (a plain file
+    directly in the folder), so that the records of a file share one copy of its name."""
+    last = path.name
+    return last if last == name else name
+
+
+def held(entries: Mapping[str, Entry], name: str) -> tuple[str, tuple[int, int, int]] | None:
+    """The name and stamp objects the record of ``name`` holds (None: no record), for the
+    listing to hold the same ones (:func:`~heartbeat_bot.sources.listing.read_listing`)."""
+    entry = entries.get(name)
+    return None if entry is None else (held_name(name, entry.path), entry.stamp)

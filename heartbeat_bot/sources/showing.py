@@ -15,6 +15,10 @@ from heartbeat_bot.models import Post
 from heartbeat_bot.posts import mark_duplicates
 from heartbeat_bot.sources.scan_result import Entry, ScanResult
 
+# The file names of the posts at one URL: the name itself for one (the common case, no
+# list made per post of a large blog), else a sorted list of several (a clash).
+Names = str | list[str]
+
 
 def url_key(post: Post) -> str:
     """The URL two posts clash on (as :func:`~heartbeat_bot.posts.mark_duplicates`
@@ -35,7 +39,7 @@ class Showing:
         self.shown: dict[str, Post | PostError] = {}
         self.order: list[str] = []
         self.recheck: set[str] = set()
-        self._by_url: dict[str, list[str]] | None = None  # built at the first targeted use
+        self._by_url: dict[str, Names] | None = None  # built at the first targeted use
 
     def items(self) -> list[Post | PostError]:
         """Every file's result, in file-name order."""
@@ -79,7 +83,7 @@ class Showing:
             if old_key is not None:
                 _drop(by_url, old_key, name)
             if new_key is not None:
-                insort(by_url.setdefault(new_key, []), name)
+                _add(by_url, new_key, name)
             if new is None and name in self.shown:
                 del self.order[bisect_left(self.order, name)]
             elif new is not None and name not in self.shown:
@@ -90,7 +94,7 @@ class Showing:
             if entry is not None:
                 redone[name] = entry.result
         for key in clashes:
-            group = by_url.get(key, [])
+            group = _names(by_url, key)
             marked = mark_duplicates([entries[n].result for n in group])
             redone.update(zip(group, marked, strict=True))
         return self._compare(entries, before, redone)
@@ -117,28 +121,50 @@ class Showing:
             self.shown[name] = result
         return ScanResult(self.items(), changed, removed, errors_new, fresh)
 
-    def _index(
-        self, entries: Mapping[str, Entry], before: Mapping[str, Entry]
-    ) -> dict[str, list[str]]:
-        """Names of the posts by URL key (each list sorted), as they were before this patch."""
+    def _index(self, entries: Mapping[str, Entry], before: Mapping[str, Entry]) -> dict[str, Names]:
+        """Names of the posts by URL key, as they were before this patch."""
         if self._by_url is None:
-            by_url: dict[str, list[str]] = {}
+            by_url: dict[str, Names] = {}
             for name in self.order:  # the names before this patch, sorted
                 entry = before[name] if name in before else entries[name]
                 if isinstance(entry.result, Post):
-                    by_url.setdefault(url_key(entry.result), []).append(name)
+                    _add(by_url, url_key(entry.result), name)
             self._by_url = by_url
         return self._by_url
 
 
-def _drop(by_url: dict[str, list[str]], key: str, name: str) -> None:
+def _names(by_url: dict[str, Names], key: str) -> list[str]:
+    """The names of the posts at URL key ``key``, sorted."""
+    found = by_url.get(key)
+    if found is None:
+        return []
+    return [found] if isinstance(found, str) else found
+
+
+def _add(by_url: dict[str, Names], key: str, name: str) -> None:
+    found = by_url.get(key)
+    if found is None:
+        by_url[key] = name
+    elif isinstance(found, str):
+        by_url[key] = sorted((found, name))
+    else:
+        insort(found, name)
+
+
+def _drop(by_url: dict[str, Names], key: str, name: str) -> None:
     names = by_url.get(key)
     if names is None:
+        return
+    if isinstance(names, str):
+        if names == name:
+            del by_url[key]
         return
     index = bisect_left(names, name)
     if index < len(names) and names[index] == name:
         del names[index]
-    if not names:
+    if len(names) == 1:
+        by_url[key] = names[0]
+    elif not names:
         del by_url[key]
 
 

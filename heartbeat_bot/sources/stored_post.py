@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 
 _ALL_FIELDS = tuple(field.name for field in fields(Post))
 _LAZY = frozenset(_ALL_FIELDS) - {"path", *HEAD_FIELDS}
-_SHARED_HEAD = frozenset({"channels", "author_ids"})
+# Values many posts hold alike (a set of channels, an author list, a day of a busy blog):
+# one object each.
+_SHARED_HEAD = frozenset({"channels", "author_ids", "date"})
 RECENT = 256  # posts kept whole after a read: a page of the console, a burst of work
 
 
