@@ -45,17 +45,26 @@ class Renderers:
         options = _Options(config, registry.names())
         return cls(options, dict(templates or {}), registry.enabled(config))
 
-    def prepare(self) -> None:
+    def prepare(self, *, text: bool = True) -> None:
         """Load the enabled channels' renderers, options and templates now, for a command
         about to render against a clock (``announce --max-wait``, the service); they load
         on first use otherwise, as a channel that is not enabled does (``preview`` shows
-        it: loading its renderer, the Mastodon and Bluesky tables above all, only for
-        that would hold megabytes in a service that never sends there)."""
-        from heartbeat_bot.render import text
-
+        it: loading its renderer, the Mastodon and Bluesky tables above all, only for that
+        would hold megabytes in a service that never sends there). A bad template fails
+        here. ``text=False`` leaves Markdown, emoji and X's counting regexes (a tenth of a
+        second) to :meth:`load_text`, for a caller that has them built in the background."""
         for name in registry.names() if self.enabled is None else self.enabled:
             self.options.get(name)  # builds them, importing the channel's renderer
             check_template(self.template(name), name)
+        if text:
+            self.load_text()
+
+    @staticmethod
+    def load_text() -> None:
+        """Build what rendering text needs (Markdown, emoji, X's counting regexes) now;
+        safe from any thread, and at once once done."""
+        from heartbeat_bot.render import text
+
         text.load()
 
     def template(self, channel: str) -> str:
