@@ -19,7 +19,6 @@ from heartbeat_bot.ledger import Ledger
 from heartbeat_bot.models import Post
 from heartbeat_bot.service.alerts import Alerts
 from heartbeat_bot.service.scheduler import Service
-from heartbeat_bot.service.settle import limit_malloc_arenas
 from heartbeat_bot.web.metrics import Metrics
 
 if TYPE_CHECKING:
@@ -35,7 +34,6 @@ log = logging.getLogger("heartbeat_bot.service")
 
 def cmd_run(args: object) -> int:
     """Entry point of ``heartbeat-bot run``."""
-    limit_malloc_arenas()  # before any thread starts
     app = App.build(getattr(args, "config", None))
     since: date | None = None
     backfill = getattr(args, "backfill", None)

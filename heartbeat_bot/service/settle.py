@@ -11,12 +11,6 @@ The first scan of a large blog builds and drops many temporary lists, sets and r
 was freed in between the posts kept stays with the process unless the C allocator is asked
 to return it (``malloc_trim``, glibc only). The objects left are then frozen too: they live
 as long as the service, and a full collection no longer walks them all.
-
-Each thread that allocates gets a C allocator arena of its own (up to eight per core), and
-what one thread freed stays in its arena for that thread alone: :func:`limit_malloc_arenas`
-has the service's threads (the event loop's executor, the file watcher's, discord.py's)
-share at most :data:`MALLOC_ARENAS` (2 MB less held after the first scan of 5,000 posts).
-The Python interpreter lets one thread run at a time, so they seldom wait on each other.
 """
 
 from __future__ import annotations
@@ -26,7 +20,6 @@ import ctypes.util
 import functools
 import gc
 import logging
-import os
 from collections.abc import Awaitable, Callable
 
 from heartbeat_bot.config import BlogConfig
@@ -82,33 +75,13 @@ def settle_memory() -> None:
     gc.freeze()
 
 
-MALLOC_ARENAS = 2
-"""The most C allocator arenas the service's threads share (glibc's ``M_ARENA_MAX``)."""
-_M_ARENA_MAX = -8  # glibc's malloc.h
-
-
-def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
-    """Have threads started from now on share at most ``arenas`` allocator arenas; call it
-    before starting any. Whether the limit was set: not when ``MALLOC_ARENA_MAX`` is in the
-    environment (the operator's choice, which glibc applied at start) nor without glibc."""
-    if "MALLOC_ARENA_MAX" in os.environ:
-        return False
-    mallopt = _glibc("mallopt")
-    return mallopt is not None and mallopt(_M_ARENA_MAX, arenas) == 1
-
-
-def _malloc_trim() -> Callable[..., int] | None:
-    return _glibc("malloc_trim")
-
-
 @functools.cache
-def _glibc(function: str) -> Callable[..., int] | None:
-    """A function of glibc's allocator, or None with another C library."""
+def _malloc_trim() -> Callable[[int], int] | None:
     name = ctypes.util.find_library("c")
     if name is None:
         return None
     try:
-        found: Callable[..., int] = getattr(ctypes.CDLL(name), function)
+        trim: Callable[[int], int] = ctypes.CDLL(name).malloc_trim
     except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to ask
         return None
-    return found
+    return trim
