@@ -206,12 +206,12 @@ class FolderSource(PostFiles):
         With a parse cache, files it remembers with their current stamp (and the same
         settings) are not read either, even on a first rescan.
 
-        The stamp is (size, mtime_ns, inode), taken from the directory listing with one
-        ``stat`` per file. A file written within ``entry_read.RACY_NS`` of the rescan is read again
-        next time and compared by content, since a second write in the same mtime tick
-        leaves its stamp alone. A file that vanishes between listing and reading counts as
-        removed. New settings (``blog``) drop everything remembered: it was parsed with
-        the old ones.
+        The stamp is (size, mtime_ns, inode), as one int, taken from the directory listing
+        with one ``stat`` per file. A file written within ``entry_read.RACY_NS`` of the
+        rescan is read again next time and compared by content, since a second write in the
+        same mtime tick leaves its stamp alone. A file that vanishes between listing and
+        reading counts as removed. New settings (``blog``) drop everything remembered: it
+        was parsed with the old ones.
         """
         with self._lock, collector_paused():  # a scan leaves no cycles (see collector)
             return self._rescan(blog, only)
