@@ -21,7 +21,8 @@ from heartbeat_bot.cli.main import main
 with contextlib.redirect_stdout(io.StringIO()):
     code = main(sys.argv[2:])
 with open(sys.argv[1], "w", encoding="utf-8") as sink:
-    json.dump({"code": code, "modules": sorted(sys.modules)}, sink)
+    loaded = sorted(name for name, module in sys.modules.items() if module is not None)
+    json.dump({"code": code, "modules": loaded}, sink)
 """
 # What rendering needs: the template engine, Markdown, emoji data, X's TLD and emoji tables,
 # the shared text helpers and every channel's renderer.
@@ -160,3 +161,32 @@ def test_help_loads_no_channel_logging_or_json(command: tuple[str, ...]) -> None
     )
     assert [m for m in loaded if heavy.fullmatch(m.split(".")[0]) or heavy.fullmatch(m)] == []
     assert "heartbeat_bot.channels.registry" in loaded  # the probe saw our imports
+
+
+# The command line, then httpx and httpcore imported as a channel client imports them.
+CLIENT_PROBE = """
+import contextlib, io, json, sys
+from heartbeat_bot.cli.main import main
+with contextlib.redirect_stdout(io.StringIO()):
+    code = main(sys.argv[1:])
+import httpx, httpcore
+print(json.dumps([code, sorted(n for n, m in sys.modules.items() if m is not None)]))
+"""
+
+
+def test_httpx_loads_without_its_command_line_or_trio(config: Path) -> None:
+    """After the command line starts, importing httpx and httpcore loads neither httpx's
+    own command line (click, pygments) nor trio, installed here though no command uses them."""
+    out = subprocess.run(
+        [sys.executable, "-c", CLIENT_PROBE, "--config", str(config), "status"],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("HEARTBEAT_")},
+        timeout=120,
+    )
+    code, loaded = json.loads(out.stdout)
+    assert code == 0
+    assert "httpx" in loaded and "httpcore" in loaded
+    unused = re.compile(r"(httpx\._main|click|pygments|trio)(\..*)?")
+    assert [m for m in loaded if unused.fullmatch(m)] == []

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from heartbeat_bot.ledger import Ledger
 from heartbeat_bot.ledger.identity import gone_near, gone_posts
-from heartbeat_bot.service.post_ledger import needs_edit, needs_work
+from heartbeat_bot.service.post_ledger import BULK, identify_posts, needs_edit, needs_work
 from tests.test_ledger import make_post
 from tests.test_ledger_identity import announced, renamed
 
@@ -84,3 +84,40 @@ def test_gone_near_is_the_part_of_gone_posts_a_post_can_match(tmp_path: Path) ->
             ]
             assert gone_near(ledger, post, present, gone_now) == expected
         assert [len(gone_near(ledger, p, present, g)) for p, g in cases] == [1, 1, 1, 0, 0]
+
+
+def test_url_rows_give_post_urls_and_quiet_urls_in_one_read(tmp_path: Path) -> None:
+    """url_rows: every post's id and URL as post_urls gives them, flagged quiet exactly
+    for the URLs quiet_urls gives; gone_posts reads the same from them."""
+    with filled(tmp_path / "ledger.sqlite3") as ledger:
+        rows = ledger.url_rows()
+        assert [(i, url) for i, url, _ in rows] == ledger.post_urls()
+        assert {url for _, url, quiet in rows if quiet} == ledger.quiet_urls()
+        present = {"https://blog.example/sent", "https://blog.example/fresh"}
+        assert gone_posts(ledger, present, rows) == gone_posts(ledger, present)
+
+
+def test_identify_with_the_rows_read_finds_posts_under_an_old_name(tmp_path: Path) -> None:
+    """Given url_rows, identify_posts still knows a post at a URL it no longer has (a name
+    it had), and takes a post at a URL no post ever had as new, as without them."""
+    with filled(tmp_path / "ledger.sqlite3") as ledger:
+        back = replace(make_post("old-name"), path=Path("new-name.md"))  # at new-name's path
+        posts = [make_post("base"), back, make_post("never")]
+        posts += [make_post(f"more-{n}") for n in range(BULK + 1)]  # the bulk reads
+        present = {p.url for p in posts}
+        rows = ledger.url_rows()
+        found = identify_posts(
+            ledger, posts, present=present, gone_now=set(), renames={}, urls=rows
+        )
+        assert [(post.slug, verdict.kind) for post, verdict in found] == []
+        assert ledger.find_post("https://blog.example/never") is None  # nothing recorded
+        moved = renamed(make_post("sent"), "sent-again")
+        found = identify_posts(
+            ledger,
+            [moved],
+            present={moved.url},
+            gone_now={make_post("sent").url},
+            renames={},
+            urls=ledger.url_rows(),
+        )
+        assert [(post.slug, verdict.kind) for post, verdict in found] == [("sent-again", "same")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -150,3 +150,29 @@ def test_a_lost_ledger_is_taken_back_only_as_itself(tmp_path: Path) -> None:
     ledger.close()
     with Ledger(path) as reopened:
         assert reopened.get(pair.id).state == "sending"
+
+
+def checks_run(ledger: Ledger, action: Callable[[], object]) -> int:
+    """How many ``PRAGMA quick_check`` statements ``action`` ran on ``ledger``'s file."""
+    statements: list[str] = []
+    ledger._db._db.set_trace_callback(statements.append)
+    try:
+        action()
+    finally:
+        ledger._db._db.set_trace_callback(None)
+    return sum("quick_check" in statement.lower() for statement in statements)
+
+
+def test_the_probe_right_after_opening_checks_the_file_again_only_if_it_changed(
+    tmp_path: Path,
+) -> None:
+    """Opening checks the file; the probe that follows (`run` at start) does not check it
+    a second time, unless another connection committed meanwhile; later probes check."""
+    path = tmp_path / "l.sqlite3"
+    with Ledger(path) as ledger:
+        assert checks_run(ledger, ledger.probe) == 0
+        assert checks_run(ledger, ledger.probe) == 1
+    with Ledger(path) as ledger:
+        with Ledger(path) as other:
+            other.upsert_post(make_post("meanwhile"))
+        assert checks_run(ledger, ledger.probe) == 1

@@ -42,3 +42,30 @@ def test_a_failed_first_scan_turns_the_collector_back_on() -> None:
         assert gc.isenabled()
     finally:
         gc.unfreeze()
+
+
+def test_only_the_one_collection_after_the_first_scan() -> None:
+    """What the scan left is collected once, by the settling, not first by an automatic
+    collection walking it all as soon as collections resume."""
+    kept: list[object] = []
+    runs: list[int] = []
+
+    def record(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            runs.append(info["generation"])
+
+    async def scan() -> None:
+        kept.extend([index] for index in range(50_000))  # far past the youngest threshold
+
+    async def main() -> None:
+        gc.callbacks.append(record)
+        try:
+            await first_scan(scan())
+        finally:
+            gc.callbacks.remove(record)
+
+    try:
+        asyncio.run(main())
+        assert runs == [2]
+    finally:
+        gc.unfreeze()

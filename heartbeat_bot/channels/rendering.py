@@ -45,15 +45,24 @@ class Renderers:
         options = _Options(config, registry.names())
         return cls(options, dict(templates or {}), registry.enabled(config))
 
-    def prepare(self) -> None:
+    def prepare(self, *, text: bool = True) -> None:
         """Load every renderer, its options and its template now, for a command about to
         render against a clock (``announce --max-wait``, the service); they load on first
-        use otherwise."""
-        from heartbeat_bot.render import text
-
+        use otherwise. A bad template fails here. ``text=False`` leaves Markdown, emoji and
+        X's counting regexes (a tenth of a second) to :meth:`load_text`, for a caller that
+        has them built in the background."""
         for name in registry.names():
             self.options.get(name)  # builds them, importing the channel's renderer
             check_template(self.template(name), name)
+        if text:
+            self.load_text()
+
+    @staticmethod
+    def load_text() -> None:
+        """Build what rendering text needs (Markdown, emoji, X's counting regexes) now;
+        safe from any thread, and at once once done."""
+        from heartbeat_bot.render import text
+
         text.load()
 
     def template(self, channel: str) -> str:

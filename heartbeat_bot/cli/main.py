@@ -59,8 +59,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     from heartbeat_bot.cli.logs import configure_logging
 
     configure_logging(level, args.log_format)
+    skip_unused_imports()
     handler: Callable[[argparse.Namespace], int] = args.handler
     return run_guarded(handler, args)
+
+
+# Modules libraries import only when they happen to be installed, never used by a command:
+# httpx's own command line (click, rich's console, pygments) and trio, which httpcore loads
+# for a trio event loop (ours is asyncio). A tenth of a second at every start.
+UNUSED_IMPORTS = ("httpx._main", "trio")
+
+
+def skip_unused_imports() -> None:
+    """Have :data:`UNUSED_IMPORTS` not imported from now on (unless already loaded): a name
+    set to None in ``sys.modules`` fails its import as a missing package does, which both
+    libraries expect and handle."""
+    for name in UNUSED_IMPORTS:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
 
 
 def run_guarded(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:

@@ -16,7 +16,7 @@ both) holds it: a person decides with ``heartbeat-bot resolve POST --same-as OTH
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -34,10 +34,17 @@ class Verdict:
     how: str
 
 
-def gone_posts(ledger: Ledger, present_urls: Collection[str]) -> list[PostRow]:
-    """Announced posts whose current URL is not on the blog now."""
+def gone_posts(
+    ledger: Ledger,
+    present_urls: Collection[str],
+    urls: Iterable[tuple[int, str]] | Iterable[tuple[int, str, int]] | None = None,
+) -> list[PostRow]:
+    """Announced posts whose current URL is not on the blog now (``urls``: every recorded
+    post's id and URL first, as :meth:`Ledger.post_urls` or :meth:`Ledger.url_rows` gives
+    them, when already read)."""
     # Every recorded URL is read (one light query), the few not on the blog then checked.
-    missing = [ledger.post(i) for i, url in ledger.post_urls() if url not in present_urls]
+    rows = ledger.post_urls() if urls is None else urls
+    missing = [ledger.post(row[0]) for row in rows if row[1] not in present_urls]
     return [row for row in missing if row.status != "held" and ledger.announced(row.id)]
 
 

@@ -162,6 +162,13 @@ class PostBook(Journal):
         sql = "SELECT url FROM posts WHERE status = ?"
         return {url for (url,) in self._db.execute(sql, (status,), plain=True).fetchall()}
 
+    def url_rows(self) -> list[tuple[int, str, int]]:
+        """(id, current URL, quiet) of every recorded post, by id: quiet (1) for a post
+        :meth:`quiet_urls` gives. One read for what a first scan asks of every post."""
+        return self._db.execute(
+            "SELECT id, url, baseline OR status = 'held' FROM posts ORDER BY id", plain=True
+        ).fetchall()
+
     def post_urls(self) -> list[tuple[int, str]]:
         """(id, current URL) of every recorded post, by id (no row built)."""
         return self._db.execute("SELECT id, url FROM posts ORDER BY id", plain=True).fetchall()

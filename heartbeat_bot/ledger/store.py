@@ -52,7 +52,7 @@ class Ledger(PostBook, Edits, Tweets, Upkeep, Approvals):
         self._db = Connection(path)
         try:
             self.migrate()
-            self._db.quick_check()
+            self._check_on_opening()
             self._stamp()
         except BaseException:
             self._db.close()

@@ -24,6 +24,9 @@ class Upkeep(Journal):
     path: Path
     _db: Connection
     clock: Callable[[], float]
+    # ``PRAGMA data_version`` when the file was checked on opening: the first probe after
+    # it checks the file again only if another connection committed since (else None).
+    _opened_checked: int | None = None
 
     @property
     def schema_version(self) -> int:
@@ -61,7 +64,8 @@ class Upkeep(Journal):
         """Raise :class:`LedgerUnusable` unless the ledger can be used now.
 
         ``PRAGMA quick_check``, then a real commit (a marker with the time), so a damaged
-        file or a full disk shows. A ledger that was
+        file or a full disk shows; the first probe after opening skips the check made on
+        opening unless another connection committed since. A ledger that was
         deleted or replaced is taken back only when the file now at the path is the same
         ledger, no older than when it was lost (its saved copy, say): a fresh or an older
         file at the path would announce again what was already sent.
@@ -69,9 +73,20 @@ class Upkeep(Journal):
         lost = self._db.lost
         if lost is not None:
             self._take_back(lost)
-        self._db.quick_check()
+        checked, self._opened_checked = self._opened_checked, None
+        if lost is not None or checked is None or checked != self._data_version():
+            self._db.quick_check()
         with self._transaction():
             self.set_meta(PROBE_KEY, str(self.clock()))
+
+    def _check_on_opening(self) -> None:
+        """``PRAGMA quick_check`` of the file just opened, remembered for :meth:`probe`
+        (``run`` probes at once: one pass over a large file, not two)."""
+        self._db.quick_check()
+        self._opened_checked = self._data_version()
+
+    def _data_version(self) -> int:
+        return int(self._db.execute("PRAGMA data_version").fetchone()[0])
 
     def _take_back(self, lost: Lost) -> None:
         if not self.path.exists():

@@ -43,6 +43,9 @@ class PostLife:
         self._tip: str | None = None
         self.held: set[str] = set()  # URLs of posts held for a person, as last seen
         self.links_moved = False  # a renamed post has a link to write: try it now
+        # After a first scan's after_scan: the URLs Ledger.quiet_urls gives, from the read
+        # it made of every post (None: ask the ledger).
+        self.quiet: set[str] | None = None
         self.editor: Editor | None = None  # set with sync.on_unpublish = "unlist"
         # Whether a post that leaves the blog was unpublished, or may be a new one renamed:
         # not for a feed, which keeps only its newest entries (its changed ids are
@@ -115,16 +118,21 @@ class PostLife:
         ``before`` the URLs of the previous scan's posts; :meth:`track` took this scan."""
         now = datetime.now(UTC)
         present = self.present  # state "draft" is just this
+        # On the first scan every recorded post is read once, for all its checks.
+        urls = self.ledger.url_rows() if first else None
+        self.quiet = None
         if not self.follows_removals:  # a feed: an entry leaving it says nothing
             gone_now: AbstractSet[str] = set()
         elif first:
-            gone_now = {row.url for row in gone_posts(self.ledger, present)}
+            gone_now = {row.url for row in gone_posts(self.ledger, present, urls)}
         else:
             gone_now = before - present
         fresh = [p for p in fresh if not p.draft]
         found = identify_posts(
-            self.ledger, fresh, present=present, gone_now=gone_now, renames=self.renames
+            self.ledger, fresh, present=present, gone_now=gone_now, renames=self.renames, urls=urls
         )
+        if urls is not None and not found:  # nothing renamed or held: the read still holds
+            self.quiet = {url for _id, url, quiet in urls if quiet}
         for post, verdict in found:
             if verdict.kind == "same":
                 self._move_link(verdict.row.url, post.url)

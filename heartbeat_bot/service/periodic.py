@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from heartbeat_bot.ledger import LedgerUnusable
-from heartbeat_bot.service.feed_watch import FeedWatch
 from heartbeat_bot.service.link_retries import retry_links
 from heartbeat_bot.service.workers import Workers
+
+if TYPE_CHECKING:  # polled blogs only: a folder's service never loads it
+    from heartbeat_bot.service.feed_watch import FeedWatch
 
 log = logging.getLogger("heartbeat_bot.service")
 

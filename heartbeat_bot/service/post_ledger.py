@@ -31,9 +31,12 @@ def take_baseline(
     """On the very first run, record every published post not backfilled as baseline;
     return the published posts dated ``backfill_since`` or later that still need work,
     oldest first, no longer marked as baseline (on every run)."""
+    taken = ledger.get_meta(BASELINE_KEY) is not None
+    if taken and backfill_since is None:
+        return []  # a later start without --backfill: nothing to take (no post's state)
     published = [p for p in posts if p.state(now) == "published"]
     backfill = [p for p in published if backfill_since and p.date >= backfill_since]
-    if ledger.get_meta(BASELINE_KEY) is None:
+    if not taken:
         with ledger.transaction():  # one commit for thousands of posts
             for post in whole(p for p in published if p not in backfill):
                 ledger.mark_baseline(post)
@@ -71,12 +74,18 @@ def identify_posts(
     present: Collection[str],
     gone_now: Collection[str],
     renames: Mapping[str, str],
+    urls: Sequence[tuple[int, str, int]] | None = None,
 ) -> list[tuple[Post, Verdict]]:
     """Posts new to the ledger that are recorded posts under a new name, or may be.
 
     Each is recorded (renamed in the ledger, or held) and returned with its verdict.
     ``renames``: new path -> old path, as git reported them since the last scanned commit.
+    ``urls``: every recorded post as :meth:`Ledger.url_rows` gives them, when already read
+    (a post at a current URL is known; only the others are looked for among old names).
     """
+    if urls is not None:
+        current = {row[1] for row in urls}
+        posts = [p for p in posts if p.url not in current]
     known = ledger.known_urls() if len(posts) > BULK else None  # one query, not one a post
     unknown = [
         p
@@ -87,7 +96,7 @@ def identify_posts(
         return []
     # Many unknown posts: every announced post gone, in one query; a few: for each, only
     # the gone posts it could be (gone_near), so a new file costs the same at any size.
-    gone = gone_posts(ledger, present) if len(unknown) > BULK else None
+    gone = gone_posts(ledger, present, urls) if len(unknown) > BULK else None
     if gone is not None and not gone and not renames:
         return []  # nothing announced went away: every unknown post is new
     claimed: set[int] = set()  # recorded posts found renamed in this scan

@@ -45,7 +45,9 @@ def cmd_run(args: object) -> int:
                 f"--backfill must be a date (YYYY-MM-DD), got {backfill!r}"
             ) from None
     registry.require_enabled(app.config)
-    app.render.prepare()  # the first post is announced as fast as the next
+    # Renderers and templates now (a bad template ends `run` here); Markdown and X's
+    # counting regexes are built in the background once the service watches (Service.run).
+    app.render.prepare(text=False)
     return asyncio.run(serve(app, since))
 
 

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Coroutine, Iterable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -32,7 +32,6 @@ from heartbeat_bot.models import HIDDEN_STATES, Post
 from heartbeat_bot.posts.engines import rules_for
 from heartbeat_bot.service.alerts import Alerts
 from heartbeat_bot.service.approvals import ApprovalGate
-from heartbeat_bot.service.feed_watch import FeedWatch
 from heartbeat_bot.service.ledger_watch import PROBE_SECONDS, LedgerWatch
 from heartbeat_bot.service.life import PostLife
 from heartbeat_bot.service.periodic import PeriodicJobs
@@ -42,6 +41,9 @@ from heartbeat_bot.service.settle import first_scan, keep_lean
 from heartbeat_bot.service.watcher import watch_folder
 from heartbeat_bot.sources.scan_result import Scan, split
 from heartbeat_bot.web.metrics import Metrics
+
+if TYPE_CHECKING:  # polled blogs only: a folder's service never loads it
+    from heartbeat_bot.service.feed_watch import FeedWatch
 
 log = logging.getLogger("heartbeat_bot.service")
 
@@ -143,6 +145,9 @@ class Service(PeriodicJobs):
         for _ in range(WORKERS):
             self._spawn(self._worker())
         log.info("watching %s (rescan every %s s)", self.app.origin, poll)
+        # What rendering text needs, built now rather than before the first scan: the
+        # first post is announced as fast as the next (a render meanwhile builds it too).
+        self._spawn(asyncio.to_thread(self.app.render.load_text))
         await self.stopping.wait()
         await self._shutdown()
         return 0
@@ -227,16 +232,19 @@ class Service(PeriodicJobs):
             await report_post_errors(result.errors_new, self.alerts)
             for path in result.removed:
                 self._forget(path)
+            seen = 0  # posts new to the service, counted once: not each change of them
             for item in fresh:
                 previous = self.by_path.get(item.path)
                 if previous is not None and previous != item.url:
                     self._forget(item.path)  # its URL changed: drop the old one's job
                 if item.url not in self.posts:
-                    self.metrics.post_seen()  # a post, once: not each change of it
+                    seen += 1
                 self.posts[item.url] = item
                 self.by_path[item.path] = item.url
                 if not first:
                     log.info("post found: %s (%s)", item.slug, item.path.name)
+            if seen:
+                self.metrics.post_seen(seen)
             if first:  # at start-up an unusable ledger ends `run` (exit 2)
                 self._first_run(current, backfill_since)
             elif not self.watch.usable:
@@ -247,7 +255,9 @@ class Service(PeriodicJobs):
                 if self.life.links_moved:  # into a renamed post: no need to wait for it
                     self.life.links_moved = False
                     self._spawn(self.retry_write_backs())
-                quiet = quiet_urls(self.ledger) if first else set()  # no job to drop yet
+                quiet = self.life.quiet if first else set()  # no job to drop yet
+                if quiet is None:
+                    quiet = quiet_urls(self.ledger)
                 for post in fresh:
                     if post.url not in quiet:
                         self.consider(post)

@@ -33,11 +33,14 @@ log = logging.getLogger("heartbeat_bot.service")
 
 async def first_scan(scan: Awaitable[None]) -> None:
     """Run the first scan with start-up's objects frozen and automatic collections paused
-    (on again at the end, even when it fails); then :func:`settle_memory`."""
+    (on again at the end, even when it fails); then :func:`settle_memory`, while they are
+    still paused."""
     gc.freeze()
     with collector_paused():
         await scan
-    settle_memory()
+        # Before automatic collections resume: the first of them would walk every object
+        # the scan left (all in the youngest generation) just before this walks them again.
+        settle_memory()
 
 
 def keep_lean(
