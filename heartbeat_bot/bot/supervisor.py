@@ -26,7 +26,8 @@ HEALTHY_RUN = 60.0
 
 
 class BotSupervisor:
-    """Runs ``make()``'s bot in this loop and replaces it when it stops on an error."""
+    """Runs ``make()``'s bot in this loop and replaces it when it stops on an error;
+    ``after``: an event the first bot waits for (the service's first scan done)."""
 
     def __init__(
         self,
@@ -34,8 +35,10 @@ class BotSupervisor:
         *,
         first_delay: float = FIRST_DELAY,
         max_delay: float = MAX_DELAY,
+        after: asyncio.Event | None = None,
     ) -> None:
         self._make = make
+        self._after = after  # the first bot is made once it is set (None: at once)
         self._first_delay = first_delay
         self._max_delay = max_delay
         self._closing = False
@@ -69,6 +72,8 @@ class BotSupervisor:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         delay = self._first_delay
+        if self._after is not None:
+            await self._after.wait()
         while not self._closing:
             started = loop.time()
             bot: HeartbeatBot | None = None

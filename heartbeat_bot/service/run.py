@@ -102,7 +102,9 @@ async def serve(app: App, backfill_since: date | None = None) -> int:
                 host = config.service.http.rsplit(":", 1)[0]
                 log.info("health and metrics on http://%s:%s/", host, health.port)
             latest = (lambda: service.items) if app.feed is None else None  # held once
-            bot = start_bot(app, ledger, announcer, latest)
+            # The bot connects once the first scan is done: its commands offer that scan's
+            # posts, and its log-in and command sync do not slow the scan down.
+            bot = start_bot(app, ledger, announcer, latest, after=service.watching)
             staff = config.approval.discord_channel_id
             if bot is not None and staff is not None:
                 service.approvals.notify = _approval_notice(bot, staff)
@@ -203,9 +205,11 @@ def start_bot(
     ledger: Ledger,
     announcer: Announcer,
     latest: Callable[[], Sequence[Post | PostError]] | None = None,
+    after: asyncio.Event | None = None,
 ) -> BotSupervisor | None:
     """The slash commands, in this loop, when a bot token and a server are configured;
-    ``latest``: the service's latest scan, the posts the commands offer (else their own).
+    ``latest``: the service's latest scan, the posts the commands offer (else their own);
+    ``after``: connect once it is set (else at once).
 
     The bot's connection is its own: a gateway outage never stops the scheduler, and a bot
     that stops is started again (see ``bot_supervisor``).
@@ -215,7 +219,7 @@ def start_bot(
     from heartbeat_bot.bot.commands import HeartbeatBot
     from heartbeat_bot.bot.supervisor import BotSupervisor
 
-    return BotSupervisor(lambda: HeartbeatBot(app, ledger, announcer, latest=latest))
+    return BotSupervisor(lambda: HeartbeatBot(app, ledger, announcer, latest=latest), after=after)
 
 
 def _approval_notice(

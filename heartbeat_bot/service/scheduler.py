@@ -93,6 +93,7 @@ class Service(PeriodicJobs):
         self.live: set[str] = set()  # seen live (blog.require_live), about to be announced
         self.waiting_live: set[str] = set()
         self.stopping = asyncio.Event()
+        self.watching = asyncio.Event()  # set once the first scan is done
         self.last_beat = time.monotonic()
         self._tasks: set[asyncio.Task[None]] = set()
         self._busy: set[asyncio.Task[None]] = set()
@@ -145,6 +146,7 @@ class Service(PeriodicJobs):
         for _ in range(WORKERS):
             self._spawn(self._worker())
         log.info("watching %s (rescan every %s s)", self.app.origin, poll)
+        self.watching.set()
         # What rendering text needs, built now rather than before the first scan: the
         # first post is announced as fast as the next (a render meanwhile builds it too).
         self._spawn(asyncio.to_thread(self.app.render.load_text))
