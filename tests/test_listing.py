@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from heartbeat_bot.sources.listing import Listing, list_posts, read_listing
+from heartbeat_bot.sources.listing import (
+    Listing,
+    list_posts,
+    pack_stamp,
+    read_listing,
+    stamp_mtime,
+    stamp_of,
+    stamp_parts,
+)
 
 PAST_NS = 1_600_000_000 * 10**9
 
@@ -146,3 +154,44 @@ def test_an_update_takes_in_the_changes_it_is_given(tmp_path: Path) -> None:
     assert listed(first) == listed(fresh)
     assert read_listing(tmp_path, recursive=False, before=first) is not first  # order differs
     assert listed(read_listing(tmp_path, recursive=False, before=first)) == listed(fresh)
+
+
+@pytest.mark.parametrize(
+    "size, mtime_ns, inode",
+    [
+        (0, 0, 0),
+        (1234, PAST_NS, 99),
+        (2**63 - 1, 2**63 + 5, 2**64 - 1),  # the largest size and inode, a far mtime
+        (7, -1, 3),  # written before 1970
+        (2**64 - 1, -(2**70), 0),
+    ],
+)
+def test_a_stamp_is_one_int_that_gives_its_three_parts_back(
+    size: int, mtime_ns: int, inode: int
+) -> None:
+    """A stamp packs size, mtime_ns and inode into one int that gives each back, and any
+    one of them changed by one (the others kept) gives another stamp."""
+    packed = pack_stamp(size, mtime_ns, inode)
+    assert isinstance(packed, int)
+    assert stamp_parts(packed) == (size, mtime_ns, inode)
+    assert stamp_mtime(packed) == mtime_ns
+    others = {
+        pack_stamp(size + 1, mtime_ns, inode),
+        pack_stamp(size, mtime_ns + 1, inode),
+        pack_stamp(size, mtime_ns - 1, inode),
+        pack_stamp(size, mtime_ns, inode + 1),
+    }
+    if size:
+        others.add(pack_stamp(size - 1, mtime_ns, inode))
+    if inode:
+        others.add(pack_stamp(size, mtime_ns, inode - 1))
+    assert packed not in others
+
+
+def test_a_listed_stamp_is_the_files_stat(tmp_path: Path) -> None:
+    """Each listed file's stamp is the size, mtime_ns and inode its own stat gives."""
+    for path in blog(tmp_path):
+        info = path.stat()
+        found = read_listing(tmp_path, recursive=False).get(path.name)
+        assert found is not None and found[1] == stamp_of(info)
+        assert stamp_parts(found[1]) == (info.st_size, info.st_mtime_ns, info.st_ino)

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from heartbeat_bot.errors import PostError
 from heartbeat_bot.models import Post
 from heartbeat_bot.posts.lookup import url_key
+from heartbeat_bot.sources.listing import stamp_parts
 
 POST_FIELDS = tuple(field.name for field in fields(Post))[1:]  # all but the path
 # What a post keeps in memory once it is in the cache (the rest is read on use).
@@ -60,7 +61,7 @@ class Item(Protocol):
     @property
     def bundle(self) -> tuple[str, ...]: ...
     @property
-    def stamp(self) -> tuple[int, int, int]: ...
+    def stamp(self) -> int: ...
     @property
     def digest(self) -> str | None: ...
     @property
@@ -72,7 +73,7 @@ class Item(Protocol):
 def encode(key: str, item: Item) -> tuple[object, ...]:
     """The row of ``item`` under the settings ``key``, in the table's column order."""
     result = item.result
-    size, mtime, inode = item.stamp
+    size, mtime, inode = stamp_parts(item.stamp)
     head: bytes | None = None
     slug: str | None
     lower: str | None

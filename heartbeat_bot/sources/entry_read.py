@@ -13,6 +13,7 @@ from heartbeat_bot.errors import PostError
 from heartbeat_bot.models import Post
 from heartbeat_bot.posts import parse_post
 from heartbeat_bot.posts.place import Place
+from heartbeat_bot.sources.listing import Stamp, stamp_mtime
 from heartbeat_bot.sources.scan_result import Entry
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ def read_entry(
     source: FolderSource,
     path: Path,
     place: Place,
-    stamp: tuple[int, int, int],
+    stamp: Stamp,
     link: bool,
     old: Entry | None,
     blog: BlogConfig,
@@ -40,7 +41,7 @@ def read_entry(
 
     A link is never settled: where it leads is checked again at every rescan.
     """
-    settled = stamp[1] < started - RACY_NS and not link
+    settled = stamp_mtime(stamp) < started - RACY_NS and not link
     try:
         raw = source.read(path)
     except FileNotFoundError:

@@ -206,18 +206,19 @@ class FolderSource(PostFiles):
         With a parse cache, files it remembers with their current stamp (and the same
         settings) are not read either, even on a first rescan.
 
-        The stamp is (size, mtime_ns, inode), taken from the directory listing with one
-        ``stat`` per file. A file written within ``entry_read.RACY_NS`` of the rescan is read again
-        next time and compared by content, since a second write in the same mtime tick
-        leaves its stamp alone. A file that vanishes between listing and reading counts as
-        removed. New settings (``blog``) drop everything remembered: it was parsed with
-        the old ones.
+        The stamp is (size, mtime_ns, inode), as one int, taken from the directory listing
+        with one ``stat`` per file. A file written within ``entry_read.RACY_NS`` of the
+        rescan is read again next time and compared by content, since a second write in the
+        same mtime tick leaves its stamp alone. A file that vanishes between listing and
+        reading counts as removed. New settings (``blog``) drop everything remembered: it
+        was parsed with the old ones.
         """
         with self._lock, collector_paused():  # a scan leaves no cycles (see collector)
             return self._rescan(blog, only)
 
     def _rescan(self, blog: BlogConfig, only: Iterable[Path] | None) -> ScanResult:
         same = blog == self._entries_blog and bool(self._listed) and not self._resave
+        same = same and self._showing.entries is self._entries  # what it shows is theirs
         if blog != self._entries_blog:
             self._entries, self._entries_blog = {}, blog
         self._use(blog)
@@ -280,9 +281,10 @@ class FolderSource(PostFiles):
         if self.cache is not None and key is not None:
             self.cache.save_changes(key, {} if self._resave else previous, current)
             self._resave = False
-        shown_before = self._showing.shown
-        if not reread and len(current) == len(previous) == len(shown_before):
-            return ScanResult(self._showing.items(), [], [], [])  # nothing to compare
+        showing = self._showing
+        if not reread and showing.entries is previous and len(current) == len(showing.order):
+            showing.entries = current  # the same records
+            return ScanResult(showing.items(), [], [], [])  # nothing to compare
         items = mark_duplicates(items)
         changed, errors_new, fresh = self._showing.reset(names, items, current)
         removed = [previous[name].path for name in sorted(previous.keys() - current.keys())]
@@ -348,9 +350,7 @@ class FolderSource(PostFiles):
                 if type(post) is not Post:  # an error, or lean already
                     continue
                 kept = lean[post.path] = lean_copy(post, store)
-                self._entries[name] = dataclasses.replace(entry, result=kept)
-                if self._showing.shown.get(name) is post:
-                    self._showing.shown[name] = kept
+                self._entries[name] = dataclasses.replace(entry, result=kept)  # shown too
         return lean
 
     def matching(self, text: str) -> set[Path] | None:

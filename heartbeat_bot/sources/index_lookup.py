@@ -20,8 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from heartbeat_bot.models import Post
-from heartbeat_bot.sources.listing import POST_SUFFIXES
-from heartbeat_bot.sources.parse_cache import ParseCache, Stamp
+from heartbeat_bot.sources.listing import POST_SUFFIXES, Stamp, stamp_of
+from heartbeat_bot.sources.parse_cache import ParseCache
 
 Listing = list[tuple[str, Stamp, bool, tuple[str, ...]]]
 
@@ -71,7 +71,7 @@ def find_trusted(cache: ParseCache, key: str, folder: Path, ref: str) -> Post | 
     if remembered is None or not stat.S_ISREG(info.st_mode):
         return None
     stamp, bundle, settled = remembered
-    if not settled or bundle or (info.st_size, info.st_mtime_ns, info.st_ino) != stamp:
+    if not settled or bundle or stamp_of(info) != stamp:
         return None  # changed (or within the mtime tick) since it was parsed
     return post
 

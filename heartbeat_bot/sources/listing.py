@@ -10,7 +10,8 @@ A rescan lists a large folder every few seconds, mostly to find nothing changed,
 walk does little more per file than its ``stat``: a plain post file (the common case) is
 one name check, then either compared with the last listing's entry for it, in the order
 the folder lists its files (nothing built for a file that did not change), or one
-``(size, mtime_ns, inode)`` tuple in a dict.
+stamp in a dict: its size, mtime_ns and inode as one int (:func:`stamp_of`; one object per
+file, not a tuple of three).
 """
 
 from __future__ import annotations
@@ -30,14 +31,38 @@ _NOT_A_FILE = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
 # one name per file rather than the whole path again.
 _BY_FD = os.scandir in os.supports_fd and hasattr(os, "O_DIRECTORY")
 
-Stamp = tuple[int, int, int]  # size, mtime_ns, inode
+# A file's size, mtime_ns and inode as one int (see stamp_of): one object per file kept.
+Stamp = int
 # (path below the folder, stamp, is a symbolic link, a bundle's other file names)
 Listed = tuple[str, Stamp, bool, tuple[str, ...]]
 Odd = tuple[bool, tuple[str, ...]]  # a post file that is a link or a page bundle's index
 # The name and stamp objects kept for a name already, if any (see read_listing).
 Held = Callable[[str], tuple[str, Stamp] | None]
 _PLAIN: Odd = (False, ())
-_END = ("", (-1, -1, -1))  # past the last entry of an earlier listing
+_END = ("", -1)  # past the last entry of an earlier listing
+_LOW = (1 << 64) - 1
+
+
+def pack_stamp(size: int, mtime_ns: int, inode: int) -> Stamp:
+    """A file's size, mtime_ns and inode as one int: ``mtime_ns·2¹²⁸ + inode·2⁶⁴ + size``
+    (size and inode below 2⁶⁴, mtime_ns any int, before 1970 too), so two stamps are equal
+    exactly when all three are."""
+    return (mtime_ns << 128) + (inode << 64) + size
+
+
+def stamp_of(info: os.stat_result) -> Stamp:
+    """The stamp of a file from its ``stat``."""
+    return (info.st_mtime_ns << 128) + (info.st_ino << 64) + info.st_size
+
+
+def stamp_parts(packed: Stamp) -> tuple[int, int, int]:
+    """A stamp's size, mtime_ns and inode."""
+    return packed & _LOW, packed >> 128, (packed >> 64) & _LOW
+
+
+def stamp_mtime(packed: Stamp) -> int:
+    """A stamp's mtime_ns."""
+    return packed >> 128
 
 
 class Listing:
@@ -181,11 +206,8 @@ def _walk(
                         raise
                     if expected is not None:  # as the last listing had it, in its order?
                         seen, old = next(expected, _END)
-                        if (
-                            seen == name
-                            and old[1] == info.st_mtime_ns
-                            and old[0] == info.st_size
-                            and old[2] == info.st_ino
+                        if seen == name and old == (
+                            (info.st_mtime_ns << 128) + (info.st_ino << 64) + info.st_size
                         ):
                             matched += 1
                             continue
@@ -196,15 +218,10 @@ def _walk(
                         found = held(name)
                         if found is not None:
                             known, old = found
-                            if (
-                                known == name
-                                and old[1] == info.st_mtime_ns
-                                and old[0] == info.st_size
-                                and old[2] == info.st_ino
-                            ):
+                            if known == name and old == stamp_of(info):
                                 plain[known] = old
                                 continue
-                    plain[name] = (info.st_size, info.st_mtime_ns, info.st_ino)
+                    plain[name] = stamp_of(info)
                     continue
                 if name.startswith("."):
                     continue
@@ -227,7 +244,7 @@ def _walk(
                     if exc.errno in _NOT_A_FILE:
                         continue
                     raise
-                posts[name] = (info.st_size, info.st_mtime_ns, info.st_ino)
+                posts[name] = stamp_of(info)
                 if entry.is_symlink():
                     links.append(name)
     finally:
@@ -302,5 +319,5 @@ def patch_listing(
         if not stat.S_ISREG(info.st_mode):
             patched[name] = None
             continue
-        patched[name] = (name, (info.st_size, info.st_mtime_ns, info.st_ino), link, ())
+        patched[name] = (name, stamp_of(info), link, ())
     return patched

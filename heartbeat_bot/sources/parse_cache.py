@@ -47,6 +47,7 @@ from heartbeat_bot.sources.cache_rows import (
     decode_head,
     encode,
 )
+from heartbeat_bot.sources.listing import Stamp, pack_stamp, stamp_parts
 from heartbeat_bot.sources.stored_post import PostStore, stored_post
 
 log = logging.getLogger("heartbeat_bot.sources")
@@ -56,7 +57,6 @@ PARSER_VERSION = 1
 SCHEMA = "heartbeat-bot parse cache 6"
 BUSY_TIMEOUT_S = 10.0
 
-Stamp = tuple[int, int, int]  # size, mtime_ns, inode
 # A remembered file: name, path, bundle files, stamp, digest, result, settled (as Cached).
 CachedRow = tuple[str, Path, tuple[str, ...], Stamp, str | None, Post | PostError, bool]
 
@@ -183,7 +183,8 @@ class ParseCache:
                 if isinstance(result, Post) and result.content_hash == digest:
                     digest = result.content_hash  # one string for both
                 files = () if bundle == "[]" else bundle_files(bundle)
-                yield name, path, files, (size, mtime, inode), digest, result, settled == 1
+                packed = pack_stamp(size, mtime, inode)
+                yield name, path, files, packed, digest, result, settled == 1
 
     def stamps(self, key: str) -> dict[str, tuple[Stamp, tuple[str, ...], bool]] | None:
         """Each remembered file's stamp, bundle files and whether it is settled (no result
@@ -194,7 +195,7 @@ class ParseCache:
         if rows is None:
             return None
         return {
-            name: ((size, mtime, inode), bundle_files(b), bool(s))
+            name: (pack_stamp(size, mtime, inode), bundle_files(b), bool(s))
             for name, size, mtime, inode, b, s in rows
         }
 
@@ -235,7 +236,7 @@ class ParseCache:
         if not rows:
             return None
         size, mtime, inode, bundle, settled = rows[0]
-        return (size, mtime, inode), bundle_files(bundle), bool(settled)
+        return pack_stamp(size, mtime, inode), bundle_files(bundle), bool(settled)
 
     def find(self, key: str, folder: Path, ref: str) -> list[Post] | None:
         """The posts ``ref`` names, as :func:`heartbeat_bot.posts.find_post` would choose:
@@ -299,7 +300,7 @@ class ParseCache:
                     Cached(name, e.path, e.bundle, e.stamp, e.digest, e.result, e.settled)
                 )
             elif isinstance(e.result, Post) and e.digest is not None:
-                restamped.append((*e.stamp, int(e.settled), key, name, e.digest))
+                restamped.append((*stamp_parts(e.stamp), int(e.settled), key, name, e.digest))
         removed = before.keys() - now.keys()
         if changed or removed or restamped:
             self.save(key, changed, removed, restamped)

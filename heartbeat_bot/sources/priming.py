@@ -179,7 +179,7 @@ def _work(task: dict[str, object]) -> int:
     for name, stamp, link, bundle in files:
         here = posts_dir / name
         place = Place(name, posts_dir.name, tuple(bundle))
-        stamped = (int(stamp[0]), int(stamp[1]), int(stamp[2]))
+        stamped = int(stamp)
         entry = read_entry(
             source, here, place, stamped, bool(link), None, blog, authors, labels, started
         )

@@ -55,7 +55,7 @@ class Entry:
 
     path: Path
     bundle: tuple[str, ...]  # a page bundle's other files, when they were listed
-    stamp: tuple[int, int, int]  # size, mtime_ns, inode
+    stamp: int  # size, mtime_ns and inode as one int (listing.stamp)
     digest: str | None  # sha256 hex of the bytes read; None when they could not be read
     result: Post | PostError
     settled: bool  # the stamp can be trusted: no read at all while it stays the same
@@ -68,7 +68,7 @@ def held_name(name: str, path: Path) -> str:
     return last if last == name else name
 
 
-def held(entries: Mapping[str, Entry], name: str) -> tuple[str, tuple[int, int, int]] | None:
+def held(entries: Mapping[str, Entry], name: str) -> tuple[str, int] | None:
     """The name and stamp objects the record of ``name`` holds (None: no record), for the
     listing to hold the same ones (:func:`~heartbeat_bot.sources.listing.read_listing`)."""
     entry = entries.get(name)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
+from operator import attrgetter
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -15,6 +17,7 @@ from heartbeat_bot.models import Post
 from heartbeat_bot.posts import mark_duplicates
 from heartbeat_bot.sources.scan_result import Entry, ScanResult
 
+_RESULT = attrgetter("result")
 # The file names of the posts at one URL: the name itself for one (the common case, no
 # list made per post of a large blog), else a sorted list of several (a clash).
 Names = str | list[str]
@@ -30,20 +33,44 @@ class Showing:
     """Each current file's Post or PostError (a post sharing its URL with another is a
     :class:`~heartbeat_bot.errors.DuplicatePost`), by file name, with the names sorted.
 
+    A file's result is its record's own (``entries``: the records the last whole rescan
+    gave, which targeted rescans update in place), but where it differs: ``differs`` holds
+    those (a clash), so that a large blog keeps no second map of every file's result.
+
     ``recheck``: names a targeted rescan looks at again although no event names them (a
     file whose stamp cannot be trusted yet, or that vanished between listing and reading),
     as a whole rescan would.
     """
 
     def __init__(self) -> None:
-        self.shown: dict[str, Post | PostError] = {}
+        self.entries: Mapping[str, Entry] = {}
+        self.differs: dict[str, Post | PostError] = {}
         self.order: list[str] = []
         self.recheck: set[str] = set()
         self._by_url: dict[str, Names] | None = None  # built at the first targeted use
 
     def items(self) -> list[Post | PostError]:
         """Every file's result, in file-name order."""
-        return list(map(self.shown.__getitem__, self.order))
+        items: list[Post | PostError] = list(
+            map(_RESULT, map(self.entries.__getitem__, self.order))
+        )
+        for name, result in self.differs.items():  # a few clashes at most
+            items[bisect_left(self.order, name)] = result
+        return items
+
+    def shown(self, name: str) -> Post | PostError | None:
+        """``name``'s result as last shown, None when it is not a current file."""
+        found = self.differs.get(name)
+        if found is not None:
+            return found
+        entry = self.entries.get(name)
+        return None if entry is None else entry.result
+
+    def _show(self, name: str, result: Post | PostError, entry: Entry) -> None:
+        if result is entry.result:
+            self.differs.pop(name, None)
+        else:
+            self.differs[name] = result
 
     def reset(
         self, names: list[str], items: list[Post | PostError], entries: Mapping[str, Entry]
@@ -53,12 +80,16 @@ class Showing:
         changed: list[Path] = []
         errors_new: list[PostError] = []
         fresh: list[Post] = []
+        differs: dict[str, Post | PostError] = {}
         for index, name in enumerate(names):
-            before = self.shown.get(name)
+            before = self.shown(name)
             result = items[index] = _unless_same_clash(items[index], before)
+            entry = entries[name]
             if result is not before:
-                _changed(result, entries[name].path, changed, errors_new, fresh)
-        self.shown = dict(zip(names, items, strict=True))
+                _changed(result, entry.path, changed, errors_new, fresh)
+            if result is not entry.result:
+                differs[name] = result
+        self.entries, self.differs = entries, differs
         self.order = names
         self._by_url = None
         return changed, errors_new, fresh
@@ -84,9 +115,9 @@ class Showing:
                 _drop(by_url, old_key, name)
             if new_key is not None:
                 _add(by_url, new_key, name)
-            if new is None and name in self.shown:
+            if new is None and old is not None:
                 del self.order[bisect_left(self.order, name)]
-            elif new is not None and name not in self.shown:
+            elif new is not None and old is None:
                 insort(self.order, name)
         redone: dict[str, Post | PostError] = {}
         for name in touched:
@@ -97,13 +128,14 @@ class Showing:
             group = _names(by_url, key)
             marked = mark_duplicates([entries[n].result for n in group])
             redone.update(zip(group, marked, strict=True))
-        return self._compare(entries, before, redone)
+        return self._compare(entries, before, redone, touched)
 
     def _compare(
         self,
         entries: Mapping[str, Entry],
         before: Mapping[str, Entry],
         redone: dict[str, Post | PostError],
+        touched: AbstractSet[str],
     ) -> ScanResult:
         changed: list[Path] = []
         errors_new: list[PostError] = []
@@ -111,14 +143,20 @@ class Showing:
         removed: list[Path] = []
         for name in sorted(redone.keys() | before.keys()):
             if name not in redone:  # gone: it was in ``before``
-                del self.shown[name]
+                self.differs.pop(name, None)
                 removed.append(before[name].path)
                 continue
-            shown = self.shown.get(name)
+            shown = self.differs.get(name)
+            if shown is None:  # its record's result before this patch (None: a new file)
+                if name in before:
+                    shown = before[name].result
+                elif name not in touched:  # a file of a clash, itself unchanged
+                    shown = entries[name].result
+            entry = entries[name]
             result = _unless_same_clash(redone[name], shown)
             if result is not shown:
-                _changed(result, entries[name].path, changed, errors_new, fresh)
-            self.shown[name] = result
+                _changed(result, entry.path, changed, errors_new, fresh)
+            self._show(name, result, entry)
         return ScanResult(self.items(), changed, removed, errors_new, fresh)
 
     def _index(self, entries: Mapping[str, Entry], before: Mapping[str, Entry]) -> dict[str, Names]:
