@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -63,6 +64,20 @@ def imported(
     )
     found = json.loads(report.read_text(encoding="utf-8"))
     return found["code"], [m for m in found["modules"] if wanted.fullmatch(m)]
+
+
+def probe_output(code: str, *args: str) -> Any:
+    """What the Python ``code`` (run with ``args``, without our settings from the
+    environment) prints as JSON."""
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("HEARTBEAT_")},
+        timeout=120,
+    )
+    return json.loads(out.stdout)
 
 
 @pytest.mark.parametrize(
@@ -124,15 +139,7 @@ def test_prepare_loads_the_enabled_channels_renderers(config: Path, tmp_path: Pa
         "renderers.options_for('mastodon')\n"
         "print(json.dumps([before, prepared, sorted(sys.modules)]))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", probe, str(enabled)],
-        check=True,
-        capture_output=True,
-        text=True,
-        env={k: v for k, v in os.environ.items() if not k.startswith("HEARTBEAT_")},
-        timeout=120,
-    )
-    before, prepared, asked = json.loads(out.stdout)
+    before, prepared, asked = probe_output(probe, str(enabled))
     assert [m for m in before if RENDERING.fullmatch(m)] == []
     loaded = [m for m in prepared if RENDERING.fullmatch(m)]
     for name in ("jinja2", "markdown_it", "emoji", "heartbeat_bot.render._tlds"):
@@ -194,15 +201,7 @@ print(json.dumps([code, sorted(n for n, m in sys.modules.items() if m is not Non
 def test_httpx_loads_without_its_command_line_or_trio(config: Path) -> None:
     """After the command line starts, importing httpx and httpcore loads neither httpx's
     own command line (click, pygments) nor trio, installed here though no command uses them."""
-    out = subprocess.run(
-        [sys.executable, "-c", CLIENT_PROBE, "--config", str(config), "status"],
-        check=True,
-        capture_output=True,
-        text=True,
-        env={k: v for k, v in os.environ.items() if not k.startswith("HEARTBEAT_")},
-        timeout=120,
-    )
-    code, loaded = json.loads(out.stdout)
+    code, loaded = probe_output(CLIENT_PROBE, "--config", str(config), "status")
     assert code == 0
     assert "httpx" in loaded and "httpcore" in loaded
     unused = re.compile(r"(httpx\._main|click|pygments|trio)(\..*)?")

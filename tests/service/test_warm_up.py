@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from heartbeat_bot.ledger import Ledger
 from heartbeat_bot.render import text, twitter_text
 from heartbeat_bot.sandbox import Sandbox
 from tests.service.test_rechecks import run_service, sandbox, service_blog, until
+from tests.test_lazy_imports import probe_output
 
 __all__ = ["sandbox"]  # the fixture, shared
 
@@ -56,15 +53,7 @@ def test_prepare_without_text_leaves_markdown_and_emoji(tmp_path: Path) -> None:
         "renderers.load_text()\n"
         "print(json.dumps([before, sorted(sys.modules)]))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", probe, str(config)],
-        check=True,
-        capture_output=True,
-        text=True,
-        env={k: v for k, v in os.environ.items() if not k.startswith("HEARTBEAT_")},
-        timeout=120,
-    )
-    before, after = json.loads(out.stdout)
+    before, after = probe_output(probe, str(config))
     assert "heartbeat_bot.channels.twitter.render" in before
     assert "jinja2" in before
     for name in ("markdown_it", "emoji"):
