@@ -103,3 +103,19 @@ def test_few_missing_files_start_no_worker(
         again = FolderSource(blog.posts_dir, DVC_AUTHORS, cache=cache).rescan(blog)
     assert "parsed for the parse cache" not in caplog.text
     assert len(again.items) == 118
+
+
+def test_many_cores_start_at_most_four_workers(
+    tmp_path: Path,
+    blog: BlogConfig,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On a machine of sixteen cores the files are parsed by four workers, not sixteen."""
+    assert blog.posts_dir is not None
+    monkeypatch.setattr(priming, "cores", lambda: 16)
+    cache = ParseCache(tmp_path / "cache.sqlite3")
+    with caplog.at_level(logging.INFO, logger="heartbeat_bot.sources"):
+        items = FolderSource(blog.posts_dir, DVC_AUTHORS, cache=cache).rescan(blog).items
+    assert "118 post files parsed for the parse cache by 4 processes" in caplog.text
+    assert len(items) == 118

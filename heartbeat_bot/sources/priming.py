@@ -1,4 +1,4 @@
-"""I/O: the post files a parse cache lacks, parsed by worker processes, one per core.
+"""I/O: the post files a parse cache lacks, parsed by worker processes, one per core (up to four).
 
 A blog new to the cache (its first start, new settings, an upgrade) has every file read
 and parsed: at 50,000 posts, tens of seconds on one core, and a process that parsed every
@@ -35,6 +35,9 @@ log = logging.getLogger("heartbeat_bot.sources")
 # Fewer missing files are parsed in the scan's own process: a worker takes about a third
 # of a second to start, the time to parse a thousand posts.
 PRIME_MIN = 2000
+# Each worker is a whole interpreter with the parser loaded (about 70 MB): a large machine
+# (or a container whose CPU quota is below its visible cores) gets a few, not one per core.
+MAX_WORKERS = 4
 SAVE_EVERY = 1000  # rows written per transaction (a worker stopped midway keeps its work)
 
 
@@ -99,7 +102,7 @@ def prime(
     """Parse the ``missing`` files (listing entries) into the cache at ``cache_path`` under
     the settings ``key``, in worker processes; whether any was started (False: too few
     files, or one core: the caller parses them itself)."""
-    count = min(cores(), len(missing) // (PRIME_MIN // 2))
+    count = min(cores(), MAX_WORKERS, len(missing) // (PRIME_MIN // 2))
     if len(missing) < PRIME_MIN or count < 2:
         return False
     job = {
