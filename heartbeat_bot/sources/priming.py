@@ -169,7 +169,7 @@ def _work(task: dict[str, object]) -> int:
         authors_file=path(task["authors_file"]),
         tags_file=path(task["tags_file"]),
     )
-    source.files(blog)  # takes the engine's rules and data files
+    # The task names the data files the scan resolved from the engine's rules: no listing.
     authors, labels = source.authors(), source.tags()
     key = str(task["key"])
     if settings_key(posts_dir, blog, source.channels, authors, labels) != key:
